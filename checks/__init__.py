@@ -1,0 +1,1 @@
+"""The CLD rule catalogue: field contract, logical rules and quantitative expectations."""

@@ -1,0 +1,29 @@
+"""The ``cld`` command. Each command group lives in its own module and registers here, so
+the CLI and the Prefect flows call the same functions in ``pipelines/`` and ``checks/``."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from pipelines.cli import common, quickstart, spec
+
+app = typer.Typer(
+    name="cld",
+    help="Adult social care Client Level Data (CLD): build, check and track quarterly returns.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.callback()(common.global_options)
+spec.register(app)
+quickstart.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except common.UserError as exc:  # clear message, no traceback, non-zero exit
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)

@@ -1,0 +1,152 @@
+"""The council's configuration: one TOML file (``cld.toml``), secrets only from the environment.
+
+Lookup order for the file: the ``--config`` option, then ``$CLD_CONFIG``, then ``./cld.toml``,
+then the sample council's ``cld.toml`` at the project root. Relative paths in the file are
+resolved against the folder that holds the file, so a council can keep its config anywhere.
+
+Secrets never live in the file:
+
+* ``CLD_DATABASE_URL``  – the case-management database (SQLAlchemy URL); without it the
+  embedded sample database named by ``[source] sample_db`` is used.
+* ``CLD_SMTP_PASSWORD`` – the SMTP password for delivering exception lists.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG_NAME = "cld.toml"
+ENV_CONFIG = "CLD_CONFIG"
+ENV_DATABASE_URL = "CLD_DATABASE_URL"
+ENV_SMTP_PASSWORD = "CLD_SMTP_PASSWORD"
+
+
+class ConfigError(Exception):
+    """A missing or malformed configuration; the message names the file and the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CouncilConfig(_Section):
+    la_code: str = Field(description="The council's CASSR code, as sent in LA_Code")
+    name: str = "Unnamed council"
+
+    @field_validator("la_code")
+    @classmethod
+    def _la_code_digits(cls, v: str) -> str:
+        if not v.isdigit() or not 1 <= len(v) <= 3:
+            raise ValueError("must be the council's 1-3 digit CASSR code, e.g. '999'")
+        return v
+
+
+class PathsConfig(_Section):
+    output_dir: Path = Path("out")
+    history_db: Path = Path("out/history.duckdb")
+    quarantine_dir: Path = Path("out/quarantine")
+    mappings_dir: Path = Path("data/sample/mappings")
+    sql_dir: Path = Path("sql")
+    feeds_dir: Path = Path("out/sample/feeds")
+
+
+class SourceConfig(_Section):
+    # Not a secret: the embedded sample database, used when CLD_DATABASE_URL is unset.
+    sample_db: Path = Path("out/sample/council.db")
+    read_engine: Literal["auto", "sqlalchemy", "arrow-odbc"] = "auto"
+
+
+class SubmissionConfig(_Section):
+    release: Literal["auto", "R1", "R2"] = "auto"
+    header_style: Literal["label", "database"] = "label"
+    gzip: bool = False
+
+
+class SmtpConfig(_Section):
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False
+    username: str | None = None
+    sender: str = "cld-pipeline@localhost"
+
+
+class Config(_Section):
+    council: CouncilConfig
+    paths: PathsConfig = PathsConfig()
+    source: SourceConfig = SourceConfig()
+    submission: SubmissionConfig = SubmissionConfig()
+    smtp: SmtpConfig = SmtpConfig()
+
+    # Where the file was read from; relative paths resolve against its folder.
+    file: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
+
+    def path(self, p: Path) -> Path:
+        """Resolve a path from the config against the config file's folder."""
+        return p if p.is_absolute() else (self.file.parent / p).resolve()
+
+    @property
+    def database_url(self) -> str:
+        """The case-management database: ``$CLD_DATABASE_URL`` or the embedded sample."""
+        url = os.environ.get(ENV_DATABASE_URL)
+        if url:
+            return url
+        return f"sqlite:///{self.path(self.source.sample_db)}"
+
+    @property
+    def smtp_password(self) -> str | None:
+        return os.environ.get(ENV_SMTP_PASSWORD)
+
+
+def find_config(explicit: Path | str | None = None) -> Path:
+    """Which config file to read (see the module docstring for the order)."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env)
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    if local.exists():
+        return local
+    return PROJECT_ROOT / DEFAULT_CONFIG_NAME
+
+
+def _key_of(loc: tuple[object, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if len(parts) == 1:
+        return parts[0]
+    return f"[{parts[0]}] " + ".".join(parts[1:])
+
+
+def load_config(explicit: Path | str | None = None) -> Config:
+    """Read and validate the config file; any problem raises :class:`ConfigError`."""
+    path = find_config(explicit)
+    if not path.exists():
+        raise ConfigError(
+            f"configuration file {path} not found: copy the sample cld.toml from the project root, "
+            f"or point --config / ${ENV_CONFIG} at yours"
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = _key_of(err["loc"])
+            if err["type"] == "missing":
+                problems.append(f"missing key {key}")
+            elif err["type"] == "extra_forbidden":
+                problems.append(f"unknown key {key}")
+            else:
+                problems.append(f"key {key}: {err['msg']}")
+        raise ConfigError(f"{path}: " + "; ".join(problems)) from None
+    cfg.file = path.resolve()
+    return cfg

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what the tests need and run the whole suite (the README's test command).
+# - Debian packages: unixODBC and the PostgreSQL ODBC driver (the PostgreSQL server binaries
+#   are expected on the machine: Debian's postgresql-15; the suite starts its own server).
+# - A virtualenv in .venv with the project and its test extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+dpkg -s unixodbc >/dev/null 2>&1 || need_apt+=(unixodbc unixodbc-dev)
+dpkg -s odbc-postgresql >/dev/null 2>&1 || need_apt+=(odbc-postgresql)
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need_apt+=(postgresql)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "== installing Debian packages: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+echo "== installing the project with its test extras into .venv"
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+.venv/bin/python -c 'import pipelines, cld_schema, checks, flows' 
+
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== pytest"
+exec .venv/bin/pytest "$@"

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipelines.period import Period, PeriodError
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "release"),
+    [
+        ("2024-25Q3", date(2024, 1, 1), date(2024, 12, 31), "R1"),
+        ("2024-25Q4", date(2024, 4, 1), date(2025, 3, 31), "R1"),
+        ("2025-26Q1", date(2024, 7, 1), date(2025, 6, 30), "R1"),
+        ("2025-26Q2", date(2024, 10, 1), date(2025, 9, 30), "R2"),
+        ("2023-24Q1", date(2022, 7, 1), date(2023, 6, 30), "R1"),
+    ],
+)
+def test_rolling_year(text: str, start: date, end: date, release: str) -> None:
+    p = Period.parse(text)
+    assert (p.start, p.end, p.default_release, str(p)) == (start, end, release, text)
+    assert len(p.months) == 12 and p.months[0] == start and p.months[-1].month == end.month
+
+
+@pytest.mark.parametrize("bad", ["2024Q3", "2024-26Q1", "2024-25Q5", "Q3"])
+def test_bad_period(bad: str) -> None:
+    with pytest.raises(PeriodError):
+        Period.parse(bad)
+
+
+def test_containing_and_previous() -> None:
+    assert str(Period.containing(date(2025, 2, 14))) == "2024-25Q4"
+    assert str(Period.containing(date(2025, 4, 1))) == "2025-26Q1"
+    assert str(Period.parse("2025-26Q1").previous()) == "2024-25Q4"
