@@ -84,6 +84,8 @@ class Period:
         return "R2" if (self.fy_start, self.quarter) >= FIRST_R2_QUARTER else "R1"
 
     def previous(self) -> Period:
-        return Period(self.fy_start - 1, 4) if self.quarter == 1 else Period(
-            self.fy_start, self.quarter - 1
+        return (
+            Period(self.fy_start - 1, 4)
+            if self.quarter == 1
+            else Period(self.fy_start, self.quarter - 1)
         )

@@ -58,16 +58,33 @@ class PgServer:
             shutil.chown(base, "postgres", "postgres")
             os.chmod(base, 0o700)
         server._run(
-            _bin("initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8",
+            _bin("initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
         )
         opts = (
             f"-c listen_addresses=127.0.0.1 -c port={server.port} "
             f"-c unix_socket_directories={base} -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=50"
         )
-        server._run(_bin("pg_ctl"), "-D", str(datadir), "-o", opts, "-l", str(base / "log"),
-                    "-w", "-t", "60", "start")
+        server._run(
+            _bin("pg_ctl"),
+            "-D",
+            str(datadir),
+            "-o",
+            opts,
+            "-l",
+            str(base / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -40,7 +40,7 @@ def test_database_url_from_environment_only(tmp_path: Path, monkeypatch) -> None
 
 
 def test_missing_file_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.toml"):
+    with pytest.raises(ConfigError, match=r"nope\.toml"):
         load_config(tmp_path / "nope.toml")
 
 
