@@ -54,6 +54,7 @@ class PathsConfig(_Section):
     mappings_dir: Path = Path("data/sample/mappings")
     sql_dir: Path = Path("sql")
     feeds_dir: Path = Path("out/sample/feeds")
+    contracts_dir: Path = Path("data/sample/contracts")
 
 
 class SourceConfig(_Section):

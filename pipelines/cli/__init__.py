@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from pipelines.cli import common, quickstart, spec
+from pipelines.cli import build, check, common, quickstart, sample, spec
 
 app = typer.Typer(
     name="cld",
@@ -17,8 +17,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.callback()(common.global_options)
-spec.register(app)
-quickstart.register(app)
+for _module in (spec, sample, build, check, quickstart):
+    _module.register(app)
 
 
 def main() -> None:
