@@ -77,12 +77,34 @@ class SmtpConfig(_Section):
     sender: str = "cld-pipeline@localhost"
 
 
+class ChecksConfig(_Section):
+    # Per-field completeness thresholds and volume bounds (quantitative checks); a council can
+    # point this at its own copy.
+    thresholds: Path = Path("data/sample/thresholds.yaml")
+
+
+class DeliveryConfig(_Section):
+    mode: Literal["email", "folder"] = "folder"
+    # team -> manager e-mail addresses (CSV: team_id,team_name,email)
+    directory: Path = Path("data/sample/team_directory.csv")
+    folder: Path = Path("out/exceptions")
+    retries: int = 3
+
+
+class FeedbackConfig(_Section):
+    # How the NHS-number matching feedback file is laid out (columns, encoding, date format).
+    layout: Path = Path("data/sample/feedback_layout.yaml")
+
+
 class Config(_Section):
     council: CouncilConfig
     paths: PathsConfig = PathsConfig()
     source: SourceConfig = SourceConfig()
     submission: SubmissionConfig = SubmissionConfig()
     smtp: SmtpConfig = SmtpConfig()
+    checks: ChecksConfig = ChecksConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    feedback: FeedbackConfig = FeedbackConfig()
 
     # Where the file was read from; relative paths resolve against its folder.
     file: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from pipelines.cli import build, check, common, history, quickstart, sample, spec
+from pipelines.cli import build, check, common, history, outputs, quickstart, sample, serve, spec
 
 app = typer.Typer(
     name="cld",
@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.callback()(common.global_options)
-for _module in (spec, sample, build, check, history, quickstart):
+for _module in (spec, sample, build, check, history, outputs, serve, quickstart):
     _module.register(app)
 
 
