@@ -1,0 +1,152 @@
+"""Team workbooks: scoping, sorting, sheets, formula neutralisation (read back with openpyxl)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from pipelines.outputs.excel_safe import excel_safe
+from pipelines.outputs.exceptions import write_exception_lists
+from tests.outputs.conftest import TEAMS
+
+
+@pytest.fixture
+def lists(tmp_path, findings, previous, feedback, trend, directory_teams):
+    return write_exception_lists(
+        findings, tmp_path / "lists", run_id="RUN2", teams=directory_teams,
+        previous=previous, feedback=feedback, trend=trend,
+    )
+
+
+def _all_values(path: Path) -> list[tuple[str, object]]:
+    wb = openpyxl.load_workbook(path)
+    return [(ws.title, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+
+
+def _sheet(path: Path, name: str) -> list[dict[str, object]]:
+    ws = openpyxl.load_workbook(path)[name]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if any(v is not None for v in r)]
+
+
+def test_excel_safe_neutralises_formula_starts():
+    for bad in ("=1+1", "+CMD", "-2+3", "@SUM(A1)", "\t=x", "\r=x"):
+        assert excel_safe(bad).startswith("'")
+    assert excel_safe("-12.50") == "-12.50"  # a plain number cannot run: left readable
+    assert excel_safe("Gender") == "Gender"
+    assert excel_safe("a\x00b") == "ab"
+    assert excel_safe(5) == 5
+
+
+def test_every_team_in_one_run_and_all_clear(lists):
+    by_id = {t.team_id: t for t in lists.teams}
+    assert set(by_id) == {"T01", "T02", "T03", "T04"}
+    assert all(t.path.exists() for t in lists.teams)
+    clear = by_id["T04"]
+    assert clear.all_clear and clear.total == 0
+    wb = openpyxl.load_workbook(clear.path)
+    assert "People" not in wb.sheetnames and "Issues" not in wb.sheetnames
+    assert any("All clear" in str(v) for _, v in _all_values(clear.path))
+    # T04 fixed last run's one issue: its counts show the drop.
+    counts = _sheet(clear.path, "Counts")
+    assert counts == [{"Rule": "FLD_Gender_list", "Severity": "error", "Field": "Gender",
+                       "Problem": "Gender is blank but mandatory", "This run": 0,
+                       "Previous run": 1, "Change": -1}]
+
+
+def test_team_scoping_no_other_teams_client(lists, findings):
+    owner = dict(findings.filter(pl.col("team_id").is_not_null())
+                 .select("person_id", "team_id").unique().iter_rows())
+    all_people = set(findings.get_column("person_id").drop_nulls())
+    for team in lists.teams:
+        values = {str(v) for _, v in _all_values(team.path) if v is not None}
+        text = "\n".join(values)
+        for person in all_people:
+            if owner.get(person) == team.team_id:
+                assert person in text, (team.team_id, person)
+            else:
+                assert person not in text, (team.team_id, person)
+        if not team.all_clear:
+            people = {r["Person ID"] for r in _sheet(team.path, "People")}
+            assert people == {p for p, t in owner.items() if t == team.team_id}
+    # The client with no team and the dataset-level finding went to the analyst only.
+    assert lists.unallocated is not None and lists.unallocated_count == 2
+    unalloc = "\n".join(str(v) for _, v in _all_values(lists.unallocated))
+    assert "P9999" in unalloc and "QNT_complete_months" in unalloc
+
+
+def test_no_cell_is_a_formula(lists):
+    paths = [t.path for t in lists.teams] + [lists.unallocated]
+    seen_neutralised = 0
+    for path in paths:
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (path.name, ws.title, cell.coordinate)
+                    if isinstance(cell.value, str):
+                        assert not cell.value.startswith(("=", "+", "@", "\t", "\r"))
+                        if cell.value.startswith("'=HYPERLINK"):
+                            seen_neutralised += 1
+    assert seen_neutralised >= 12  # one per warning finding in the teams' Issues sheets
+
+
+def test_people_sheet_one_row_per_client_sorted_with_locators(lists):
+    t02 = next(t for t in lists.teams if t.team_id == "T02")
+    people = _sheet(t02.path, "People")
+    assert len(people) == 4 == t02.people
+    assert [r["Person ID"] for r in people] == sorted(
+        (r["Person ID"] for r in people), key=lambda p: next(
+            x["Oldest event"] for x in people if x["Person ID"] == p))
+    first = people[0]
+    assert first["Errors"] == 1 and first["Warnings"] == 1
+    assert first["Allocated worker"] == "Worker T02"
+    assert "[ERROR] Gender" in first["Open issues"] and "[WARNING] Unit_Cost" in first[
+        "Open issues"]
+    assert "step S" in first["Where to find it"] and "Assessment" in first["Where to find it"]
+
+
+def test_issues_sheet_errors_first_oldest_first_with_fix(lists):
+    t03 = next(t for t in lists.teams if t.team_id == "T03")
+    issues = _sheet(t03.path, "Issues")
+    assert len(issues) == 10 == t03.total
+    sev = [r["Severity"] for r in issues]
+    assert sev == sorted(sev)  # "error" < "warning": all errors before any warning
+    errors = [r["Event date"] for r in issues if r["Severity"] == "error"]
+    assert errors == sorted(errors)
+    assert all(r["How to fix"] for r in issues)
+
+
+def test_sheet_layout_frozen_filtered_widths(lists):
+    t01 = next(t for t in lists.teams if t.team_id == "T01")
+    wb = openpyxl.load_workbook(t01.path)
+    assert wb.sheetnames == ["Summary", "People", "Issues", "NHS feedback", "Counts"]
+    for name in ("People", "Issues", "NHS feedback", "Counts"):
+        ws = wb[name]
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+        assert ws.column_dimensions["A"].width >= 8
+
+
+def test_feedback_and_counts(lists):
+    t02 = next(t for t in lists.teams if t.team_id == "T02")
+    fb = _sheet(t02.path, "NHS feedback")
+    assert [r["Person ID"] for r in fb] == ["P2002", "P2001"]  # oldest first
+    assert fb[0]["Age (days)"] == 178
+    t01 = next(t for t in lists.teams if t.team_id == "T01")
+    counts = {r["Rule"]: r for r in _sheet(t01.path, "Counts")}
+    assert counts["FLD_Gender_list"]["This run"] == 3
+    assert counts["FLD_Gender_list"]["Previous run"] == 7
+    assert counts["FLD_Gender_list"]["Change"] == -4
+    assert t01.trend == [14, 10, 6]
+    summary = "\n".join(str(v) for _, v in _all_values(t01.path))
+    assert "14 → 10 → 6" in summary
+
+
+def test_names_of_teams_come_from_findings_when_not_in_directory(tmp_path, findings):
+    lists = write_exception_lists(findings, tmp_path)
+    assert {t.team_id: t.team_name for t in lists.teams} == TEAMS
+    assert lists.run_id == "RUN2"
