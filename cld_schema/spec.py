@@ -1,0 +1,419 @@
+"""Load the CLD specification (``cld_schema/data/*.yaml``) into typed, validated models.
+
+Three data files, keyed by release:
+
+* ``fields.yaml``   – Release 1 fields in file order (type, label, list, module, conditions);
+* ``lists.yaml``    – every defined list, each value with a stable KEY and its text per release;
+* ``releases.yaml`` – each release: date format, encoding, and for later releases the changes
+  (fields removed, changed, added) on top of the release they are based on.
+
+Any problem (a list missing, a field naming an unknown list, a condition naming an unknown
+field or value key, a value repeated) fails at load time with a :class:`SpecError` naming the
+file and the entry, so a wrong edit never reaches a submission.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cld_schema import conditions as cond_mod
+
+DATA_DIR = Path(__file__).with_name("data")
+RELEASES = ("R1", "R2")
+HeaderStyle = Literal["label", "database"]
+FieldType = Literal[
+    "code", "date", "text", "list", "integer", "decimal", "nhs_number", "postcode", "person_id"
+]
+MODULES = (
+    "Submission information",
+    "Person details",
+    "Events (all)",
+    "Events (requests only)",
+    "Events (assessments only)",
+    "Carers and linked service users",
+    "Events (services only)",
+    "Events (reviews only)",
+    "Costs (services only)",
+)
+_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+class SpecError(Exception):
+    """The spec data is inconsistent; the message names the file and the entry."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ListValue(_Strict):
+    key: str
+    R1: str | None = None
+    R2: str | None = None
+    R2_maps_to: str | None = None
+    uncertain: bool = False
+    do_not_use: bool = False
+    needs_planned_units: bool = False
+
+    def text(self, release: str) -> str | None:
+        return getattr(self, release)
+
+
+class DefinedList(_Strict):
+    name: str = ""
+    note: str = ""
+    source: str = ""
+    uncertain: list[Literal["R1", "R2"]] = Field(default_factory=list)
+    values: list[ListValue]
+
+    def in_release(self, release: str) -> list[ListValue]:
+        return [v for v in self.values if v.text(release) is not None]
+
+    def is_uncertain(self, value: ListValue, release: str) -> bool:
+        return value.uncertain or release in self.uncertain
+
+
+class FieldSpec(_Strict):
+    name: str
+    label: str
+    type: FieldType
+    max_length: int | None = None
+    list_name: str | None = Field(default=None, alias="list")
+    module: Literal[MODULES]  # type: ignore[valid-type]
+    pid: bool = False
+    uncertain: bool = False
+    applies: Any = "always"
+    mandatory: Any = "never"
+    description: str = ""
+    format: str = ""
+
+    def header(self, style: HeaderStyle) -> str:
+        return self.label if style == "label" else self.name
+
+
+class DerivedField(_Strict):
+    name: str
+    type: str
+    description: str = ""
+
+
+class ReleaseInfo(_Strict):
+    title: str
+    date_format: str
+    encoding: str
+    based_on: str | None = None
+    remove_fields: list[str] = Field(default_factory=list)
+    change_fields: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    add_fields: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Spec:
+    """One release of the CLD specification."""
+
+    def __init__(
+        self,
+        release: str,
+        info: ReleaseInfo,
+        fields: list[FieldSpec],
+        lists: dict[str, DefinedList],
+        derived: list[DerivedField],
+    ) -> None:
+        self.release = release
+        self.title = info.title
+        self.date_format = info.date_format
+        self.encoding = info.encoding
+        self.fields = fields
+        self.lists = lists
+        self.derived = derived
+        self._by_name = {f.name: f for f in fields}
+
+    def __repr__(self) -> str:
+        return f"<Spec {self.release}: {len(self.fields)} fields, {len(self.lists)} lists>"
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> FieldSpec:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.release} has no field {name!r}") from None
+
+    def has_field(self, name: str) -> bool:
+        return name in self._by_name
+
+    def headers(self, style: HeaderStyle = "label") -> list[str]:
+        return [f.header(style) for f in self.fields]
+
+    def list(self, name: str) -> DefinedList:
+        return self.lists[name]
+
+    def list_of(self, field: str) -> DefinedList | None:
+        name = self.field(field).list_name
+        return self.lists[name] if name else None
+
+    def values(self, field: str) -> list[str]:
+        """Valid texts of the field's defined list in this release ([] if the field has none)."""
+        dl = self.list_of(field)
+        return [v.text(self.release) for v in dl.in_release(self.release)] if dl else []  # type: ignore[misc]
+
+    def value(self, field: str, key: str) -> str:
+        dl = self.list_of(field)
+        if dl is None:
+            raise KeyError(f"{field} has no defined list")
+        for v in dl.values:
+            if v.key == key:
+                text = v.text(self.release)
+                if text is None:
+                    raise KeyError(f"{field} value {key} does not exist in {self.release}")
+                return text
+        raise KeyError(f"{field} has no value key {key!r}")
+
+    def key(self, field: str, text: str) -> str | None:
+        dl = self.list_of(field)
+        if dl is None:
+            return None
+        for v in dl.values:
+            if v.text(self.release) == text:
+                return v.key
+        return None
+
+    def r1_values_only(self, field: str) -> list[str]:
+        """R1 texts that are not valid in this (later) release: validity -7 ('Release 1')."""
+        dl = self.list_of(field)
+        if dl is None or self.release == "R1":
+            return []
+        valid = set(self.values(field))
+        return [v.R1 for v in dl.values if v.R1 is not None and v.R1 not in valid]
+
+    def r1_to_r2(self, field: str) -> dict[str, str | None]:
+        """R1 text -> R2 text for the field's list (None where R2 has no equivalent)."""
+        dl = self.list_of(field)
+        if dl is None:
+            return {}
+        by_key = {v.key: v for v in dl.values}
+        out: dict[str, str | None] = {}
+        for v in dl.values:
+            if v.R1 is None:
+                continue
+            if v.R2 is not None:
+                out[v.R1] = v.R2
+            elif v.R2_maps_to:
+                out[v.R1] = by_key[v.R2_maps_to].R2
+            else:
+                out[v.R1] = None
+        return out
+
+    # -- conditions -------------------------------------------------------------------------
+    def _texts_of_keys(self, field: str, keys: list[str]) -> list[str]:
+        dl = self.list_of(field)
+        assert dl is not None
+        wanted = set(keys)
+        return [t for v in dl.values if v.key in wanted for t in (v.R1, v.R2) if t is not None]
+
+    def _all_texts(self, field: str) -> list[str]:
+        dl = self.list_of(field)
+        return [t for v in dl.values for t in (v.R1, v.R2) if t is not None] if dl else []
+
+    def _keys_with_prefix(self, field: str, prefix: str) -> list[str]:
+        dl = self.list_of(field)
+        return [v.key for v in dl.values if v.key.startswith(prefix)] if dl else []
+
+    def condition_expr(self, cond: cond_mod.Condition):  # -> pl.Expr
+        # Conditions naming a field this release dropped read as blank (e.g. a council edit).
+        return cond_mod.compile_condition(
+            cond,
+            texts_of_keys=self._texts_of_keys,
+            all_texts=self._all_texts,
+            keys_with_prefix=self._keys_with_prefix,
+            date_format=self.date_format,
+        )
+
+    def describe(self, cond: cond_mod.Condition) -> str:
+        def text(field: str, key: str) -> str:
+            try:
+                return self.value(field, key)
+            except KeyError:
+                return key
+
+        return cond_mod.describe(cond, text)
+
+
+# -- loading ----------------------------------------------------------------------------------
+def _read_yaml(path: Path) -> Any:
+    if not path.exists():
+        raise SpecError(f"{path}: spec file missing")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _pydantic_msg(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+    )
+
+
+def _load_lists(path: Path) -> dict[str, DefinedList]:
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict) or not raw:
+        raise SpecError(f"{path}: expected a mapping of list name -> list")
+    lists: dict[str, DefinedList] = {}
+    for name, body in raw.items():
+        where = f"{path}: list {name!r}"
+        try:
+            dl = DefinedList.model_validate({"name": name, **(body or {})})
+        except (ValidationError, TypeError) as exc:
+            msg = _pydantic_msg(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise SpecError(f"{where}: {msg}") from None
+        if not dl.values:
+            raise SpecError(f"{where}: has no values")
+        keys: set[str] = set()
+        for v in dl.values:
+            if not _KEY.match(v.key):
+                raise SpecError(f"{where}: value key {v.key!r} must be UPPER_SNAKE_CASE")
+            if v.key in keys:
+                raise SpecError(f"{where}: value key {v.key!r} repeats")
+            keys.add(v.key)
+            if v.R1 is None and v.R2 is None:
+                raise SpecError(f"{where}: value {v.key!r} has no text for any release")
+        for release in RELEASES:
+            seen: set[str] = set()
+            for v in dl.values:
+                t = v.text(release)
+                if t is None:
+                    continue
+                if t in seen:
+                    raise SpecError(f"{where}: {release} value {t!r} repeats")
+                seen.add(t)
+        by_key = {v.key: v for v in dl.values}
+        for v in dl.values:
+            if v.R2_maps_to is not None:
+                target = by_key.get(v.R2_maps_to)
+                if target is None or target.R2 is None:
+                    raise SpecError(
+                        f"{where}: value {v.key!r} R2_maps_to {v.R2_maps_to!r}, "
+                        "which is not a value with an R2 text in this list"
+                    )
+                if v.R2 is not None:
+                    raise SpecError(f"{where}: value {v.key!r} has both R2 and R2_maps_to")
+        lists[name] = dl
+    return lists
+
+
+def _load_fields(path: Path) -> tuple[list[FieldSpec], list[DerivedField]]:
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list):
+        raise SpecError(f"{path}: expected a top-level 'fields:' list")
+    fields: list[FieldSpec] = []
+    names: set[str] = set()
+    for i, body in enumerate(raw["fields"]):
+        name = body.get("name", f"#{i + 1}") if isinstance(body, dict) else f"#{i + 1}"
+        try:
+            f = FieldSpec.model_validate(body)
+        except ValidationError as exc:
+            raise SpecError(f"{path}: field {name!r}: {_pydantic_msg(exc)}") from None
+        if f.name in names:
+            raise SpecError(f"{path}: field {f.name!r} repeats")
+        names.add(f.name)
+        fields.append(f)
+    derived = [DerivedField.model_validate(d) for d in raw.get("derived") or []]
+    return fields, derived
+
+
+def _apply_release(
+    fields: list[FieldSpec], info: ReleaseInfo, path: Path, release: str
+) -> list[FieldSpec]:
+    where = f"{path}: release {release}"
+    names = {f.name for f in fields}
+    for name in info.remove_fields:
+        if name not in names:
+            raise SpecError(f"{where}: remove_fields names unknown field {name!r}")
+    out = [f for f in fields if f.name not in set(info.remove_fields)]
+    for name, changes in info.change_fields.items():
+        idx = next((i for i, f in enumerate(out) if f.name == name), None)
+        if idx is None:
+            raise SpecError(f"{where}: change_fields names unknown field {name!r}")
+        try:
+            out[idx] = FieldSpec.model_validate(
+                {**out[idx].model_dump(by_alias=True), **changes}
+            )
+        except ValidationError as exc:
+            raise SpecError(f"{where}: field {name!r}: {_pydantic_msg(exc)}") from None
+    for body in info.add_fields:
+        try:
+            out.append(FieldSpec.model_validate(body))
+        except ValidationError as exc:
+            raise SpecError(f"{where}: add_fields: {_pydantic_msg(exc)}") from None
+    return out
+
+
+def _check_fields(
+    fields: list[FieldSpec], lists: dict[str, DefinedList], path: Path, release: str
+) -> None:
+    by_name = {f.name: f for f in fields}
+    for f in fields:
+        where = f"{path}: field {f.name!r} ({release})"
+        if f.type == "list" and not f.list_name:
+            raise SpecError(f"{where}: type list needs a 'list:'")
+        if f.list_name and f.list_name not in lists:
+            raise SpecError(f"{where}: names unknown list {f.list_name!r} (not in lists.yaml)")
+        if f.list_name and not lists[f.list_name].in_release(release):
+            raise SpecError(f"{where}: list {f.list_name!r} has no values in {release}")
+
+    def keys_of(name: str) -> set[str] | None:
+        ln = by_name[name].list_name
+        return {v.key for v in lists[ln].values} if ln else None
+
+    for f in fields:
+        for which in ("applies", "mandatory"):
+            try:
+                cond_mod.validate(getattr(f, which), fields=by_name, keys_of=keys_of)
+            except cond_mod.ConditionError as exc:
+                raise SpecError(f"{path}: field {f.name!r} {which} ({release}): {exc}") from None
+
+
+def load_spec(release: str, data_dir: Path | str | None = None) -> Spec:
+    """The spec of a release (``"R1"`` or ``"R2"``), validated. Cached per (release, dir)."""
+    release = release.upper()
+    return _load_spec(release, Path(data_dir).resolve() if data_dir else DATA_DIR)
+
+
+@cache
+def _load_spec(release: str, data_dir: Path) -> Spec:
+    rel_path = data_dir / "releases.yaml"
+    raw_rel = _read_yaml(rel_path)
+    if not isinstance(raw_rel, dict):
+        raise SpecError(f"{rel_path}: expected a mapping of release -> settings")
+    if release not in raw_rel:
+        raise SpecError(f"{rel_path}: unknown release {release!r} (known: {', '.join(raw_rel)})")
+    infos: dict[str, ReleaseInfo] = {}
+    for name, body in raw_rel.items():
+        try:
+            infos[name] = ReleaseInfo.model_validate(body)
+        except ValidationError as exc:
+            raise SpecError(f"{rel_path}: release {name!r}: {_pydantic_msg(exc)}") from None
+    lists = _load_lists(data_dir / "lists.yaml")
+    fields_path = data_dir / "fields.yaml"
+    fields, derived = _load_fields(fields_path)
+    chain = []
+    r: str | None = release
+    while r is not None:
+        if r in chain:
+            raise SpecError(f"{rel_path}: release {r!r}: based_on loops")
+        if r not in infos:
+            raise SpecError(f"{rel_path}: based_on names unknown release {r!r}")
+        chain.append(r)
+        r = infos[r].based_on
+    for name in reversed(chain[:-1]):
+        fields = _apply_release(fields, infos[name], rel_path, name)
+    _check_fields(fields, lists, fields_path, release)
+    return Spec(release, infos[release], fields, lists, derived)
