@@ -1,10 +1,108 @@
-"""``cld spec …``: the CLD specification as loaded from cld_schema (filled in by the spec work)."""
+"""``cld spec …``: the CLD specification as this tool holds it (``cld_schema/data``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.cli.common import UserError
+
+Release = Annotated[str, typer.Option("--release", "-r", help="R1 or R2.")]
+
+
+def _spec(release: str):
+    from cld_schema import SpecError, load_spec
+
+    if release.upper() not in ("R1", "R2"):
+        raise UserError(f"unknown release {release!r}: use R1 or R2")
+    try:
+        return load_spec(release)
+    except SpecError as exc:
+        raise UserError(str(exc)) from None
+
+
+def fields(release: Release = "R2") -> None:
+    """List the fields in file order: header, type, list, when applicable and mandatory."""
+    spec = _spec(release)
+    table = Table(title=f"{spec.title}: {len(spec.fields)} fields", show_lines=False)
+    for col in ("#", "field", "type", "list", "module", "mandatory when"):
+        table.add_column(col, overflow="fold")
+    for i, f in enumerate(spec.fields, 1):
+        name = f.name + (" ⚠" if f.uncertain else "")
+        table.add_row(str(i), name, f.type, f.list_name or "", f.module,
+                      spec.describe(f.mandatory))
+    Console().print(table)
+    Console().print("⚠ = not confirmed by a public source; check against the official spec.")
+
+
+def lists(
+    name: Annotated[str | None, typer.Argument(help="A list name, e.g. Event_Outcome.")] = None,
+    release: Release = "R2",
+) -> None:
+    """Show the defined lists (all names, or one list's keys and values)."""
+    spec = _spec(release)
+    console = Console()
+    if name is None:
+        table = Table(title=f"{spec.release} defined lists")
+        for col in ("list", "values", "used by"):
+            table.add_column(col, overflow="fold")
+        for ln in sorted(spec.lists):
+            users = ", ".join(f.name for f in spec.fields if f.list_name == ln)
+            table.add_row(ln, str(len(spec.list(ln).in_release(spec.release))), users)
+        console.print(table)
+        return
+    if name not in spec.lists:
+        raise UserError(f"no list {name!r}; known: {', '.join(sorted(spec.lists))}")
+    dl = spec.list(name)
+    table = Table(title=f"{name} ({spec.release})", caption=dl.note or None)
+    for col in ("key", "value", ""):
+        table.add_column(col, overflow="fold")
+    for v in dl.in_release(spec.release):
+        flags = ("⚠ " if dl.is_uncertain(v, spec.release) else "") + (
+            "do not use" if v.do_not_use else ""
+        )
+        table.add_row(v.key, v.text(spec.release) or "", flags)
+    console.print(table)
+
+
+def diff(
+    old: Annotated[str, typer.Argument(help="Older release, e.g. R1.")] = "R1",
+    new: Annotated[str, typer.Argument(help="Newer release, e.g. R2.")] = "R2",
+) -> None:
+    """What changed between two releases: fields removed/added/changed, values renamed."""
+    from cld_schema.export import diff as spec_diff
+
+    for line in spec_diff(_spec(old), _spec(new)).lines():
+        typer.echo(line)
+
+
+def export(
+    format: Annotated[str, typer.Option("--format", "-f", help="md or xlsx.")] = "md",
+    release: Release = "R2",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
+) -> None:
+    """Write a readable spec (Markdown or Excel) to check against the official one."""
+    from cld_schema.export import to_markdown, to_xlsx
+
+    spec = _spec(release)
+    if format not in ("md", "xlsx"):
+        raise UserError(f"unknown format {format!r}: use md or xlsx")
+    target = out or Path(f"cld-spec-{spec.release}.{format}")
+    if format == "md":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(to_markdown(spec), encoding="utf-8")
+    else:
+        to_xlsx(spec, target)
+    typer.echo(f"wrote {target}")
 
 
 def register(app: typer.Typer) -> None:
-    spec_app = typer.Typer(help="Read the CLD specification as this tool holds it.")
+    spec_app = typer.Typer(help="Read the CLD specification as this tool holds it.",
+                           no_args_is_help=True)
+    for fn in (fields, lists, diff, export):
+        spec_app.command(fn.__name__)(fn)
     app.add_typer(spec_app, name="spec")
