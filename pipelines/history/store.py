@@ -1,0 +1,546 @@
+"""The history store: every run, submission, finding and feedback item, in one DuckDB file.
+
+Why DuckDB: a whole quarter's CLD rows for a council (or all of England) can be kept per
+submission and any two compared with SQL in seconds, in a single file a council can copy.
+
+Atomicity: a run opens one DuckDB transaction; everything it adds is staged in it and commits
+together when the ``with h.run(...)`` block ends. An exception rolls the transaction back (and
+a one-line 'failed' run is recorded); a killed process never commits, and DuckDB's write-ahead
+log makes sure nothing of it is visible afterwards.
+
+Concurrency: DuckDB lets one process at a time open the file for writing, so a second process is
+refused at :meth:`History.open`. Within one process family (threads, several ``History`` objects,
+a forked child) a lock file next to the database, holding the pid, refuses a second run; a lock
+left by a killed run is stale (its pid is gone) and is taken over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.config import PROJECT_ROOT
+
+SQL_DIR = PROJECT_ROOT / "sql" / "history"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+RUN_KINDS = ("build", "check", "nightly", "feedback")
+FINDING_COLUMNS = (
+    "rule_id", "severity", "module", "category", "row", "person_id", "event_ref", "event_type",
+    "event_start", "field", "value", "message", "how_to_fix", "team_id", "team_name",
+    "worker_name", "step_id",
+)  # fmt: skip
+# Internal submission_rows columns (everything else is a CLD field).
+ROW_META = ("submission_id", "row_no", "team_id", "team_name")
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+
+
+class HistoryError(Exception):
+    """A problem with the history database the user can act on (message says what to do)."""
+
+
+class HistoryBusy(HistoryError):
+    """Another run (or another process) is using the history database."""
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of ``sql/history/<name>`` (SQL lives in files, never built from values)."""
+    return (SQL_DIR / name).read_text(encoding="utf-8")
+
+
+def migrations() -> list[tuple[int, str, Path]]:
+    """The migration files in order: (version, name, path) from ``NNNN_name.sql``."""
+    found = []
+    for p in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        m = re.match(r"^(\d{4})_(\w+)\.sql$", p.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), p))
+    return found
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version of an open history database (0 when empty)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchall()[0][0]
+    if not exists:
+        return 0
+    return first(con, "SELECT coalesce(max(version), 0) FROM schema_version")[0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> int:
+    """Apply the migrations newer than the database's version, each in its own transaction.
+
+    ``upto`` stops at a version (the upgrade test builds an old database with it).
+    """
+    current = schema_version(con)
+    latest = migrations()[-1][0]
+    if current > latest:
+        raise HistoryError(
+            f"the history database is at schema version {current}, newer than this code "
+            f"({latest}): upgrade the pipeline before using it"
+        )
+    for version, name, path in migrations():
+        if version <= current or (upto is not None and version > upto):
+            continue
+        con.begin()
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, _now()])
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        current = version
+    return current
+
+
+def first(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row of a query, or None. Fetches every row: DuckDB 2 refuses other work on a
+    connection while a result from ``execute`` is unfinished."""
+    rows = con.execute(query, params or {}).fetchall()
+    return rows[0] if rows else None
+
+
+def fetch_frame(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any] | None = None
+) -> pl.DataFrame:
+    """Run a query with bound parameters and return a polars frame (via Arrow)."""
+    return con.sql(query, params=params or {}).pl()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def strip_secrets(source: str | None) -> str | None:
+    """A source description safe to store: passwords removed from URLs and ODBC strings."""
+    if source is None:
+        return None
+    text = re.sub(r"(://[^:/@\s]+):[^@\s]*@", r"\1:***@", source)
+    text = re.sub(r"(?i)\b(pwd|password|passwd)=([^;&\s]*)", r"\1=***", text)
+    return text
+
+
+@cache
+def code_version() -> str:
+    """Package version plus ``git describe`` when the code runs from a git checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("cld-pipeline")
+    except PackageNotFoundError:
+        v = "unknown"
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5, check=False,
+        )  # fmt: skip
+        if out.returncode == 0 and out.stdout.strip():
+            v += f"+{out.stdout.strip()}"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return v
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLock:
+    """A lock file (``<db>.lock``) naming the pid and kind of the run in progress."""
+
+    def __init__(self, db_path: Path):
+        self.path = db_path.with_name(db_path.name + ".lock")
+        self.held = False
+
+    def acquire(self, kind: str) -> None:
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "kind": kind,
+                "started_at": _now().isoformat()}  # fmt: skip
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                self._refuse_or_clear()
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(info, f)
+            self.held = True
+            return
+        raise HistoryBusy(f"could not take the run lock {self.path}")
+
+    def _refuse_or_clear(self) -> None:
+        try:
+            other = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            other = {}
+        pid, host = other.get("pid"), other.get("host")
+        if isinstance(pid, int) and host == socket.gethostname() and not _pid_alive(pid):
+            self.path.unlink(missing_ok=True)  # left by a killed run: stale
+            return
+        if not other:
+            # Being written this instant, or garbage: refuse rather than guess.
+            raise HistoryBusy(f"another run holds the history lock {self.path}; try again")
+        where = f" on {host}" if host != socket.gethostname() else ""
+        raise HistoryBusy(
+            f"another {other.get('kind', '')} run is in progress (pid {pid}{where}, started "
+            f"{other.get('started_at', '?')}); wait for it to finish. If that process is "
+            f"surely gone, delete {self.path}"
+        )
+
+    def release(self) -> None:
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    """One stored submission and the run that built it."""
+
+    id: int
+    run_id: int
+    path: str | None
+    sha256: str | None
+    rows: int
+    release: str | None
+    sent_to_portal: bool
+    period: str | None
+    kind: str
+    created_at: dt.datetime
+
+
+@dataclass
+class Run:
+    """A run in progress: what it adds is staged in the open transaction (see module doc)."""
+
+    history: History
+    id: int
+    kind: str
+    period: str | None
+    release: str | None
+    source: str | None
+    started_at: dt.datetime
+    counts: dict[str, Any] = field(default_factory=dict)
+    submissions: int = 0
+    submission_rows: int = 0
+    findings: int = 0
+
+    def add_submission(self, path: Path | str | None, frame: pl.DataFrame) -> int:
+        """Store a built submission (file path and its CLD frame); returns the submission id."""
+        return self.history._add_submission(self, path, frame)
+
+    def add_findings(self, findings: pl.DataFrame) -> int:
+        """Store a findings table (docs/contracts.md section 3); returns rows stored."""
+        return self.history._add_findings(self, findings)
+
+    def resolve_feedback(self, persons: pl.DataFrame) -> dict[str, int]:
+        """Resolve open NHS-number feedback items against this extract's persons."""
+        return self.history.resolve_feedback(persons, self.id)
+
+
+class History:
+    """The history database. Open with :meth:`open`; use as a context manager."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
+        self.con = con
+        self.path = path
+        self._lock = RunLock(path)
+        self._active: Run | None = None
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: Path | str,
+        *,
+        memory_limit: str | None = None,
+        temp_directory: Path | str | None = None,
+        threads: int | None = None,
+        migrate_to: int | None = None,
+    ) -> History:
+        """Open (creating and upgrading as needed) the history database at ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, str] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if temp_directory:
+            config["temp_directory"] = str(temp_directory)
+        if threads:
+            config["threads"] = str(threads)
+        try:
+            con = duckdb.connect(str(path), config=config)
+        except duckdb.IOException as exc:
+            raise _busy_or_broken(path, exc) from None
+        try:
+            migrate(con, upto=migrate_to)
+        except Exception:
+            con.close()
+            raise
+        return cls(con, path)
+
+    def close(self) -> None:
+        if self._active is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.con.rollback()
+            self._lock.release()
+            self._active = None
+        self.con.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def run(
+        self,
+        kind: str,
+        period: str | None = None,
+        release: str | None = None,
+        source: str | None = None,
+    ) -> Iterator[Run]:
+        """An atomic run: all it adds commits at the end, or nothing does."""
+        if kind not in RUN_KINDS:
+            raise HistoryError(f"unknown run kind {kind!r}: use one of {', '.join(RUN_KINDS)}")
+        if self._active is not None:
+            raise HistoryBusy(f"run {self._active.id} is still in progress in this process")
+        self._lock.acquire(kind)
+        try:
+            run_id = self._next_id("runs")
+            run = Run(self, run_id, kind, period and str(period), release, strip_secrets(source),
+                      _now())  # fmt: skip
+            self.con.begin()
+            self._active = run
+        except BaseException:
+            self._lock.release()
+            raise
+        try:
+            yield run
+            self._insert_run(run, "ok", None)
+            self.con.commit()
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                self.con.rollback()
+            self._record_failed(run, exc)
+            raise
+        finally:
+            self._active = None
+            self._lock.release()
+
+    def _next_id(self, table: str) -> int:
+        return first(self.con, sql(f"next_id/{table}.sql"))[0]
+
+    def _insert_run(self, run: Run, status: str, error: str | None) -> None:
+        self.con.execute(
+            sql("insert_run.sql"),
+            {
+                "id": run.id, "kind": run.kind, "period": run.period, "release": run.release,
+                "source": run.source, "started_at": run.started_at, "ended_at": _now(),
+                "status": status, "error": error, "submissions": run.submissions,
+                "submission_rows": run.submission_rows, "findings": run.findings,
+                "counts": json.dumps(run.counts, default=str), "code_version": code_version(),
+            },
+        )  # fmt: skip
+
+    def _record_failed(self, run: Run, exc: BaseException) -> None:
+        """Note the failure (type only: messages can carry personal data). Best effort."""
+        run.submissions = run.submission_rows = run.findings = 0
+        with contextlib.suppress(duckdb.Error):
+            self._insert_run(run, "failed", type(exc).__name__)
+
+    # -- adding ----------------------------------------------------------------------------
+    def _require_active(self, run: Run) -> None:
+        if self._active is not run:
+            raise HistoryError("this run has ended; add to history inside `with h.run(...)`")
+
+    def _add_submission(self, run: Run, path: Path | str | None, frame: pl.DataFrame) -> int:
+        self._require_active(run)
+        rows = _submission_frame(frame)
+        self._ensure_field_columns([c for c in rows.columns if c not in ROW_META])
+        sub_id = self._next_id("submissions")
+        p = Path(path) if path is not None else None
+        digest = file_sha256(p) if p is not None and p.is_file() else None
+        self.con.execute(
+            sql("insert_submission.sql"),
+            {"id": sub_id, "run_id": run.id, "path": str(p) if p else None, "sha256": digest,
+             "rows": rows.height, "release": run.release, "created_at": _now(),
+             "fields": json.dumps([c for c in rows.columns if c not in ROW_META])},
+        )  # fmt: skip
+        self.con.register("_new_rows", rows)
+        try:
+            self.con.execute(sql("insert_submission_rows.sql"), {"submission_id": sub_id})
+        finally:
+            self.con.unregister("_new_rows")
+        run.submissions += 1
+        run.submission_rows += rows.height
+        return sub_id
+
+    def _ensure_field_columns(self, names: list[str]) -> None:
+        """Add a column for a CLD field a newer release brings (identifier checked, not data)."""
+        have = {r[0] for r in self.con.execute(sql("row_columns.sql")).fetchall()}
+        for name in names:
+            if name in have:
+                continue
+            if not _IDENT.match(name):
+                raise HistoryError(f"not a CLD field name: {name!r}")
+            self.con.execute(f'ALTER TABLE submission_rows ADD COLUMN "{name}" VARCHAR')
+
+    def _add_findings(self, run: Run, findings: pl.DataFrame) -> int:
+        self._require_active(run)
+        if "rule_id" not in findings.columns:
+            raise HistoryError("findings frame has no rule_id column (docs/contracts.md §3)")
+        cols = [
+            (pl.col(c) if c in findings.columns else pl.lit(None))
+            .cast(pl.Int64 if c == "row" else pl.String)
+            .alias(c)
+            for c in FINDING_COLUMNS
+        ]
+        frame = findings.select(pl.lit(run.id, pl.Int32).alias("run_id"), *cols)
+        self.con.register("_new_findings", frame)
+        try:
+            self.con.execute(sql("insert_findings.sql"))
+        finally:
+            self.con.unregister("_new_findings")
+        run.findings += frame.height
+        return frame.height
+
+    # -- reading ---------------------------------------------------------------------------
+    def query(self, name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run a stored query (``sql/history/<name>``) and return a polars frame."""
+        return fetch_frame(self.con, sql(name), params)
+
+    def runs(self) -> pl.DataFrame:
+        return self.query("runs.sql")
+
+    def submissions(self) -> pl.DataFrame:
+        return self.query("submissions.sql")
+
+    def submission(self, sub_id: int) -> SubmissionInfo:
+        rows = self.con.execute(sql("submission.sql"), {"id": sub_id}).fetchall()
+        if not rows:
+            raise HistoryError(f"no submission {sub_id} in history (see `cld history runs`)")
+        return SubmissionInfo(*rows[0])
+
+    def latest_submission(self, before: int | None = None) -> SubmissionInfo | None:
+        """The newest submission (optionally older than submission ``before``)."""
+        row = first(self.con, sql("latest_submission.sql"), {"before": before})
+        return self.submission(row[0]) if row else None
+
+    def previous_submission(
+        self, period: str | None = None, before: int | None = None
+    ) -> SubmissionInfo | None:
+        """What a new build compares against: the last one sent to the portal (of ``period``
+        when given), else the newest one (of ``period``), older than ``before`` if given."""
+        row = first(
+            self.con,
+            sql("previous_submission.sql"),
+            {"period": None if period is None else str(period), "before": before},
+        )
+        return self.submission(row[0]) if row else None
+
+    def submission_frame(self, sub_id: int) -> pl.DataFrame:
+        """A stored submission as a CLD-shaped frame (fields as text, ``_row``, ``_team_*``)."""
+        self.submission(sub_id)
+        fields = json.loads(first(self.con, sql("submission_fields.sql"), {"id": sub_id})[0])
+        frame = fetch_frame(self.con, sql("submission_frame.sql"), {"id": sub_id})
+        frame = frame.rename({"row_no": "_row", "team_id": "_team_id", "team_name": "_team_name"})
+        return frame.select(*fields, pl.col("_row").cast(pl.UInt32), "_team_id", "_team_name")
+
+    def mark_sent(self, sub_id: int) -> SubmissionInfo:
+        """Record that submission ``sub_id`` is the one uploaded to the portal."""
+        self.submission(sub_id)
+        if self._active is not None:
+            raise HistoryBusy("a run is in progress in this process; mark it sent afterwards")
+        self.con.execute(sql("mark_sent.sql"), {"id": sub_id, "at": _now()})
+        return self.submission(sub_id)
+
+    def trend(self, team_id: str | None = None) -> pl.DataFrame:
+        """Findings per rule and team for every finished run, oldest first."""
+        return self.query("trend.sql", {"team_id": None if team_id is None else str(team_id)})
+
+    def compare(self, a: int | None = None, b: int | None = None, thresholds=None):
+        """Compare submission ``a`` (older) with ``b`` (newer); see :mod:`.compare`."""
+        from pipelines.history.compare import compare
+
+        return compare(self, a, b, thresholds)
+
+    def open_feedback(self, team_id: str | None = None) -> pl.DataFrame:
+        """Outstanding NHS-number feedback items with their age (NHS number masked)."""
+        return self.query(
+            "feedback/open_items.sql",
+            {"team_id": None if team_id is None else str(team_id), "today": dt.date.today()},
+        )
+
+    def resolve_feedback(self, persons: pl.DataFrame, run_id: int) -> dict[str, int]:
+        """Mark items resolved when the case record now holds the number found, or conflict
+        when it holds a different one. ``persons``: ``person_id``/``nhs_number`` (case
+        management) or ``LA_Person_Unique_Identifier``/``NHS_Number`` (a CLD frame)."""
+        from pipelines.history.feedback import resolve
+
+        return resolve(self, persons, run_id)
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.con.execute(sql("tables.sql")).fetchall()]
+
+
+def _submission_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame as submission_rows wants it: CLD fields as text plus row_no and team."""
+    fields = [c for c in frame.columns if not c.startswith("_")]
+    if not fields:
+        raise HistoryError("the submission frame has no CLD field columns")
+    row_no = pl.col("_row") if "_row" in frame.columns else pl.int_range(pl.len())
+    team_id = pl.col("_team_id") if "_team_id" in frame.columns else pl.lit(None)
+    team_name = pl.col("_team_name") if "_team_name" in frame.columns else pl.lit(None)
+    return frame.select(
+        row_no.cast(pl.Int32).alias("row_no"),
+        team_id.cast(pl.String).alias("team_id"),
+        team_name.cast(pl.String).alias("team_name"),
+        *[pl.col(c).cast(pl.String) for c in fields],
+    )
+
+
+def _busy_or_broken(path: Path, exc: duckdb.IOException) -> HistoryError:
+    """Turn DuckDB's file-lock error into a message that says what is going on."""
+    text = str(exc)
+    if "lock" in text.lower():
+        m = re.search(r"PID (\d+)", text)
+        who = f" (pid {m.group(1)})" if m else ""
+        return HistoryBusy(
+            f"the history database {path} is in use by another process{who}: a run or another "
+            f"cld command has it open; try again when it has finished"
+        )
+    return HistoryError(f"cannot open the history database {path}: {text}")

@@ -1,0 +1,1 @@
+SELECT fields FROM submissions WHERE id = $id
