@@ -1,0 +1,484 @@
+"""Extract: read the case-management database into typed polars frames, one per SQL file.
+
+The SQL lives in ``sql/extract/*.sql`` (one file per source table, named after it), so a council
+adapts the FROM/JOINs to its own Mosaic views without touching Python. Each query may use the
+binds ``:period_start``, ``:period_end`` and ``:lookback_start`` (``period_start`` minus
+:data:`LOOKBACK_MONTHS` months); values are always bound, never formatted into the SQL.
+
+Read engines:
+
+* ``sqlalchemy`` – any SQLAlchemy URL (SQLite sample, ``postgresql+psycopg``, ``mssql+pyodbc``,
+  ``postgresql+pyodbc``), results built into polars frames;
+* ``arrow-odbc`` – straight from the ODBC driver into Arrow (about 3x faster than pyodbc over the
+  same driver), used by ``auto`` when the source is an ODBC URL or an ODBC connection string.
+
+Every frame gets the column types of :mod:`pipelines.sample.schema` (ids Int64, dates Date,
+codes String, money Float64, flags Boolean), whatever the engine, so the stages after this one
+see the same frames from every source.
+
+The extract is all-or-nothing: every table comes from one attempt, in one transaction
+(``REPEATABLE READ`` on PostgreSQL, so the tables agree with each other). A lost connection is
+retried with exponential backoff from the first table; if every attempt fails an
+:class:`ExtractError` is raised and nothing is returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote_plus
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.connectors.pyodbc import PyODBCConnector
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.postgresql.base import PGDialect
+
+from pipelines.period import Period
+from pipelines.sample.schema import metadata
+
+log = logging.getLogger(__name__)
+
+Engine = Literal["auto", "sqlalchemy", "arrow-odbc"]
+Progress = Callable[[str, int, int], None]
+
+LOOKBACK_MONTHS = 12  # steps and services this long before the period start are also read
+BIND_NAMES = ("period_start", "period_end", "lookback_start")
+
+
+class ExtractError(Exception):
+    """The extract could not be completed; the message says which query and why."""
+
+
+class _Retryable(Exception):
+    """A lost connection or similar transient failure: worth another attempt."""
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL through pyodbc: SQLAlchemy ships no such dialect, but councils (and the test
+# suite) reach PostgreSQL through unixODBC too. The connector does the ODBC part.
+class PGDialect_pyodbc(PyODBCConnector, PGDialect):
+    """``postgresql+pyodbc://``: PostgreSQL's SQL dialect over a pyodbc connection."""
+
+    supports_statement_cache = True
+    supports_native_boolean = True
+
+    def _get_server_version_info(self, connection: Any) -> tuple[int, ...]:
+        raw = connection.exec_driver_sql("SHOW server_version").scalar()
+        return tuple(int(x) for x in re.findall(r"\d+", str(raw))[:2])
+
+    def get_isolation_level_values(self, dbapi_connection: Any) -> list[str]:
+        return [*super().get_isolation_level_values(dbapi_connection), "AUTOCOMMIT"]
+
+    def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
+        # pyodbc handles AUTOCOMMIT itself; the others are plain PostgreSQL statements.
+        if level == "AUTOCOMMIT":
+            dbapi_connection.autocommit = True
+            return
+        dbapi_connection.autocommit = False
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {level}")
+        cursor.close()
+        dbapi_connection.commit()
+
+    def get_isolation_level(self, dbapi_connection: Any) -> str:
+        if dbapi_connection.autocommit:
+            return "AUTOCOMMIT"
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SHOW transaction_isolation")
+        value = cursor.fetchone()[0]
+        cursor.close()
+        return str(value).upper()
+
+    def is_disconnect(self, e: Exception, connection: Any, cursor: Any) -> bool:
+        # SQLSTATE class 08 (connection exception) and 57P0x (server shut the session down)
+        if re.search(r"\b(08\w{3}|57P0\d)\b", str(e)):
+            return True
+        return super().is_disconnect(e, connection, cursor)
+
+    def do_ping(self, dbapi_connection: Any) -> bool:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        return True
+
+
+registry.register("postgresql.pyodbc", __name__, "PGDialect_pyodbc")
+
+
+# --------------------------------------------------------------------------------------------
+# Queries and target types
+
+
+@dataclass(frozen=True)
+class Query:
+    """One extract query: the file it came from and its SQL text."""
+
+    name: str
+    path: Path
+    sql: str
+
+
+_COMMENT_OR_QUOTED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/", re.S)
+
+
+def strip_comments(sql: str) -> str:
+    """Drop ``--`` and ``/* */`` comments (not inside quotes).
+
+    Why: a ``:name`` written in a comment would otherwise count as a bind for SQLAlchemy but
+    not for the ODBC driver, and the parameter counts would disagree.
+    """
+    return _COMMENT_OR_QUOTED.sub(lambda m: m.group(0) if m.group(0)[0] in "'\"" else " ", sql)
+
+
+def load_queries(sql_dir: Path | str) -> list[Query]:
+    """Every ``*.sql`` in ``sql_dir`` (sorted); the file stem names the frame it produces."""
+    folder = Path(sql_dir)
+    if not folder.is_dir():
+        raise ExtractError(f"extract SQL folder not found: {folder}")
+    queries = []
+    for path in sorted(folder.glob("*.sql")):
+        sql = strip_comments(path.read_text(encoding="utf-8")).strip().rstrip(";").strip()
+        if not sql:
+            raise ExtractError(f"{path}: the file is empty")
+        queries.append(Query(path.stem, path, sql))
+    if not queries:
+        raise ExtractError(f"no .sql files in {folder}")
+    return queries
+
+
+def _polars_type(col: sa.Column) -> pl.DataType:
+    t = col.type
+    if isinstance(t, sa.Boolean):
+        return pl.Boolean()
+    if isinstance(t, sa.Integer):
+        return pl.Int64()
+    if isinstance(t, sa.Date):
+        return pl.Date()
+    if isinstance(t, sa.Numeric):
+        return pl.Float64()
+    return pl.String()
+
+
+def _column_types() -> tuple[dict[str, dict[str, pl.DataType]], dict[str, pl.DataType]]:
+    """Target types per table (from the schema) and, for other queries, per column name."""
+    per_table: dict[str, dict[str, pl.DataType]] = {}
+    by_name: dict[str, pl.DataType] = {}
+    for table in metadata.sorted_tables:
+        per_table[table.name] = {c.name: _polars_type(c) for c in table.columns}
+        for c in table.columns:
+            by_name.setdefault(c.name, _polars_type(c))
+    return per_table, by_name
+
+
+def expected_schema(name: str) -> dict[str, pl.DataType] | None:
+    """The columns and types a query named after a schema table must return (else None)."""
+    return _column_types()[0].get(name)
+
+
+_TRUE = ["1", "t", "true", "y", "yes"]
+
+
+def _cast(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """Give ``frame`` the schema's types, whatever types the engine returned."""
+    per_table, by_name = _column_types()
+    wanted = per_table.get(name)
+    if wanted is not None:
+        missing = [c for c in wanted if c not in frame.columns]
+        if missing:
+            raise ExtractError(
+                f"{name}.sql must return the columns of table {name}; missing: "
+                + ", ".join(missing)
+            )
+    exprs = []
+    for col, dtype in frame.schema.items():
+        target = (wanted or {}).get(col) or by_name.get(col)
+        if target is None or dtype == target:
+            continue
+        exprs.append(_convert(pl.col(col), dtype, target).alias(col))
+    try:
+        out = frame.with_columns(exprs) if exprs else frame
+    except pl.exceptions.PolarsError as exc:
+        raise ExtractError(f"{name}.sql returned values of the wrong type: {exc}") from None
+    if wanted is not None:  # schema order first, any extra columns after
+        out = out.select([*wanted, *[c for c in out.columns if c not in wanted]])
+    return out
+
+
+def _convert(expr: pl.Expr, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+    if target == pl.Date():
+        if source == pl.String():
+            return expr.str.slice(0, 10).str.to_date("%Y-%m-%d")
+        if isinstance(source, pl.Datetime):
+            return expr.dt.date()
+    if target == pl.Boolean() and source == pl.String():
+        low = expr.str.strip_chars().str.to_lowercase()
+        return pl.when(expr.is_null()).then(None).otherwise(low.is_in(_TRUE))
+    if target == pl.String() and source.is_numeric():
+        return expr.cast(pl.Int64).cast(pl.String) if source.is_integer() else expr.cast(pl.String)
+    return expr.cast(target)
+
+
+# --------------------------------------------------------------------------------------------
+# Sources
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where to read from: a SQLAlchemy URL, and the ODBC connection string when there is one."""
+
+    url: str
+    backend: str  # sqlite | postgresql | mssql | other
+    odbc: str | None  # ODBC connection string (for arrow-odbc), if the source is ODBC
+
+
+def _odbc_backend(conn_str: str) -> str:
+    driver = conn_str.lower()
+    if "postgres" in driver:
+        return "postgresql"
+    if "sql server" in driver or "freetds" in driver or "tds" in driver:
+        return "mssql"
+    return "other"
+
+
+def resolve_source(url: str) -> Source:
+    """Understand a SQLAlchemy URL or a bare ODBC connection string (``DRIVER=...;...``)."""
+    text = url.strip()
+    if "://" not in text and re.search(r"(?i)\b(driver|dsn)\s*=", text):
+        backend = _odbc_backend(text)
+        dialect = "mssql" if backend == "mssql" else "postgresql"
+        from urllib.parse import quote_plus
+
+        return Source(f"{dialect}+pyodbc:///?odbc_connect={quote_plus(text)}", backend, text)
+    try:
+        parsed = sa.make_url(text)
+    except sa.exc.ArgumentError:
+        raise ExtractError(
+            "the database URL is neither a SQLAlchemy URL nor an ODBC connection string"
+        ) from None
+    backend = parsed.get_backend_name()
+    odbc = None
+    if parsed.get_driver_name() == "pyodbc":
+        if "odbc_connect" in parsed.query:
+            odbc = unquote_plus(str(parsed.query["odbc_connect"]))
+        else:  # host/dsn form: let SQLAlchemy's own dialect build the connection string
+            dialect = parsed.get_dialect()()
+            args, _ = dialect.create_connect_args(parsed)
+            odbc = args[0] if args else None
+    return Source(text, backend, odbc)
+
+
+def _binds(period: Period) -> dict[str, date]:
+    start = period.start
+    months = start.year * 12 + start.month - 1 - LOOKBACK_MONTHS
+    return {
+        "period_start": start,
+        "period_end": period.end,
+        "lookback_start": date(months // 12, months % 12 + 1, 1),
+    }
+
+
+_LOST = re.compile(
+    r"(?i)state:\s*(08\w{3}|57P0\d|40001|HYT00)|\b08S01\b|\b08001\b|\b08003\b|\b57P0\d\b|"
+    r"terminating connection|server closed the connection|connection (is |was )?(closed|lost|"
+    r"reset|refused)|broken pipe|could not connect|database is locked|could not serialize|"
+    r"deadlock|communication link failure|no connection to the server|ssl syscall"
+)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return bool(_LOST.search(str(exc)))
+
+
+_DB_MODULES = {"sqlalchemy", "pyodbc", "psycopg", "sqlite3", "arrow_odbc"}
+
+
+def _from_database(exc: BaseException) -> bool:
+    """An error raised by the database layer (not a bug in this module)."""
+    return type(exc).__module__.split(".")[0] in _DB_MODULES
+
+
+def _first_line(exc: BaseException) -> str:
+    """The database's message on one line (ODBC drivers spread it over several)."""
+    text = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    return text[:400] if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------
+# Engines
+
+
+def _read_sqlalchemy(
+    source: Source, queries: list[Query], binds: dict[str, date], progress: Progress | None
+) -> dict[str, pl.DataFrame]:
+    engine = sa.create_engine(source.url, poolclass=sa.pool.NullPool)
+    options: dict[str, Any] = {}
+    if source.backend == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    frames: dict[str, pl.DataFrame] = {}
+    try:
+        with engine.connect() as conn:
+            conn = conn.execution_options(**options) if options else conn
+            with conn.begin():
+                for i, q in enumerate(queries, 1):
+                    frames[q.name] = _run_sqlalchemy(conn, q, binds)
+                    if progress:
+                        progress(q.name, i, len(queries))
+    finally:
+        engine.dispose()
+    return frames
+
+
+def _run_sqlalchemy(conn: sa.Connection, q: Query, binds: dict[str, date]) -> pl.DataFrame:
+    stmt = sa.text(q.sql)
+    params = {k: v for k, v in binds.items() if k in stmt.compile().params}
+    try:
+        result = conn.execute(stmt, params)
+        columns = list(result.keys())
+        rows = result.fetchall()
+    except sa.exc.DBAPIError as exc:
+        if _is_transient(exc):
+            raise _Retryable(f"{q.name}.sql: {_first_line(exc)}") from exc
+        raise ExtractError(f"{q.path}: the query failed: {_first_line(exc)}") from None
+    return _cast(_frame_from_rows(columns, rows), q.name)
+
+
+def _frame_from_rows(columns: list[str], rows: list[Any]) -> pl.DataFrame:
+    """Rows from a DB-API cursor into a frame (types are fixed afterwards by ``_cast``)."""
+    return pl.DataFrame(
+        [tuple(r) for r in rows] if rows else None,
+        schema=columns,
+        orient="row",
+        strict=False,
+        infer_schema_length=None,
+    )
+
+
+def _read_arrow_odbc(
+    source: Source, queries: list[Query], binds: dict[str, date], progress: Progress | None
+) -> dict[str, pl.DataFrame]:
+    import arrow_odbc
+    import pyarrow as pa
+
+    try:
+        conn = arrow_odbc.connect(source.odbc, autocommit=False)
+    except arrow_odbc.Error as exc:
+        if _is_transient(exc):
+            raise _Retryable(_first_line(exc)) from exc
+        raise ExtractError(f"cannot connect through ODBC: {_first_line(exc)}") from None
+    frames: dict[str, pl.DataFrame] = {}
+    try:
+        if source.backend == "postgresql":
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        for i, q in enumerate(queries, 1):
+            sql, params = _positional(q.sql, binds)
+            try:
+                reader = conn.read_arrow_batches(sql, parameters=params, max_text_size=4000)
+                table = pa.Table.from_batches(list(reader), schema=reader.schema)
+            except arrow_odbc.Error as exc:
+                if _is_transient(exc) or not _odbc_alive(conn):
+                    raise _Retryable(f"{q.name}.sql: {_first_line(exc)}") from exc
+                raise ExtractError(f"{q.path}: the query failed: {_first_line(exc)}") from None
+            frames[q.name] = _cast(pl.from_arrow(table), q.name)
+            if progress:
+                progress(q.name, i, len(queries))
+        conn.commit()
+    finally:
+        del conn
+    return frames
+
+
+def _odbc_alive(conn: Any) -> bool:
+    """Whether an ODBC connection still works after an error.
+
+    Why: drivers word a lost connection in many ways (psqlODBC says "internal SAVEPOINT
+    failed"); asking the connection itself tells a dead link from a bad query.
+    """
+    try:
+        conn.rollback()
+        conn.execute("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+def _positional(sql: str, binds: dict[str, date]) -> tuple[str, list[str | None]]:
+    """``:name`` binds into ODBC ``?`` markers and the matching positional string values."""
+    from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
+
+    compiled = sa.text(sql).compile(dialect=mssql_pyodbc.dialect(paramstyle="qmark"))
+    names = compiled.positiontup or []
+    unknown = sorted({n for n in names if n not in binds})
+    if unknown:
+        raise ExtractError(f"unknown bind parameter(s) {unknown}; use {list(BIND_NAMES)}")
+    return compiled.string, [binds[n].isoformat() for n in names]
+
+
+def choose_engine(source: Source, engine: Engine) -> str:
+    """``auto`` reads ODBC sources with arrow-odbc and everything else with SQLAlchemy."""
+    if engine == "auto":
+        return "arrow-odbc" if source.odbc else "sqlalchemy"
+    if engine == "arrow-odbc" and not source.odbc:
+        raise ExtractError(
+            "engine arrow-odbc needs an ODBC source (mssql+pyodbc URL or ODBC connection string)"
+        )
+    if engine not in ("sqlalchemy", "arrow-odbc"):
+        raise ExtractError(f"unknown read engine {engine!r}: use auto, sqlalchemy or arrow-odbc")
+    return engine
+
+
+def extract(
+    url: str,
+    period: Period | str,
+    sql_dir: Path | str,
+    engine: Engine = "auto",
+    retries: int = 3,
+    progress: Progress | None = None,
+    backoff: float = 1.0,
+) -> dict[str, pl.DataFrame]:
+    """Run every query of ``sql_dir`` for ``period`` and return one typed frame per file.
+
+    ``retries`` is how many more attempts follow a lost connection; the wait doubles each time
+    from ``backoff`` seconds. ``progress(name, done, total)`` is called after each query of an
+    attempt (a retry starts again from the first query).
+    """
+    if isinstance(period, str):
+        period = Period.parse(period)
+    queries = load_queries(sql_dir)
+    source = resolve_source(url)
+    chosen = choose_engine(source, engine)
+    read = _read_arrow_odbc if chosen == "arrow-odbc" else _read_sqlalchemy
+    binds = _binds(period)
+    last: Exception | None = None
+    for attempt in range(retries + 1):
+        if attempt:
+            wait = backoff * 2 ** (attempt - 1)
+            log.warning("extract attempt %d failed (%s); retrying in %.1fs", attempt, last, wait)
+            time.sleep(wait)
+        try:
+            return read(source, queries, binds, progress)
+        except _Retryable as exc:
+            last = exc
+        except ExtractError:
+            raise
+        except Exception as exc:  # connecting, or committing/closing the transaction
+            if _is_transient(exc):
+                last = exc
+                continue
+            if _from_database(exc):
+                raise ExtractError(f"database error: {_first_line(exc)}") from None
+            raise
+    raise ExtractError(
+        f"the extract failed after {retries + 1} attempts (connection lost each time); "
+        f"nothing was extracted. Last error: {last}"
+    )

@@ -1,0 +1,110 @@
+"""The extract against a real PostgreSQL server (psycopg, arrow-odbc, pyodbc) and SQLite."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from pipelines.extract import ExtractError, expected_schema, extract, load_queries
+from pipelines.sample.schema import metadata
+from tests.extract.conftest import (
+    AGREEMENTS_EXPECTED,
+    IN_SCOPE,
+    PERIOD,
+    ROWS,
+    SQL_DIR,
+    STEPS_EXPECTED,
+)
+
+pytestmark = pytest.mark.postgres
+
+
+def _sorted(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    return {k: v.sort(v.columns) for k, v in frames.items()}
+
+
+@pytest.fixture(scope="module")
+def via_psycopg(pg_server, pg_db) -> dict[str, pl.DataFrame]:
+    return extract(pg_server.sqlalchemy_url(pg_db), PERIOD, SQL_DIR)
+
+
+def test_one_query_per_schema_table() -> None:
+    names = {q.name for q in load_queries(SQL_DIR)}
+    assert {t.name for t in metadata.sorted_tables} <= names
+
+
+def test_period_scope(via_psycopg) -> None:
+    f = via_psycopg
+    assert set(f["persons"]["person_id"]) == IN_SCOPE
+    assert set(f["workflow_steps"]["step_id"]) == STEPS_EXPECTED
+    assert set(f["service_agreements"]["agreement_id"]) == AGREEMENTS_EXPECTED
+    assert set(f["step_assessment_details"]["step_id"]) == {101, 301}
+    assert set(f["step_contact_details"]["step_id"]) == {1001}
+    assert set(f["carer_relationships"]["relationship_id"]) == {1}
+    # all history of the people in scope, none of anyone else
+    assert set(f["person_support_reasons"]["psr_id"]) == {1, 2}
+    assert set(f["person_addresses"]["address_id"]) == {1, 3}
+    assert set(f["allocations"]["allocation_id"]) == {1}
+    # reference tables whole; the person index covers everybody for feed matching
+    assert f["lookup_codes"].height == len(ROWS["lookup_codes"])
+    assert set(f["person_index"]["person_id"]) == {p["person_id"] for p in ROWS["persons"]}
+
+
+def test_types_follow_the_schema(via_psycopg) -> None:
+    for name, frame in via_psycopg.items():
+        wanted = expected_schema(name)
+        if wanted is not None:
+            assert dict(frame.schema) == wanted, name
+    persons = via_psycopg["persons"]
+    assert persons.schema["date_of_birth"] == pl.Date
+    assert persons.schema["person_id"] == pl.Int64
+    sa_ = via_psycopg["service_agreements"]
+    assert sa_.filter(pl.col("agreement_id") == 4001)["unit_cost"].item() == pytest.approx(21.35)
+    assert via_psycopg["workflow_steps"].schema["is_carer_step"] == pl.Boolean
+    assert via_psycopg["person_index"].columns == [
+        "person_id",
+        "nhs_number",
+        "date_of_birth",
+        "gender_code",
+    ]
+
+
+def test_odbc_engines_match_psycopg(pg_server, pg_db, via_psycopg) -> None:
+    arrow = extract(pg_server.odbc_connection_string(pg_db), PERIOD, SQL_DIR)
+    pyodbc = extract(pg_server.odbc_sqlalchemy_url(pg_db), PERIOD, SQL_DIR, engine="sqlalchemy")
+    want = _sorted(via_psycopg)
+    for got in (_sorted(arrow), _sorted(pyodbc)):
+        assert got.keys() == want.keys()
+        for name in want:
+            assert got[name].equals(want[name]), name
+
+
+def test_arrow_odbc_is_chosen_for_odbc_urls(pg_server, pg_db, via_psycopg) -> None:
+    frames = extract(pg_server.odbc_sqlalchemy_url(pg_db), PERIOD, SQL_DIR, engine="arrow-odbc")
+    assert _sorted(frames)["persons"].equals(_sorted(via_psycopg)["persons"])
+
+
+def test_sqlite_matches_postgresql(sqlite_url, via_psycopg) -> None:
+    lite = _sorted(extract(sqlite_url, PERIOD, SQL_DIR))
+    want = _sorted(via_psycopg)
+    for name in want:
+        assert lite[name].equals(want[name]), name
+
+
+def test_arrow_odbc_needs_an_odbc_source(sqlite_url) -> None:
+    with pytest.raises(ExtractError, match="ODBC"):
+        extract(sqlite_url, PERIOD, SQL_DIR, engine="arrow-odbc")
+
+
+def test_a_council_query_missing_a_column_is_named(tmp_path, sqlite_url) -> None:
+    (tmp_path / "teams.sql").write_text("SELECT t.team_id FROM teams t\n")
+    with pytest.raises(ExtractError, match=r"teams\.sql.*team_name"):
+        extract(sqlite_url, PERIOD, tmp_path)
+
+
+def test_a_broken_query_names_its_file_and_is_not_retried(tmp_path, sqlite_url) -> None:
+    (tmp_path / "teams.sql").write_text("SELECT t.team_id FROM no_such_view t\n")
+    calls: list[str] = []
+    with pytest.raises(ExtractError, match=r"teams\.sql"):
+        extract(sqlite_url, PERIOD, tmp_path, progress=lambda *a: calls.append(a[0]))
+    assert calls == []
