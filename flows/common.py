@@ -1,0 +1,93 @@
+"""Small helpers shared by the flows: config, period defaults and the UI artefacts.
+
+Nothing here decides anything about CLD data; the artefacts only ever show counts, ids and
+paths, so no personal data reaches the Prefect database or UI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipelines.config import Config, load_config
+from pipelines.period import Period
+
+
+class BlockedSubmission(RuntimeError):
+    """Errors in the return block its submission (raised to fail the flow run visibly)."""
+
+
+def config(path: str | Path | None = None) -> Config:
+    """The council's config: ``path``, else ``$CLD_CONFIG``, ``./cld.toml``, the sample's."""
+    return load_config(path)
+
+
+def last_complete_quarter(today: date | None = None) -> Period:
+    """The quarter a scheduled quarterly run submits: the one before today's quarter."""
+    return Period.containing(today or date.today()).previous()
+
+
+def resolve_release(cfg: Config, period: Period, release: str | None) -> str:
+    """``release`` if given, else the config's, where ``auto`` means the period's default."""
+    chosen = release or cfg.submission.release
+    return period.default_release if chosen == "auto" else chosen
+
+
+def artefact_key(*parts: object) -> str:
+    """A Prefect artefact key: lowercase letters, digits and dashes only."""
+    text = "-".join(str(p) for p in parts if p is not None).lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def markdown_table(rows: list[Mapping[str, Any]]) -> str:
+    if not rows:
+        return "_none_\n"
+    cols = list(rows[0])
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def counts_by(frame: Any, column: str) -> list[dict[str, Any]]:
+    """Row counts of a CLD frame by one non-personal column (e.g. ``Event_Type``)."""
+    if frame is None or column not in getattr(frame, "columns", []):
+        return []
+    grouped = frame.group_by(column).len().sort(column, nulls_last=True)
+    return [{column: k if k is not None else "(blank)", "rows": n} for k, n in grouped.iter_rows()]
+
+
+def rule_counts(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``by_rule`` part of a checks summary as table rows, most frequent first."""
+    by_rule = summary.get("by_rule") or {}
+    rows: list[dict[str, Any]] = []
+    for rule, value in by_rule.items():
+        if isinstance(value, Mapping):
+            rows.append({"rule": rule, **{k: v for k, v in value.items() if k != "examples"}})
+        else:
+            rows.append({"rule": rule, "count": value})
+    key = "count" if rows and "count" in rows[0] else None
+    if key:
+        rows.sort(key=lambda r: -int(r.get(key) or 0))
+    return rows
+
+
+def publish_summary(
+    title: str,
+    key: str,
+    facts: Mapping[str, Any],
+    tables: Mapping[str, list[dict[str, Any]]] | None = None,
+) -> None:
+    """A markdown artefact (facts + small tables) and one table artefact per table."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    lines = [f"# {title}", ""]
+    lines += [f"- **{k}**: {v}" for k, v in facts.items()]
+    for name, rows in (tables or {}).items():
+        lines += ["", f"## {name}", "", markdown_table(rows)]
+    create_markdown_artifact("\n".join(lines), key=key, description=title)
+    for name, rows in (tables or {}).items():
+        if rows:
+            create_table_artifact(rows, key=artefact_key(key, name), description=f"{title}: {name}")

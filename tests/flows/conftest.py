@@ -1,0 +1,186 @@
+"""Fixtures for the Prefect flow tests: an isolated PREFECT_HOME, the test harness, a real
+standing ``prefect server`` on loopback, and council configs pointing into tmp folders."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+PREFECT = str(VENV_BIN / "prefect")
+
+# Never touch the developer's ~/.prefect or the project's .prefect: set before prefect is
+# imported by any flow test (Prefect reads its settings once, at import).
+if "prefect" not in sys.modules:
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="cld-prefect-home-")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Flows run for real against a temporary Prefect server and SQLite database."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(folder: Path, *, sample_db: Path | None = None, la_code: str = "999") -> Path:
+    """A council config whose outputs all go under ``folder``; the rest from the sample's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "out"
+    db = sample_db or out / "sample" / "council.db"
+    data = PROJECT_ROOT / "data" / "sample"
+    text = f"""
+[council]
+la_code = "{la_code}"
+name = "Test council {la_code}"
+
+[paths]
+output_dir = "{out}"
+history_db = "{out / "history.duckdb"}"
+quarantine_dir = "{out / "quarantine"}"
+mappings_dir = "{data / "mappings"}"
+sql_dir = "{PROJECT_ROOT / "sql"}"
+feeds_dir = "{db.parent / "feeds"}"
+contracts_dir = "{data / "contracts"}"
+
+[source]
+sample_db = "{db}"
+
+[checks]
+thresholds = "{data / "thresholds.yaml"}"
+
+[delivery]
+mode = "folder"
+directory = "{data / "team_directory.csv"}"
+folder = "{out / "exceptions"}"
+
+[feedback]
+layout = "{data / "feedback_layout.yaml"}"
+"""
+    path = folder / "cld.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass
+class PrefectServer:
+    """A real ``prefect server start`` on loopback with its own PREFECT_HOME and SQLite DB."""
+
+    home: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+    log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.home / "server.log"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        env.update(
+            PREFECT_HOME=str(self.home),
+            PREFECT_API_URL=self.api_url,
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_TELEMETRY_ENABLE_RESOURCE_METRICS="false",
+            DO_NOT_TRACK="1",
+            PREFECT_UI_ENABLED="false",
+            PREFECT_CLI_PROMPT="false",
+            PREFECT_LOGGING_LEVEL="INFO",
+            # Flow-run logs go to the API, so the test can read them back and check them.
+            PREFECT_LOGGING_TO_API_ENABLED="true",
+            PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        )
+        env.update(extra)
+        return env
+
+    def start(self, timeout: float = 90) -> None:
+        env = self.env(
+            # Only what the test needs: no scheduler creating runs from the schedules.
+            PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
+            PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED="false",
+            PREFECT_SERVER_SERVICES_FOREMAN_ENABLED="false",
+            PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED="true",
+        )
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=env,
+                cwd=self.home,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"prefect server exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"prefect server not healthy in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+    def prefect(
+        self, *args: str, timeout: float = 120, cwd: Path = PROJECT_ROOT, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the ``prefect`` command against this server; fails the test if it fails."""
+        done = subprocess.run(
+            [PREFECT, *args],
+            env=self.env(**env),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if done.returncode != 0:
+            pytest.fail(
+                f"prefect {' '.join(args)} failed ({done.returncode}):\n"
+                f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+            )
+        return done
+
+
+@pytest.fixture
+def prefect_server(tmp_path: Path) -> Iterator[PrefectServer]:
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    server = PrefectServer(home=home, port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,116 @@
+"""End to end, as a council runs it: a real ``prefect server`` on loopback, ``prefect deploy``
+from the project's prefect.yaml, a process worker, a deployment triggered with parameters."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.flows.conftest import PROJECT_ROOT, PrefectServer, write_config
+
+POOL = "cld-local"
+FLOW_RUN_ID = re.compile(r"UUID:\s*([0-9a-f-]{36})")
+
+
+def prefect_yaml() -> dict[str, Any]:
+    return yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+
+
+def test_prefect_yaml_has_every_deployment_with_schedules_and_no_secrets() -> None:
+    spec = prefect_yaml()
+    by_name = {d["name"]: d for d in spec["deployments"]}
+    assert {"quarterly", "nightly", "on-demand", "inbox", "all-councils", "check"} <= set(by_name)
+    for d in spec["deployments"]:
+        assert d["work_pool"]["name"] == POOL
+        module, _func = d["entrypoint"].split(":")
+        assert (PROJECT_ROOT / module).is_file(), d["entrypoint"]
+    nightly = by_name["nightly"]["schedules"][0]
+    assert nightly["cron"] == "0 2 * * *" and nightly["timezone"] == "Europe/London"
+    quarterly = by_name["quarterly"]["schedules"][0]
+    assert quarterly["cron"].split()[2:4] == ["10", "1,4,7,10"]
+    assert "schedules" not in by_name["on-demand"]
+    # No secret values: no key that names one, no connection URL anywhere in the file.
+    assert not [k for k in keys_of(spec) if re.search(r"password|secret|token|url", k, re.I)]
+    assert "://" not in (PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8")
+
+
+def keys_of(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [str(k) for k in node] + [k for v in node.values() for k in keys_of(v)]
+    if isinstance(node, list):
+        return [k for v in node for k in keys_of(v)]
+    return []
+
+
+class Api:
+    """Reads back what the server holds about a flow run (plain REST, no client state)."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=30)
+
+    def flow_run(self, run_id: str) -> dict[str, Any]:
+        return self.http.get(f"/flow_runs/{run_id}").raise_for_status().json()
+
+    def wait_final(self, run_id: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.flow_run(run_id)
+            if run["state"]["type"] in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
+                return run
+            if time.monotonic() > deadline:
+                pytest.fail(f"flow run still {run['state']['type']} after {timeout}s")
+            time.sleep(1)
+
+    def logs(self, run_id: str) -> list[str]:
+        body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
+        return [r["message"] for r in self.http.post("/logs/filter", json=body).json()]
+
+    def artifacts(self, run_id: str) -> list[dict[str, Any]]:
+        body = {"artifacts": {"flow_run_id": {"any_": [run_id]}}}
+        return self.http.post("/artifacts/filter", json=body).raise_for_status().json()
+
+    def task_runs(self, run_id: str) -> list[dict[str, Any]]:
+        body = {"flow_runs": {"id": {"any_": [run_id]}}}
+        return self.http.post("/task_runs/filter", json=body).raise_for_status().json()
+
+
+def deploy_and_run(
+    server: PrefectServer, deployment: str, params: dict[str, str], env: dict[str, str]
+) -> tuple[str, Api]:
+    """`prefect deploy` the named deployment, trigger it, and let a worker run it once."""
+    server.prefect("work-pool", "create", POOL, "--type", "process")
+    server.prefect("--no-prompt", "deploy", "--name", deployment)
+    args = ["deployment", "run", deployment]
+    for key, value in params.items():
+        args += ["--param", f"{key}={value}"]
+    out = server.prefect(*args).stdout
+    match = FLOW_RUN_ID.search(out)
+    assert match, out
+    run_id = match.group(1)
+    # --run-once: take the runs that are due, run them to the end, exit.
+    server.prefect("worker", "start", "--pool", POOL, "--run-once", timeout=150, **env)
+    return run_id, Api(server.api_url)
+
+
+@pytest.mark.slow
+def test_worker_runs_the_check_deployment(prefect_server: PrefectServer, tmp_path: Path) -> None:
+    db = tmp_path / "council" / "council.db"
+    db.parent.mkdir()
+    sqlite3.connect(db).close()
+    cfg = write_config(tmp_path / "council", sample_db=db)
+    start = time.monotonic()
+    run_id, api = deploy_and_run(prefect_server, "preflight/check", {"config": str(cfg)}, env={})
+    run = api.wait_final(run_id, timeout=60)
+    assert run["state"]["type"] == "COMPLETED", (run["state"]["message"], api.logs(run_id))
+    assert run["parameters"] == {"config": str(cfg)}
+    keys = {a["key"] for a in api.artifacts(run_id)}
+    assert "preflight" in keys
+    assert any("preflight: database sqlite" in m for m in api.logs(run_id))
+    assert time.monotonic() - start < 120
