@@ -1,0 +1,179 @@
+"""The field contract: a pandera (polars backend) schema generated from ``cld_schema``.
+
+Every field of the release gets the checks its spec entry implies: format (dates in
+``spec.date_format``, whole or decimal numbers), maximum length, defined list, NHS number
+(10 digits, Modulus 11, not one repeated digit) and postcode shape. Nothing here names a
+field or a value except through the spec, so a corrected list or a new release is a data
+change.
+
+Pandera only runs data checks on a LazyFrame when the validation depth is
+``SCHEMA_AND_DATA`` (its default for lazy frames is schema only), so :func:`validate_fields`
+sets it explicitly. Failures come back as ``SchemaErrors.failure_cases`` (one row per failing
+value with its row index), which :func:`field_failures` maps to rule ids without touching rows
+in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.checks import Check
+from pandera.config import ValidationDepth, config_context
+
+# UK postcode: outward code, one space, inward code, upper case (rules.md section 8).
+POSTCODE_RE = r"^(GIR 0AA|[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2})$"
+INTEGER_RE = r"^\d+$"
+DECIMAL_RE = r"^-?\d+(\.\d+)?$"
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """One generated check: its rule id, the field and what it tests (for the catalogue)."""
+
+    rule_id: str
+    field: str
+    kind: str  # format | length | list | mod11 | placeholder | shape
+    message: str
+
+
+def nhs_placeholder(expr: pl.Expr) -> pl.Expr:
+    """Ten of the same digit (0000000000, 9999999999): a placeholder, not a number."""
+    return expr.str.contains("^(" + "|".join(f"{d}{{10}}" for d in range(10)) + ")$")
+
+
+def nhs_mod11_ok(expr: pl.Expr) -> pl.Expr:
+    """10 digits whose 10th is the Modulus 11 check digit (NHS Data Dictionary).
+
+    Weights 10..2 on digits 1-9; check = 11 - (sum mod 11); 11 means 0; 10 means invalid.
+    """
+    digits = [expr.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(10)]
+    total = sum(dig * (10 - i) for i, dig in enumerate(digits[:9]))
+    check = 11 - (total % 11)
+    check = pl.when(check == 11).then(0).otherwise(check)
+    return expr.str.contains(r"^\d{10}$") & (check != 10) & (check == digits[9])
+
+
+def _expr_check(name: str, ok: pl.Expr) -> Check:
+    """A vectorised pandera check from a polars expression on the column (True = passes).
+
+    Blank values pass: whether a blank is allowed is the field status's job.
+    """
+
+    def fn(data: pa.PolarsData) -> pl.LazyFrame:
+        col = pl.col(data.key)
+        return data.lazyframe.select((col.is_null() | ok.meta.undo_aliases()).fill_null(False))
+
+    return Check(fn, name=name)
+
+
+def _field_checks(spec, f) -> list[tuple[FieldCheck, Check]]:
+    col = pl.col(f.name)
+    out: list[tuple[FieldCheck, Check]] = []
+
+    def add(kind: str, message: str, ok: pl.Expr) -> None:
+        rid = f"FLD_{f.name}_{kind}"
+        out.append((FieldCheck(rid, f.name, kind, message), _expr_check(rid, ok)))
+
+    match f.type:
+        case "date":
+            fmt = spec.date_format
+            parsed = col.str.to_date(fmt, strict=False)
+            add("format", f"not a date in the format {fmt}", parsed.dt.strftime(fmt) == col)
+        case "code" | "integer":
+            add("format", "not a whole number", col.str.contains(INTEGER_RE))
+        case "decimal":
+            add("format", "not a number", col.str.contains(DECIMAL_RE))
+        case "nhs_number":
+            add("placeholder", "NHS number is one digit repeated", ~nhs_placeholder(col))
+            add(
+                "mod11",
+                "NHS number fails the Modulus 11 check",
+                nhs_mod11_ok(col) | nhs_placeholder(col),
+            )
+        case "postcode":
+            add(
+                "shape",
+                "not a UK postcode in upper case with one space",
+                col.str.contains(POSTCODE_RE),
+            )
+        case "person_id":
+            add("format", "person id with leading or trailing spaces", col.str.strip_chars() == col)
+        case "list":
+            allowed = list(spec.values(f.name)) + list(spec.r1_values_only(f.name))
+            add("list", "not a value of the field's defined list", col.is_in(allowed))
+    if f.max_length and f.type not in ("date", "nhs_number", "list"):
+        add("length", f"longer than {f.max_length} characters", col.str.len_chars() <= f.max_length)
+    return out
+
+
+def build_contract(spec) -> tuple[pa.DataFrameSchema, dict[tuple[str, int], FieldCheck]]:
+    """The pandera schema for a release, and (column, check number) -> the check it is."""
+    columns: dict[str, pa.Column] = {}
+    index: dict[tuple[str, int], FieldCheck] = {}
+    for f in spec.fields:
+        pairs = _field_checks(spec, f)
+        columns[f.name] = pa.Column(pl.String, nullable=True, checks=[c for _, c in pairs])
+        for i, (meta, _) in enumerate(pairs):
+            index[(f.name, i)] = meta
+    return pa.DataFrameSchema(columns, strict=False, name=f"CLD {spec.release}"), index
+
+
+def field_checks(spec) -> list[FieldCheck]:
+    """Every generated check of a release (for the catalogue listing)."""
+    return [meta for f in spec.fields for meta, _ in _field_checks(spec, f)]
+
+
+def validate_fields(lf: pl.LazyFrame, spec) -> pl.DataFrame:
+    """Run the contract on a LazyFrame with data checks on; return pandera's failure cases
+    (empty when clean). Schema-level failures (missing column, wrong type) raise, since the
+    frame then is not a CLD frame at all."""
+    schema, _ = build_contract(spec)
+    try:
+        with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+            schema.validate(lf, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return exc.failure_cases
+    return pl.DataFrame(
+        schema={
+            "failure_case": pl.String,
+            "schema_context": pl.String,
+            "column": pl.String,
+            "check": pl.String,
+            "check_number": pl.Int32,
+            "index": pl.Int32,
+        }
+    )
+
+
+def field_failures(lf: pl.LazyFrame, spec) -> pl.DataFrame:
+    """Failures as (index, field, rule_id, kind, message): one row per failing value."""
+    _, index = build_contract(spec)
+    fc = validate_fields(lf, spec)
+    data_fc = fc.filter(pl.col("index").is_not_null() & pl.col("check_number").is_not_null())
+    schema_fc = fc.filter(pl.col("index").is_null())
+    if schema_fc.height:
+        raise ValueError(
+            "the frame is not a CLD frame: "
+            + "; ".join(
+                f"{r['column']}: {r['check']}" for r in schema_fc.head(5).iter_rows(named=True)
+            )
+        )
+    lookup = pl.DataFrame(
+        {
+            "column": [k[0] for k in index],
+            "check_number": [k[1] for k in index],
+            "rule_id": [m.rule_id for m in index.values()],
+            "kind": [m.kind for m in index.values()],
+            "message": [m.message for m in index.values()],
+        },
+        schema_overrides={"check_number": pl.Int32},
+    )
+    return data_fc.join(lookup, on=["column", "check_number"], how="left").select(
+        pl.col("index").cast(pl.Int64),
+        pl.col("column").alias("field"),
+        "rule_id",
+        "kind",
+        "message",
+    )
