@@ -1,0 +1,170 @@
+"""The last steps of the transform: map every local code at once, convert to Release 2 when
+asked, format dates, and lay the frame out as docs/contracts.md section 2 says.
+
+Mapping happens here, on the rows actually sent, so the unmapped report counts rows of the file
+(a code on a person with three events counts three). Any table holding a ``<Field>`` column can
+map that field: the row's ``_map__<Field>`` says which one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from pipelines.mappings import R2_SUFFIX, Mappings
+from pipelines.transform.common import CKBA, Context, code_col, map_col
+
+UNMAPPED_SCHEMA = {"mapping": pl.String, "field": pl.String, "code": pl.String, "rows": pl.Int64}
+R2_SOURCE = "cld_schema R1→R2"
+DATE_FIELDS = {
+    "Date_of_Birth": "_dob",
+    "Date_of_Death": "_dod",
+    "Event_Start_Date": "_start",
+    "Event_End_Date": "_end",
+}
+INTERNAL = ["_row", "_person_id", "_step_id", "_source", "_team_id", "_team_name", "_worker_name"]
+
+
+def coded_fields(columns: list[str]) -> list[str]:
+    return [c.removeprefix("_code__") for c in columns if c.startswith("_code__")]
+
+
+def _lookup(field_name: str, mappings: Mappings, with_r2: bool) -> pl.LazyFrame | None:
+    parts = []
+    for t in mappings.tables.values():
+        if field_name not in t.fields:
+            continue
+        r2 = f"{field_name}{R2_SUFFIX}"
+        parts.append(
+            t.frame.lazy().select(
+                pl.lit(t.name).alias(map_col(field_name)),
+                pl.col("local_code").alias(code_col(field_name)),
+                pl.col(field_name).alias(f"_m__{field_name}"),
+                (
+                    pl.col(r2) if with_r2 and field_name in t.r2_fields else pl.lit(None, pl.String)
+                ).alias(f"_r2o__{field_name}"),
+                pl.lit(True).alias(f"_hit__{field_name}"),
+            )
+        )
+    return pl.concat(parts) if parts else None
+
+
+def map_codes(rows: pl.LazyFrame, mappings: Mappings, with_r2: bool) -> pl.LazyFrame:
+    """Join every coded field to its mapping; a text set directly by a rule wins."""
+    names = rows.collect_schema().names()
+    for f in coded_fields(names):
+        lk = _lookup(f, mappings, with_r2)
+        if lk is None:
+            rows = rows.with_columns(
+                pl.lit(None, pl.String).alias(f"_m__{f}"),
+                pl.lit(None, pl.String).alias(f"_r2o__{f}"),
+                pl.lit(None, pl.Boolean).alias(f"_hit__{f}"),
+            )
+        else:
+            rows = rows.join(lk, on=[map_col(f), code_col(f)], how="left", nulls_equal=False)
+        direct = pl.col(f) if f in names else pl.lit(None, pl.String)
+        rows = rows.with_columns(pl.coalesce(direct, pl.col(f"_m__{f}")).alias(f)).drop(f"_m__{f}")
+    return rows
+
+
+def unmapped_report(full: pl.DataFrame, mappings: Mappings) -> pl.DataFrame:
+    """Local codes with no row in their mapping table, with the number of file rows."""
+    parts = []
+    for f in coded_fields(full.columns):
+        missing = full.filter(pl.col(code_col(f)).is_not_null() & pl.col(f"_hit__{f}").is_null())
+        if missing.height == 0:
+            continue
+        parts.append(
+            missing.group_by(map_col(f), code_col(f))
+            .len()
+            .select(
+                pl.when(pl.col(map_col(f)).is_in(list(mappings.tables)))
+                .then(pl.col(map_col(f)) + ".csv")
+                .otherwise(pl.col(map_col(f)) + ".csv (missing)")
+                .alias("mapping"),
+                pl.lit(f).alias("field"),
+                pl.col(code_col(f)).alias("code"),
+                pl.col("len").cast(pl.Int64).alias("rows"),
+            )
+        )
+    return pl.concat(parts) if parts else pl.DataFrame(schema=UNMAPPED_SCHEMA)
+
+
+def to_release2(full: pl.DataFrame, spec_r2: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """R1 texts → R2 texts: the mapping's ``@R2`` override for the row's code, else the spec's
+    R1→R2 map. A value with neither is blanked and reported, never guessed."""
+    reports, exprs = [], []
+    for f in spec_r2.field_names:
+        if f not in full.columns or not spec_r2.values(f):
+            continue
+        conv = spec_r2.r1_to_r2(f)
+        for v in spec_r2.values(f):
+            conv.setdefault(v, v)
+        converted = pl.col(f).replace_strict(
+            list(conv), list(conv.values()), default=None, return_dtype=pl.String
+        )
+        override = pl.col(f"_r2o__{f}") if f"_r2o__{f}" in full.columns else pl.lit(None, pl.String)
+        exprs.append(pl.coalesce(override, converted).alias(f))
+        lost = full.filter(pl.col(f).is_not_null() & override.is_null() & converted.is_null())
+        if lost.height:
+            reports.append(
+                lost.group_by(f)
+                .len()
+                .select(
+                    pl.lit(R2_SOURCE).alias("mapping"),
+                    pl.lit(f).alias("field"),
+                    pl.col(f).alias("code"),
+                    pl.col("len").cast(pl.Int64).alias("rows"),
+                )
+            )
+    out = full.with_columns(exprs)
+    report = pl.concat(reports) if reports else pl.DataFrame(schema=UNMAPPED_SCHEMA)
+    return out, report
+
+
+def layout(full: pl.DataFrame, spec: Any, ctx: Context) -> pl.DataFrame:
+    """Spec fields in order, all String, then the internal columns; rows in a stable order."""
+    fmt = spec.date_format
+    frame = full.with_columns(
+        pl.lit(ctx.la_code).alias("LA_Code"),
+        pl.lit(ctx.start.strftime(fmt)).alias("Reporting_Period_Start_Date"),
+        pl.lit(ctx.end.strftime(fmt)).alias("Reporting_Period_End_Date"),
+        *[pl.col(src).dt.to_string(fmt).alias(dst) for dst, src in DATE_FIELDS.items()],
+    ).sort(
+        ["_person_id", "_start", "Event_Type", "Event_Reference", "_step_id"],
+        nulls_last=True,
+    )
+    have = set(frame.columns)
+    cols = [
+        (pl.col(f) if f in have else pl.lit(None)).cast(pl.String).alias(f)
+        for f in spec.field_names
+    ]
+    internal = [
+        pl.col("_person_id").cast(pl.String),
+        pl.col("_step_id").cast(pl.String),
+        pl.col("_source").cast(pl.String),
+        pl.col("_team_id").cast(pl.String),
+        pl.col("_team_name").cast(pl.String),
+        pl.col("_worker_name").cast(pl.String),
+    ]
+    out = frame.select(*cols, *internal).with_row_index("_row")
+    return out.select(*spec.field_names, *INTERNAL)
+
+
+def row_counts(full: pl.DataFrame, ckba_text: str) -> dict[str, dict[str, int]]:
+    """Rows by event type and end month (YYYY-MM; 'open' for open services), for the summary."""
+    counted = full.select(
+        pl.when(pl.col("_client") == CKBA)
+        .then(pl.lit(ckba_text))
+        .otherwise(pl.col("Event_Type").fill_null("(none)"))
+        .alias("type"),
+        pl.when(pl.col("_client") == CKBA)
+        .then(pl.lit("-"))
+        .otherwise(pl.col("_end").dt.strftime("%Y-%m").fill_null("open"))
+        .alias("month"),
+    )
+    out: dict[str, dict[str, int]] = {}
+    for t, m, n in counted.group_by("type", "month").len().sort("type", "month").iter_rows():
+        out.setdefault(t, {})[m] = int(n)
+    return out
