@@ -1,0 +1,560 @@
+"""Provider feeds: read the carers' and equipment files, check them against their contracts,
+match their people to the case-management records.
+
+A *contract* (``data/sample/contracts/*.yaml``) says which file names it covers, the encodings
+to try, the UK date format, and the columns with their type, whether a value is required and
+the allowed codes; its ``match`` section names the columns holding the council person id, NHS
+number, date of birth and gender.
+
+What happens to a file:
+
+* it breaks its contract as a whole (undecodable, not a table, a column missing or renamed, a
+  value of the wrong type in a required column, no contract for its name) → it is **moved to
+  quarantine** (``<quarantine_dir>/<UTC timestamp>/``) with ``<file>.reason.txt`` saying what
+  broke, and the run goes on with the other files;
+* otherwise it is read; a row with a blank or unknown value in a required column is left out and
+  listed in ``row_errors``; a bad value in an optional column is blanked and listed there too.
+
+Files that were read stay where they are: nothing is moved, nothing is lost. Every file seen
+ends up in exactly one of ``FeedResult.processed`` and ``FeedResult.quarantined``.
+
+Matching (vectorised joins against the ``persons`` frame of the extract, ideally its
+``person_index``): the council person id first; the NHS number when the id is blank or not a
+number. A row whose id is unknown, or with no id and an NHS number that finds nobody (or more
+than one person), is *unmatched* and listed for the provider. A matched row whose NHS number,
+date of birth or gender disagrees with the case record is kept and listed in ``conflicts``
+(``feed_nhs_conflict`` / ``feed_dob_conflict`` / ``feed_gender_conflict``).
+
+Personal data never reaches the logs, the reason files or the unmatched / conflict lists: they
+carry file, line, column and what is wrong, never the value.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import logging
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+log = logging.getLogger(__name__)
+
+UTF8_BOM = "\ufeff"
+
+
+class FeedError(Exception):
+    """A problem with the contracts themselves (not with a provider's file)."""
+
+
+class _Breach(Exception):
+    """The file breaks its contract as a whole: it goes to quarantine with this reason."""
+
+
+# --------------------------------------------------------------------------------------------
+# Contracts
+
+
+class ColumnSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    type: Literal["string", "date", "integer", "decimal"] = "string"
+    required: bool = False  # the column must be there and every row must have a value
+    optional: bool = False  # the column itself may be absent from the file
+    allowed: list[str] | None = None
+
+
+class MatchSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: str | None = None
+    nhs_number: str | None = None
+    date_of_birth: str | None = None
+    gender: str | None = None
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    file_patterns: list[str]
+    encodings: list[str] = ["utf-8-sig", "cp1252"]
+    date_format: str = "%d/%m/%Y"
+    key: str | None = None
+    columns: list[ColumnSpec]
+    match: MatchSpec = MatchSpec()
+    gender_codes: dict[str, str] = {}  # provider's gender code -> council gender_code
+
+    def covers(self, filename: str) -> bool:
+        low = filename.lower()
+        return any(fnmatch.fnmatch(low, p.lower()) for p in self.file_patterns)
+
+
+def load_contracts(contracts_dir: Path | str) -> list[Contract]:
+    """Every ``*.yaml`` contract in the folder; a malformed one is an error naming the file."""
+    folder = Path(contracts_dir)
+    if not folder.is_dir():
+        raise FeedError(f"feed contracts folder not found: {folder}")
+    contracts = []
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            contract = Contract.model_validate(data)
+        except (yaml.YAMLError, ValidationError, UnicodeDecodeError) as exc:
+            raise FeedError(f"{path}: not a valid feed contract: {exc}") from None
+        names = [c.name for c in contract.columns]
+        refs = [v for v in contract.match.model_dump().values() if v]
+        unknown = [r for r in refs if r not in names]
+        if unknown:
+            raise FeedError(f"{path}: match names unknown column(s): {', '.join(unknown)}")
+        contracts.append(contract)
+    if not contracts:
+        raise FeedError(f"no feed contracts (*.yaml) in {folder}")
+    return contracts
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    file: str  # the file's name as it arrived
+    reason: str
+    moved_to: Path | None = None
+
+
+@dataclass
+class FeedResult:
+    """What the feeds gave: typed frames per contract, and everything that went wrong."""
+
+    frames: dict[str, pl.DataFrame]
+    quarantined: list[Quarantined]
+    unmatched: pl.DataFrame  # file, line, reason
+    conflicts: pl.DataFrame  # file, line, person_id, field, kind
+    row_errors: pl.DataFrame  # file, line, column, reason, action
+    processed: list[str] = field(default_factory=list)
+
+
+UNMATCHED_SCHEMA = {"file": pl.String, "line": pl.Int64, "reason": pl.String}
+CONFLICT_SCHEMA = {
+    "file": pl.String,
+    "line": pl.Int64,
+    "person_id": pl.Int64,
+    "field": pl.String,
+    "kind": pl.String,
+}
+ROW_ERROR_SCHEMA = {
+    "file": pl.String,
+    "line": pl.Int64,
+    "column": pl.String,
+    "reason": pl.String,
+    "action": pl.String,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a file into strings
+
+
+def _decode(raw: bytes, encodings: list[str]) -> str:
+    """Try the contract's encodings in order; a UTF-8 BOM is removed whatever the encoding."""
+    for enc in encodings:
+        try:
+            text = raw.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return text.removeprefix(UTF8_BOM).removeprefix("ï»¿")
+    raise _Breach(f"the file cannot be decoded as any of {', '.join(encodings)}")
+
+
+def _read_csv(path: Path, contract: Contract) -> pl.DataFrame:
+    text = _decode(path.read_bytes(), contract.encodings)
+    if not text.strip():
+        raise _Breach("the file is empty (no header row)")
+    try:
+        return pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        raise _Breach(f"the file is not a well-formed CSV table: {first}") from None
+
+
+def _read_xlsx(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_excel(path, engine="openpyxl", infer_schema_length=0)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise _Breach(f"the workbook cannot be read ({type(exc).__name__})") from None
+
+
+def _read_table(path: Path, contract: Contract) -> pl.DataFrame:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        frame = _read_xlsx(path)
+    else:
+        frame = _read_csv(path, contract)
+    frame = frame.rename({c: c.strip().removeprefix(UTF8_BOM) for c in frame.columns})
+    return frame.with_columns(
+        pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in frame.columns
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Checking against the contract (all vectorised: one expression per column)
+
+
+def _parsed(col: ColumnSpec, fmt: str, xlsx: bool) -> pl.Expr:
+    """The column converted to its contract type (null where the text does not convert)."""
+    raw = pl.col(col.name)
+    if col.type == "date":
+        uk = raw.str.to_date(fmt, strict=False)
+        if xlsx:  # a real Excel date cell reads as ISO text
+            return pl.coalesce(uk, raw.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+        return uk
+    if col.type == "integer":
+        return raw.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+    if col.type == "decimal":
+        return raw.str.replace_all(r"[£,\s]", "").cast(pl.Float64, strict=False)
+    return raw
+
+
+def _check_header(frame: pl.DataFrame, contract: Contract) -> None:
+    missing = [c.name for c in contract.columns if not c.optional and c.name not in frame.columns]
+    if missing:
+        extra = [c for c in frame.columns if c not in {x.name for x in contract.columns}]
+        msg = "missing column(s): " + ", ".join(repr(m) for m in missing)
+        if extra:
+            msg += "; columns not in the contract: " + ", ".join(repr(e) for e in extra)
+        raise _Breach(msg)
+
+
+def _check_types(frame: pl.DataFrame, contract: Contract, xlsx: bool) -> pl.DataFrame:
+    """Add ``<col>__ok`` flags; a type failure in a required column breaks the whole file."""
+    present = [c for c in contract.columns if c.name in frame.columns]
+    flags = []
+    for c in present:
+        ok = pl.col(c.name).is_null() | _parsed(c, contract.date_format, xlsx).is_not_null()
+        if c.allowed is not None:
+            ok = ok & (pl.col(c.name).is_null() | pl.col(c.name).is_in(c.allowed))
+        flags.append(ok.alias(f"{c.name}__ok"))
+        if c.required:
+            flags.append(pl.col(c.name).is_not_null().alias(f"{c.name}__present"))
+    checked = frame.with_columns(flags)
+    for c in present:
+        if c.required and c.type != "string":
+            bad = checked.filter(~pl.col(f"{c.name}__ok"))
+            if bad.height:
+                lines = ", ".join(str(n) for n in bad["_line"].head(5).to_list())
+                raise _Breach(
+                    f"column {c.name!r} (required) is not {_type_text(c, contract.date_format)} "
+                    f"on {bad.height} row(s), "
+                    f"first at line(s) {lines}"
+                )
+    return checked
+
+
+def _type_text(col: ColumnSpec, fmt: str) -> str:
+    """How a reason file names the expected type, e.g. "a date as dd/mm/yyyy"."""
+    if col.type == "date":
+        return "a date as " + fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy")
+    return {"integer": "a whole number", "decimal": "a number"}.get(col.type, "text")
+
+
+def _row_errors(checked: pl.DataFrame, contract: Contract, name: str) -> pl.DataFrame:
+    parts = []
+    for c in contract.columns:
+        if c.name not in checked.columns:
+            continue
+        if c.required:
+            parts.append(
+                checked.filter(~pl.col(f"{c.name}__present")).select(
+                    pl.col("_line").alias("line"),
+                    pl.lit(c.name).alias("column"),
+                    pl.lit("required value is blank").alias("reason"),
+                    pl.lit("row left out").alias("action"),
+                )
+            )
+        reason = (
+            "value not in the allowed list"
+            if c.allowed is not None
+            else f"value is not {_type_text(c, contract.date_format)}"
+        )
+        parts.append(
+            checked.filter(~pl.col(f"{c.name}__ok")).select(
+                pl.col("_line").alias("line"),
+                pl.lit(c.name).alias("column"),
+                pl.lit(reason).alias("reason"),
+                pl.lit("row left out" if c.required else "value blanked").alias("action"),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema=ROW_ERROR_SCHEMA)
+    out = pl.concat(parts).with_columns(pl.lit(name).alias("file"))
+    return out.select(ROW_ERROR_SCHEMA.keys()).cast(ROW_ERROR_SCHEMA).sort("line", "column")
+
+
+_DTYPES = {"string": pl.String, "date": pl.Date, "integer": pl.Int64, "decimal": pl.Float64}
+EXTRA_COLUMNS = {
+    "_file": pl.String,
+    "_line": pl.Int64,
+    "_person_id": pl.Int64,
+    "_matched_by": pl.String,
+}
+
+
+def empty_frame(contract: Contract) -> pl.DataFrame:
+    """The frame of a feed kind when no file of it arrived (same columns and types)."""
+    schema = {c.name: _DTYPES[c.type] for c in contract.columns}
+    return pl.DataFrame(schema={**schema, **EXTRA_COLUMNS})
+
+
+def _typed(checked: pl.DataFrame, contract: Contract, xlsx: bool) -> pl.DataFrame:
+    """Rows whose required values are all good, each column in its contract type."""
+    keep = pl.lit(True)
+    for c in contract.columns:
+        if c.required and c.name in checked.columns:
+            keep = keep & pl.col(f"{c.name}__present") & pl.col(f"{c.name}__ok")
+    exprs = []
+    for c in contract.columns:
+        if c.name in checked.columns:
+            value = _parsed(c, contract.date_format, xlsx)
+            exprs.append(pl.when(pl.col(f"{c.name}__ok")).then(value).otherwise(None).alias(c.name))
+        else:  # an optional column the file does not have
+            exprs.append(pl.lit(None, dtype=_DTYPES[c.type]).alias(c.name))
+    return checked.filter(keep).select(pl.col("_line"), *exprs)
+
+
+# --------------------------------------------------------------------------------------------
+# Matching people
+
+
+def nhs_number_valid(expr: pl.Expr) -> pl.Expr:
+    """Ten digits passing the Modulus 11 check digit (vectorised)."""
+    digits = [expr.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(10)]
+    total = pl.sum_horizontal([d * (10 - i) for i, d in enumerate(digits[:9])])
+    check = (11 - total % 11) % 11
+    return expr.str.contains(r"^\d{10}$").fill_null(False) & (check != 10) & (check == digits[9])
+
+
+def _persons_index(persons: pl.DataFrame) -> pl.DataFrame:
+    need = {"person_id", "nhs_number", "date_of_birth", "gender_code"}
+    missing = need - set(persons.columns)
+    if missing:
+        raise FeedError(f"the persons frame lacks column(s): {', '.join(sorted(missing))}")
+    return persons.select(
+        pl.col("person_id").cast(pl.Int64),
+        pl.col("nhs_number").cast(pl.String).str.replace_all(r"[\s-]", ""),
+        pl.col("date_of_birth").cast(pl.Date),
+        pl.col("gender_code").cast(pl.String),
+    ).unique("person_id", keep="first")
+
+
+def _match(
+    typed: pl.DataFrame, contract: Contract, name: str, persons: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(matched rows with ``_person_id``, unmatched list, conflicts list)."""
+    m = contract.match
+    null_s, null_d = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.Date)
+    keys = typed.with_columns(
+        (pl.col(m.person_id).str.replace(r"\.0+$", "") if m.person_id else null_s)
+        .cast(pl.Int64, strict=False)
+        .alias("__pid"),
+        (pl.col(m.nhs_number).str.replace_all(r"[\s-]", "") if m.nhs_number else null_s).alias(
+            "__nhs"
+        ),
+        (pl.col(m.date_of_birth) if m.date_of_birth else null_d).alias("__dob"),
+        (
+            pl.col(m.gender).replace_strict(contract.gender_codes, default=None)
+            if m.gender and contract.gender_codes
+            else null_s
+        ).alias("__gender"),
+    )
+    by_nhs = (
+        persons.filter(pl.col("nhs_number").is_not_null())
+        .group_by("nhs_number")
+        .agg(pl.col("person_id").first().alias("__nhs_pid"), pl.len().alias("__nhs_n"))
+    )
+    known = persons.select(pl.col("person_id").alias("__pid"), pl.lit(True).alias("__known"))
+    j = keys.join(known, on="__pid", how="left").join(
+        by_nhs, left_on="__nhs", right_on="nhs_number", how="left"
+    )
+    nhs_unique = pl.col("__nhs_n") == 1
+    j = j.with_columns(
+        pl.when(pl.col("__known"))
+        .then(pl.col("__pid"))
+        .when(pl.col("__pid").is_null() & nhs_unique)
+        .then(pl.col("__nhs_pid"))
+        .alias("_person_id"),
+        pl.when(pl.col("__known"))
+        .then(pl.lit("person_id"))
+        .when(pl.col("__pid").is_null() & nhs_unique)
+        .then(pl.lit("nhs_number"))
+        .alias("_matched_by"),
+        pl.when(pl.col("__pid").is_not_null() & pl.col("__known").is_null())
+        .then(pl.lit("council person id not found on the case system"))
+        .when(pl.col("__nhs").is_null())
+        .then(pl.lit("no council person id and no NHS number"))
+        .when(pl.col("__nhs_n") > 1)
+        .then(pl.lit("no council person id; NHS number belongs to more than one person"))
+        .otherwise(pl.lit("no council person id; NHS number not found on the case system"))
+        .alias("__why"),
+    )
+    unmatched = j.filter(pl.col("_person_id").is_null()).select(
+        pl.lit(name).alias("file"), pl.col("_line").alias("line"), pl.col("__why").alias("reason")
+    )
+    matched = j.filter(pl.col("_person_id").is_not_null()).join(
+        persons.rename({"person_id": "_person_id"}), on="_person_id", how="left"
+    )
+    checks = {
+        "nhs_number": ("__nhs", "nhs_number", "feed_nhs_conflict"),
+        "date_of_birth": ("__dob", "date_of_birth", "feed_dob_conflict"),
+        "gender": ("__gender", "gender_code", "feed_gender_conflict"),
+    }
+    parts = [
+        matched.filter(
+            pl.col(feed).is_not_null() & pl.col(case).is_not_null() & (pl.col(feed) != pl.col(case))
+        ).select(
+            pl.lit(name).alias("file"),
+            pl.col("_line").alias("line"),
+            pl.col("_person_id").alias("person_id"),
+            pl.lit(fld).alias("field"),
+            pl.lit(kind).alias("kind"),
+        )
+        for fld, (feed, case, kind) in checks.items()
+    ]
+    conflicts = pl.concat(parts).cast(CONFLICT_SCHEMA).sort("line", "field")
+    out = matched.select(
+        *[c.name for c in contract.columns],
+        pl.lit(name).alias("_file"),
+        "_line",
+        "_person_id",
+        "_matched_by",
+    )
+    return out, unmatched.cast(UNMATCHED_SCHEMA), conflicts
+
+
+# --------------------------------------------------------------------------------------------
+# Quarantine
+
+
+class _Quarantine:
+    """One folder per run, made on first use; files are copied, checked, then removed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.folder: Path | None = None
+
+    def _ensure(self) -> Path:
+        if self.folder is None:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            folder = self.root / stamp
+            n = 1
+            while folder.exists():
+                folder = self.root / f"{stamp}-{n}"
+                n += 1
+            folder.mkdir(parents=True)
+            self.folder = folder
+        return self.folder
+
+    def put(self, path: Path, reason: str, contract: str | None) -> Quarantined:
+        folder = self._ensure()
+        target = folder / path.name
+        note = folder / f"{path.name}.reason.txt"
+        note.write_text(
+            f"File: {path.name}\n"
+            f"Contract: {contract or '(none)'}\n"
+            f"Quarantined at: {datetime.now(UTC).isoformat(timespec='seconds')}\n"
+            f"Reason: {reason}\n\n"
+            "The file was not used. Correct it (or ask the provider for a corrected file) and\n"
+            "put it back in the feeds folder for the next run.\n",
+            encoding="utf-8",
+        )
+        shutil.copy2(path, target)
+        if target.stat().st_size != path.stat().st_size:
+            raise OSError(f"copy of {path.name} to quarantine is incomplete; the file was kept")
+        path.unlink()
+        log.warning("feed file %s quarantined: %s", path.name, reason)
+        return Quarantined(path.name, reason, target)
+
+
+# --------------------------------------------------------------------------------------------
+# The stage
+
+
+def _read_one(
+    path: Path, contract: Contract, persons: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+    frame = _read_table(path, contract)
+    _check_header(frame, contract)
+    # drop wholly blank rows (trailing rows of a spreadsheet); line 1 is the header
+    frame = frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
+    frame = frame.filter(~pl.all_horizontal(pl.exclude("_line").is_null()))
+    if frame.height == 0:
+        raise _Breach("the file has a header but no data rows")
+    checked = _check_types(frame, contract, xlsx)
+    errors = _row_errors(checked, contract, path.name)
+    typed = _typed(checked, contract, xlsx)
+    matched, unmatched, conflicts = _match(typed, contract, path.name, persons)
+    return matched, unmatched, conflicts, errors
+
+
+def read_feeds(
+    feeds_dir: Path | str,
+    contracts_dir: Path | str,
+    quarantine_dir: Path | str,
+    persons: pl.DataFrame,
+) -> FeedResult:
+    """Read every provider file in ``feeds_dir`` (see the module docstring)."""
+    contracts = load_contracts(contracts_dir)
+    index = _persons_index(persons)
+    folder = Path(feeds_dir)
+    if not folder.is_dir():
+        raise FeedError(f"feeds folder not found: {folder}")
+    quarantine = _Quarantine(Path(quarantine_dir))
+    per_kind: dict[str, list[pl.DataFrame]] = {c.name: [] for c in contracts}
+    unmatched, conflicts, errors = [], [], []
+    quarantined: list[Quarantined] = []
+    processed: list[str] = []
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    for path in files:
+        contract = next((c for c in contracts if c.covers(path.name)), None)
+        try:
+            if contract is None:
+                raise _Breach("no feed contract covers this file name")
+            matched, unm, conf, errs = _read_one(path, contract, index)
+        except _Breach as breach:
+            quarantined.append(
+                quarantine.put(path, str(breach), contract.name if contract else None)
+            )
+            continue
+        per_kind[contract.name].append(matched)
+        unmatched.append(unm)
+        conflicts.append(conf)
+        errors.append(errs)
+        processed.append(path.name)
+        log.info(
+            "feed file %s: %d rows matched, %d unmatched, %d conflicts, %d row errors",
+            path.name,
+            matched.height,
+            unm.height,
+            conf.height,
+            errs.height,
+        )
+    frames = {
+        c.name: pl.concat([empty_frame(c), *per_kind[c.name]], how="vertical") for c in contracts
+    }
+    return FeedResult(
+        frames=frames,
+        quarantined=quarantined,
+        unmatched=pl.concat([pl.DataFrame(schema=UNMATCHED_SCHEMA), *unmatched]),
+        conflicts=pl.concat([pl.DataFrame(schema=CONFLICT_SCHEMA), *conflicts]),
+        row_errors=pl.concat([pl.DataFrame(schema=ROW_ERROR_SCHEMA), *errors]),
+        processed=processed,
+    )
