@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS cmp_events;
+DROP TABLE IF EXISTS cmp_rows;
