@@ -140,10 +140,16 @@ def strip_comments(sql: str) -> str:
 
 
 def load_queries(sql_dir: Path | str) -> list[Query]:
-    """Every ``*.sql`` in ``sql_dir`` (sorted); the file stem names the frame it produces."""
+    """Every ``*.sql`` in ``sql_dir`` (sorted); the file stem names the frame it produces.
+
+    ``sql_dir`` may also be the config's ``[paths] sql_dir`` (``sql/``): its ``extract/``
+    subfolder is then used.
+    """
     folder = Path(sql_dir)
     if not folder.is_dir():
         raise ExtractError(f"extract SQL folder not found: {folder}")
+    if not any(folder.glob("*.sql")) and (folder / "extract").is_dir():
+        folder = folder / "extract"
     queries = []
     for path in sorted(folder.glob("*.sql")):
         sql = strip_comments(path.read_text(encoding="utf-8")).strip().rstrip(";").strip()

@@ -108,3 +108,8 @@ def test_a_broken_query_names_its_file_and_is_not_retried(tmp_path, sqlite_url) 
     with pytest.raises(ExtractError, match=r"teams\.sql"):
         extract(sqlite_url, PERIOD, tmp_path, progress=lambda *a: calls.append(a[0]))
     assert calls == []
+
+
+def test_the_config_sql_folder_is_accepted(sqlite_url) -> None:
+    frames = extract(sqlite_url, PERIOD, SQL_DIR.parent)
+    assert set(frames["persons"]["person_id"]) == IN_SCOPE
