@@ -1,9 +1,72 @@
-"""``cld serve`` (Prefect flow.serve on one machine): registered here; filled in by its issue."""
+"""``cld serve``: run the council's Prefect deployments from this one process (``flow.serve``).
+
+For a single council machine with no work pool: the quarterly submission, the nightly DQ run
+and the NHS-number feedback flows, with the schedules of ``prefect.yaml``. Runs can be
+triggered from the Prefect UI or ``prefect deployment run``. See docs/flows.md.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from pipelines.cli.common import UserError, get_config
+
+HELP = (
+    "Serve the council's flows (quarterly submission, nightly DQ, NHS-number feedback) from "
+    "this process, with the schedules of prefect.yaml.\n\n"
+    "Keeps running until stopped (Ctrl-C), starting scheduled runs and any run triggered "
+    "from the Prefect UI or with `prefect deployment run 'quarterly-submission/quarterly'`. "
+    "Point PREFECT_API_URL at a standing `prefect server start` to see the runs in its UI; "
+    "without it a local server is started for the session. Prefect's state stays in the "
+    "project's .prefect/ folder unless PREFECT_HOME says otherwise."
+)
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("serve", help=HELP)(serve)
+
+
+def serve(
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Serve only this deployment (repeatable): quarterly, nightly, on-demand, "
+            "inbox, check, all-councils. Default: all but all-councils.",
+        ),
+    ] = None,
+    no_schedules: Annotated[
+        bool,
+        typer.Option("--no-schedules", help="Serve for manual runs only, without schedules."),
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most this many runs at once.")
+    ] = None,
+    list_only: Annotated[
+        bool,
+        typer.Option("--list", help="Print the deployments and their schedules, then exit."),
+    ] = False,
+) -> None:
+    """Serve the council's flows (see HELP)."""
+    cfg = get_config()  # every served flow gets this config file as its `config` parameter
+
+    from flows.deployments import read_specs, runner_deployments, select
+
+    try:
+        specs = select(read_specs(), only)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+    if list_only:
+        for spec in specs:
+            sched = "manual only" if no_schedules else spec.schedule_text()
+            typer.echo(f"{spec.name:<14} {spec.entrypoint:<40} {sched}")
+        return
+
+    from prefect import serve as prefect_serve
+
+    typer.echo(f"serving {len(specs)} deployment(s) for {cfg.council.name}; Ctrl-C to stop")
+    deployments = runner_deployments(specs, config=cfg.file, schedules=not no_schedules)
+    prefect_serve(*deployments, limit=limit)

@@ -174,10 +174,10 @@ class PrefectServer:
         return done
 
 
-@pytest.fixture
-def prefect_server(tmp_path: Path) -> Iterator[PrefectServer]:
-    home = tmp_path / "prefect-home"
-    home.mkdir()
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """One standing server per test module (starting one takes 8-17 s)."""
+    home = tmp_path_factory.mktemp("prefect-home")
     server = PrefectServer(home=home, port=free_port())
     server.start()
     try:

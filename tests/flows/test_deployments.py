@@ -4,7 +4,9 @@ from the project's prefect.yaml, a process worker, a deployment triggered with p
 from __future__ import annotations
 
 import re
+import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.flows.conftest import PROJECT_ROOT, PrefectServer, write_config
+from tests.flows.conftest import PROJECT_ROOT, VENV_BIN, PrefectServer, write_config
 
 POOL = "cld-local"
 FLOW_RUN_ID = re.compile(r"UUID:\s*([0-9a-f-]{36})")
@@ -85,7 +87,7 @@ def deploy_and_run(
     server: PrefectServer, deployment: str, params: dict[str, str], env: dict[str, str]
 ) -> tuple[str, Api]:
     """`prefect deploy` the named deployment, trigger it, and let a worker run it once."""
-    server.prefect("work-pool", "create", POOL, "--type", "process")
+    server.prefect("work-pool", "create", POOL, "--type", "process", "--overwrite")
     server.prefect("--no-prompt", "deploy", "--name", deployment)
     args = ["deployment", "run", deployment]
     for key, value in params.items():
@@ -114,3 +116,60 @@ def test_worker_runs_the_check_deployment(prefect_server: PrefectServer, tmp_pat
     assert "preflight" in keys
     assert any("preflight: database sqlite" in m for m in api.logs(run_id))
     assert time.monotonic() - start < 120
+
+
+@pytest.mark.slow
+def test_cld_serve_serves_and_runs_a_triggered_deployment(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "council.db"
+    sqlite3.connect(db).close()
+    cfg = write_config(tmp_path, sample_db=db)
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "cld"), "--config", str(cfg), "serve", "--only", "check"],
+            env=prefect_server.env(),
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    api = Api(prefect_server.api_url)
+    try:
+        deadline = time.monotonic() + 60
+        deployment = None
+        while deployment is None:
+            assert proc.poll() is None, log.read_text()
+            r = api.http.get("/deployments/name/preflight/check")
+            if r.status_code == 200 and r.json().get("parameters", {}).get("config"):
+                deployment = r.json()
+            elif time.monotonic() > deadline:
+                pytest.fail(f"cld serve registered nothing in 60 s:\n{log.read_text()}")
+            else:
+                time.sleep(0.5)
+        assert deployment["parameters"]["config"] == str(cfg)
+        run = api.http.post(f"/deployments/{deployment['id']}/create_flow_run", json={})
+        run_id = run.raise_for_status().json()["id"]
+        final = api.wait_final(run_id, timeout=90)
+        assert final["state"]["type"] == "COMPLETED", (final["state"]["message"], log.read_text())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_cld_serve_lists_the_deployments_and_schedules() -> None:
+    done = subprocess.run(
+        [str(VENV_BIN / "cld"), "serve", "--list"], capture_output=True, text=True, check=True
+    )
+    lines = {line.split()[0]: line for line in done.stdout.splitlines()}
+    assert set(lines) == {"quarterly", "nightly", "on-demand", "inbox", "check"}
+    assert "cron 0 2 * * * Europe/London" in lines["nightly"]
+    bad = subprocess.run(
+        [str(VENV_BIN / "cld"), "serve", "--list", "--only", "nope"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "unknown deployment" in bad.stderr
