@@ -1,0 +1,385 @@
+"""NHS-number matching feedback: read the file NHS England returns after a submission, route
+each NHS number found to the team that owns the person, and follow it until the case record
+holds it.
+
+The file's layout is data (``data/sample/feedback_layout.yaml``, ``[feedback] layout``): the
+real national layout was not published where we could see it, so columns, encoding, delimiter
+and date format are all configurable. A file that cannot be read, lacks a required column or
+has too many bad rows is copied to the quarantine folder with a reason file (counts and line
+numbers only, never values) and nothing from it is used. Single bad rows in an otherwise good
+file are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from cld_schema import nhs_number_valid
+from pipelines.history.store import History, HistoryError, file_sha256, first, sql
+
+MEANINGS = ("la_person_id", "nhs_number_found", "match_basis", "traced_on")
+
+
+class FeedbackError(HistoryError):
+    """The feedback cannot be taken in (bad layout, already ingested, nothing to check against)."""
+
+
+class FeedbackQuarantined(FeedbackError):
+    """The file was malformed and has been quarantined (``path``, ``reason_file``)."""
+
+    def __init__(self, message: str, path: Path, reason_file: Path):
+        super().__init__(message)
+        self.path = path
+        self.reason_file = reason_file
+
+
+@dataclass(frozen=True)
+class FeedbackLayout:
+    """How the feedback file is laid out (see ``data/sample/feedback_layout.yaml``)."""
+
+    columns: dict[str, str]
+    format: str = "csv"
+    encodings: tuple[str, ...] = ("utf-8-sig", "cp1252")
+    delimiter: str = ","
+    date_format: str = "%d/%m/%Y"
+    required: tuple[str, ...] = ("la_person_id", "match_basis")
+    match_basis_values: tuple[str, ...] = (
+        "NAME_DOB_POSTCODE",
+        "DOB_POSTCODE",
+        "NAME_DOB",
+        "NO_MATCH",
+    )
+    no_match_value: str = "NO_MATCH"
+    max_invalid_share: float = 0.05
+
+    @classmethod
+    def load(cls, path: Path) -> FeedbackLayout:
+        """Read and check a layout file; a mistake names the key to fix."""
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise FeedbackError(f"feedback layout {path}: cannot read it ({exc})") from None
+        if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict):
+            raise FeedbackError(f"feedback layout {path}: needs a 'columns' mapping")
+        missing = [m for m in MEANINGS if m not in raw["columns"]]
+        if missing:
+            raise FeedbackError(f"feedback layout {path}: columns lacks {', '.join(missing)}")
+        if raw.get("format", "csv") != "csv":
+            raise FeedbackError(f"feedback layout {path}: only format: csv is supported")
+        known = set(cls.__dataclass_fields__)
+        unknown = set(raw) - known
+        if unknown:
+            raise FeedbackError(
+                f"feedback layout {path}: unknown key(s) {', '.join(sorted(unknown))}"
+            )
+        args: dict[str, Any] = dict(raw)
+        for key in ("encodings", "required", "match_basis_values"):
+            if key in args:
+                args[key] = tuple(args[key])
+        bad_req = set(args.get("required", ())) - set(MEANINGS)
+        if bad_req:
+            raise FeedbackError(f"feedback layout {path}: required names unknown {sorted(bad_req)}")
+        return cls(**args)
+
+
+@dataclass
+class FeedbackResult:
+    """What one feedback file brought in (counts only: safe to print)."""
+
+    file_id: int
+    run_id: int
+    rows: int
+    items: int
+    no_match: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    by_team: dict[str, int] = field(default_factory=dict)
+    resolved_at_once: int = 0
+    conflicts_at_once: int = 0
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+class _Malformed(Exception):
+    """The file as a whole cannot be used (message says why, without any values)."""
+
+
+def read_feedback(path: Path, layout: FeedbackLayout) -> pl.DataFrame:
+    """The file's rows as text: ``line`` (1 = header) and the layout's meanings as columns."""
+    data = Path(path).read_bytes()
+    text = None
+    for enc in layout.encodings:
+        try:
+            text = data.decode(enc)
+            break
+        except (UnicodeDecodeError, LookupError):
+            continue
+    if text is None:
+        raise _Malformed(f"cannot be decoded as any of {', '.join(layout.encodings)}")
+    if not text.strip():
+        raise _Malformed("the file is empty")
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")), separator=layout.delimiter, infer_schema=False
+        )
+    except (pl.exceptions.PolarsError, ValueError):
+        raise _Malformed(
+            f"cannot be parsed as delimited text (delimiter {layout.delimiter!r})"
+        ) from None
+    by_header = {c.strip().lower(): c for c in frame.columns}
+    found = {m: by_header.get(h.strip().lower()) for m, h in layout.columns.items()}
+    missing = [layout.columns[m] for m in layout.required if found.get(m) is None]
+    if missing:
+        raise _Malformed(f"missing column(s): {', '.join(missing)}")
+    if frame.height == 0:
+        raise _Malformed("the file has a header but no rows")
+    return frame.select(
+        (pl.int_range(pl.len()) + 2).cast(pl.Int32).alias("line"),
+        *[
+            (pl.col(found[m]).str.strip_chars() if found[m] else pl.lit(None, pl.String)).alias(m)
+            for m in MEANINGS
+        ],
+    )
+
+
+def validate(frame: pl.DataFrame, layout: FeedbackLayout, known_ids: pl.Series) -> pl.DataFrame:
+    """Add ``problem`` (null when the row is good), ``is_match``, cleaned number and date."""
+    basis = pl.col("match_basis").str.to_uppercase()
+    nhs = pl.col("nhs_number_found").str.replace_all(r"[\s-]", "")
+    is_match = basis != layout.no_match_value.upper()
+    traced = pl.col("traced_on").str.to_date(layout.date_format, strict=False)
+    allowed = [v.upper() for v in layout.match_basis_values]
+    problem = (
+        pl.when(pl.col("la_person_id").is_null() | (pl.col("la_person_id") == ""))
+        .then(pl.lit("person id missing"))
+        .when(~pl.col("la_person_id").is_in(known_ids.implode()))
+        .then(pl.lit("unknown person id"))
+        .when(basis.is_null() | ~basis.is_in(allowed))
+        .then(pl.lit("unknown match basis"))
+        .when(is_match & ~nhs_number_valid(nhs))
+        .then(pl.lit("invalid NHS number (Modulus 11)"))
+        .when(pl.col("traced_on").is_not_null() & traced.is_null())
+        .then(pl.lit("traced date not in the layout's format"))
+    )
+    return frame.with_columns(
+        problem.alias("problem"),
+        is_match.fill_null(False).alias("is_match"),
+        nhs.alias("nhs_number_found"),
+        basis.alias("match_basis"),
+        traced.alias("traced_on"),
+    )
+
+
+def _reason_text(path: Path, summary: str, checked: pl.DataFrame | None) -> str:
+    """The quarantine reason: counts and line numbers only, never values."""
+    lines = [f"File: {path.name}", f"Quarantined: {dt.datetime.now():%Y-%m-%d %H:%M}", summary]
+    if checked is not None:
+        bad = checked.filter(pl.col("problem").is_not_null())
+        for (problem,), group in bad.group_by("problem", maintain_order=True):
+            nums = group["line"].head(20).to_list()
+            more = " ..." if group.height > 20 else ""
+            lines.append(f"- {problem}: {group.height} row(s), lines {nums}{more}")
+    return "\n".join(lines) + "\n"
+
+
+def _quarantine(src: Path, quarantine_dir: Path, reason: str) -> tuple[Path, Path]:
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    dest = quarantine_dir / f"{stamp}_{src.name}"
+    shutil.copy2(src, dest)
+    reason_file = dest.with_name(dest.name + ".reason.txt")
+    reason_file.write_text(reason, encoding="utf-8")
+    return dest, reason_file
+
+
+# -- people and teams ----------------------------------------------------------------------
+
+
+def _persons_frame(persons: pl.DataFrame) -> pl.DataFrame:
+    """(person_id, nhs_number) as text from case-management persons or a CLD frame."""
+    if {"person_id", "nhs_number"} <= set(persons.columns):
+        cols = ("person_id", "nhs_number")
+    elif {"LA_Person_Unique_Identifier", "NHS_Number"} <= set(persons.columns):
+        cols = ("LA_Person_Unique_Identifier", "NHS_Number")
+    else:
+        raise FeedbackError(
+            "persons need person_id and nhs_number columns (case management) or "
+            "LA_Person_Unique_Identifier and NHS_Number (a CLD frame)"
+        )
+    return persons.select(
+        pl.col(cols[0]).cast(pl.String).str.strip_chars().alias("person_id"),
+        pl.col(cols[1]).cast(pl.String).str.replace_all(r"[\s-]", "").alias("nhs_number"),
+    ).unique()
+
+
+def _teams_from_allocations(allocations: pl.DataFrame) -> pl.DataFrame:
+    """The current team per person: open allocations first, then the latest started."""
+    keys = []
+    if "end_date" in allocations.columns:
+        keys.append(pl.col("end_date").is_null())
+    if "start_date" in allocations.columns:
+        keys.append(pl.col("start_date"))
+    frame = allocations.sort(keys, descending=True, nulls_last=True) if keys else allocations
+    name = pl.col("team_name") if "team_name" in frame.columns else pl.lit(None, pl.String)
+    return frame.select(
+        pl.col("person_id").cast(pl.String).alias("person_id"),
+        pl.col("team_id").cast(pl.String).alias("team_id"),
+        name.cast(pl.String).alias("team_name"),
+    ).unique("person_id", keep="first")
+
+
+# -- ingest --------------------------------------------------------------------------------
+
+
+def ingest(
+    h: History,
+    path: Path,
+    layout: FeedbackLayout,
+    quarantine_dir: Path,
+    *,
+    persons: pl.DataFrame | None = None,
+    allocations: pl.DataFrame | None = None,
+    received_on: dt.date | None = None,
+) -> FeedbackResult:
+    """Take in one feedback file (see module doc). Raises :class:`FeedbackQuarantined` after
+    recording a malformed file, :class:`FeedbackError` for a file already taken in."""
+    path = Path(path)
+    if not path.is_file():
+        raise FeedbackError(f"feedback file {path} not found")
+    received_on = received_on or dt.date.today()
+    digest = file_sha256(path)
+    seen = first(h.con, sql("feedback/file_by_sha.sql"), {"sha": digest})
+    if seen:
+        raise FeedbackError(
+            f"{path.name} was already taken in on {seen[1]} as feedback file {seen[0]}"
+        )
+    latest = h.latest_submission()
+    if persons is None and latest is None:
+        raise FeedbackError(
+            "cannot check person ids: history holds no submission and no persons were given"
+        )
+    from_submission = (
+        h.query("feedback/person_teams.sql", {"id": latest.id}) if latest is not None else None
+    )
+    people = _persons_frame(persons) if persons is not None else from_submission
+    if allocations is not None:
+        teams = _teams_from_allocations(allocations)
+    elif from_submission is not None:
+        teams = from_submission
+    else:
+        teams = pl.DataFrame(schema=dict.fromkeys(("person_id", "team_id", "team_name"), pl.String))
+    try:
+        checked = validate(read_feedback(path, layout), layout, people["person_id"])
+    except _Malformed as exc:
+        return _reject(h, path, digest, received_on, quarantine_dir, str(exc), None, 0)
+    bad = checked.filter(pl.col("problem").is_not_null())
+    share = bad.height / checked.height
+    if share > layout.max_invalid_share:
+        summary = (
+            f"{bad.height} of {checked.height} rows are invalid ({share:.0%}, more than the "
+            f"layout's max_invalid_share {layout.max_invalid_share:.0%})"
+        )
+        return _reject(
+            h, path, digest, received_on, quarantine_dir, summary, checked, checked.height
+        )
+    return _accept(h, path, digest, received_on, checked, teams, people)
+
+
+def _reject(
+    h: History, path: Path, digest: str, received_on: dt.date, quarantine_dir: Path,
+    summary: str, checked: pl.DataFrame | None, rows: int,
+) -> FeedbackResult:  # fmt: skip
+    dest, reason_file = _quarantine(path, quarantine_dir, _reason_text(path, summary, checked))
+    with h.run("feedback", source=str(path)) as run:
+        h.con.execute(
+            sql("feedback/insert_file.sql"),
+            {"id": h._next_id("feedback_files"), "run_id": run.id, "path": str(path),
+             "sha": digest, "received_on": received_on, "rows": rows, "accepted": 0,
+             "rejected": rows, "status": "quarantined", "reason": summary},
+        )  # fmt: skip
+    raise FeedbackQuarantined(
+        f"{path.name} quarantined: {summary}. Copy and reason in {reason_file}", dest, reason_file
+    )
+
+
+def _accept(
+    h: History, path: Path, digest: str, received_on: dt.date, checked: pl.DataFrame,
+    teams: pl.DataFrame, people: pl.DataFrame,
+) -> FeedbackResult:  # fmt: skip
+    good = checked.filter(pl.col("problem").is_null())
+    found = good.filter(pl.col("is_match"))
+    rejected = dict(
+        checked.filter(pl.col("problem").is_not_null()).group_by("problem").len().iter_rows()
+    )
+    with h.run("feedback", source=str(path)) as run:
+        file_id = h._next_id("feedback_files")
+        h.con.execute(
+            sql("feedback/insert_file.sql"),
+            {"id": file_id, "run_id": run.id, "path": str(path), "sha": digest,
+             "received_on": received_on, "rows": checked.height, "accepted": good.height,
+             "rejected": checked.height - good.height, "status": "accepted", "reason": None},
+        )  # fmt: skip
+        first_id = h._next_id("feedback_items")
+        items = found.join(
+            teams.select("person_id", "team_id", "team_name"),
+            left_on="la_person_id", right_on="person_id", how="left",
+        ).select(
+            (pl.int_range(pl.len()) + first_id).cast(pl.Int32).alias("id"),
+            pl.lit(file_id, pl.Int32).alias("feedback_file_id"),
+            pl.lit(run.id, pl.Int32).alias("run_id"),
+            "line",
+            pl.col("la_person_id").alias("person_id"),
+            "nhs_number_found",
+            "match_basis",
+            "traced_on",
+            pl.lit(received_on).alias("received_on"),
+            "team_id",
+            "team_name",
+            pl.lit("open").alias("status"),
+        )  # fmt: skip
+        h.con.register("_new_items", items)
+        try:
+            h.con.execute(sql("feedback/insert_items.sql"))
+        finally:
+            h.con.unregister("_new_items")
+        run.counts.update({"feedback_rows": checked.height, "feedback_items": items.height})
+        # What the council already holds decides at once: same number, or a different one.
+        at_once = resolve(h, people, run.id, today=received_on)
+    by_team = dict(
+        items.group_by(pl.col("team_name").fill_null(pl.col("team_id")).fill_null("(no team)"))
+        .len()
+        .iter_rows()
+    )
+    return FeedbackResult(
+        file_id=file_id, run_id=run.id, rows=checked.height, items=items.height,
+        no_match=good.height - found.height, rejected=rejected, by_team=by_team,
+        resolved_at_once=at_once["resolved"], conflicts_at_once=at_once["conflict"],
+    )  # fmt: skip
+
+
+def resolve(
+    h: History, persons: pl.DataFrame, run_id: int, today: dt.date | None = None
+) -> dict[str, int]:
+    """Open/conflict items become resolved where the person's record holds the number found,
+    conflict where it holds another one; items for people without a number stay open."""
+    frame = (
+        persons if set(persons.columns) == {"person_id", "nhs_number"} else _persons_frame(persons)
+    )
+    h.con.register("_persons", frame)
+    try:
+        h.con.execute(
+            sql("feedback/resolve.sql"), {"run_id": run_id, "today": today or dt.date.today()}
+        )
+        rows = h.con.execute(sql("feedback/resolve_counts.sql"), {"run_id": run_id}).fetchall()
+        counts = dict(rows)
+    finally:
+        h.con.unregister("_persons")
+    return {"resolved": counts.get("resolved", 0), "conflict": counts.get("conflict", 0)}
