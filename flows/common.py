@@ -6,6 +6,7 @@ paths, so no personal data reaches the Prefect database or UI.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -20,8 +21,33 @@ class BlockedSubmission(RuntimeError):
     """Errors in the return block its submission (raised to fail the flow run visibly)."""
 
 
+# Secrets the stages read from the environment, and the Prefect Secret block that may hold each.
+SECRET_BLOCKS = {"CLD_DATABASE_URL": "cld-database-url", "CLD_SMTP_PASSWORD": "cld-smtp-password"}
+
+
+def secrets_from_blocks() -> list[str]:
+    """Fill each secret missing from the environment from its Prefect Secret block, if one
+    exists (in this flow-run process only). Returns the names filled, never the values."""
+    from prefect.blocks.system import Secret
+
+    filled = []
+    for env, block in SECRET_BLOCKS.items():
+        if os.environ.get(env):
+            continue
+        try:
+            value = Secret.load(block).get()
+        except ValueError:  # no such block
+            continue
+        if value:
+            os.environ[env] = str(value)
+            filled.append(env)
+    return filled
+
+
 def config(path: str | Path | None = None) -> Config:
-    """The council's config: ``path``, else ``$CLD_CONFIG``, ``./cld.toml``, the sample's."""
+    """The council's config: ``path``, else ``$CLD_CONFIG``, ``./cld.toml``, the sample's;
+    secrets from the environment or, failing that, from Prefect Secret blocks."""
+    secrets_from_blocks()
     return load_config(path)
 
 
