@@ -1,10 +1,202 @@
-"""``cld compare``, ``cld feedback``, ``cld export``, ``cld history``: registered here; filled in
-by the history issue."""
+"""``cld compare``, ``cld feedback``, ``cld export`` and ``cld history …``: the history of runs,
+submissions, findings and NHS-number feedback (``pipelines.history``).
+
+Nothing here prints personal data: comparisons and feedback print counts; the detail (person
+ids, masked NHS numbers) goes to files with ``--out``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.cli.common import get_config, user_errors
+from pipelines.history.store import History, HistoryError
+
+OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the files.")]
+
+
+@contextlib.contextmanager
+def _history() -> Iterator[History]:
+    """The configured history database, with its problems shown as plain messages."""
+    cfg = get_config()
+    with user_errors(HistoryError), History.open(cfg.path(cfg.paths.history_db)) as h:
+        yield h
+
+
+def _table(frame: pl.DataFrame, title: str) -> None:
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(col, overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console().print(table)
+
+
+def compare(
+    a: Annotated[
+        int | None,
+        typer.Argument(help="Older submission id (default: last sent).", show_default=False),
+    ] = None,
+    b: Annotated[int | None, typer.Argument(help="Newer submission id (default: latest).")] = None,
+    out: OutDir = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when there are warnings.")
+    ] = False,
+) -> None:
+    """Compare two submissions: events added/dropped/changed, volumes, completeness, warnings.
+
+    Without ids: the latest build against the last one sent to the portal (else the one
+    before it). ``--out`` writes the detail as CSV files (Excel-safe).
+    """
+    from pipelines.history.compare import Thresholds
+
+    cfg = get_config()
+    with _history() as h, user_errors(HistoryError):
+        thresholds = Thresholds.load(cfg.path(cfg.checks.thresholds))
+        result = h.compare(a, b, thresholds)
+        typer.echo(result.summary_text())
+        if out is not None:
+            for p in result.write(out):
+                typer.echo(f"wrote {p}")
+    if strict and result.warnings:
+        raise typer.Exit(1)
+
+
+def feedback(
+    file: Annotated[Path, typer.Argument(help="The NHS-number matching feedback file.")],
+) -> None:
+    """Take in an NHS-number matching feedback file and route the numbers found to teams.
+
+    The layout comes from ``[feedback] layout``; person ids are checked against the latest
+    submission in history. A malformed file is quarantined with a reason (exit 2).
+    """
+    from pipelines.history.feedback import FeedbackLayout, ingest
+
+    cfg = get_config()
+    with _history() as h, user_errors(HistoryError):
+        layout = FeedbackLayout.load(cfg.path(cfg.feedback.layout))
+        res = ingest(h, file, layout, cfg.path(cfg.paths.quarantine_dir))
+    typer.echo(
+        f"{file.name}: {res.rows} rows; {res.items} NHS numbers found "
+        f"({res.resolved_at_once} already held, {res.conflicts_at_once} conflicting), "
+        f"{res.no_match} not matched, {sum(res.rejected.values())} rows skipped"
+    )
+    for problem, n in sorted(res.rejected.items()):
+        typer.echo(f"  skipped: {problem}: {n}")
+    for team, n in sorted(res.by_team.items()):
+        typer.echo(f"  to {team}: {n}")
+
+
+def export(
+    out: OutDir = None,
+    include_pid: Annotated[
+        bool,
+        typer.Option("--include-pid", help="Keep NHS numbers, names, dates of birth, postcodes."),
+    ] = False,
+) -> None:
+    """Write every history table as Parquet (for Power BI), personal data blanked by default."""
+    from pipelines.history.export import export as export_tables
+
+    cfg = get_config()
+    folder = out or cfg.path(cfg.paths.output_dir) / "history_export"
+    with _history() as h:
+        for p in export_tables(h, folder, include_pid=include_pid):
+            typer.echo(f"wrote {p}")
+
+
+def runs(
+    last: Annotated[int, typer.Option("--last", "-n", help="How many runs to show.")] = 20,
+) -> None:
+    """The runs recorded, newest last, and the submissions they built."""
+    with _history() as h:
+        frame = h.runs().tail(last).select(
+            "id", "kind", "period", "release", "status", "started_at", "seconds",
+            "submission_rows", "findings", "error",
+        )  # fmt: skip
+        _table(frame, "Runs")
+        subs = (
+            h.submissions()
+            .tail(last)
+            .select("id", "run_id", "period", "rows", "sent_to_portal", "sent_at", "path")
+        )
+        _table(subs, "Submissions (mark the one uploaded: cld history mark-sent ID)")
+
+
+def trend(
+    team: Annotated[str | None, typer.Option("--team", help="One team's id.")] = None,
+    last: Annotated[int, typer.Option("--last", "-n", help="How many runs.")] = 8,
+) -> None:
+    """Findings per rule over the last runs (one team with --team)."""
+    with _history() as h:
+        frame = h.trend(team)
+        if frame.is_empty():
+            typer.echo("no findings recorded yet")
+            return
+        keep = frame["run_id"].unique().sort().tail(last)
+        pivot = (
+            frame.filter(pl.col("run_id").is_in(keep.implode()))
+            .group_by("rule_id", "run_id")
+            .agg(pl.col("findings").sum())
+            .sort("run_id")
+            .pivot(on="run_id", index="rule_id", values="findings")
+            .fill_null(0)
+            .sort("rule_id")
+        )
+        pivot = pivot.rename({c: f"run {c}" for c in pivot.columns if c != "rule_id"})
+        _table(pivot, f"Findings per rule{' for team ' + team if team else ''}")
+
+
+def feedback_status(
+    team: Annotated[str | None, typer.Option("--team", help="One team's id.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="CSV of the outstanding items.")
+    ] = None,
+) -> None:
+    """NHS-number feedback by team: open, resolved, conflicting, age of the oldest."""
+    with _history() as h:
+        summary = h.query("feedback/summary.sql", {"today": dt.date.today()})
+        _table(summary, "NHS-number feedback")
+        if out is not None:
+            from pipelines.history.export import write_csv_for_people
+
+            write_csv_for_people(h.open_feedback(team), out)
+            typer.echo(f"wrote {out}")
+
+
+def mark_sent(
+    submission: Annotated[int, typer.Argument(help="The submission id uploaded to the portal.")],
+) -> None:
+    """Record which submission was uploaded, so the next build is compared with it."""
+    with _history() as h, user_errors(HistoryError):
+        info = h.mark_sent(submission)
+    typer.echo(f"submission {info.id} ({info.period}, {info.rows} rows) marked as sent")
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("compare")(compare)
+    app.command("feedback")(feedback)
+    app.command("export")(export)
+    history_app = typer.Typer(
+        help="Runs, DQ trend and NHS-number feedback kept in the history database.",
+        invoke_without_command=True,
+    )
+
+    @history_app.callback()
+    def _default(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand is None:
+            runs()
+
+    history_app.command("runs")(runs)
+    history_app.command("trend")(trend)
+    history_app.command("feedback")(feedback_status)
+    history_app.command("mark-sent")(mark_sent)
+    app.add_typer(history_app, name="history")

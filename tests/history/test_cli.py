@@ -1,0 +1,95 @@
+"""`cld compare`, `cld feedback`, `cld export` and `cld history`, through the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.cli.common import UserError
+from pipelines.history import History
+from tests.history.helpers import cld_frame
+from tests.history.test_feedback import HEADER, N1, nhs
+
+runner = CliRunner(env={"COLUMNS": "250"})
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Path:
+    """A council config whose history holds two builds (P2 dropped, P3 added, NHS on P1)."""
+    path = tmp_path / "cld.toml"
+    path.write_text(
+        '[council]\nla_code = "999"\n[paths]\nhistory_db = "h.duckdb"\n'
+        'quarantine_dir = "quarantine"\noutput_dir = "out"\n'
+        f'[feedback]\nlayout = "{Path("data/sample/feedback_layout.yaml").resolve()}"\n'
+    )
+    req = {"Event_Type": "Request", "Event_Start_Date": "2024-03-01",
+           "Event_End_Date": "2024-03-02", "_team_id": "1", "_team_name": "North"}  # fmt: skip
+    old = cld_frame([req | {"LA_Person_Unique_Identifier": p} for p in ("P1", "P2")])
+    new = cld_frame(
+        [req | {"LA_Person_Unique_Identifier": "P1", "NHS_Number": N1},
+         req | {"LA_Person_Unique_Identifier": "P3"}]
+    )  # fmt: skip
+    with History.open(tmp_path / "h.duckdb") as h:
+        for f in (old, new):
+            with h.run("build", "2024-25Q3", "R1") as run:
+                run.add_submission(None, f)
+                run.add_findings(pl.DataFrame({"rule_id": ["LOG001"], "team_id": ["1"]}))
+    return path
+
+
+def _cld(cfg: Path, *args: str):
+    return runner.invoke(app, ["--config", str(cfg), *args])
+
+
+def test_compare_prints_counts_only_and_writes_detail(cfg: Path, tmp_path: Path) -> None:
+    out = _cld(cfg, "compare", "--out", str(tmp_path / "cmp"))
+    assert out.exit_code == 0, out.output
+    assert "Events: 1 added, 1 dropped" in out.output
+    assert "NHS_Number" in out.output  # the changed field is named ...
+    assert N1 not in out.output and "P2" not in out.output  # ... but no personal data shown
+    changes = (tmp_path / "cmp" / "compare_1_2_changes.csv").read_text("utf-8-sig")
+    assert "P2" in changes and "P3" in changes
+
+
+def test_history_runs_mark_sent_trend(cfg: Path) -> None:
+    out = _cld(cfg, "history")
+    assert out.exit_code == 0, out.output
+    assert "Runs" in out.output and "build" in out.output
+    out = _cld(cfg, "history", "mark-sent", "1")
+    assert out.exit_code == 0 and "submission 1 (2024-25Q3, 2 rows) marked as sent" in out.output
+    out = _cld(cfg, "history", "trend", "--team", "1")
+    assert out.exit_code == 0 and "LOG001" in out.output and "run 2" in out.output
+    out = _cld(cfg, "history", "mark-sent", "9")
+    assert isinstance(out.exception, UserError) and "no submission 9" in str(out.exception)
+
+
+def test_feedback_and_export(cfg: Path, tmp_path: Path) -> None:
+    fb = tmp_path / "fb.csv"
+    fb.write_text(HEADER + f"P3,{nhs(612345678)},NAME_DOB,01/10/2024\nP1,{N1},NAME_DOB,\n")
+    out = _cld(cfg, "feedback", str(fb))
+    assert out.exit_code == 0, out.output
+    assert "2 NHS numbers found (1 already held, 0 conflicting)" in out.output
+    assert "to North: 2" in out.output
+    out = _cld(cfg, "history", "feedback", "--out", str(tmp_path / "open.csv"))
+    assert out.exit_code == 0 and "North" in out.output
+    assert "P3" in (tmp_path / "open.csv").read_text("utf-8-sig")
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("nothing,useful\n1,2\n")
+    out = _cld(cfg, "feedback", str(bad))
+    assert isinstance(out.exception, UserError) and "quarantined" in str(out.exception)
+    assert list((tmp_path / "quarantine").glob("*bad.csv.reason.txt"))
+
+    out = _cld(cfg, "export", "--out", str(tmp_path / "pbi"))
+    assert out.exit_code == 0, out.output
+    rows = pl.read_parquet(tmp_path / "pbi" / "submission_rows.parquet")
+    assert rows.height == 4 and rows["NHS_Number"].null_count() == 4  # blanked
+    items = pl.read_parquet(tmp_path / "pbi" / "feedback_items.parquet")
+    assert items["nhs_number_found"].str.starts_with("*******").all()
+    assert {p.stem for p in (tmp_path / "pbi").glob("*.parquet")} >= {
+        "runs", "submissions", "submission_rows", "findings", "feedback_files", "feedback_items",
+    }  # fmt: skip
