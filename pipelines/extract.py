@@ -49,6 +49,9 @@ Engine = Literal["auto", "sqlalchemy", "arrow-odbc"]
 Progress = Callable[[str, int, int], None]
 
 LOOKBACK_MONTHS = 12  # steps and services this long before the period start are also read
+# arrow-odbc transit buffer: rows per fetch. 16k rows keeps the buffer small (it is sized by
+# the widest possible row) without costing speed.
+_ODBC_BATCH = 16_384
 BIND_NAMES = ("period_start", "period_end", "lookback_start")
 
 
@@ -389,7 +392,9 @@ def _read_arrow_odbc(
         for i, q in enumerate(queries, 1):
             sql, params = _positional(q.sql, binds)
             try:
-                reader = conn.read_arrow_batches(sql, parameters=params, max_text_size=4000)
+                reader = conn.read_arrow_batches(
+                    sql, parameters=params, batch_size=_ODBC_BATCH, max_text_size=4000
+                )
                 table = pa.Table.from_batches(list(reader), schema=reader.schema)
             except arrow_odbc.Error as exc:
                 if _is_transient(exc) or not _odbc_alive(conn):
