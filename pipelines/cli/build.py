@@ -1,9 +1,105 @@
-"""``cld build``: registered here; filled in by its issue."""
+"""``cld build``: the quarterly submission file and its summary."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from pipelines.cli.common import UserError, get_config, user_errors
+
+
+def print_summary(result: Any) -> None:
+    """Where the files are, and the counts an analyst checks first (no personal data)."""
+    s = result.summary
+    typer.echo(f"submission file: {result.path}")
+    typer.echo(f"summary:         {result.summary_path}")
+    typer.echo(
+        f"{s['rows']} rows, {s['people']} people, release {s['release']}, "
+        f"period {s['reporting_period']['start']} to {s['reporting_period']['end']}"
+    )
+    for event_type, months in s["rows_by_event_type_and_month"].items():
+        typer.echo(f"  {event_type}: {sum(months.values())}")
+    if s["unmapped"]:
+        n = sum(u["rows"] for u in s["unmapped"])
+        typer.secho(
+            f"unmapped local codes: {len(s['unmapped'])} codes on {n} rows (see the summary; "
+            "add them to the mapping tables)",
+            fg=typer.colors.YELLOW,
+        )
+    feeds = s["feeds"]
+    for q in feeds.get("quarantined", []):
+        typer.secho(f"quarantined feed file {q['file']}: {q['reason']}", fg=typer.colors.YELLOW)
+    if feeds.get("unmatched_rows"):
+        typer.echo(f"feed rows not matched to a person: {feeds['unmatched_rows']}")
+
+
+def run_build(cfg: Any, period: str, **options: Any) -> Any:
+    """Run the build with a progress display for the long stages."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipelines.build import STAGES, BuildError, build
+
+    with Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        tasks = {stage: bar.add_task(stage, total=None, start=False) for stage in STAGES}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            task = tasks[stage]
+            bar.start_task(task)
+            bar.update(task, completed=done, total=total)
+
+        with user_errors(BuildError):
+            return build(cfg, period, progress=tick, **options)
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("build")
+    def build_cmd(
+        period: Annotated[
+            str, typer.Option("--period", "-p", help="Quarter, e.g. 2024-25Q3 (Oct-Dec 2024).")
+        ],
+        release: Annotated[
+            str | None,
+            typer.Option(help="R1 or R2 (default: the config's, auto = by period)."),
+        ] = None,
+        source: Annotated[
+            str | None,
+            typer.Option(
+                help="Case-management database URL (default: $CLD_DATABASE_URL or the sample)."
+            ),
+        ] = None,
+        header_style: Annotated[
+            str | None, typer.Option(help="label or database (default: the config's).")
+        ] = None,
+        out: Annotated[Path | None, typer.Option(help="Write the file here instead.")] = None,
+        gzip: Annotated[
+            bool | None, typer.Option("--gzip/--no-gzip", help="Write .csv.gz.")
+        ] = None,
+    ) -> None:
+        """Build the CLD submission file for a quarter (rolling 12 months) and its summary."""
+        from pipelines.period import Period
+
+        cfg = get_config()
+        with user_errors():
+            Period.parse(period)
+        if release is not None and release not in ("R1", "R2", "auto"):
+            raise UserError(f"--release {release!r}: use R1, R2 or auto")
+        if header_style is not None and header_style not in ("label", "database"):
+            raise UserError(f"--header-style {header_style!r}: use label or database")
+        result = run_build(
+            cfg,
+            period,
+            release=release,
+            source=source,
+            header_style=header_style,
+            out=out,
+            gzip=gzip,
+        )
+        print_summary(result)

@@ -1,0 +1,241 @@
+"""The quarterly build: extract → provider feeds → transform → submission file + summary.
+
+``build(cfg, period)`` is what ``cld build`` and the Prefect flows call. It writes:
+
+* the submission file (``cld_<LA>_<period>_<release>.csv[.gz]`` in ``[paths] output_dir``
+  unless ``out`` names another file), atomically;
+* a summary JSON beside it (``….summary.json``): rows by event type and month, unmapped local
+  codes with counts, quarantined feed files with their reasons, rows left out by reason, feed
+  matching counts and the time per stage. Counts and codes only: no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.config import Config
+from pipelines.period import Period
+
+# progress(stage, done, total): stage is extract | feeds | transform | write
+Progress = Callable[[str, int, int], None]
+STAGES = ("extract", "feeds", "transform", "write")
+
+
+class BuildError(Exception):
+    """The build cannot run (no database, bad option); the message says what to do."""
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    summary_path: Path
+    summary: dict[str, Any]
+    frame: pl.DataFrame
+    unmapped: pl.DataFrame
+    quarantined: list[Any] = field(default_factory=list)
+
+
+def choose_release(cfg: Config, period: Period, release: str | None) -> str:
+    chosen = release or cfg.submission.release
+    if chosen == "auto":
+        return period.default_release
+    if chosen not in ("R1", "R2"):
+        raise BuildError(f"release {chosen!r} is not R1, R2 or auto")
+    return chosen
+
+
+def default_path(cfg: Config, period: Period, release: str, gzip: bool) -> Path:
+    name = f"cld_{cfg.council.la_code}_{period}_{release}.csv" + (".gz" if gzip else "")
+    return cfg.path(cfg.paths.output_dir) / name
+
+
+def summary_path_for(path: Path) -> Path:
+    stem = path.name.removesuffix(".gz").removesuffix(".csv")
+    return path.with_name(f"{stem}.summary.json")
+
+
+def _check_source(url: str) -> None:
+    """An SQLite file that does not exist would be created empty: refuse instead."""
+    if url.startswith("sqlite:///"):
+        db = Path(url.removeprefix("sqlite:///"))
+        if not db.exists():
+            raise BuildError(
+                f"the sample database {db} does not exist: run `cld sample` (or `cld quickstart`), "
+                "or set CLD_DATABASE_URL to your case-management database"
+            )
+
+
+def _feeds(cfg: Config, tables: dict[str, pl.DataFrame]) -> Any:
+    from pipelines.feeds import read_feeds
+
+    feeds_dir = cfg.path(cfg.paths.feeds_dir)
+    if not feeds_dir.is_dir():
+        return None
+    persons = tables.get("person_index", tables["persons"])
+    return read_feeds(
+        feeds_dir,
+        cfg.path(cfg.paths.contracts_dir),
+        cfg.path(cfg.paths.quarantine_dir),
+        persons,
+    )
+
+
+def _feed_summary(feeds: Any, feeds_dir: Path) -> dict[str, Any]:
+    if feeds is None:
+        return {"folder_found": False, "folder": str(feeds_dir)}
+    return {
+        "folder_found": True,
+        "processed": list(feeds.processed),
+        "quarantined": [
+            {
+                "file": q.file,
+                "reason": q.reason,
+                "moved_to": str(q.moved_to) if q.moved_to else None,
+            }
+            for q in feeds.quarantined
+        ],
+        "unmatched_rows": feeds.unmatched.height,
+        "conflicts": feeds.conflicts.height,
+        "row_errors": feeds.row_errors.height,
+    }
+
+
+def make_summary(
+    cfg: Config,
+    period: Period,
+    release: str,
+    header_style: str,
+    path: Path,
+    result: Any,
+    feeds: Any,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    frame = result.frame
+    return {
+        "council": cfg.council.la_code,
+        "period": str(period),
+        "reporting_period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "release": release,
+        "header_style": header_style,
+        "file": path.name,
+        "rows": frame.height,
+        "people": frame.get_column("_person_id").n_unique() if frame.height else 0,
+        "rows_by_event_type_and_month": result.counts,
+        "unmapped": result.unmapped.to_dicts(),
+        "excluded": result.excluded,
+        "feeds": _feed_summary(feeds, cfg.path(cfg.paths.feeds_dir)),
+        "seconds": {k: round(v, 3) for k, v in timings.items()},
+        "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+def _write_json(data: dict[str, Any], path: Path) -> None:
+    """Atomic like the submission file: temp file, fsync, replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build(
+    cfg: Config,
+    period: Period | str,
+    release: str | None = None,
+    source: str | None = None,
+    header_style: str | None = None,
+    out: Path | str | None = None,
+    progress: Progress | None = None,
+    gzip: bool | None = None,
+) -> BuildResult:
+    """Build the submission for ``period`` (see the module docstring)."""
+    from cld_schema import load_spec
+    from pipelines.extract import ExtractError, extract
+    from pipelines.feeds import FeedError
+    from pipelines.mappings import MappingError
+    from pipelines.submission import write_submission
+    from pipelines.transform import transform
+
+    period = Period.parse(period) if isinstance(period, str) else period
+    release = choose_release(cfg, period, release)
+    style = header_style or cfg.submission.header_style
+    if style not in ("label", "database"):
+        raise BuildError(f"header style {style!r} is not 'label' or 'database'")
+    use_gzip = cfg.submission.gzip if gzip is None else gzip
+    path = Path(out) if out else default_path(cfg, period, release, use_gzip)
+    url = source or cfg.database_url
+    _check_source(url)
+    tick: Progress = progress or (lambda stage, done, total: None)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    try:
+        tables = extract(
+            url,
+            period,
+            cfg.path(cfg.paths.sql_dir),
+            engine=cfg.source.read_engine,
+            progress=lambda name, done, total: tick("extract", done, total),
+        )
+    except ExtractError as exc:
+        raise BuildError(f"cannot read the case-management database: {exc}") from None
+    timings["extract"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    tick("feeds", 0, 1)
+    try:
+        feeds = _feeds(cfg, tables)
+    except FeedError as exc:
+        raise BuildError(f"provider feeds: {exc}") from None
+    tick("feeds", 1, 1)
+    timings["feeds"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    tick("transform", 0, 1)
+    try:
+        result = transform(
+            tables,
+            feeds,
+            period,
+            release,
+            cfg.path(cfg.paths.mappings_dir),
+            cfg.council.la_code,
+        )
+    except MappingError as exc:
+        raise BuildError(str(exc)) from None
+    tick("transform", 1, 1)
+    timings["transform"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    tick("write", 0, 1)
+    written = write_submission(result.frame, load_spec(release), path, style, gzip=use_gzip)
+    timings["write"] = time.perf_counter() - t0
+    summary = make_summary(cfg, period, release, style, written, result, feeds, timings)
+    summary_path = summary_path_for(written)
+    _write_json(summary, summary_path)
+    tick("write", 1, 1)
+    return BuildResult(
+        path=written,
+        summary_path=summary_path,
+        summary=summary,
+        frame=result.frame,
+        unmapped=result.unmapped,
+        quarantined=list(feeds.quarantined) if feeds is not None else [],
+    )
