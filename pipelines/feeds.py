@@ -189,7 +189,7 @@ def _read_csv(path: Path, contract: Contract) -> pl.DataFrame:
 
 def _read_xlsx(path: Path) -> pl.DataFrame:
     try:
-        return pl.read_excel(path, engine="openpyxl", infer_schema_length=0)
+        return pl.read_excel(path, engine="openpyxl", infer_schema_length=0, drop_empty_rows=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise _Breach(f"the workbook cannot be read ({type(exc).__name__})") from None
 

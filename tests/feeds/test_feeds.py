@@ -250,3 +250,35 @@ def test_nhs_number_check_digit() -> None:
     assert pl.select(nhs_number_valid(pl.lit(s))).to_series().to_list() == [
         True, False, False, False, True
     ]  # fmt: skip
+
+
+def test_an_equipment_workbook_is_typed_and_matched(dirs) -> None:
+    feeds, quarantine = dirs
+    header = [
+        "Order Number", "NHS Number", "Client ID", "Client Surname", "Date of Birth", "Gender",
+        "Item Code", "Item Description", "Quantity", "Status", "Delivery Date",
+        "Installation Date", "Collection Date", "Unit Cost",
+    ]  # fmt: skip
+    wb = xlsxwriter.Workbook(str(feeds / "equipment_2024_09.xlsx"))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, header)
+    ws.write_row(1, 0, ["E1", "", "2", "Smith", "", "M", "BED1", "Bed", 2, "DELIVERED"])
+    ws.write_datetime(1, 10, datetime(2024, 9, 3), wb.add_format({"num_format": "dd/mm/yyyy"}))
+    ws.write_number(1, 13, 125.5)
+    ws.write_row(3, 0, ["E2", "9434765919", "", "X", "", "", "RAIL", "", 1, "INSTALLED"])
+    wb.close()  # row 3 (line 3) left blank: ignored
+    result = _read(feeds, quarantine)
+    eq = result.frames["equipment"].sort("_line")
+    assert eq["Order Number"].to_list() == ["E1", "E2"]
+    assert eq["_line"].to_list() == [2, 4]
+    assert eq["_person_id"].to_list() == [2, 1]
+    assert eq.schema["Quantity"] == pl.Int64 and eq["Quantity"].to_list() == [2, 1]
+    assert eq["Delivery Date"].to_list() == [date(2024, 9, 3), None]
+    assert eq["Unit Cost"].to_list() == [125.5, None]
+    assert result.frames["carers"].height == 0 and "_person_id" in result.frames["carers"].columns
+
+
+def test_a_persons_frame_without_the_matching_columns_is_refused(dirs) -> None:
+    feeds, quarantine = dirs
+    with pytest.raises(FeedError, match="date_of_birth"):
+        read_feeds(feeds, CONTRACTS, quarantine, PERSONS.drop("date_of_birth"))
