@@ -12,7 +12,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +82,38 @@ layout = "{data / "feedback_layout.yaml"}"
     return path
 
 
+class Api:
+    """Reads back what the server holds about a flow run (plain REST, no client state)."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=30)
+
+    def flow_run(self, run_id: str) -> dict[str, Any]:
+        return self.http.get(f"/flow_runs/{run_id}").raise_for_status().json()
+
+    def wait_final(self, run_id: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.flow_run(run_id)
+            if run["state"]["type"] in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
+                return run
+            if time.monotonic() > deadline:
+                pytest.fail(f"flow run still {run['state']['type']} after {timeout}s")
+            time.sleep(1)
+
+    def logs(self, run_id: str) -> list[str]:
+        body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
+        return [r["message"] for r in self.http.post("/logs/filter", json=body).json()]
+
+    def artifacts(self, run_id: str) -> list[dict[str, Any]]:
+        body = {"artifacts": {"flow_run_id": {"any_": [run_id]}}}
+        return self.http.post("/artifacts/filter", json=body).raise_for_status().json()
+
+    def task_runs(self, run_id: str) -> list[dict[str, Any]]:
+        body = {"flow_runs": {"id": {"any_": [run_id]}}}
+        return self.http.post("/task_runs/filter", json=body).raise_for_status().json()
+
+
 @dataclass
 class PrefectServer:
     """A real ``prefect server start`` on loopback with its own PREFECT_HOME and SQLite DB."""
@@ -131,7 +165,6 @@ class PrefectServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        import httpx
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

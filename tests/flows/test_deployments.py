@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-from tests.flows.conftest import PROJECT_ROOT, VENV_BIN, PrefectServer, write_config
+from tests.flows.conftest import PROJECT_ROOT, VENV_BIN, Api, PrefectServer, write_config
 
 POOL = "cld-local"
 FLOW_RUN_ID = re.compile(r"UUID:\s*([0-9a-f-]{36})")
@@ -49,38 +48,6 @@ def keys_of(node: Any) -> list[str]:
     if isinstance(node, list):
         return [k for v in node for k in keys_of(v)]
     return []
-
-
-class Api:
-    """Reads back what the server holds about a flow run (plain REST, no client state)."""
-
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=30)
-
-    def flow_run(self, run_id: str) -> dict[str, Any]:
-        return self.http.get(f"/flow_runs/{run_id}").raise_for_status().json()
-
-    def wait_final(self, run_id: str, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            run = self.flow_run(run_id)
-            if run["state"]["type"] in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
-                return run
-            if time.monotonic() > deadline:
-                pytest.fail(f"flow run still {run['state']['type']} after {timeout}s")
-            time.sleep(1)
-
-    def logs(self, run_id: str) -> list[str]:
-        body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
-        return [r["message"] for r in self.http.post("/logs/filter", json=body).json()]
-
-    def artifacts(self, run_id: str) -> list[dict[str, Any]]:
-        body = {"artifacts": {"flow_run_id": {"any_": [run_id]}}}
-        return self.http.post("/artifacts/filter", json=body).raise_for_status().json()
-
-    def task_runs(self, run_id: str) -> list[dict[str, Any]]:
-        body = {"flow_runs": {"id": {"any_": [run_id]}}}
-        return self.http.post("/task_runs/filter", json=body).raise_for_status().json()
 
 
 def deploy_and_run(
