@@ -363,7 +363,7 @@ def run_checks(
             previous=previous,
             data_docs_dir=data_docs_dir,
         )
-        findings = pl.concat([findings, q.cast(FINDING_COLUMNS)])
+        findings = pl.concat([findings, q.select(list(FINDING_COLUMNS)).cast(FINDING_COLUMNS)])
     summary = summarise(findings)
     summary["rows"] = frame.height
     summary["release"] = spec.release

@@ -1,0 +1,64 @@
+"""Reading submission files back: encodings, gzip, header styles, release detection."""
+
+from __future__ import annotations
+
+import gzip
+
+import polars as pl
+import pytest
+
+from cld_schema import load_spec
+from pipelines.cldfile import CldFileError, read_cld, read_cld_info
+from tests.checks.conftest import frame_of
+
+
+def _csv(spec, style: str, rows: list[dict]) -> str:
+    frame = frame_of(spec, rows).drop("_row")
+    return frame.rename(dict(zip(spec.field_names, spec.headers(style), strict=True))).write_csv()
+
+
+@pytest.mark.parametrize("release", ["R1", "R2"])
+@pytest.mark.parametrize("style", ["label", "database"])
+def test_round_trip_detects_release_and_style(tmp_path, release, style):
+    spec = load_spec(release)
+    p = tmp_path / "f.csv"
+    p.write_bytes(_csv(spec, style, [{}, {"Event_Description": "café"}]).encode("cp1252"))
+    frame, got, info = read_cld_info(p)
+    assert got.release == release and info.header_style == style
+    assert frame.columns[: len(spec.field_names)] == spec.field_names
+    assert all(dt == pl.String for dt in frame.select(spec.field_names).dtypes)
+    assert frame["_row"].to_list() == [0, 1]
+    assert frame["Event_Description"].to_list() == [None, "café"]  # blank = null
+    assert frame["_team_id"].null_count() == 2
+
+
+def test_gzip_utf8_and_bom_reported(tmp_path, spec_r1):
+    p = tmp_path / "f.csv.gz"
+    text = _csv(spec_r1, "label", [{"Event_Description": "naïve"}])
+    p.write_bytes(gzip.compress(b"\xef\xbb\xbf" + text.encode("utf-8")))
+    frame, _, info = read_cld_info(p)
+    assert info.gzip and info.bom and info.encoding == "utf-8"
+    assert frame["LA_Code"].to_list() == ["999"]  # first header intact despite the BOM
+    assert frame["Event_Description"].to_list() == ["naïve"]
+    assert any("byte-order mark" in n for n in info.notes)
+
+
+def test_unknown_header_names_the_columns(tmp_path, spec_r1):
+    text = _csv(spec_r1, "label", [{}]).replace("Gender", "Sex", 1)
+    p = tmp_path / "f.csv"
+    p.write_text(text, encoding="cp1252")
+    with pytest.raises(CldFileError, match=r"missing columns: Gender.*unknown columns: Sex"):
+        read_cld(p)
+
+
+def test_release_forced_and_missing_file(tmp_path, spec_r1):
+    p = tmp_path / "f.csv"
+    p.write_text(_csv(spec_r1, "database", [{}]), encoding="cp1252")
+    with pytest.raises(CldFileError, match="R2 CLD specification"):
+        read_cld(p, release="R2")
+    with pytest.raises(CldFileError, match="no such file"):
+        read_cld(tmp_path / "nope.csv")
+    empty = tmp_path / "e.csv"
+    empty.write_text("")
+    with pytest.raises(CldFileError, match="empty"):
+        read_cld(empty)
