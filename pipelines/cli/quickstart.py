@@ -1,15 +1,86 @@
-"""``cld quickstart``: the README's one-command run on the embedded sample council."""
+"""``cld quickstart``: the README's one-command run on the embedded sample council.
+
+Makes the sample council when ``[source] sample_db`` does not exist yet, then builds the
+submission for the latest complete quarter the sample covers, and says where the file and its
+summary are.
+"""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from pipelines.cli.common import get_config
+from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.period import Period
+
+# A quarter whose data ends this close to its last day counts as complete.
+COMPLETE_SLACK = timedelta(days=7)
+
+
+def latest_complete_quarter(last_day: date) -> Period:
+    """The latest quarter fully covered by data that runs up to ``last_day``."""
+    q = Period.containing(last_day)
+    return q if q.end - last_day <= COMPLETE_SLACK else q.previous()
+
+
+def last_activity(db: Path) -> date:
+    """The latest step completion or service start in the sample database."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.text(
+                    "SELECT MAX(d) FROM (SELECT MAX(completed_on) AS d FROM workflow_steps "
+                    "UNION ALL SELECT MAX(start_date) FROM service_agreements)"
+                )
+            ).scalar()
+    finally:
+        engine.dispose()
+    if row is None:
+        raise UserError(f"the sample database {db} holds no steps or services")
+    return date.fromisoformat(str(row)[:10])
+
+
+def make_sample(db: Path) -> None:
+    """Generate the sample council with a progress bar."""
+    from rich.progress import Progress
+
+    from pipelines.sample import generate
+
+    typer.echo(f"making the sample council in {db.parent} (first run only)")
+    with Progress(transient=True) as bar:
+        task = bar.add_task("sample", total=None)
+
+        def tick(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        generate(db, size="small", progress=tick)
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def quickstart() -> None:
-        """Make the sample council if needed, then run the main job on it."""
+    def quickstart(
+        period: Annotated[
+            str | None,
+            typer.Option(help="Quarter to build (default: the latest complete one in the data)."),
+        ] = None,
+    ) -> None:
+        """Make the sample council if needed, then build its quarterly submission."""
+        from pipelines.cli.build import print_summary, run_build
+
         cfg = get_config()
+        db = cfg.path(cfg.source.sample_db)
         typer.echo(f"council {cfg.council.la_code} ({cfg.council.name}); config {cfg.file}")
+        if not db.exists():
+            make_sample(db)
+        with user_errors():
+            chosen = Period.parse(period) if period else latest_complete_quarter(last_activity(db))
+        typer.echo(f"building {chosen} (rolling 12 months {chosen.start} to {chosen.end})")
+        result = run_build(cfg, str(chosen), source=f"sqlite:///{db}")
+        print_summary(result)
+        typer.echo("next: check it with `cld check` and see `cld --help` for more")
