@@ -35,7 +35,7 @@ def texts() -> dict[str, dict[str, str]]:
     return yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
 
 
-def _meta(name: str, kind: str, field: str, **fill: Any) -> dict[str, Any]:
+def _meta(name: str, kind: str, field_name: str, **fill: Any) -> dict[str, Any]:
     t = texts()[name]
     return {
         "rule_id": t["id"].format(**fill),
@@ -43,7 +43,7 @@ def _meta(name: str, kind: str, field: str, **fill: Any) -> dict[str, Any]:
         "module": t["module"].format(**fill),
         "message": t["message"].format(**fill),
         "how_to_fix": t["how_to_fix"].format(**fill),
-        "field": field,
+        "field": field_name,
         "kind": kind,
     }
 
