@@ -168,9 +168,12 @@ def main() -> None:
         url = server.sqlalchemy_url("bench")
         t = time.perf_counter()
         try:
+            import tempfile
+
             from pipelines.sample import generate  # the sample generator, when it exists
 
-            generate(url, size="large", people=args.people)
+            out = Path(tempfile.mkdtemp(prefix="cld-bench-"))
+            generate(url, size="large", people=args.people, out_dir=out)
             source = f"sample generator, large county, people={args.people}"
         except ImportError:
             _synthetic(url, args.people)

@@ -83,8 +83,10 @@ def test_every_attempt_lost_gives_an_error_and_no_frames(pg_server, pg_db) -> No
     assert killer.starts == 3
 
 
-def test_connection_killed_while_a_query_runs(pg_server, pg_db, tmp_path) -> None:
+@pytest.mark.parametrize("path", ["psycopg", "arrow-odbc", "pyodbc"])
+def test_connection_killed_while_a_query_runs(pg_server, pg_db, tmp_path, path) -> None:
     """A query still running when its backend is terminated: the next attempt succeeds."""
+    url, engine = _urls(pg_server, pg_db)[path]
     (tmp_path / "teams.sql").write_text(
         "SELECT t.team_id, t.team_name, t.service_area\n"
         "FROM teams t CROSS JOIN (SELECT pg_sleep(0.6) AS slept) s\n"
@@ -108,9 +110,39 @@ def test_connection_killed_while_a_query_runs(pg_server, pg_db, tmp_path) -> Non
     thread = threading.Thread(target=killer)
     thread.start()
     try:
-        frames = extract(pg_server.sqlalchemy_url(pg_db), PERIOD, tmp_path, backoff=0.05)
+        frames = extract(url, PERIOD, tmp_path, engine=engine, backoff=0.05)
     finally:
         thread.join()
     assert killed and killed[0] >= 1
     assert frames["teams"].height == 1
     assert set(frames) == {"persons", "teams"}
+
+
+@pytest.mark.parametrize("path", ["psycopg", "arrow-odbc", "pyodbc"])
+def test_all_tables_come_from_one_snapshot(pg_server, pg_db, path) -> None:
+    """Rows committed by someone else during the extract are not half-seen (REPEATABLE READ)."""
+    url, engine = _urls(pg_server, pg_db)[path]
+    pg = pg_server.url_psycopg(pg_db)
+
+    def write_meanwhile(name: str, done: int, total: int) -> None:
+        if done == 1:  # after the first table: a new person with a step in the period
+            with psycopg.connect(pg, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO persons (person_id, created_on) VALUES (50, '2024-01-01')"
+                )
+                conn.execute(
+                    "INSERT INTO workflow_steps (step_id, person_id, step_type_code, "
+                    "status_code, started_on, completed_on, is_carer_step) "
+                    "VALUES (5001, 50, 'ASSESS', 'COMP', '2024-05-01', '2024-05-02', false)"
+                )
+
+    try:
+        frames = extract(url, PERIOD, SQL_DIR, engine=engine, progress=write_meanwhile)
+        after = extract(url, PERIOD, SQL_DIR, engine=engine)
+    finally:
+        with psycopg.connect(pg, autocommit=True) as conn:
+            conn.execute("DELETE FROM workflow_steps WHERE step_id = 5001")
+            conn.execute("DELETE FROM persons WHERE person_id = 50")
+    assert 50 not in frames["persons"]["person_id"].to_list()
+    assert 5001 not in frames["workflow_steps"]["step_id"].to_list()
+    assert 50 in after["persons"]["person_id"].to_list()  # the next extract sees them
