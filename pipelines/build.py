@@ -170,7 +170,7 @@ def build(
     from pipelines.extract import ExtractError, extract
     from pipelines.feeds import FeedError
     from pipelines.mappings import MappingError
-    from pipelines.submission import write_submission
+    from pipelines.submission import SubmissionError, write_submission
     from pipelines.transform import transform
 
     period = Period.parse(period) if isinstance(period, str) else period
@@ -225,7 +225,10 @@ def build(
 
     t0 = time.perf_counter()
     tick("write", 0, 1)
-    written = write_submission(result.frame, load_spec(release), path, style, gzip=use_gzip)
+    try:
+        written = write_submission(result.frame, load_spec(release), path, style, gzip=use_gzip)
+    except SubmissionError as exc:
+        raise BuildError(f"the submission file was not written: {exc}") from None
     timings["write"] = time.perf_counter() - t0
     summary = make_summary(cfg, period, release, style, written, result, feeds, timings)
     summary_path = summary_path_for(written)

@@ -93,12 +93,14 @@ def in_scope_steps(tables: dict[str, pl.DataFrame], ctx: Context) -> pl.LazyFram
         .with_columns(pl.col("_type_known").fill_null(False))
         .with_columns(_exclusion_reason(ctx).alias("_reason"))
     )
-    counted = steps.filter(pl.col("_reason") != "outside_period")
-    ctx.count_excluded(
-        counted.group_by("_reason").len().filter(pl.col("_reason").is_not_null()).collect()
+    left_out = (
+        steps.filter(pl.col("_reason").is_not_null() & (pl.col("_reason") != "outside_period"))
+        .select("_reason", "step_type_code")
+        .collect()
     )
+    ctx.count_excluded(left_out.group_by("_reason").len())
     ctx.unmapped_early.append(
-        counted.filter(pl.col("_reason") == "unmapped_step_type")
+        left_out.filter(pl.col("_reason") == "unmapped_step_type")
         .group_by("step_type_code")
         .len()
         .select(
@@ -107,7 +109,6 @@ def in_scope_steps(tables: dict[str, pl.DataFrame], ctx: Context) -> pl.LazyFram
             pl.col("step_type_code").alias("code"),
             pl.col("len").cast(pl.Int64).alias("rows"),
         )
-        .collect()
     )
     return steps.filter(pl.col("_reason").is_null()).drop("_reason", "_type_known")
 

@@ -35,9 +35,9 @@ EQ1,,1,Ames,06/05/1940,BATH01,Bath lift,1,INSTALLED,yesterday,,,120.5
 """
 
 
-def load_world(url: str) -> None:
+def load_world(url: str, tables: dict | None = None) -> None:
     engine = sa.create_engine(url)
-    frames = world(**TABLES)
+    frames = world(**(tables or TABLES))
     with engine.begin() as conn:
         metadata.create_all(conn)
         for table in metadata.sorted_tables:
@@ -190,3 +190,18 @@ def test_cli_errors_are_clear(sqlite_build, args: list[str], message: str,
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_unwritable_value_fails_the_build_and_keeps_the_old_file(sqlite_build, tmp_path) -> None:
+    _base, cfg, res = sqlite_build
+    tables = dict(TABLES)
+    tables["persons"] = [
+        {**p, "last_name": "Nguyễn"} if p["person_id"] == 4 else p for p in TABLES["persons"]
+    ]
+    db = tmp_path / "bad.db"
+    load_world(f"sqlite:///{db}", tables)
+    before = res.path.read_bytes()
+    with pytest.raises(BuildError, match=r"not written: row \d+, field Last_Name") as err:
+        build(cfg, PERIOD, source=f"sqlite:///{db}", out=res.path)
+    assert "Nguy" not in str(err.value)
+    assert res.path.read_bytes() == before
