@@ -1,0 +1,323 @@
+"""Deliver the team exception lists: by e-mail (SMTP, optional STARTTLS and login) or by
+dropping each workbook into a per-team folder.
+
+Every team is tried on its own: a send that fails is retried with backoff on temporary
+trouble (4xx replies, dropped connections), and if it still fails it is reported failed while
+the other teams still get theirs. The e-mail body carries counts and the trend only, never a
+client's identifier; the workbook is the attachment. A per-team delivery report (CSV) says
+what happened to each team, for the analyst to follow up.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import shutil
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+from pipelines.outputs.exceptions import ExceptionLists, TeamList
+
+log = logging.getLogger(__name__)
+
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+class DirectoryError(ValueError):
+    """The team directory file is missing or malformed (the message names the file)."""
+
+
+@dataclass
+class TeamContact:
+    team_id: str
+    team_name: str
+    emails: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SmtpSettings:
+    """Where and how to send (from ``cfg.smtp`` plus the password from the environment)."""
+
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    sender: str = "cld-pipeline@localhost"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_config(cls, cfg) -> SmtpSettings:
+        s = cfg.smtp
+        return cls(host=s.host, port=s.port, starttls=s.starttls, username=s.username,
+                   password=cfg.smtp_password, sender=s.sender)
+
+
+@dataclass
+class DeliveryOutcome:
+    """What happened to one team's list (no personal data: safe to log and keep)."""
+
+    team_id: str
+    team_name: str
+    mode: str
+    status: str  # sent | delivered | failed | no_address
+    attempts: int = 0
+    recipients: int = 0
+    errors: int = 0
+    warnings: int = 0
+    target: str = ""
+    detail: str = ""
+
+
+@dataclass
+class DeliveryReport:
+    outcomes: list[DeliveryOutcome]
+    path: Path | None = None
+
+    @property
+    def failed(self) -> list[DeliveryOutcome]:
+        return [o for o in self.outcomes if o.status in ("failed", "no_address")]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def load_directory(path: Path) -> dict[str, TeamContact]:
+    """Read the team directory CSV (``team_id,team_name,email``). A team may have several
+    rows or several addresses separated by ``;`` in one cell."""
+    if not path.exists():
+        raise DirectoryError(f"team directory {path} not found ([delivery] directory)")
+    teams: dict[str, TeamContact] = {}
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"team_id", "team_name", "email"} - set(reader.fieldnames or [])
+        if missing:
+            raise DirectoryError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        for n, row in enumerate(reader, start=2):
+            tid = (row["team_id"] or "").strip()
+            if not tid:
+                raise DirectoryError(f"{path}: line {n}: empty team_id")
+            contact = teams.setdefault(tid, TeamContact(tid, (row["team_name"] or tid).strip()))
+            for addr in (row["email"] or "").split(";"):
+                addr = addr.strip()
+                if addr and addr not in contact.emails:
+                    if "@" not in addr:
+                        raise DirectoryError(f"{path}: line {n}: not an e-mail address")
+                    contact.emails.append(addr)
+    return teams
+
+
+def message_text(team: TeamList, run_id: str) -> tuple[str, str]:
+    """Subject and plain-text body: counts and trend only, no client identifiers."""
+    if team.all_clear:
+        subject = f"CLD exception list – {team.team_name}: all clear ({run_id})"
+    else:
+        subject = (f"CLD exception list – {team.team_name}: {team.errors} errors, "
+                   f"{team.warnings} warnings ({run_id})")
+    lines = [f"Client Level Data exception list for {team.team_name}, run {run_id}.", ""]
+    if team.all_clear:
+        lines.append("All clear: nothing outstanding for your team. Thank you.")
+    else:
+        lines += [
+            f"Errors (must be fixed before the submission): {team.errors}",
+            f"Warnings (data quality): {team.warnings}",
+            f"Clients with open issues: {team.people}",
+            f"NHS-number feedback outstanding: {team.feedback}",
+        ]
+    if team.previous_total is not None:
+        change = team.total - team.previous_total
+        word = "down" if change < 0 else "up" if change > 0 else "no change"
+        amount = f" {abs(change)}" if change else ""
+        lines.append(f"Previous run: {team.previous_total} issues ({word}{amount}).")
+    if team.trend:
+        lines.append("Open issues over recent runs: " + " -> ".join(map(str, team.trend)))
+    lines += [
+        "",
+        "The attached workbook lists your team's clients only, errors first and oldest first,",
+        "with where to find each record and how to fix it. It holds personal data: keep it",
+        "inside the council and do not forward it.",
+    ]
+    return subject, "\n".join(lines) + "\n"
+
+
+def build_message(team: TeamList, run_id: str, sender: str, to: list[str]) -> EmailMessage:
+    subject, body = message_text(team, run_id)
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Subject"] = subject
+    msg.set_content(body)
+    msg.add_attachment(team.path.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
+                       filename=team.path.name)
+    return msg
+
+
+def _is_temporary(exc: Exception) -> bool:
+    """4xx replies and connection trouble are worth another try; 5xx replies are not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(400 <= c < 500 for c in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | OSError)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        return f"all recipients refused ({', '.join(map(str, codes))})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(
+            exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{exc.smtp_code} {text}"[:200]
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def send_once(settings: SmtpSettings, msg: EmailMessage,
+              ssl_context: ssl.SSLContext | None = None) -> dict:
+    """One SMTP session: connect, STARTTLS if asked, log in if a username is set, send."""
+    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+        smtp.ehlo()
+        if settings.starttls:
+            smtp.starttls(context=ssl_context or ssl.create_default_context())
+            smtp.ehlo()
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+        return smtp.send_message(msg)
+
+
+def send_with_retry(
+    settings: SmtpSettings,
+    msg: EmailMessage,
+    *,
+    retries: int,
+    backoff: float,
+    ssl_context: ssl.SSLContext | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[int, dict]:
+    """Send, retrying temporary failures up to ``retries`` times with doubling waits.
+    Returns (attempts, refused recipients); raises the last error if it never got through."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return attempt, send_once(settings, msg, ssl_context)
+        except (smtplib.SMTPException, OSError) as exc:
+            if attempt > retries or not _is_temporary(exc):
+                exc.attempts = attempt  # type: ignore[attr-defined]
+                raise
+            wait = backoff * 2 ** (attempt - 1)
+            log.warning("send attempt %d failed (%s); retrying in %.1fs",
+                        attempt, _describe(exc), wait)
+            sleep(wait)
+
+
+def _outcome(team: TeamList, mode: str, status: str, **kw) -> DeliveryOutcome:
+    return DeliveryOutcome(team_id=team.team_id, team_name=team.team_name, mode=mode,
+                           status=status, errors=team.errors, warnings=team.warnings, **kw)
+
+
+def deliver_by_email(
+    lists: ExceptionLists,
+    directory: dict[str, TeamContact],
+    settings: SmtpSettings,
+    *,
+    retries: int = 3,
+    backoff: float = 2.0,
+    ssl_context: ssl.SSLContext | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[DeliveryOutcome]:
+    """Send each team its workbook; one team's failure never stops the others."""
+    outcomes = []
+    for team in lists.teams:
+        contact = directory.get(team.team_id)
+        if contact is None or not contact.emails:
+            log.error("team %s has no address in the team directory: not sent", team.team_id)
+            outcomes.append(_outcome(team, "email", "no_address",
+                                     detail="no address in the team directory"))
+            continue
+        msg = build_message(team, lists.run_id, settings.sender, contact.emails)
+        try:
+            attempts, refused = send_with_retry(settings, msg, retries=retries, backoff=backoff,
+                                                ssl_context=ssl_context, sleep=sleep)
+        except (smtplib.SMTPException, OSError) as exc:
+            detail = _describe(exc)
+            log.error("team %s: e-mail failed after %s attempt(s): %s", team.team_id,
+                      getattr(exc, "attempts", "?"), detail)
+            outcomes.append(_outcome(team, "email", "failed", attempts=getattr(exc, "attempts", 1),
+                                     recipients=len(contact.emails), detail=detail))
+            continue
+        accepted = len(contact.emails) - len(refused)
+        detail = f"{len(refused)} recipient(s) refused" if refused else ""
+        log.info("team %s: e-mailed to %d recipient(s) after %d attempt(s)", team.team_id,
+                 accepted, attempts)
+        outcomes.append(_outcome(team, "email", "sent", attempts=attempts, recipients=accepted,
+                                 target=f"{accepted} recipient(s)", detail=detail))
+    return outcomes
+
+
+def deliver_to_folders(lists: ExceptionLists, folder: Path) -> list[DeliveryOutcome]:
+    """Copy each team's workbook into ``folder/<team_id>/`` (e.g. a shared drive the team
+    can read); the copy is written beside the target and renamed so a reader never sees half
+    a file."""
+    outcomes = []
+    for team in lists.teams:
+        target_dir = folder / team.team_id
+        try:
+            target_dir.mkdir(parents=True, exist_ok=True)
+            target = target_dir / team.path.name
+            partial = target.with_suffix(".partial")
+            shutil.copyfile(team.path, partial)
+            partial.replace(target)
+        except OSError as exc:
+            log.error("team %s: folder drop failed: %s", team.team_id, type(exc).__name__)
+            outcomes.append(_outcome(team, "folder", "failed", attempts=1,
+                                     detail=f"{type(exc).__name__}: {exc}"[:200]))
+            continue
+        outcomes.append(_outcome(team, "folder", "delivered", attempts=1, target=str(target)))
+    return outcomes
+
+
+def write_report(outcomes: list[DeliveryOutcome], path: Path) -> Path:
+    """The per-team delivery report (CSV), for the analyst to follow up failures."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = list(asdict(outcomes[0]).keys()) if outcomes else list(
+        DeliveryOutcome.__dataclass_fields__)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=names)
+        writer.writeheader()
+        for o in outcomes:
+            writer.writerow(asdict(o))
+    return path
+
+
+def deliver(
+    lists: ExceptionLists,
+    cfg,
+    *,
+    mode: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport:
+    """Deliver every team's list the way ``cfg.delivery`` says, and write the delivery report
+    beside the workbooks (``delivery_report.csv``)."""
+    mode = mode or cfg.delivery.mode
+    if mode == "email":
+        directory = load_directory(cfg.path(cfg.delivery.directory))
+        outcomes = deliver_by_email(lists, directory, SmtpSettings.from_config(cfg),
+                                    retries=cfg.delivery.retries, backoff=backoff,
+                                    ssl_context=ssl_context, sleep=sleep)
+    elif mode == "folder":
+        outcomes = deliver_to_folders(lists, cfg.path(cfg.delivery.folder))
+    else:
+        raise ValueError(f"unknown delivery mode {mode!r}: use email or folder")
+    report = DeliveryReport(outcomes)
+    report.path = write_report(outcomes, lists.out_dir / "delivery_report.csv")
+    return report
