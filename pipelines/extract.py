@@ -24,6 +24,7 @@ retried with exponential backoff from the first table; if every attempt fails an
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -177,6 +178,7 @@ def _polars_type(col: sa.Column) -> pl.DataType:
     return pl.String()
 
 
+@functools.cache
 def _column_types() -> tuple[dict[str, dict[str, pl.DataType]], dict[str, pl.DataType]]:
     """Target types per table (from the schema) and, for other queries, per column name."""
     per_table: dict[str, dict[str, pl.DataType]] = {}
@@ -250,7 +252,9 @@ class Source:
 
 
 def _odbc_backend(conn_str: str) -> str:
-    driver = conn_str.lower()
+    """Which database an ODBC connection string reaches, from its DRIVER (or DSN) name."""
+    m = re.search(r"(?i)\b(?:driver|dsn)\s*=\s*\{?([^};]*)", conn_str)
+    driver = (m.group(1) if m else conn_str).lower()
     if "postgres" in driver:
         return "postgresql"
     if "sql server" in driver or "freetds" in driver or "tds" in driver:
@@ -365,7 +369,7 @@ def _run_sqlalchemy(conn: sa.Connection, q: Query, binds: dict[str, date]) -> pl
 def _frame_from_rows(columns: list[str], rows: list[Any]) -> pl.DataFrame:
     """Rows from a DB-API cursor into a frame (types are fixed afterwards by ``_cast``)."""
     return pl.DataFrame(
-        [tuple(r) for r in rows] if rows else None,
+        rows or None,
         schema=columns,
         orient="row",
         strict=False,
