@@ -1,9 +1,111 @@
-"""``cld sample``: registered here; filled in by its issue."""
+"""``cld sample``: make the synthetic sample council (database, feeds, feedback, manifest)."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from pipelines.cli.common import UserError, get_config, user_errors
+
+
+def _parse_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--reference-date {text!r} is not a date like 2026-03-31") from None
+
+
+def sample(
+    size: Annotated[
+        str, typer.Option("--size", "-s", help="small | average | large | england")
+    ] = "small",
+    people: Annotated[
+        int | None, typer.Option("--people", "-n", help="Number of persons (overrides --size).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same council.")] = 1,
+    defects: Annotated[
+        int | None,
+        typer.Option(
+            "--defects",
+            help="Defects of each kind to inject (default: scaled to the size); 0 = clean.",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="SQLAlchemy URL to load into (e.g. postgresql+psycopg://user@host/db); "
+            "default: the SQLite file [source] sample_db.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for feeds/, feedback/ and defects.csv."),
+    ] = None,
+    reference_date: Annotated[
+        str | None,
+        typer.Option("--reference-date", help="Last day with data (default 2026-03-31)."),
+    ] = None,
+    ddl: Annotated[
+        str | None,
+        typer.Option("--ddl", help="Only print the CREATE TABLE DDL for a dialect (mssql)."),
+    ] = None,
+) -> None:
+    """Make the synthetic sample council: case-management database, provider feeds,
+    NHS-number feedback and the manifest of injected defects."""
+    from rich.progress import Progress
+
+    from pipelines.sample import DEFAULT_REFERENCE, SampleError, generate
+    from pipelines.sample.targets import TargetError, render_ddl
+
+    with user_errors(SampleError, TargetError):
+        if ddl:
+            typer.echo(render_ddl(ddl), nl=False)
+            return
+        cfg = get_config()
+        target: str | Path = to or cfg.path(cfg.source.sample_db)
+        out_dir = out or (
+            cfg.path(cfg.source.sample_db).parent
+            if not to
+            else cfg.path(Path(cfg.paths.output_dir) / "sample")
+        )
+        ref = _parse_date(reference_date) or DEFAULT_REFERENCE
+        with Progress(transient=True) as bar:
+            task = bar.add_task("people", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            info = generate(
+                target,
+                size=size,
+                people=people,
+                seed=seed,
+                defects=True if defects is None else defects,
+                out_dir=out_dir,
+                reference_date=ref,
+                progress=progress,
+            )
+    where = info.db if info.db else "the database at --to"
+    typer.echo(
+        f"Sample council ({info.size}, {info.people:,} people, seed {info.seed}) written to {where}"
+    )
+    typer.echo(
+        f"  rows: {sum(info.counts.values()):,} in {len(info.counts)} tables; "
+        f"steps {info.counts['workflow_steps']:,}, "
+        f"service agreements {info.counts['service_agreements']:,}"
+    )
+    typer.echo(f"  feeds: {len(info.feed_files)} files in {info.feeds_dir}")
+    typer.echo(f"  feedback: {info.feedback_dir}")
+    typer.echo(
+        f"  defects: {info.defects} in {info.manifest} (valid for {', '.join(info.defect_periods)})"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("sample")(sample)

@@ -1,0 +1,198 @@
+"""Where the sample goes: SQLite (the embedded default), PostgreSQL (COPY), or any SQLAlchemy URL.
+
+Tables are created from ``pipelines.sample.schema.metadata`` (the same DDL for every dialect)
+and filled chunk by chunk, so the England size never holds the whole council in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import create_engine, insert
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from pipelines.sample.schema import metadata
+
+TABLE_ORDER = [t.name for t in metadata.sorted_tables]
+
+
+class TargetError(ValueError):
+    """The target cannot be written (bad URL, unreachable server, file in the way)."""
+
+
+def is_url(path_or_url: str | Path) -> bool:
+    return isinstance(path_or_url, str) and "://" in path_or_url
+
+
+def _columns(name: str) -> list[str]:
+    return [c.name for c in metadata.tables[name].columns]
+
+
+class Target:
+    """Writes chunks of tables; ``close()`` finishes (indexes, commit)."""
+
+    def write(self, name: str, frame: pl.DataFrame) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class SqliteTarget(Target):
+    """A fresh SQLite file, written with ``executemany`` in one transaction per chunk.
+
+    The DDL comes from SQLAlchemy; bulk rows go through the standard ``sqlite3`` module because
+    it is several times faster than an ORM-level insert. Dates are stored as ISO text, which is
+    what SQLAlchemy's SQLite ``Date`` type reads back.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+        tmp.unlink(missing_ok=True)
+        self.tmp = tmp
+        engine = create_engine(f"sqlite:///{tmp}")
+        with engine.begin() as conn:
+            for table in metadata.sorted_tables:
+                conn.execute(CreateTable(table))
+        engine.dispose()
+        self.conn = sqlite3.connect(tmp)
+        self.conn.execute("PRAGMA journal_mode=OFF")
+        self.conn.execute("PRAGMA synchronous=OFF")
+
+    def write(self, name: str, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        cols = _columns(name)
+        frame = _plain(frame.select(cols))
+        sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        self.conn.executemany(sql, frame.iter_rows())
+        self.conn.commit()
+
+    def close(self) -> None:
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                cols = ", ".join(c.name for c in index.columns)
+                self.conn.execute(f"CREATE INDEX {index.name} ON {table.name} ({cols})")
+        self.conn.commit()
+        self.conn.close()
+        self.tmp.replace(self.path)  # the file appears whole or not at all
+
+
+class PostgresTarget(Target):
+    """PostgreSQL through psycopg ``COPY ... FROM STDIN`` (CSV), the fast bulk path."""
+
+    def __init__(self, url: str):
+        self.engine = _engine(url)
+        with self.engine.begin() as conn:
+            metadata.drop_all(conn)
+            for table in metadata.sorted_tables:
+                conn.execute(CreateTable(table))
+        self.raw = self.engine.raw_connection()
+
+    def write(self, name: str, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        cols = _columns(name)
+        buf = io.BytesIO()
+        frame.select(cols).write_csv(buf, include_header=False, null_value="")
+        cur = self.raw.cursor()
+        with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN (FORMAT csv)") as cp:
+            cp.write(buf.getvalue())
+        self.raw.commit()
+
+    def close(self) -> None:
+        cur = self.raw.cursor()
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                cur.execute(CreateIndex(index).compile(self.engine).string)
+            cur.execute(f"ANALYZE {table.name}")
+        self.raw.commit()
+        self.raw.close()
+        self.engine.dispose()
+
+
+class SqlAlchemyTarget(Target):
+    """Any other database SQLAlchemy reaches (e.g. SQL Server): batched executemany inserts."""
+
+    def __init__(self, url: str):
+        self.engine = _engine(url)
+        with self.engine.begin() as conn:
+            metadata.drop_all(conn)
+            metadata.create_all(conn)
+
+    def write(self, name: str, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        table = metadata.tables[name]
+        rows = frame.select(_columns(name)).to_dicts()
+        with self.engine.begin() as conn:
+            for i in range(0, len(rows), 20_000):
+                conn.execute(insert(table), rows[i : i + 20_000])
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _engine(url: str) -> Engine:
+    try:
+        return create_engine(url)
+    except Exception as exc:  # bad URL or missing driver: say which, without the password
+        raise TargetError(
+            f"cannot use {make_url(url).render_as_string(hide_password=True)}: {exc}"
+        ) from None
+
+
+def _plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dates as ISO text, booleans as 0/1: what sqlite3 stores without adapters."""
+    casts = []
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Date:
+            casts.append(pl.col(name).dt.strftime("%Y-%m-%d"))
+        elif dtype == pl.Boolean:
+            casts.append(pl.col(name).cast(pl.Int8))
+    return frame.with_columns(casts) if casts else frame
+
+
+def open_target(path_or_url: str | Path) -> Target:
+    if not is_url(path_or_url):
+        return SqliteTarget(Path(path_or_url))
+    url = str(path_or_url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        db = make_url(url).database
+        if not db:
+            raise TargetError("an in-memory SQLite database cannot hold the sample: give a file")
+        return SqliteTarget(Path(db))
+    if backend == "postgresql" and make_url(url).get_driver_name() == "psycopg":
+        return PostgresTarget(url)
+    return SqlAlchemyTarget(url)
+
+
+def render_ddl(dialect: str = "mssql") -> str:
+    """The CREATE TABLE / CREATE INDEX statements for a dialect (e.g. SQL Server 2016+)."""
+    from sqlalchemy.dialects import mssql, postgresql, sqlite
+
+    dialects = {"mssql": mssql, "postgresql": postgresql, "sqlite": sqlite}
+    if dialect not in dialects:
+        raise TargetError(f"unknown dialect {dialect!r}: use one of {', '.join(dialects)}")
+    d = dialects[dialect].dialect()
+    if dialect == "mssql":  # modern output (DATE, OFFSET/FETCH) as for SQL Server 2016+
+        d.server_version_info = (16, 0)
+        d._setup_version_attributes()
+    parts = []
+    for table in metadata.sorted_tables:
+        parts.append(str(CreateTable(table).compile(dialect=d)).strip() + ";")
+        for index in table.indexes:
+            parts.append(str(CreateIndex(index).compile(dialect=d)).strip() + ";")
+    return "\n\n".join(parts) + "\n"
+
+
+def sqlite_counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLE_ORDER}
