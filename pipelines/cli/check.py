@@ -1,9 +1,207 @@
-"""``cld check``: registered here; filled in by its issue."""
+"""``cld check`` (check a submission file) and ``cld rules`` (list the rule catalogue)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
 import typer
+
+from pipelines.cli.common import UserError, get_config, user_errors
+
+FORMULA_START = r"^[=+\-@]"
+NUMBER = r"^-?\d+(\.\d+)?$"
+
+
+def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cells Excel would run as formulas (= + - @ first, unless a number) get a leading '."""
+    exprs = [
+        pl.when(pl.col(c).str.contains(FORMULA_START) & ~pl.col(c).str.contains(NUMBER))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c, dt in frame.schema.items()
+        if dt == pl.String
+    ]
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def file_findings(info, run_id: str) -> pl.DataFrame:
+    """Findings about the file itself (encoding, BOM, column order), from the reader."""
+    from checks.engine import FINDING_COLUMNS
+
+    rows = []
+
+    def add(rule_id: str, severity: str, message: str, fix: str) -> None:
+        rows.append(
+            {
+                "run_id": run_id,
+                "rule_id": rule_id,
+                "severity": severity,
+                "module": "Submission information",
+                "category": "field",
+                "message": message,
+                "how_to_fix": fix,
+            }
+        )
+
+    if info.bom:
+        add(
+            "FILE_bom",
+            "error",
+            "The file starts with a UTF-8 byte-order mark (the portal rejects it)",
+            "Save the file as Windows-1252 without a BOM (cld build does this).",
+        )
+    if info.encoding == "utf-8":
+        add(
+            "FILE_encoding",
+            "warning",
+            "The file is UTF-8; the portal expects Windows-1252",
+            "Save the file as Windows-1252 (cld build does this).",
+        )
+    if not info.header_order_ok:
+        add(
+            "FILE_header_order",
+            "error",
+            "Columns are not in the specification's order",
+            "Write the columns in the order of the specification (cld build does this).",
+        )
+    return (
+        pl.DataFrame(rows, schema=FINDING_COLUMNS) if rows else pl.DataFrame(schema=FINDING_COLUMNS)
+    )
+
+
+def _thresholds(cfg) -> dict:
+    import yaml
+
+    path = cfg.path(cfg.checks.thresholds)
+    if not path.exists():
+        raise UserError(f"{cfg.file}: key [checks] thresholds: no such file {path}")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML ({exc})") from None
+
+
+def print_summary(summary: dict, file: Path, out: Path, docs: Path | None) -> None:
+    ready = summary["ready"]
+    typer.secho(
+        f"{file.name}: {'READY to submit' if ready else 'NOT ready to submit'} "
+        f"({summary['release']}, {summary['rows']:,} rows) - "
+        f"{summary['errors']:,} errors, {summary['warnings']:,} warnings",
+        fg=typer.colors.GREEN if ready else typer.colors.RED,
+        bold=True,
+    )
+    for sev in ("error", "warning"):
+        rules = [r for r in summary["by_rule"] if r["severity"] == sev]
+        if rules:
+            typer.echo(f"\n{sev}s by rule:")
+            for r in rules:
+                typer.echo(f"  {r['count']:>8,}  {r['rule_id']:<34} {r['message']}")
+    typer.echo(f"\nfindings: {out / 'findings.parquet'} and {out / 'findings.csv'}")
+    if docs:
+        typer.echo(f"data docs: {docs}")
+
+
+def check_command(
+    file: Annotated[Path, typer.Argument(help="CLD submission file (.csv or .csv.gz)")],
+    release: Annotated[
+        str | None, typer.Option(help="R1 or R2 (default: from the headers)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for findings (default: <output_dir>/checks/<file>)")
+    ] = None,
+    previous: Annotated[
+        Path | None, typer.Option(help="The previous submission, for the change checks")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Period, e.g. 2025-26Q2 (default: the file's own dates)")
+    ] = None,
+    docs: Annotated[
+        bool, typer.Option(help="Build the offline Great Expectations Data Docs")
+    ] = True,
+) -> None:
+    """Check a CLD submission file: field contract, logical rules, quantitative expectations.
+
+    Prints whether it is ready to submit, errors and warnings by rule, and writes the findings
+    (parquet and an Excel-safe CSV). Exit code 1 when errors remain.
+    """
+    from checks import run_checks
+    from pipelines.cldfile import CldFileError, read_cld, read_cld_info
+    from pipelines.period import Period
+
+    cfg = get_config()
+    with user_errors(CldFileError):
+        frame, spec, info = read_cld_info(file, release)
+        prev = read_cld(previous)[0] if previous else None
+        per = Period.parse(period) if period else None
+    thresholds = _thresholds(cfg)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    out = out or cfg.path(cfg.paths.output_dir) / "checks" / file.name.split(".")[0]
+    out.mkdir(parents=True, exist_ok=True)
+    res = run_checks(
+        frame,
+        spec,
+        run_id=run_id,
+        previous=prev,
+        period=per,
+        thresholds=thresholds,
+        data_docs_dir=(out / "data_docs") if docs else None,
+    )
+    findings = pl.concat([file_findings(info, run_id), res.findings])
+    from checks.engine import summarise
+
+    summary = {**res.summary, **summarise(findings)}
+    findings.write_parquet(out / "findings.parquet")
+    excel_safe(findings).write_csv(out / "findings.csv")
+    print_summary(summary, file, out, res.data_docs)
+    if not summary["ready"]:
+        raise typer.Exit(1)
+
+
+def rules_command(
+    format: Annotated[str, typer.Option("--format", help="table, md or xlsx")] = "table",
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (md/xlsx); default: print md")
+    ] = None,
+    release: Annotated[str, typer.Option(help="Release for the field checks")] = "R2",
+) -> None:
+    """List the rule catalogue (field checks, logical rules, quantitative expectations)."""
+    from checks.catalogue import catalogue_frame
+
+    if format not in ("table", "md", "xlsx"):
+        raise UserError(f"--format must be table, md or xlsx, not {format!r}")
+    with user_errors(KeyError):
+        frame = catalogue_frame(release)
+    if format == "xlsx":
+        target = out or Path("cld-rules.xlsx")
+        excel_safe(frame).write_excel(target, worksheet="rules", autofit=True)
+        typer.echo(f"{frame.height} rules written to {target}")
+        return
+    if format == "md":
+        text = to_markdown(frame)
+        if out:
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"{frame.height} rules written to {out}")
+        else:
+            typer.echo(text)
+        return
+    for r in frame.iter_rows(named=True):
+        typer.echo(f"{r['rule_id']:<40} {r['severity']:<8} {r['category']:<13} {r['message']}")
+    typer.echo(f"\n{frame.height} rules")
+
+
+def to_markdown(frame: pl.DataFrame) -> str:
+    cols = frame.columns
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.iter_rows():
+        lines.append("| " + " | ".join(str(v or "").replace("|", "\\|") for v in row) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("check")(check_command)
+    app.command("rules")(rules_command)

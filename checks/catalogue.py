@@ -1,0 +1,55 @@
+"""The whole catalogue as one table (for ``cld rules`` and the docs): field checks generated
+from the spec, logical rules from ``rules/catalogue.yaml``, quantitative expectations from
+``quantitative.yaml``."""
+
+from __future__ import annotations
+
+import polars as pl
+
+COLUMNS = ["rule_id", "category", "severity", "module", "fields", "message", "how_to_fix"]
+
+
+def catalogue_frame(release: str = "R2") -> pl.DataFrame:
+    from checks.contract import field_checks
+    from checks.engine import _field_severity
+    from checks.quantitative import texts
+    from checks.rules import catalogue
+    from cld_schema import load_spec
+
+    spec = load_spec(release)
+    sev = _field_severity()
+    rows = []
+    for fc in field_checks(spec):
+        f = spec.field(fc.field)
+        rows.append(
+            [
+                fc.rule_id,
+                "field",
+                sev.get(fc.rule_id, "error"),
+                f.module,
+                f.name,
+                f"{f.label}: {fc.message}",
+                f"Correct {f.label} in the case system.",
+            ]
+        )
+    for f in spec.fields:
+        rid = f"FLD_{f.name}_mandatory"
+        rows.append(
+            [
+                rid,
+                "field",
+                sev.get(rid, "error"),
+                f.module,
+                f.name,
+                f"{f.label} is blank but mandatory for this row",
+                f"Record {f.label} in the case system for this person or event.",
+            ]
+        )
+    for m in catalogue():
+        fields = ", ".join(m.fields) if m.fields else ", ".join(m.each_field or ["every field"])
+        rows.append([m.id, "logical", m.severity, m.module, fields, m.message, m.how_to_fix])
+    for t in texts().values():
+        rows.append(
+            [t["id"], "quantitative", t["severity"], t["module"], "", t["message"], t["how_to_fix"]]
+        )
+    return pl.DataFrame(rows, schema=COLUMNS, orient="row")

@@ -1,0 +1,70 @@
+"""``cld check`` and ``cld rules`` end to end through the CLI."""
+
+from __future__ import annotations
+
+import openpyxl
+import polars as pl
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.cli.common import UserError
+from tests.checks.conftest import frame_of
+
+runner = CliRunner()
+
+
+def _write(spec, path, rows):
+    frame = frame_of(spec, rows).drop("_row")
+    frame = frame.rename(dict(zip(spec.field_names, spec.headers("label"), strict=True)))
+    path.write_bytes(frame.write_csv().encode("cp1252"))
+
+
+def test_check_reports_errors_and_writes_findings(tmp_path, spec_r1):
+    f = tmp_path / "sub.csv"
+    _write(
+        spec_r1,
+        f,
+        [
+            {},
+            {
+                "NHS_Number": "9434765918",
+                "LA_Person_Unique_Identifier": "P2",
+                "Event_Description": "=1+2",
+                "Event_Reference": "E2",
+            },
+        ],
+    )
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["check", str(f), "--out", str(out), "--no-docs"])
+    assert res.exit_code == 1, res.output
+    assert "NOT ready to submit" in res.output
+    assert "FLD_NHS_Number_mod11" in res.output and "LOG091" in res.output
+    assert "9434765918" not in res.output  # personal data never printed
+    findings = pl.read_parquet(out / "findings.parquet")
+    assert {"FLD_NHS_Number_mod11", "LOG091"} <= set(findings["rule_id"])
+    csv = (out / "findings.csv").read_text(encoding="utf-8")
+    assert "'=1+2" in csv and ",=1+2" not in csv  # Excel-safe
+    assert "9434765918" not in csv
+
+
+def test_check_bad_header_is_a_clear_error(tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text("a,b\n1,2\n", encoding="cp1252")
+    res = runner.invoke(app, ["check", str(f), "--no-docs"])
+    # cld's main() prints a UserError as "error: ..." and exits 2 (no traceback)
+    assert isinstance(res.exception, UserError)
+    assert "unknown columns: a, b" in str(res.exception)
+    assert "missing columns: LA Code" in str(res.exception)
+
+
+def test_rules_lists_and_exports(tmp_path):
+    res = runner.invoke(app, ["rules"])
+    assert res.exit_code == 0 and "LOG078" in res.output and "QNT_complete_months" in res.output
+    md = tmp_path / "rules.md"
+    assert runner.invoke(app, ["rules", "--format", "md", "--out", str(md)]).exit_code == 0
+    assert md.read_text().startswith("| rule_id |")
+    xlsx = tmp_path / "rules.xlsx"
+    assert runner.invoke(app, ["rules", "--format", "xlsx", "--out", str(xlsx)]).exit_code == 0
+    ws = openpyxl.load_workbook(xlsx).active
+    ids = [row[0] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert len(ids) > 100 and "LOG001" in ids
