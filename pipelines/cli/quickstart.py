@@ -27,22 +27,20 @@ def latest_complete_quarter(last_day: date) -> Period:
 
 
 def last_activity(db: Path) -> date:
-    """The latest step completion or service start in the sample database."""
+    """The latest step completion in the sample database (service start dates can lie in the
+    future: planned packages and injected defects)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(f"sqlite:///{db}")
     try:
         with engine.connect() as conn:
             row = conn.execute(
-                sa.text(
-                    "SELECT MAX(d) FROM (SELECT MAX(completed_on) AS d FROM workflow_steps "
-                    "UNION ALL SELECT MAX(start_date) FROM service_agreements)"
-                )
+                sa.text("SELECT MAX(completed_on) FROM workflow_steps")
             ).scalar()
     finally:
         engine.dispose()
     if row is None:
-        raise UserError(f"the sample database {db} holds no steps or services")
+        raise UserError(f"the sample database {db} holds no completed steps")
     return date.fromisoformat(str(row)[:10])
 
 
