@@ -9,7 +9,8 @@ number, date of birth and gender.
 What happens to a file:
 
 * it breaks its contract as a whole (undecodable, not a table, a column missing or renamed, a
-  value of the wrong type in a required column, no contract for its name) → it is **moved to
+  value of the wrong type in a required column or most values of the wrong type in an optional
+  one, no contract for its name) → it is **moved to
   quarantine** (``<quarantine_dir>/<UTC timestamp>/``) with ``<file>.reason.txt`` saying what
   broke, and the run goes on with the other files;
 * otherwise it is read; a row with a blank or unknown value in a required column is left out and
@@ -235,7 +236,13 @@ def _check_header(frame: pl.DataFrame, contract: Contract) -> None:
 
 
 def _check_types(frame: pl.DataFrame, contract: Contract, xlsx: bool) -> pl.DataFrame:
-    """Add ``<col>__ok`` flags; a type failure in a required column breaks the whole file."""
+    """Add ``<col>__ok`` flags and stop at a type failure that breaks the whole file.
+
+    Breaks the file: any value of the wrong type in a required date/number column, and a
+    *systematic* failure in an optional one (at least 2 and more than half of its filled values,
+    e.g. a provider switching to US or ISO dates). A stray bad value in an optional column is
+    only blanked and listed (``row_errors``).
+    """
     present = [c for c in contract.columns if c.name in frame.columns]
     flags = []
     for c in present:
@@ -247,15 +254,18 @@ def _check_types(frame: pl.DataFrame, contract: Contract, xlsx: bool) -> pl.Data
             flags.append(pl.col(c.name).is_not_null().alias(f"{c.name}__present"))
     checked = frame.with_columns(flags)
     for c in present:
-        if c.required and c.type != "string":
-            bad = checked.filter(~pl.col(f"{c.name}__ok"))
-            if bad.height:
-                lines = ", ".join(str(n) for n in bad["_line"].head(5).to_list())
-                raise _Breach(
-                    f"column {c.name!r} (required) is not {_type_text(c, contract.date_format)} "
-                    f"on {bad.height} row(s), "
-                    f"first at line(s) {lines}"
-                )
+        if c.type == "string":
+            continue
+        bad = checked.filter(~pl.col(f"{c.name}__ok"))
+        filled = checked.height - checked[c.name].null_count()
+        systematic = bad.height >= 2 and bad.height * 2 > filled
+        if bad.height and (c.required or systematic):
+            lines = ", ".join(str(n) for n in bad["_line"].head(5).to_list())
+            kind = "required" if c.required else "optional"
+            raise _Breach(
+                f"column {c.name!r} ({kind}) is not {_type_text(c, contract.date_format)} "
+                f"on {bad.height} of {filled} filled row(s), first at line(s) {lines}"
+            )
     return checked
 
 

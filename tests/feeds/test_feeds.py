@@ -215,13 +215,14 @@ def test_each_breach_is_quarantined_with_its_reason(dirs, caplog) -> None:
     assert "9434765" not in caplog.text and "1970" not in caplog.text
 
 
-def test_us_dates_in_an_optional_column_do_not_quarantine(dirs) -> None:
+def test_systematic_bad_dates_in_an_optional_column_quarantine(dirs) -> None:
     feeds, quarantine = dirs
-    rows = [[*r[:10], "12/31/2024", *r[11:]] for r in ROWS]
+    rows = [[*r[:10], "2024-12-31", *r[11:]] for r in ROWS]  # ISO instead of UK dates
     (feeds / "carers_x.csv").write_text(_csv_text(rows=rows), encoding="utf-8")
     result = _read(feeds, quarantine)
-    assert result.quarantined == []
-    assert (result.row_errors["column"] == "Activity End Date").sum() == len(ROWS)
+    assert [q.file for q in result.quarantined] == ["carers_x.csv"]
+    assert "'Activity End Date' (optional)" in result.quarantined[0].reason
+    assert f"{len(ROWS)} of {len(ROWS)} filled" in result.quarantined[0].reason
 
 
 def test_an_optional_column_may_be_absent(dirs) -> None:
