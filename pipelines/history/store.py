@@ -44,7 +44,7 @@ FINDING_COLUMNS = (
     "worker_name", "step_id",
 )  # fmt: skip
 # Internal submission_rows columns (everything else is a CLD field).
-ROW_META = ("submission_id", "row_no", "team_id", "team_name")
+ROW_META = ("submission_id", "row_no", "team_id", "team_name", "event_key", "row_hash")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 
 
@@ -412,12 +412,17 @@ class History:
     def _ensure_field_columns(self, names: list[str]) -> None:
         """Add a column for a CLD field a newer release brings (identifier checked, not data)."""
         have = {r[0] for r in self.con.execute(sql("row_columns.sql")).fetchall()}
+        added = False
         for name in names:
             if name in have:
                 continue
             if not _IDENT.match(name):
                 raise HistoryError(f"not a CLD field name: {name!r}")
             self.con.execute(f'ALTER TABLE submission_rows ADD COLUMN "{name}" VARCHAR')
+            added = True
+        if added:
+            # The field hash covers every field column: stored rows need it again.
+            self.con.execute(sql("rehash_rows.sql"))
 
     def _add_findings(self, run: Run, findings: pl.DataFrame) -> int:
         self._require_active(run)
@@ -522,6 +527,8 @@ def _submission_frame(frame: pl.DataFrame) -> pl.DataFrame:
     fields = [c for c in frame.columns if not c.startswith("_")]
     if not fields:
         raise HistoryError("the submission frame has no CLD field columns")
+    if "_row" in frame.columns and not frame["_row"].is_unique().all():
+        raise HistoryError("the submission frame's _row numbers are not unique")
     row_no = pl.col("_row") if "_row" in frame.columns else pl.int_range(pl.len())
     team_id = pl.col("_team_id") if "_team_id" in frame.columns else pl.lit(None)
     team_name = pl.col("_team_name") if "_team_name" in frame.columns else pl.lit(None)

@@ -1,1 +1,1 @@
-SELECT * EXCLUDE (submission_id) FROM submission_rows WHERE submission_id = $id ORDER BY row_no
+SELECT * EXCLUDE (submission_id, event_key, row_hash) FROM submission_rows WHERE submission_id = $id ORDER BY row_no

@@ -124,14 +124,16 @@ def test_duplicates_and_the_rolling_window(tmp_path: Path) -> None:
     new_window = {"Reporting_Period_Start_Date": "2023-07-01",
                   "Reporting_Period_End_Date": "2024-06-30"}  # fmt: skip
     early = _req("P8", "2023-05-01", "2023-05-10")  # ends before the new window starts
-    old = cld_frame([svc | old_window, svc | old_window, early | old_window])
-    new = cld_frame([svc | new_window])
+    ckba = {"LA_Person_Unique_Identifier": "C1", "Client_Type": "Carer known by association"}
+    old = cld_frame([svc | old_window, svc | old_window, early | old_window, ckba | old_window])
+    new = cld_frame([svc | new_window, ckba | new_window])
     with History.open(tmp_path / "h.duckdb") as h:
         a, b = _store(h, old, new)
         c = h.compare(a, b)
         t = c.totals()
-        # the duplicated service: one pairs up (period dates are not a change), one dropped
-        assert (t["unchanged"], t["changed"], t["dropped"], t["added"]) == (1, 0, 2, 0)
+        # the duplicated service: one pairs up (period dates are not a change), one dropped;
+        # the row without an event type (carer known by association) pairs up too
+        assert (t["unchanged"], t["changed"], t["dropped"], t["added"]) == (2, 0, 2, 0)
         assert t["dropped_left_window"] == 1
         assert c.vanished.rows() == [("P8", None, None, 1, c.vanished["last_event_end"][0], True)]
         assert t["vanished_unexplained"] == 0

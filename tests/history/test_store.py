@@ -3,6 +3,7 @@ upgrade of an older database."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -153,21 +154,45 @@ def test_second_run_in_same_process_refused(tmp_path: Path) -> None:
         assert h2.runs()["kind"].to_list() == ["nightly", "check"]
 
 
+V1_RUN = """INSERT INTO runs (id, kind, period, release, started_at, ended_at, status,
+                  submissions, submission_rows) VALUES (1, 'build', '2024-25Q1', 'R1', now(),
+                  now(), 'ok', 1, 3)"""
+V1_SUB = """INSERT INTO submissions (id, run_id, rows, release, fields, created_at)
+            VALUES (1, 1, 3, 'R1', $fields, now())"""
+V1_ROWS = """INSERT INTO submission_rows BY NAME SELECT 1 AS submission_id, * FROM _v1"""
+
+
 def test_upgrade_from_version_1(tmp_path: Path) -> None:
+    """A database written at schema version 1 (as the code of that version wrote it) opens
+    with today's code: upgraded in place, its data kept and usable."""
     db = tmp_path / "old.duckdb"
+    frame = cld_frame(
+        [{"LA_Person_Unique_Identifier": p, "Event_Type": "Request",
+          "Event_Start_Date": "2024-05-01", "Event_End_Date": "2024-05-02"}
+         for p in ("P1", "P2", "P3")]
+    )  # fmt: skip
+    fields = [c for c in frame.columns if not c.startswith("_")]
+    v1 = frame.select(pl.col("_row").cast(pl.Int32).alias("row_no"), *fields)
     with History.open(db, migrate_to=1) as h:
         assert schema_version(h.con) == 1
         assert "feedback_items" not in h.tables()
-        with h.run("build", "2024-25Q1", "R1") as run:
-            sub = run.add_submission(None, bulk_frame(30))
+        h.con.execute(V1_RUN)
+        h.con.execute(V1_SUB, {"fields": json.dumps(fields)})
+        h.con.register("_v1", v1)
+        h.con.execute(V1_ROWS)
     with History.open(db) as h:
-        assert schema_version(h.con) == migrations()[-1][0] >= 2
+        assert schema_version(h.con) == migrations()[-1][0] >= 3
         assert {"feedback_files", "feedback_items"} <= set(h.tables())
-        assert h.submission(sub).rows == 30
-        assert h.submission_frame(sub).height == 30
-        assert h.mark_sent(sub).sent_to_portal
+        assert h.submission(1).rows == 3
+        assert h.submission_frame(1)["LA_Person_Unique_Identifier"].to_list() == ["P1", "P2", "P3"]
+        assert h.mark_sent(1).sent_to_portal
         versions = h.con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
         assert [v[0] for v in versions] == [m[0] for m in migrations()]
+        # old rows got their keys: a new build of the same rows, P3 dropped, compares exactly
+        with h.run("build", "2024-25Q2", "R1") as run:
+            new = run.add_submission(None, frame.filter(pl.col("_row") < 2))
+        t = h.compare(1, new).totals()
+        assert (t["unchanged"], t["dropped"], t["added"], t["changed"]) == (2, 1, 0, 0)
 
 
 def test_newer_database_refused(tmp_path: Path) -> None:
@@ -181,13 +206,20 @@ def test_newer_database_refused(tmp_path: Path) -> None:
 
 
 def test_new_release_field_becomes_a_column(tmp_path: Path) -> None:
-    frame = cld_frame([{"LA_Person_Unique_Identifier": "P1"}]).with_columns(
-        pl.lit("yes").alias("Future_Field")
-    )
+    plain = cld_frame([{"LA_Person_Unique_Identifier": "P1", "Event_Type": "Review"}])
+    frame = plain.with_columns(pl.lit("yes").alias("Future_Field"))
     with History.open(tmp_path / "h.duckdb") as h:
+        with h.run("build") as run:
+            before = run.add_submission(None, plain)
         with h.run("build") as run:
             sub = run.add_submission(None, frame)
         assert h.submission_frame(sub)["Future_Field"].to_list() == ["yes"]
+        with h.run("build") as run:
+            after = run.add_submission(None, plain)
+        # rows stored before the column existed were re-hashed: still equal to the same rows
+        t = h.compare(before, after).totals()
+        assert (t["unchanged"], t["changed"]) == (1, 0)
+        assert h.compare(after, sub).changes["changed_fields"].to_list() == [["Future_Field"]]
         bad = frame.rename({"Future_Field": "bad name; DROP"})
         with pytest.raises(HistoryError, match="not a CLD field"), h.run("build") as run:
             run.add_submission(None, bad)

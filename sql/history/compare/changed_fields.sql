@@ -6,7 +6,7 @@ WITH pairs AS (
 va AS (
     SELECT row_no, field, value
     FROM (
-        SELECT row_no, * EXCLUDE (submission_id, row_no, team_id, team_name,
+        SELECT row_no, * EXCLUDE (submission_id, row_no, team_id, team_name, event_key, row_hash,
                                   Reporting_Period_Start_Date, Reporting_Period_End_Date)
         FROM submission_rows
         WHERE submission_id = $a AND row_no IN (SELECT row_a FROM pairs)
@@ -15,7 +15,7 @@ va AS (
 vb AS (
     SELECT row_no, field, value
     FROM (
-        SELECT row_no, * EXCLUDE (submission_id, row_no, team_id, team_name,
+        SELECT row_no, * EXCLUDE (submission_id, row_no, team_id, team_name, event_key, row_hash,
                                   Reporting_Period_Start_Date, Reporting_Period_End_Date)
         FROM submission_rows
         WHERE submission_id = $b AND row_no IN (SELECT row_b FROM pairs)

@@ -3,7 +3,7 @@ WITH c AS (
     SELECT CASE WHEN submission_id = $a THEN 'a' ELSE 'b' END AS side,
            coalesce(Event_Type, '(none)') AS event_type,
            count(*) AS n_rows,
-           count(COLUMNS(* EXCLUDE (submission_id, row_no, team_id, team_name)))
+           count(COLUMNS(* EXCLUDE (submission_id, row_no, team_id, team_name, event_key, row_hash)))
     FROM submission_rows
     WHERE submission_id IN ($a, $b)
     GROUP BY ALL

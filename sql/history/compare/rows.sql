@@ -1,11 +1,9 @@
--- Step 1 of a comparison: the rows of submissions $a (older) and $b (newer), each with its
--- national de-duplication key (rules.md 5.12), a hash of all its CLD fields but the reporting
--- period dates (which change every quarter), and a number among rows sharing its key.
---   Requests:    LA, person, start, end, client type, route of access
---   Assessments: the request key + Assessment_Type
---   Reviews:     LA, person, start, end, client type
---   Services:    LA, person, start, client type, Service_Type, Service_Component
---   other rows (carers known by association, no event type): LA, person, client type, dates
+-- Step 1 of a comparison: the rows of submissions $a (older) and $b (newer), each with the
+-- 64-bit hash of its national de-duplication key (event_key, see migration 0003), the hash of
+-- all its CLD fields but the reporting period dates, which change every quarter (row_hash),
+-- and a number among rows sharing its key. The chance that two different keys among 13M
+-- collide is about 1 in 200,000; a collision would only show two events as one changed event
+-- instead of one added and one dropped.
 CREATE OR REPLACE TEMP TABLE cmp_rows AS
 WITH r AS (
     SELECT
@@ -24,32 +22,8 @@ WITH r AS (
         try_strptime(Event_End_Date, $fmt)::DATE AS end_date,
         try_strptime(Reporting_Period_Start_Date, $fmt)::DATE AS rp_start,
         try_strptime(Reporting_Period_End_Date, $fmt)::DATE AS rp_end,
-        CASE lower(coalesce(Event_Type, ''))
-            WHEN 'request' THEN concat_ws(chr(31),
-                coalesce(LA_Code, ''), coalesce(LA_Person_Unique_Identifier, ''),
-                coalesce(Event_Start_Date, ''), coalesce(Event_End_Date, ''),
-                coalesce(Client_Type, ''), coalesce(Request_Route_of_Access, ''))
-            WHEN 'assessment' THEN concat_ws(chr(31),
-                coalesce(LA_Code, ''), coalesce(LA_Person_Unique_Identifier, ''),
-                coalesce(Event_Start_Date, ''), coalesce(Event_End_Date, ''),
-                coalesce(Client_Type, ''), coalesce(Request_Route_of_Access, ''),
-                coalesce(Assessment_Type, ''))
-            WHEN 'review' THEN concat_ws(chr(31),
-                coalesce(LA_Code, ''), coalesce(LA_Person_Unique_Identifier, ''),
-                coalesce(Event_Start_Date, ''), coalesce(Event_End_Date, ''),
-                coalesce(Client_Type, ''))
-            WHEN 'service' THEN concat_ws(chr(31),
-                coalesce(LA_Code, ''), coalesce(LA_Person_Unique_Identifier, ''),
-                coalesce(Event_Start_Date, ''), coalesce(Client_Type, ''),
-                coalesce(Service_Type, ''), coalesce(Service_Component, ''))
-            ELSE concat_ws(chr(31),
-                coalesce(LA_Code, ''), coalesce(LA_Person_Unique_Identifier, ''),
-                coalesce(Client_Type, ''), coalesce(Event_Start_Date, ''),
-                coalesce(Event_End_Date, ''))
-        END AS event_key,
-        hash(*COLUMNS(* EXCLUDE (submission_id, row_no, team_id, team_name,
-                                 Reporting_Period_Start_Date, Reporting_Period_End_Date)))
-            AS row_hash
+        event_key,
+        row_hash
     FROM submission_rows
     WHERE submission_id IN ($a, $b)
 )
