@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 dpkg -s unixodbc >/dev/null 2>&1 || need_apt+=(unixodbc unixodbc-dev)
 dpkg -s odbc-postgresql >/dev/null 2>&1 || need_apt+=(odbc-postgresql)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)  # DQ report rendering test
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need_apt+=(postgresql)
 fi
