@@ -1,9 +1,135 @@
-"""``cld exceptions``, ``cld report``, ``cld deliver``: filled in by their issue."""
+"""``cld exceptions`` (team exception lists, optionally delivered) and ``cld report`` (the
+self-contained HTML data-quality report). Both read a run from the history, or a findings file
+written by ``cld check``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from pipelines.cli.common import UserError, get_config, user_errors
+
+RunOpt = Annotated[int | None, typer.Option("--run", help="History run id (default: the latest "
+                                             "checked run)")]
+FindingsOpt = Annotated[Path | None, typer.Option(
+    "--findings", help="A findings file from `cld check` (findings.parquet or .csv) instead "
+    "of the history")]
+
+
+def _errors():
+    from pipelines.history import HistoryError
+    from pipelines.outputs.delivery import DirectoryError
+    from pipelines.outputs.sources import SourceError
+
+    return user_errors(SourceError, HistoryError, DirectoryError, OSError)
+
+
+def exceptions_command(
+    run: RunOpt = None,
+    findings: FindingsOpt = None,
+    previous: Annotated[Path | None, typer.Option(
+        help="With --findings: the previous run's findings file, for the counts sheet")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for the workbooks (default: <output_dir>/exceptions/<run>)")] = None,
+    deliver: Annotated[bool, typer.Option(
+        "--deliver/--no-deliver", help="Send each team its workbook ([delivery] mode)")] = False,
+    mode: Annotated[str | None, typer.Option(
+        help="Override [delivery] mode: email or folder")] = None,
+) -> None:
+    """Write every team's exception list (one xlsx per team, only its own clients); teams
+    with nothing outstanding get an all-clear. With --deliver, e-mail them or drop them in
+    per-team folders; a failed team is retried, reported, and never stops the others."""
+    from pipelines.outputs import write_exception_lists
+    from pipelines.outputs.delivery import deliver as deliver_lists
+    from pipelines.outputs.delivery import load_directory
+    from pipelines.outputs.sources import from_history, read_findings
+
+    if run is not None and findings is not None:
+        raise UserError("give --run or --findings, not both")
+    if mode not in (None, "email", "folder"):
+        raise UserError(f"--mode must be email or folder, not {mode!r}")
+    cfg = get_config()
+    with _errors():
+        directory_path = cfg.path(cfg.delivery.directory)
+        directory = load_directory(directory_path) if directory_path.exists() else {}
+        teams = [(c.team_id, c.team_name) for c in directory.values()]
+        if findings is not None:
+            frame = read_findings(findings)
+            prev = read_findings(previous) if previous else None
+            feedback = trend = None
+            label = findings.parent.name or "findings"
+            run_id = None
+        else:
+            got = from_history(cfg, run)
+            frame, prev, feedback, trend = got.findings, got.previous, got.feedback, got.trend
+            label, run_id = f"run{got.run_id}", str(got.run_id)
+        target = out or cfg.path(cfg.paths.output_dir) / "exceptions" / label
+        lists = write_exception_lists(frame, target, run_id=run_id, teams=teams,
+                                      previous=prev, feedback=feedback, trend=trend)
+    clear = sum(1 for t in lists.teams if t.all_clear)
+    typer.echo(f"{len(lists.teams)} team workbooks in {target} ({clear} all clear)")
+    for t in lists.teams:
+        typer.echo(f"  {t.team_id:<6} {t.team_name:<40} {t.errors:>6} errors {t.warnings:>6} "
+                   f"warnings  {t.path.name}")
+    if lists.unallocated:
+        typer.echo(f"{lists.unallocated_count} findings without a team: {lists.unallocated}")
+    if not deliver:
+        return
+    with _errors():
+        report = deliver_lists(lists, cfg, mode=mode)
+    for o in report.outcomes:
+        colour = typer.colors.GREEN if o.status in ("sent", "delivered") else typer.colors.RED
+        typer.secho(f"  {o.team_id:<6} {o.status:<10} attempts {o.attempts}  {o.detail}",
+                    fg=colour)
+    typer.echo(f"delivery report: {report.path}")
+    if not report.ok:
+        typer.secho(f"{len(report.failed)} team(s) not delivered", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+
+
+def report_command(
+    run: RunOpt = None,
+    findings: FindingsOpt = None,
+    cld: Annotated[Path | None, typer.Option(
+        "--cld", help="With --findings: the checked CLD file, for completeness and volumes")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="The HTML file to write (default: <output_dir>/reports/dq_report_<run>.html)")
+    ] = None,
+    data_docs: Annotated[Path | None, typer.Option(
+        help="The Great Expectations Data Docs folder to link (default: beside the findings)")
+    ] = None,
+) -> None:
+    """Write the self-contained HTML data-quality report: ready to submit or not, findings by
+    rule and module, completeness against thresholds, volumes by month, changes against the
+    previous submission, the teams' trend, and a link to the Data Docs. Opens offline."""
+    from pipelines.cldfile import CldFileError, read_cld
+    from pipelines.outputs.report import ReportInputs, save_report, write_report
+    from pipelines.outputs.sources import load_thresholds, read_findings
+
+    if run is not None and findings is not None:
+        raise UserError("give --run or --findings, not both")
+    cfg = get_config()
+    reports = cfg.path(cfg.paths.output_dir) / "reports"
+    with _errors(), user_errors(CldFileError):
+        if findings is None:
+            path = write_report(cfg, run, out.parent if out else reports, data_docs=data_docs)
+            if out:
+                path = path.replace(out)
+        else:
+            frame, spec = read_cld(cld) if cld else (None, None)
+            docs = data_docs or (findings.parent / "data_docs")
+            inp = ReportInputs(
+                findings=read_findings(findings), frame=frame, spec=spec,
+                council=cfg.council.name, thresholds=load_thresholds(cfg),
+                data_docs=docs if docs.exists() else None,
+            )
+            path = save_report(inp, out or reports / f"dq_report_{findings.parent.name}.html")
+    typer.echo(f"DQ report: {path}")
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("exceptions")(exceptions_command)
+    app.command("report")(report_command)

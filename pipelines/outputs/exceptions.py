@@ -208,11 +208,14 @@ def _trend_for(trend: pl.DataFrame | None, team_id: str) -> list[int]:
                       if c in t.columns), None)
     if count_col is None:
         return []
-    order_col = next((c for c in ("started_at", "run_at", "date", "period", "run_id")
-                      if c in t.columns), None)
-    if order_col:
-        t = t.sort(order_col)
-    return [int(v) for v in t.get_column(count_col).to_list() if v is not None]
+    # History.trend() has one row per run, team and rule: sum per run, oldest run first.
+    run_col = next((c for c in ("run_id", "period", "date") if c in t.columns), None)
+    if run_col is None:
+        return [int(v) for v in t.get_column(count_col).to_list() if v is not None]
+    order = "started_at" if "started_at" in t.columns else run_col
+    per_run = t.group_by(run_col).agg(pl.col(order).min().alias("_o"), pl.col(count_col).sum())
+    per_run = per_run.sort(["_o", run_col], nulls_last=True)
+    return [int(v) for v in per_run.get_column(count_col).to_list()]
 
 
 def _summary_lines(team: TeamList, run_id: str) -> list[tuple[str, object]]:

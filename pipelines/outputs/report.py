@@ -301,7 +301,7 @@ def trend_frame(trend: pl.DataFrame) -> pl.DataFrame:
     return (t.group_by("run_id", "team_id").agg(pl.col(order).min().alias("_o"),
                                                 pl.col("team_name").first(), pl.col(count).sum()
                                                 .alias("open"))
-            .sort("_o", "team_id"))
+            .sort("_o", "run_id", "team_id"))
 
 
 def trend_section(trend: pl.DataFrame | None) -> str:
@@ -309,7 +309,7 @@ def trend_section(trend: pl.DataFrame | None) -> str:
     if trend is None or trend.is_empty():
         return _section("trend", title, '<p class="muted">No earlier runs in the history yet.</p>')
     t = trend_frame(trend)
-    runs = t.select("run_id", "_o").unique().sort("_o").get_column("run_id").to_list()
+    runs = t.select("run_id", "_o").unique().sort("_o", "run_id").get_column("run_id").to_list()
     teams = t.select("team_id", "team_name").unique().sort("team_id")
     series, rows = {}, []
     for tid, name in teams.iter_rows():
@@ -369,10 +369,29 @@ def render_report(inp: ReportInputs, out: Path) -> str:
     )
 
 
-def write_report(inp: ReportInputs, out: Path) -> Path:
+def save_report(inp: ReportInputs, out: Path) -> Path:
     """Write the report to ``out`` (written beside and renamed, so a reader never sees half)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".partial")
     tmp.write_text(render_report(inp, out), encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+def write_report(cfg, run_id: int | None, out_dir: Path, *,
+                 data_docs: Path | None = None) -> Path:
+    """The report for a run kept in the history (default: the latest checked run), written
+    to ``out_dir/dq_report_run<id>.html``: its findings, its submission (completeness and
+    volumes), the comparison with the previous submission and the teams' trend. This is what
+    the quarterly flow calls after recording the run."""
+    from pipelines.outputs.sources import from_history, load_thresholds
+
+    run = from_history(cfg, run_id, with_submission=True)
+    if data_docs is None and (out_dir / "data_docs").exists():
+        data_docs = out_dir / "data_docs"
+    inp = ReportInputs(
+        findings=run.findings, frame=run.frame, spec=run.spec, run_id=str(run.run_id),
+        council=cfg.council.name, thresholds=load_thresholds(cfg), comparison=run.comparison,
+        trend=run.trend, data_docs=data_docs,
+    )
+    return save_report(inp, Path(out_dir) / f"dq_report_run{run.run_id}.html")

@@ -1,0 +1,133 @@
+"""Where the outputs' inputs come from: a findings file written by ``cld check``, or a run in
+the history (its findings, its submission, the previous run, open NHS-number feedback, the
+trend, the comparison with the previous submission).
+
+Kept apart from the writers so the workbook and report code only ever see plain frames, and
+the CLI and the Prefect flows read the history the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+# Run kinds that check a file and so carry findings (feedback runs only load feedback).
+CHECK_KINDS = ("build", "nightly", "check", "quarterly")
+FINDINGS_OF_RUN = "SELECT * FROM findings WHERE run_id = $run ORDER BY rule_id, \"row\""
+
+
+class SourceError(ValueError):
+    """The findings or the run asked for cannot be found (the message says what to do)."""
+
+
+def read_findings(path: Path) -> pl.DataFrame:
+    """A findings table from ``findings.parquet`` or ``findings.csv`` (as ``cld check``
+    writes them). A CSV cell that was apostrophe-guarded for Excel is read back as written."""
+    if not path.exists():
+        raise SourceError(f"findings file {path} not found (cld check writes findings.parquet)")
+    if path.suffix == ".parquet":
+        return pl.read_parquet(path)
+    if path.suffix == ".csv":
+        return pl.read_csv(path, infer_schema=False).with_columns(pl.col("row").cast(pl.Int64))
+    raise SourceError(f"{path}: findings must be .parquet or .csv")
+
+
+def load_thresholds(cfg) -> dict:
+    """The council's thresholds file (completeness per field, volumes), or {} if absent."""
+    import yaml
+
+    path = cfg.path(cfg.checks.thresholds)
+    if not path.exists():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def check_runs(h) -> pl.DataFrame:
+    """Finished runs that checked a file, oldest first."""
+    runs = h.runs()
+    return runs.filter((pl.col("status") == "ok") & pl.col("kind").is_in(CHECK_KINDS)).sort("id")
+
+
+def latest_run(h) -> int:
+    runs = check_runs(h)
+    if runs.is_empty():
+        raise SourceError("the history holds no checked run yet: run `cld build`/the nightly "
+                          "flow first, or give --findings FILE")
+    return int(runs.get_column("id").max())
+
+
+def previous_run(h, run_id: int) -> int | None:
+    """The last checked run before ``run_id`` (for 'this run against the previous run')."""
+    earlier = check_runs(h).filter(pl.col("id") < run_id)
+    return None if earlier.is_empty() else int(earlier.get_column("id").max())
+
+
+def run_findings(h, run_id: int) -> pl.DataFrame:
+    known = h.runs().filter(pl.col("id") == run_id)
+    if known.is_empty():
+        raise SourceError(f"no run {run_id} in the history (see `cld history runs`)")
+    from pipelines.history.store import fetch_frame
+
+    return fetch_frame(h.con, FINDINGS_OF_RUN, {"run": run_id})
+
+
+@dataclass
+class RunInputs:
+    """Everything the history knows about one run, for the workbooks and the report."""
+
+    run_id: int
+    findings: pl.DataFrame
+    previous: pl.DataFrame | None
+    feedback: pl.DataFrame | None
+    trend: pl.DataFrame | None
+    frame: pl.DataFrame | None = None
+    spec: Any = None
+    comparison: Any = None
+
+
+def from_history(cfg, run_id: int | None = None, *, with_submission: bool = False) -> RunInputs:
+    """Read one run (default: the latest checked run) and what goes with it."""
+    from pipelines.history import History, HistoryError
+
+    path = cfg.path(cfg.paths.history_db)
+    if not path.exists():
+        raise SourceError(f"no history at {path} ([paths] history_db): run `cld build` first, "
+                          "or give --findings FILE")
+    with History.open(path) as h:
+        run_id = run_id if run_id is not None else latest_run(h)
+        findings = run_findings(h, run_id)
+        prev_id = previous_run(h, run_id)
+        out = RunInputs(
+            run_id=run_id,
+            findings=findings.with_columns(pl.col("run_id").cast(pl.String)),
+            previous=None if prev_id is None else run_findings(h, prev_id),
+            feedback=h.open_feedback(),
+            trend=h.trend(),
+        )
+        if with_submission:
+            _add_submission(h, cfg, out, HistoryError)
+    return out
+
+
+def _add_submission(h, cfg, out: RunInputs, history_error: type[Exception]) -> None:
+    """The run's own submission (as a CLD frame) and its comparison with the one before."""
+    from cld_schema import load_spec
+    from pipelines.history.compare import Thresholds
+
+    subs = h.submissions().filter(pl.col("run_id") == out.run_id)
+    if subs.is_empty():
+        return
+    sub_id = int(subs.get_column("id").max())
+    info = h.submission(sub_id)
+    out.frame = h.submission_frame(sub_id)
+    out.spec = load_spec(info.release or "R2")
+    prev = h.previous_submission(before=sub_id)
+    if prev is not None:
+        try:
+            out.comparison = h.compare(prev.id, sub_id,
+                                       Thresholds.load(cfg.path(cfg.checks.thresholds)))
+        except history_error:
+            out.comparison = None

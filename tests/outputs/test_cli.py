@@ -1,0 +1,113 @@
+"""``cld exceptions`` and ``cld report`` end to end: from a findings file, and from runs kept
+in a real history database (findings, submission, previous run, trend, comparison)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from cld_schema import load_spec
+from pipelines.cli import app
+from pipelines.history import History
+from tests.outputs.conftest import TEAMS, make_findings
+from tests.outputs.test_report import cld_frame
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def council(tmp_path: Path) -> Path:
+    """A config in tmp_path with a team directory for T01..T04 and folder delivery."""
+    with (tmp_path / "teams.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["team_id", "team_name", "email"])
+        for tid, name in [*TEAMS.items(), ("T04", "Learning Disability")]:
+            w.writerow([tid, name, f"{tid.lower()}@council.example"])
+    cfg = tmp_path / "cld.toml"
+    cfg.write_text(
+        '[council]\nla_code = "999"\nname = "Test Council"\n'
+        '[paths]\noutput_dir = "out"\nhistory_db = "out/history.duckdb"\n'
+        '[checks]\nthresholds = "thresholds.yaml"\n'
+        '[delivery]\nmode = "folder"\ndirectory = "teams.csv"\nfolder = "drop"\n'
+    )
+    (tmp_path / "thresholds.yaml").write_text("completeness:\n  Ethnicity: 0.95\n")
+    return cfg
+
+
+def _invoke(cfg: Path, *args: str):
+    res = runner.invoke(app, ["--config", str(cfg), *args])
+    return res
+
+
+def test_exceptions_from_findings_file_and_deliver_to_folders(council, tmp_path):
+    checks = tmp_path / "out" / "checks" / "sub"
+    checks.mkdir(parents=True)
+    make_findings().write_parquet(checks / "findings.parquet")
+    make_findings("RUN1").write_parquet(tmp_path / "prev.parquet")
+    res = _invoke(council, "exceptions", "--findings", str(checks / "findings.parquet"),
+                  "--previous", str(tmp_path / "prev.parquet"), "--deliver")
+    assert res.exit_code == 0, res.output
+    assert "4 team workbooks" in res.output and "(1 all clear)" in res.output
+    assert "2 findings without a team" in res.output
+    for tid in ("T01", "T02", "T03", "T04"):
+        assert len(list((tmp_path / "drop" / tid).glob("*.xlsx"))) == 1
+    assert "delivery report" in res.output
+
+
+def test_report_from_findings_file(council, tmp_path):
+    checks = tmp_path / "out" / "checks" / "sub"
+    (checks / "data_docs").mkdir(parents=True)
+    make_findings().write_parquet(checks / "findings.parquet")
+    spec = load_spec("R2")
+    cld = tmp_path / "sub.csv"
+    cld_frame(spec).rename(dict(zip(spec.field_names, spec.headers("label"), strict=True))
+                           ).write_csv(cld)
+    out = tmp_path / "report.html"
+    res = _invoke(council, "report", "--findings", str(checks / "findings.parquet"),
+                  "--cld", str(cld), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    html = out.read_text()
+    assert "NOT ready to submit: 14 errors left" in html and "Test Council" in html
+    assert "below threshold" in html and 'href="out/checks/sub/data_docs/index.html"' in html
+
+
+def test_bad_options_are_user_errors(council, tmp_path):
+    res = _invoke(council, "exceptions", "--findings", str(tmp_path / "none.parquet"))
+    assert res.exit_code != 0 and "not found" in str(res.exception or res.output)
+    res = _invoke(council, "report")  # no history yet
+    assert res.exit_code != 0 and "no history" in str(res.exception or res.output)
+
+
+def test_from_history_latest_run_against_previous(council, tmp_path):
+    spec = load_spec("R2")
+    frame = cld_frame(spec)
+    with History.open(tmp_path / "out" / "history.duckdb") as h:
+        with h.run("build", "2025-26Q4", "R2", "test") as run:
+            run.add_submission(None, frame.head(200))
+            prev = make_findings("x")
+            run.add_findings(pl.concat([prev, prev.filter(pl.col("team_id") == "T01")]))
+        with h.run("build", "2025-26Q4", "R2", "test") as run:
+            run.add_submission(None, frame)
+            run.add_findings(make_findings("x"))
+            latest = run.id
+    res = _invoke(council, "exceptions")
+    assert res.exit_code == 0, res.output
+    folder = tmp_path / "out" / "exceptions" / f"run{latest}"
+    t01 = next(folder.glob("T01_*.xlsx"))
+    ws = openpyxl.load_workbook(t01)["Counts"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows["FLD_Gender_list"][4:] == (3, 6, -3)  # this run, previous run, change
+    summary = [r for r in openpyxl.load_workbook(t01)["Summary"].iter_rows(values_only=True)]
+    assert ("Open issues over recent runs", "12 → 6") in summary
+
+    res = _invoke(council, "report")
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "out" / "reports" / f"dq_report_run{latest}.html").read_text()
+    assert "Changes against the previous submission" in html
+    assert "200 rows) → submission" in html and "40 events added" in html
+    assert "North Locality" in html and f"run {latest}" in html
