@@ -108,6 +108,7 @@ def _world(data: SampleData, size_cfg: dict, rng: np.random.Generator, reference
             [f"S{81000 + i:05d}" for i in range(int(size_cfg["gp_practices"]))], dtype=object
         ),
         mix=mix / mix.sum(),
+        review_share=float(size_cfg.get("review_share", 1.0)),
     )
 
 
@@ -175,9 +176,7 @@ def _reference_tables(data: SampleData, world: World, rng: np.random.Generator):
     ).with_columns(
         _str("provider_name", pname),
         _str("cqc_location_id", cqc),
-        pl.Series(
-            "cqc_location_name", np.where(world.provider_has_cqc, pname, None), dtype=pl.String
-        ),
+        _str("cqc_location_name", np.where(world.provider_has_cqc, pname, None)),
     )
     gps = pl.DataFrame(
         {

@@ -71,6 +71,7 @@ class World:
     gp_codes: np.ndarray
     mix: np.ndarray
     postcode_areas: tuple[str, ...] = ("SX", "SY", "SZ")
+    review_share: float = 1.0  # share of planned reviews that happen (councils review ~50-60%)
 
 
 @dataclass
@@ -234,6 +235,15 @@ class ChunkBuilder:
         )
         self.psr[ix] = np.where(rng.random(len(ix)) < 0.5, self.psr[ix], None)
         self.requests(ix, t0[ix], outcome, route)
+        # some come back with another request during the window
+        again = np.repeat(ix, rng.poisson(0.7, len(ix)))
+        t1 = _uniform_days(rng, w.span_start - 30, w.ref_end - 3, len(again))
+        self.requests(
+            again,
+            t1,
+            _pick(rng, {"INFO": 4, "SIGNP": 2, "NOSVC": 2, "DECL": 1}, len(again)),
+            self._codes("ROUTE", len(again)),
+        )
 
         # transition: a share of new long-term clients turn 18 during the window
         new = np.flatnonzero(pt == NEW_LTS)
@@ -511,7 +521,7 @@ class ChunkBuilder:
     def _packages(self, ix, s_start, arows, a_end) -> None:
         """1-3 service lines per person from ``s_start``, then planned and unplanned reviews."""
         rng, w = self.rng, self.w
-        nlines = rng.choice([1, 2, 3], len(ix), p=[0.6, 0.3, 0.1])
+        nlines = rng.choice([1, 2, 3], len(ix), p=[0.25, 0.4, 0.35])
         lines = np.repeat(np.arange(len(ix)), nlines)
         li = ix[lines]
         code = self._lts_codes(ix, lines)
@@ -570,8 +580,10 @@ class ChunkBuilder:
         k = group_rank(count)
         start = base[rep] + np.round(k * YEAR).astype(np.int64) + rng.integers(-20, 21, len(rep))
         start = np.maximum(start, s_start[rep] + 28)
-        keep = start <= w.ref_end - 1
+        keep = (start <= w.ref_end - 1) & (rng.random(len(rep)) < w.review_share)
         rep, k, start = rep[keep], k[keep], start[keep]
+        first_of_person = np.ones(len(rep), dtype=bool)
+        first_of_person[1:] = rep[1:] != rep[:-1]
         end = start + _dur(rng, 10, 0, 60, len(rep))
         status, end = self._close(start, end)
         outcome = _pick(
@@ -580,7 +592,7 @@ class ChunkBuilder:
         outcome = np.where(status == "OPEN", None, outcome).astype(OBJ)
         reason = np.where(rng.random(len(rep)) < 0.85, "ANNUAL", "SCHED").astype(OBJ)
         base_rows = self.steps.n
-        prev = np.where(k == 0, arows[rep], base_rows + np.arange(len(rep)) - 1)
+        prev = np.where(first_of_person, arows[rep], base_rows + np.arange(len(rep)) - 1)
         self._step(
             ix[rep],
             "REVIEW_PLAN",
@@ -599,7 +611,7 @@ class ChunkBuilder:
         # unplanned reviews: about one every three years of support
         lo2 = np.maximum(s_start + 14, w.span_start - 200)
         years = np.maximum(w.ref_end - lo2, 0) / YEAR
-        cnt = rng.poisson(0.35 * years)
+        cnt = rng.poisson(0.15 * years)
         rep = np.repeat(np.arange(len(ix)), cnt)
         start = _uniform_days(rng, lo2[rep], w.ref_end, len(rep))
         end = start + _dur(rng, 7, 0, 45, len(rep))
@@ -625,7 +637,7 @@ class ChunkBuilder:
             routcomes=np.where(status == "OPEN", None, met).astype(OBJ),
         )
         # existing clients also get in touch again (requests from existing clients are in scope)
-        cnt = rng.poisson(0.3 * years)
+        cnt = rng.poisson(0.6 * years)
         rep = np.repeat(np.arange(len(ix)), cnt)
         t = _uniform_days(rng, lo2[rep], w.ref_end - 2, len(rep))
         self.requests(
