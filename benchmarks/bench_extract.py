@@ -5,8 +5,8 @@ Run on demand (not part of the test suite):
     .venv/bin/python -m benchmarks.bench_extract [--people 80000] [--period 2024-25Q3]
 
 It starts a throwaway PostgreSQL server (tests/pgserver.py), loads a council into it, then runs
-``pipelines.extract.extract`` once per engine, each in its own process so peak memory (max RSS)
-is that engine's alone. The council comes from the sample generator
+``pipelines.extract.extract`` once per engine, each in its own process so peak memory (VmHWM, the
+process's peak RSS) is that engine's alone. The council comes from the sample generator
 (``pipelines.sample.generate(url, size="large")``) when it is installed; otherwise a built-in
 synthetic fill of the same tables at large-county volumes is used (said in the output).
 """
@@ -27,14 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql" / "extract"
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pipelines.extract import extract
 url, period, sql_dir, engine = sys.argv[1:5]
 t = time.perf_counter()
 frames = extract(url, period, sql_dir, engine=engine)
 secs = time.perf_counter() - t
 rows = sum(f.height for f in frames.values())
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak RSS (ru_maxrss would include the parent's at fork time)
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+peak = int(hwm.split()[1]) / 1024
 print(json.dumps({"seconds": secs, "rows": rows, "peak_mb": peak}))
 """
 
@@ -155,7 +157,7 @@ def _run(url: str, period: str, engine: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--people", type=int, default=80_000)
+    ap.add_argument("--people", type=int, default=None, help="default: the large county's")
     ap.add_argument("--period", default="2024-25Q3")
     ap.add_argument("--repeat", type=int, default=2, help="runs per engine (best is reported)")
     args = ap.parse_args()
@@ -174,10 +176,10 @@ def main() -> None:
 
             out = Path(tempfile.mkdtemp(prefix="cld-bench-"))
             generate(url, size="large", people=args.people, out_dir=out)
-            source = f"sample generator, large county, people={args.people}"
+            source = f"sample generator, large county, people={args.people or 'default'}"
         except ImportError:
-            _synthetic(url, args.people)
-            source = f"built-in synthetic fill, people={args.people}"
+            _synthetic(url, args.people or 80_000)
+            source = f"built-in synthetic fill, people={args.people or 80_000}"
         print(f"loaded ({source}) in {time.perf_counter() - t:.1f}s")
         paths = {
             "psycopg (sqlalchemy)": (url, "sqlalchemy"),
