@@ -180,13 +180,25 @@ def _rows_to_findings(
     )
 
 
+def _take(df: pl.DataFrame, mask: pl.Series, fname: str) -> pl.DataFrame | None:
+    """The flagged rows, narrowed to what a finding needs before gathering (the prepared
+    frame is hundreds of columns wide; filtering it whole per rule would copy them all)."""
+    idx = mask.arg_true()
+    if idx.len() == 0:
+        return None
+    keep = ["_row", *[c for c in _CONTEXT.values() if c in df.columns]]
+    if fname and fname in df.columns and fname not in keep:
+        keep.append(fname)
+    return df.select(keep)[idx]
+
+
 def logical_findings(
     df: pl.DataFrame, spec, flags: list[tuple[RuleMeta, str, str]], run_id: str
 ) -> list[pl.DataFrame]:
     out = []
     for m, col, fname in flags:
-        rows = df.filter(pl.col(col))
-        if rows.height:
+        rows = _take(df, df.get_column(col), fname)
+        if rows is not None:
             out.append(
                 _rows_to_findings(
                     rows,
@@ -210,8 +222,8 @@ def mandatory_findings(
     """Blank but mandatory (validity -1) under the national field status rules."""
     out = []
     for f in spec.fields:
-        rows = df.filter(pl.col(f"{f.name}__validity") == -1)
-        if rows.height:
+        rows = _take(df, df.get_column(f"{f.name}__validity") == -1, f.name)
+        if rows is not None:
             rid = f"FLD_{f.name}_mandatory"
             out.append(
                 _rows_to_findings(
@@ -237,7 +249,12 @@ def contract_findings(
     if not failures.height:
         return []
     out = []
-    indexed = df.with_row_index("__index").with_columns(pl.col("__index").cast(pl.Int64))
+    keep = ["_row", *[c for c in _CONTEXT.values() if c in df.columns]]
+    indexed = (
+        df.select([*keep, *[f for f in failures["field"].unique() if f not in keep]])
+        .with_row_index("__index")
+        .with_columns(pl.col("__index").cast(pl.Int64))
+    )
     for (rid, fname, message), grp in failures.group_by(["rule_id", "field", "message"]):
         rows = indexed.join(grp.select(pl.col("index").alias("__index")), on="__index", how="semi")
         f = spec.field(fname)
@@ -262,8 +279,13 @@ def contract_findings(
 
 
 def _drop_covered_mandatory(findings: pl.DataFrame) -> pl.DataFrame:
-    """A blank a logical rule already explains (same row and field) is reported once, by it."""
-    logical = findings.filter(pl.col("category") == "logical").select("row", "field").unique()
+    """A blank a logical error already explains (same row and field) is reported once, by it.
+    (A logical warning does not hide a mandatory error: the row would then look ready.)"""
+    logical = (
+        findings.filter((pl.col("category") == "logical") & (pl.col("severity") == "error"))
+        .select("row", "field")
+        .unique()
+    )
     is_mand = pl.col("rule_id").str.ends_with("_mandatory") & (pl.col("category") == "field")
     mand = findings.filter(is_mand).join(
         logical, on=["row", "field"], how="anti", nulls_equal=False

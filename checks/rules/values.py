@@ -15,7 +15,7 @@ NUMBER = r"^-?\d+(\.\d+)?$"
 
 @rule("LOG090")
 def literal_null(ctx: RuleContext, field_name: str) -> pl.Expr:
-    return f(pl.col(field_name).str.strip_chars().str.to_uppercase().is_in(["NULL", "NONE", "NAN"]))
+    return f(pl.col(field_name).str.contains(r"^\s*(?i:null|none|nan)\s*$"))
 
 
 @rule("LOG091")

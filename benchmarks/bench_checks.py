@@ -1,0 +1,176 @@
+"""Benchmark: every check on a large-county CLD file, and the same row-level rules as Great
+Expectations expectations on pandas, side by side in one run.
+
+    .venv/bin/python benchmarks/bench_checks.py FILE            # a built large-county file
+    .venv/bin/python benchmarks/bench_checks.py FILE --replicate 8  # a small file, x8 rows
+
+Each side runs in its own child process so its peak memory (max RSS) is its own. The GX side
+validates a subset of the engine's row rules (defined lists, NHS number / postcode / date
+shapes, date order, cost bounds, mandatory person fields) with ``result_format=COMPLETE`` and
+``unexpected_index_column_names=["_row"]`` so it also names the failing rows; the engine side
+runs *all* checks (field contract, field status, 73 logical rules, quantitative
+expectations), so the speed-up is conservative. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def load(path: Path, replicate: int) -> tuple[pl.DataFrame, object]:
+    """The file as a CLD frame; with ``replicate`` > 1, copies with distinct person ids and
+    event references (a larger council with the same shape)."""
+    from pipelines.cldfile import read_cld
+
+    frame, spec = read_cld(path)
+    if replicate > 1:
+        ids = ["LA_Person_Unique_Identifier", "Event_Reference"] + [
+            f"Adult_{i}_Linked_Person_ID" for i in (1, 2, 3)
+        ]
+        copies = [
+            frame.with_columns(pl.col(c) + pl.lit(f"-{k}") for c in ids) for k in range(replicate)
+        ]
+        frame = pl.concat(copies).drop("_row").with_row_index("_row")
+    return frame, spec
+
+
+def engine_side(path: Path, replicate: int) -> dict:
+    import yaml
+
+    from checks import run_checks
+
+    frame, spec = load(path, replicate)
+    thresholds = yaml.safe_load((ROOT / "data/sample/thresholds.yaml").read_text())
+    t0 = time.perf_counter()
+    res = run_checks(frame, spec, run_id="bench", quantitative=False)
+    t_rows = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res_all = run_checks(frame, spec, run_id="bench", thresholds=thresholds)
+    t_all = time.perf_counter() - t0
+    return {
+        "rows": frame.height,
+        "row_checks_s": round(t_rows, 2),
+        "all_checks_s": round(t_all, 2),
+        "findings": res_all.findings.height,
+        "row_findings": res.findings.height,
+    }
+
+
+def gx_side(path: Path, replicate: int) -> dict:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    from checks.contract import POSTCODE_RE
+
+    frame, spec = load(path, replicate)
+    t0 = time.perf_counter()
+    pdf = frame.to_pandas()
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    suite = ctx.suites.add(gx.ExpectationSuite(name="rows"))
+    n = 0
+    for f in spec.fields:
+        if f.type == "list":
+            allowed = spec.values(f.name) + spec.r1_values_only(f.name)
+            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(column=f.name, value_set=allowed))
+            n += 1
+        elif f.type == "date":
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToMatchRegex(column=f.name, regex=r"^\d{4}-\d{2}-\d{2}$")
+            )
+            n += 1
+    for exp in (
+        gxe.ExpectColumnValuesToMatchRegex(column="NHS_Number", regex=r"^\d{10}$"),
+        gxe.ExpectColumnValuesToMatchRegex(column="Postcode", regex=POSTCODE_RE),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="Event_End_Date",
+            column_B="Event_Start_Date",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="Date_of_Death",
+            column_B="Date_of_Birth",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(column="Gender"),
+        gxe.ExpectColumnValuesToNotBeNull(column="Date_of_Birth"),
+        gxe.ExpectColumnValuesToNotBeNull(column="Postcode"),
+        gxe.ExpectColumnValuesToNotBeNull(column="LA_Person_Unique_Identifier"),
+    ):
+        suite.add_expectation(exp)
+        n += 1
+    pdf["__cost"] = frame["Unit_Cost"].cast(pl.Float64, strict=False).to_pandas()
+    pdf["__units"] = frame["Planned_units_per_week"].cast(pl.Float64, strict=False).to_pandas()
+    suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="__cost", min_value=0))
+    suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="__units", max_value=168))
+    n += 2
+    bd = (
+        ctx.data_sources.add_pandas("p")
+        .add_dataframe_asset("a")
+        .add_batch_definition_whole_dataframe("w")
+    )
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name="v", data=bd, suite=suite))
+    res = vd.run(
+        batch_parameters={"dataframe": pdf},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]},
+    )
+    t = time.perf_counter() - t0
+    unexpected = sum((r.result or {}).get("unexpected_count") or 0 for r in res.results)
+    return {"rows": frame.height, "expectations": n, "gx_s": round(t, 2), "unexpected": unexpected}
+
+
+def child(side: str, path: Path, replicate: int) -> None:
+    out = engine_side(path, replicate) if side == "engine" else gx_side(path, replicate)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("file", type=Path)
+    ap.add_argument("--replicate", type=int, default=1)
+    ap.add_argument("--side", choices=["engine", "gx"], help=argparse.SUPPRESS)
+    ap.add_argument("--skip-gx", action="store_true")
+    a = ap.parse_args()
+    if a.side:
+        child(a.side, a.file, a.replicate)
+        return
+    results = {}
+    for side in ["engine"] + ([] if a.skip_gx else ["gx"]):
+        cmd = [
+            sys.executable,
+            __file__,
+            str(a.file),
+            "--replicate",
+            str(a.replicate),
+            "--side",
+            side,
+        ]
+        p = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        results[side] = json.loads(p.stdout.strip().splitlines()[-1])
+        print(side, results[side], flush=True)
+    if "gx" in results:
+        e, g = results["engine"], results["gx"]
+        print(
+            f"\n{e['rows']:,} rows: all checks {e['all_checks_s']} s (row checks "
+            f"{e['row_checks_s']} s), peak {e['peak_rss_mb']} MB; GX {g['expectations']} "
+            f"row expectations {g['gx_s']} s, peak {g['peak_rss_mb']} MB; "
+            f"speed-up (GX subset / engine row checks) {g['gx_s'] / e['row_checks_s']:.0f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
