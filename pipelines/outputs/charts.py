@@ -119,7 +119,7 @@ def line_chart(
                      'stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" {FONT} '
                      f'fill="#555">{_fmt(v)}</text>')
-    step = max(1, n // 12)
+    step = max(1, -(-n * 72 // plot_w))  # keep labels at least ~72px apart
     for i, label in enumerate(x_labels):
         if i % step == 0 or i == n - 1:
             parts.append(f'<text x="{px(i):.1f}" y="{top + plot_h + 18}" text-anchor="middle" '

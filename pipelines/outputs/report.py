@@ -54,6 +54,7 @@ nav a{margin-right:14px;color:var(--head)}
 .kpi b{display:block;font-size:22px}
 table{border-collapse:collapse;width:100%;margin:8px 0}
 th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+code{font-size:12px;color:var(--head);word-break:break-all}
 th{background:#eef2f6;position:sticky;top:0}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .sev-error{color:var(--bad);font-weight:600}.sev-warning{color:#8a6100;font-weight:600}
@@ -160,11 +161,13 @@ def rules_section(findings: pl.DataFrame) -> str:
         pl.len().alias("n"), pl.col("person_id").drop_nulls().n_unique().alias("people"),
         pl.col("message").drop_nulls().first(), pl.col("how_to_fix").drop_nulls().first(),
     ).sort([pl.col("severity") != "error", pl.col("n")], descending=[False, True]))
-    rows = [[r["rule_id"], _sev(r["severity"]), r["module"], r["category"], int(r["n"]),
-             int(r["people"]), r["message"], r["how_to_fix"]] for r in by.iter_rows(named=True)]
+    rows = [[f'<code>{escape(r["rule_id"])}</code><br>{escape(r["message"] or "")}',
+             _sev(r["severity"]), f'{escape(r["module"] or "")}<br><span class="muted">'
+             f'{escape(r["category"] or "")}</span>', int(r["n"]), int(r["people"]),
+             r["how_to_fix"]] for r in by.iter_rows(named=True)]
     return _section("rules", "Findings by rule", _table(
-        ["Rule", "Severity", "Module", "Category", "Findings", "People", "Problem", "How to fix"],
-        rows, numeric={4, 5}, raw={1}))
+        ["Rule and problem", "Severity", "Module", "Findings", "People", "How to fix"],
+        rows, numeric={3, 4}, raw={0, 1, 2}))
 
 
 def completeness_table(frame: pl.DataFrame, spec) -> pl.DataFrame:

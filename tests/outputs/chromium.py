@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import queue
@@ -46,15 +47,24 @@ def available() -> bool:
     return Path(CHROMIUM).exists()
 
 
+def _above_4(fd: int) -> int:
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return high
+
+
 class _Pipe:
     """Null-separated JSON messages to fd 3 and from fd 4 of the browser."""
 
     def __init__(self, user_data: Path) -> None:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
+        # Move the child's ends above fd 4 first, so wiring them to 3 and 4 in the child can
+        # neither clobber one with the other nor keep a close-on-exec flag (dup2 onto itself).
+        to_child_r, from_child_w = _above_4(to_child_r), _above_4(from_child_w)
 
         def wire() -> None:
-            os.dup2(to_child_r, 3)
+            os.dup2(to_child_r, 3)  # dup2 onto another fd: inheritable
             os.dup2(from_child_w, 4)
 
         self.proc = subprocess.Popen(
@@ -150,7 +160,7 @@ class Browser:
 
 
 def visit(url: str, screenshot: Path | None = None, width: int = 1280,
-          settle: float = 0.5) -> PageVisit:
+          settle: float = 0.5, max_height: int = 16000) -> PageVisit:
     """Load ``url`` in a fresh headless Chromium and report what happened."""
     with Browser() as b:
         target = b.call("Target.createTarget", {"url": "about:blank"})["targetId"]
@@ -172,7 +182,7 @@ def visit(url: str, screenshot: Path | None = None, width: int = 1280,
             size = metrics.get("cssContentSize") or metrics["contentSize"]
             shot = b.call("Page.captureScreenshot", {
                 "format": "png", "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": width, "height": min(size["height"], 16000),
+                "clip": {"x": 0, "y": 0, "width": width, "height": min(size["height"], max_height),
                          "scale": 1}}, session=sid)
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             screenshot.write_bytes(base64.b64decode(shot["data"]))

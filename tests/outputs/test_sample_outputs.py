@@ -1,0 +1,120 @@
+"""From the sample council: build → checks → every team's workbook, e-mailed through a real
+SMTP server, and the DQ report rendered in Chromium. Team scoping is checked against the
+built CLD file itself (the owning team of each event), not against the findings."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+import yaml
+
+from checks import run_checks
+from cld_schema import load_spec
+from pipelines.build import build
+from pipelines.config import load_config
+from pipelines.outputs.delivery import SmtpSettings, deliver_by_email, load_directory
+from pipelines.outputs.exceptions import write_exception_lists
+from pipelines.outputs.report import ReportInputs, save_report
+from pipelines.sample import generate
+from tests.build.test_sample_build import _config
+from tests.outputs import chromium
+from tests.outputs.smtp_server import RecordingHandler, start_server
+from tests.outputs.test_report import ARTIFACTS, needs_chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+DIRECTORY = ROOT / "data" / "sample" / "team_directory.csv"
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sample_outputs")
+    info = generate(base / "sample" / "council.db", people=300, seed=5, defects=True)
+    cfg = load_config(_config(base, info.db, info.feeds_dir))
+    built = build(cfg, "2025-26Q3")
+    spec = load_spec(built.summary["release"])
+    checked = run_checks(built.frame, spec, run_id="S1", quantitative=False)
+    directory = load_directory(DIRECTORY)
+    lists = write_exception_lists(
+        checked.findings, base / "lists", run_id="S1",
+        teams=[(c.team_id, c.team_name) for c in directory.values()])
+    return base, built.frame, spec, checked.findings, lists, directory
+
+
+def _rows(path: Path, sheet: str) -> list[dict]:
+    return _rows_of(openpyxl.load_workbook(path), sheet)
+
+
+def test_sample_workbooks_hold_only_their_teams_events(sample_run):
+    _base, frame, _spec, findings, lists, directory = sample_run
+    owner = dict(frame.select(
+        pl.concat_str("LA_Person_Unique_Identifier", "Event_Reference", separator="|"),
+        "_team_id").iter_rows())
+    assert len(lists.teams) == len(directory)  # every team in the directory heard from us
+    with_issues = 0
+    for team in lists.teams:
+        issues = _rows(team.path, "Issues")
+        with_issues += bool(issues)
+        for r in issues:
+            assert owner[f"{r['Person ID']}|{r['Event ref']}"] == team.team_id
+        people = {r["Person ID"] for r in _rows(team.path, "People")}
+        assert people == {r["Person ID"] for r in issues if r["Person ID"]}
+        for ws in openpyxl.load_workbook(team.path).worksheets:
+            for row in ws.iter_rows():
+                assert all(c.data_type != "f" for c in row)
+    assert with_issues >= 5
+    assert sum(t.total for t in lists.teams) + lists.unallocated_count == findings.height
+    assert any(t.all_clear for t in lists.teams)  # the small sample uses 8 of the 15 teams
+
+
+def test_sample_lists_emailed_to_each_manager(sample_run):
+    _base, _frame, _spec, findings, lists, directory = sample_run
+    handler = RecordingHandler()
+    server = start_server(handler)
+    try:
+        outcomes = deliver_by_email(lists, directory, SmtpSettings(
+            host="127.0.0.1", port=server.port, sender="cld@sample-council.example"),
+            retries=0, backoff=0)
+    finally:
+        server.stop()
+    assert {o.status for o in outcomes} == {"sent"}
+    assert len(handler.received) == len(directory)
+    people_of = {t: set(findings.filter(pl.col("team_id") == t).get_column("person_id")
+                        .drop_nulls()) for t in directory}
+    all_people = set(findings.get_column("person_id").drop_nulls())
+    for got in handler.received:
+        team = next(t for t, c in directory.items() if c.emails == got.rcpt_tos)
+        part = next(got.message.iter_attachments())
+        wb = openpyxl.load_workbook(io.BytesIO(part.get_content()))
+        ids = {r["Person ID"] for r in _rows_of(wb, "People")}
+        assert ids == people_of[team]
+        body = got.message.get_body(("plain",)).get_content()
+        assert not any(p in body for p in all_people if len(p) >= 5)
+
+
+def _rows_of(wb, sheet: str) -> list[dict]:
+    if sheet not in wb.sheetnames:
+        return []
+    rows = list(wb[sheet].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+@needs_chromium
+def test_sample_report_in_chromium(sample_run):
+    base, frame, spec, findings, _lists, _directory = sample_run
+    thresholds = yaml.safe_load((ROOT / "data" / "sample" / "thresholds.yaml").read_text())
+    out = save_report(ReportInputs(findings=findings, frame=frame, spec=spec, run_id="S1",
+                                   council="Sample Council (synthetic)", thresholds=thresholds),
+                      base / "report" / "dq_report.html")
+    shot = base / "sample_report.png"
+    visit = chromium.visit(out.as_uri(), screenshot=shot)
+    assert visit.problems == [] and visit.requests == [out.as_uri()]
+    errors = findings.filter(pl.col("severity") == "error").height
+    assert f"NOT ready to submit: {errors:,} errors left" in visit.text
+    assert "Oct 2024" in visit.text or "Jan 2025" in visit.text  # the rolling year's months
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, ARTIFACTS / "sample_dq_report.png")
