@@ -169,16 +169,17 @@ def compare(
     th = thresholds or Thresholds()
     ids: dict[str, Any] = {"a": old.id, "b": new.id}
     con = h.con
+    fmt = {**ids, "fmt": _date_format(new.release)}
     try:
-        con.execute(sql("compare/rows.sql"), {**ids, "fmt": _date_format(new.release)})
-        windows = fetch_frame(con, sql("compare/windows.sql"))
+        windows = fetch_frame(con, sql("compare/windows.sql"), fmt)
         b_start = _window(windows, "b", "period_start")
+        con.execute(sql("compare/rows.sql"), fmt)
         con.execute(sql("compare/events.sql"), {"b_start": b_start})
         events = fetch_frame(con, sql("compare/event_summary.sql"))
-        changes = fetch_frame(con, sql("compare/event_detail.sql"))
+        changes = fetch_frame(con, sql("compare/event_detail.sql"), ids)
         changed = fetch_frame(con, sql("compare/changed_fields.sql"), ids)
-        counts = fetch_frame(con, sql("compare/counts.sql"))
-        vanished = fetch_frame(con, sql("compare/vanished.sql"), {"b_start": b_start})
+        counts = fetch_frame(con, sql("compare/counts.sql"), fmt)
+        vanished = fetch_frame(con, sql("compare/vanished.sql"), {**fmt, "b_start": b_start})
         completeness = fetch_frame(con, sql("compare/completeness.sql"), ids)
     finally:
         con.execute(sql("compare/cleanup.sql"))

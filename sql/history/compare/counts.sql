@@ -3,9 +3,23 @@
 --          Event_End_Date; services count in every month they were active within their
 --          file's reporting period (start to end, or to the period end while open).
 --   primary_support_reason, team: per event type; service_type: service rows.
-WITH months AS (
+WITH r AS (
+    SELECT CASE WHEN submission_id = $a THEN 'a' ELSE 'b' END AS side,
+           Event_Type AS event_type,
+           lower(coalesce(Event_Type, '')) AS event_kind,
+           Primary_Support_Reason AS primary_support_reason,
+           Service_Type AS service_type,
+           coalesce(team_name, team_id) AS team,
+           try_strptime(Event_Start_Date, $fmt)::DATE AS start_date,
+           try_strptime(Event_End_Date, $fmt)::DATE AS end_date,
+           try_strptime(Reporting_Period_Start_Date, $fmt)::DATE AS rp_start,
+           try_strptime(Reporting_Period_End_Date, $fmt)::DATE AS rp_end
+    FROM submission_rows
+    WHERE submission_id IN ($a, $b)
+),
+months AS (
     SELECT side, event_type, strftime(end_date, '%Y-%m') AS value
-    FROM cmp_rows
+    FROM r
     WHERE event_kind IN ('request', 'assessment', 'review')
     UNION ALL
     SELECT side, event_type, strftime(m, '%Y-%m') AS value
@@ -15,7 +29,7 @@ WITH months AS (
                    date_trunc('month', greatest(start_date, rp_start)),
                    date_trunc('month', least(coalesce(end_date, rp_end), rp_end)),
                    INTERVAL 1 MONTH)) AS m
-        FROM cmp_rows
+        FROM r
         WHERE event_kind = 'service' AND start_date IS NOT NULL
     )
 ),
@@ -27,15 +41,15 @@ counted AS (
     UNION ALL
     SELECT 'primary_support_reason', event_type, primary_support_reason,
            count(*) FILTER (WHERE side = 'a'), count(*) FILTER (WHERE side = 'b')
-    FROM cmp_rows GROUP BY ALL
+    FROM r GROUP BY ALL
     UNION ALL
     SELECT 'service_type', event_type, service_type,
            count(*) FILTER (WHERE side = 'a'), count(*) FILTER (WHERE side = 'b')
-    FROM cmp_rows WHERE event_kind = 'service' GROUP BY ALL
+    FROM r WHERE event_kind = 'service' GROUP BY ALL
     UNION ALL
-    SELECT 'team', event_type, coalesce(team_name, team_id),
+    SELECT 'team', event_type, team,
            count(*) FILTER (WHERE side = 'a'), count(*) FILTER (WHERE side = 'b')
-    FROM cmp_rows GROUP BY ALL
+    FROM r GROUP BY ALL
 )
 SELECT dimension, coalesce(event_type, '(none)') AS event_type,
        coalesce(value, '(blank)') AS value, count_a, count_b

@@ -1,6 +1,10 @@
 -- The reporting window, people and rows of each side of a comparison.
-SELECT side, min(rp_start) AS period_start, max(rp_end) AS period_end,
-       count(DISTINCT person_id) AS people, count(*) AS rows
-FROM cmp_rows
-GROUP BY side
+SELECT CASE WHEN submission_id = $a THEN 'a' ELSE 'b' END AS side,
+       min(try_strptime(Reporting_Period_Start_Date, $fmt))::DATE AS period_start,
+       max(try_strptime(Reporting_Period_End_Date, $fmt))::DATE AS period_end,
+       count(DISTINCT LA_Person_Unique_Identifier) AS people,
+       count(*) AS rows
+FROM submission_rows
+WHERE submission_id IN ($a, $b)
+GROUP BY ALL
 ORDER BY side
