@@ -515,6 +515,24 @@ def _read_one(
     return matched, unmatched, conflicts, errors
 
 
+def _supersede(frame: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Keep the last row of each contract key (files in name order, so a resend sorts after the
+    original); the rows it replaces are listed, not silently dropped."""
+    if not contract.key or frame.height == 0:
+        return frame, pl.DataFrame(schema=ROW_ERROR_SCHEMA)
+    last = pl.col(contract.key).is_last_distinct()
+    dropped = frame.filter(~last).select(
+        pl.col("_file").alias("file"),
+        pl.col("_line").alias("line"),
+        pl.lit(contract.key).alias("column"),
+        pl.lit("the same key comes again in a later row or file; the later one is used").alias(
+            "reason"
+        ),
+        pl.lit("row left out").alias("action"),
+    )
+    return frame.filter(last), dropped.cast(ROW_ERROR_SCHEMA)
+
+
 def read_feeds(
     feeds_dir: Path | str,
     contracts_dir: Path | str,
@@ -557,9 +575,12 @@ def read_feeds(
             conf.height,
             errs.height,
         )
-    frames = {
-        c.name: pl.concat([empty_frame(c), *per_kind[c.name]], how="vertical") for c in contracts
-    }
+    frames = {}
+    for c in contracts:
+        frames[c.name], superseded = _supersede(
+            pl.concat([empty_frame(c), *per_kind[c.name]], how="vertical"), c
+        )
+        errors.append(superseded)
     return FeedResult(
         frames=frames,
         quarantined=quarantined,

@@ -98,27 +98,37 @@ def _content(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.drop("_file").sort("_line")
 
 
-def test_every_encoding_and_xlsx_read_the_same(dirs) -> None:
-    feeds, quarantine = dirs
+def test_every_encoding_and_xlsx_read_the_same(tmp_path: Path) -> None:
     text = _csv_text()
-    (feeds / "carers_utf8.csv").write_bytes(text.encode("utf-8"))
-    (feeds / "carers_bom.csv").write_bytes(text.encode("utf-8-sig"))
-    (feeds / "carers_1252.csv").write_bytes(text.encode("cp1252"))
-    (feeds / "carers_1252_bom.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("cp1252"))
-    _write_xlsx(feeds / "carers_book.xlsx")
-    result = _read(feeds, quarantine)
-    assert result.quarantined == []
-    frame = result.frames["carers"]
-    by_file = {f: _content(g) for (f,), g in frame.group_by("_file")}
-    assert len(by_file) == 5
-    first = by_file["carers_utf8.csv"]
-    assert first.height == 6  # 11 rows: 1 left out (blank required value), 4 unmatched
-    for name, got in by_file.items():
-        assert got.equals(first), name
-    c1 = first.filter(pl.col("Record ID") == "C1")
+    variants = {
+        "carers_utf8.csv": lambda p: p.write_bytes(text.encode("utf-8")),
+        "carers_bom.csv": lambda p: p.write_bytes(text.encode("utf-8-sig")),
+        "carers_1252.csv": lambda p: p.write_bytes(text.encode("cp1252")),
+        "carers_1252_bom.csv": lambda p: p.write_bytes(b"\xef\xbb\xbf" + text.encode("cp1252")),
+        "carers_book.xlsx": _write_xlsx,
+    }
+    got = {}
+    for name, write in variants.items():
+        feeds = tmp_path / name / "feeds"
+        feeds.mkdir(parents=True)
+        write(feeds / name)
+        result = read_feeds(feeds, CONTRACTS, tmp_path / name / "q", PERSONS)
+        assert result.quarantined == [] and result.processed == [name]
+        got[name] = (
+            _content(result.frames["carers"]),
+            result.unmatched.drop("file"),
+            result.conflicts.drop("file"),
+            result.row_errors.drop("file"),
+        )
+    first = got["carers_utf8.csv"]
+    assert first[0].height == 6  # 11 rows: 1 left out (blank required value), 4 unmatched
+    for name, parts in got.items():
+        for a, b in zip(parts, first, strict=True):
+            assert a.equals(b), name
+    c1 = first[0].filter(pl.col("Record ID") == "C1")
     assert c1["Carer Surname"].item() == "Ó Briain"
     assert c1["Activity Start Date"].item() == date(2024, 4, 3)
-    assert first.schema["Carer Date of Birth"] == pl.Date
+    assert first[0].schema["Carer Date of Birth"] == pl.Date
 
 
 def test_matching_unmatched_and_conflicts(dirs) -> None:
@@ -283,3 +293,17 @@ def test_a_persons_frame_without_the_matching_columns_is_refused(dirs) -> None:
     feeds, quarantine = dirs
     with pytest.raises(FeedError, match="date_of_birth"):
         read_feeds(feeds, CONTRACTS, quarantine, PERSONS.drop("date_of_birth"))
+
+
+def test_a_resent_row_replaces_the_earlier_one(dirs) -> None:
+    feeds, quarantine = dirs
+    (feeds / "carers_2024_08.csv").write_text(_csv_text(ROWS[:2]), encoding="utf-8")
+    corrected = [[*ROWS[1][:11], "INFO", *ROWS[1][12:]]]  # C2 again with a support type
+    (feeds / "carers_2024_08_resend.csv").write_text(_csv_text(corrected), encoding="utf-8")
+    result = _read(feeds, quarantine)
+    frame = result.frames["carers"]
+    assert sorted(frame["Record ID"]) == ["C1", "C2"]
+    c2 = frame.filter(pl.col("Record ID") == "C2")
+    assert (c2["_file"].item(), c2["Support Type"].item()) == ("carers_2024_08_resend.csv", "INFO")
+    dropped = result.row_errors.filter(pl.col("action") == "row left out")
+    assert dropped.select("file", "line").rows() == [("carers_2024_08.csv", 3)]
