@@ -23,6 +23,7 @@ from pipelines.transform.carers import carer_links, known_by_association
 from pipelines.transform.common import (
     CARER,
     CKBA,
+    ENGINE,
     SERVICE_USER,
     Context,
     code_col,
@@ -103,7 +104,9 @@ def stage_rows(tables: dict[str, pl.DataFrame], feeds: Any, ctx: Context) -> pl.
         build_services(tables, deaths(tables, ctx), ctx),
         *feed_rows(feeds, ctx),
     ]
-    rows = pl.concat([conform(e) for e in events], how="vertical")
+    # Materialised once: the events feed both the CKBA search and the joins below, and polars
+    # otherwise plans the event builders twice.
+    rows = pl.concat([conform(e) for e in events], how="vertical").collect(engine=ENGINE).lazy()
     rows = pl.concat([rows, known_by_association(rows, tables, ctx)], how="vertical")
     rows = funding_status(rows, tables, ctx)
     rows = rows.join(person_attributes(tables, ctx), on="_person_id", how="left")
@@ -131,7 +134,7 @@ def transform(
         mappings = load_mappings(mappings_dir, spec_r1, load_spec("R2"))
     ctx = Context(period=period, spec=spec_r1, mappings=mappings, la_code=la_code)
     staged = stage_rows(tables, feeds, ctx)
-    full = finalize.map_codes(staged, mappings, with_r2=release != "R1").collect()
+    full = finalize.map_codes(staged.collect(engine=ENGINE), mappings, with_r2=release != "R1")
     unmapped = [finalize.unmapped_report(full, mappings), *ctx.unmapped_early]
     counts_ckba = spec_out.value("Client_Type", CKBA)
     if release != "R1":

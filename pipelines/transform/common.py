@@ -20,6 +20,10 @@ import polars as pl
 from pipelines.mappings import Mappings
 from pipelines.period import Period
 
+# polars engine for the transform's collects: measured on the large county (160k rows) the
+# in-memory engine runs this plan (many joins, as-of joins, sorts) 2-3x faster than streaming.
+ENGINE = "in-memory"
+
 # Status codes of the extract (pipelines/sample/schema.py documents them; a council's extract
 # SQL translates its own statuses into these).
 STEP_COMPLETED, STEP_OPEN, STEP_CANCELLED, STEP_IN_ERROR = "COMP", "OPEN", "CANC", "ERR"

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.mappings import R2_SUFFIX, Mappings
+from pipelines.mappings import R2_SUFFIX, Mappings, MappingTable
 from pipelines.transform.common import CKBA, Context, code_col, map_col
 
 UNMAPPED_SCHEMA = {"mapping": pl.String, "field": pl.String, "code": pl.String, "rows": pl.Int64}
@@ -30,49 +30,53 @@ def coded_fields(columns: list[str]) -> list[str]:
     return [c.removeprefix("_code__") for c in columns if c.startswith("_code__")]
 
 
-def _lookup(field_name: str, mappings: Mappings, with_r2: bool) -> pl.LazyFrame | None:
-    parts = []
-    for t in mappings.tables.values():
-        if field_name not in t.fields:
-            continue
-        r2 = f"{field_name}{R2_SUFFIX}"
-        parts.append(
-            t.frame.lazy().select(
-                pl.lit(t.name).alias(map_col(field_name)),
-                pl.col("local_code").alias(code_col(field_name)),
-                pl.col(field_name).alias(f"_m__{field_name}"),
-                (
-                    pl.col(r2) if with_r2 and field_name in t.r2_fields else pl.lit(None, pl.String)
-                ).alias(f"_r2o__{field_name}"),
-                pl.lit(True).alias(f"_hit__{field_name}"),
-            )
-        )
-    return pl.concat(parts) if parts else None
+def _tables_for(field_name: str, mappings: Mappings) -> list[MappingTable]:
+    return [t for t in mappings.tables.values() if field_name in t.fields]
 
 
-def map_codes(rows: pl.LazyFrame, mappings: Mappings, with_r2: bool) -> pl.LazyFrame:
-    """Join every coded field to its mapping; a text set directly by a rule wins."""
-    names = rows.collect_schema().names()
-    for f in coded_fields(names):
-        lk = _lookup(f, mappings, with_r2)
-        if lk is None:
-            rows = rows.with_columns(
-                pl.lit(None, pl.String).alias(f"_m__{f}"),
-                pl.lit(None, pl.String).alias(f"_r2o__{f}"),
-                pl.lit(None, pl.Boolean).alias(f"_hit__{f}"),
+def _per_table(field_name: str, tables: list[MappingTable], target: str | None) -> pl.Expr:
+    """The value of ``target`` (a column of the tables, or None for "has a row") for the row's
+    code in the row's table; tables are few per field, so one small lookup each."""
+    out: pl.Expr = pl.lit(None, pl.Boolean if target is None else pl.String)
+    code, table = pl.col(code_col(field_name)), pl.col(map_col(field_name))
+    for t in tables:
+        codes = t.frame.get_column("local_code")
+        if target is None:
+            hit = code.is_in(codes.implode())
+        elif target in t.frame.columns:
+            hit = code.replace_strict(
+                codes, t.frame.get_column(target), default=None, return_dtype=pl.String
             )
         else:
-            rows = rows.join(lk, on=[map_col(f), code_col(f)], how="left", nulls_equal=False)
-        direct = pl.col(f) if f in names else pl.lit(None, pl.String)
-        rows = rows.with_columns(pl.coalesce(direct, pl.col(f"_m__{f}")).alias(f)).drop(f"_m__{f}")
-    return rows
+            continue
+        out = pl.when(table == t.name).then(hit).otherwise(out)
+    return out
+
+
+def map_codes(rows: pl.DataFrame, mappings: Mappings, with_r2: bool) -> pl.DataFrame:
+    """Map every coded field (vectorised lookups); a text set directly by a rule wins.
+
+    Adds ``_hit__<Field>`` (the code has a row in its table) and, for Release 2, ``_r2o__<Field>``
+    (the table's ``@R2`` override for the code).
+    """
+    exprs = []
+    for f in coded_fields(rows.columns):
+        tables = _tables_for(f, mappings)
+        direct = pl.col(f) if f in rows.columns else pl.lit(None, pl.String)
+        exprs += [
+            pl.coalesce(direct, _per_table(f, tables, f)).alias(f),
+            _per_table(f, tables, None).fill_null(False).alias(f"_hit__{f}"),
+        ]
+        if with_r2:
+            exprs.append(_per_table(f, tables, f"{f}{R2_SUFFIX}").alias(f"_r2o__{f}"))
+    return rows.with_columns(exprs)
 
 
 def unmapped_report(full: pl.DataFrame, mappings: Mappings) -> pl.DataFrame:
     """Local codes with no row in their mapping table, with the number of file rows."""
     parts = []
     for f in coded_fields(full.columns):
-        missing = full.filter(pl.col(code_col(f)).is_not_null() & pl.col(f"_hit__{f}").is_null())
+        missing = full.filter(pl.col(code_col(f)).is_not_null() & ~pl.col(f"_hit__{f}"))
         if missing.height == 0:
             continue
         parts.append(

@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.transform.common import CARER, SERVICE_USER, Context
+from pipelines.transform.common import CARER, ENGINE, SERVICE_USER, Context
 from pipelines.transform.services import money
 from pipelines.transform.staging import coded
 
@@ -93,7 +93,7 @@ def _carers(frame: pl.DataFrame, ctx: Context) -> pl.LazyFrame | None:
         rows.filter(pl.col("_reason").is_not_null() & (pl.col("_reason") != "outside_period"))
         .group_by("_reason")
         .len()
-        .collect()
+        .collect(engine=ENGINE)
     )
     return rows.filter(pl.col("_reason").is_null()).select(
         pl.col("_person_id").cast(pl.Int64),
@@ -145,7 +145,7 @@ def _equipment(frame: pl.DataFrame, ctx: Context) -> pl.LazyFrame:
         rows.filter(pl.col("_reason").is_not_null() & (pl.col("_reason") != "outside_period"))
         .group_by("_reason")
         .len()
-        .collect()
+        .collect(engine=ENGINE)
     )
     return rows.filter(pl.col("_reason").is_null()).select(
         pl.col("_person_id").cast(pl.Int64),

@@ -17,6 +17,7 @@ import polars as pl
 
 from pipelines.transform.common import (
     CARER,
+    ENGINE,
     SERVICE_CANCELLED,
     SERVICE_IN_ERROR,
     SERVICE_SUSPENDED,
@@ -104,7 +105,7 @@ def build_services(
         services.filter(pl.col("_reason").is_not_null() & (pl.col("_reason") != "outside_period"))
         .group_by("_reason")
         .len()
-        .collect()
+        .collect(engine=ENGINE)
     )
     open_at_end = pl.col("_eff_end").is_null() | (pl.col("_eff_end") > pl.lit(ctx.end))
     outcome_code = (

@@ -14,6 +14,7 @@ import polars as pl
 
 from pipelines.transform.common import (
     CARER,
+    ENGINE,
     SERVICE_USER,
     STEP_CANCELLED,
     STEP_COMPLETED,
@@ -96,7 +97,7 @@ def in_scope_steps(tables: dict[str, pl.DataFrame], ctx: Context) -> pl.LazyFram
     left_out = (
         steps.filter(pl.col("_reason").is_not_null() & (pl.col("_reason") != "outside_period"))
         .select("_reason", "step_type_code")
-        .collect()
+        .collect(engine=ENGINE)
     )
     ctx.count_excluded(left_out.group_by("_reason").len())
     ctx.unmapped_early.append(
