@@ -159,6 +159,12 @@ def load_queries(sql_dir: Path | str) -> list[Query]:
         sql = strip_comments(path.read_text(encoding="utf-8")).strip().rstrip(";").strip()
         if not sql:
             raise ExtractError(f"{path}: the file is empty")
+        unknown = sorted(set(sa.text(sql).compile().params) - set(BIND_NAMES))
+        if unknown:
+            raise ExtractError(
+                f"{path}: unknown bind parameter(s) {', '.join(':' + u for u in unknown)}; "
+                f"use {', '.join(':' + b for b in BIND_NAMES)}"
+            )
         queries.append(Query(path.stem, path, sql))
     if not queries:
         raise ExtractError(f"no .sql files in {folder}")
@@ -433,10 +439,9 @@ def _positional(sql: str, binds: dict[str, date]) -> tuple[str, list[str | None]
 
     compiled = sa.text(sql).compile(dialect=mssql_pyodbc.dialect(paramstyle="qmark"))
     names = compiled.positiontup or []
-    unknown = sorted({n for n in names if n not in binds})
-    if unknown:
-        raise ExtractError(f"unknown bind parameter(s) {unknown}; use {list(BIND_NAMES)}")
-    return compiled.string, [binds[n].isoformat() for n in names]
+    # ODBC parameters travel as text. YYYYMMDD is the one date text SQL Server reads the same
+    # under every language / DATEFORMAT setting (also for datetime columns); PostgreSQL too.
+    return compiled.string, [binds[n].strftime("%Y%m%d") for n in names]
 
 
 def choose_engine(source: Source, engine: Engine) -> str:

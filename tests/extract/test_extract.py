@@ -113,3 +113,11 @@ def test_a_broken_query_names_its_file_and_is_not_retried(tmp_path, sqlite_url) 
 def test_the_config_sql_folder_is_accepted(sqlite_url) -> None:
     frames = extract(sqlite_url, PERIOD, SQL_DIR.parent)
     assert set(frames["persons"]["person_id"]) == IN_SCOPE
+
+
+def test_an_unknown_bind_is_named_before_anything_runs(tmp_path, sqlite_url) -> None:
+    (tmp_path / "teams.sql").write_text(
+        "SELECT t.team_id, t.team_name, t.service_area FROM teams t WHERE t.x < :as_at\n"
+    )
+    with pytest.raises(ExtractError, match=r"teams\.sql.*:as_at"):
+        extract(sqlite_url, PERIOD, tmp_path)
