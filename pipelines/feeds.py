@@ -10,11 +10,12 @@ What happens to a file:
 
 * it breaks its contract as a whole (undecodable, not a table, a column missing or renamed, a
   value of the wrong type in a required column or most values of the wrong type in an optional
-  one, no contract for its name) → it is **moved to
-  quarantine** (``<quarantine_dir>/<UTC timestamp>/``) with ``<file>.reason.txt`` saying what
-  broke, and the run goes on with the other files;
+  one, no contract for its name) → it is **moved to quarantine**
+  (``<quarantine_dir>/<UTC timestamp>/``) with ``<file>.reason.txt`` saying what broke, and the
+  run goes on with the other files;
 * otherwise it is read; a row with a blank or unknown value in a required column is left out and
-  listed in ``row_errors``; a bad value in an optional column is blanked and listed there too.
+  listed in ``row_errors``; a stray bad value in an optional column is blanked and listed there
+  too; a row whose contract ``key`` comes again later (a resent file) gives way to the later one.
 
 Files that were read stay where they are: nothing is moved, nothing is lost. Every file seen
 ends up in exactly one of ``FeedResult.processed`` and ``FeedResult.quarantined``.
