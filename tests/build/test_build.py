@@ -96,8 +96,8 @@ def test_summary_counts_without_personal_data(sqlite_build) -> None:
     _base, _cfg, res = sqlite_build
     s = json.loads(res.summary_path.read_text(encoding="utf-8"))
     assert s["rows"] == len(EXPECTED) + 1
-    assert s["rows_by_event_type_and_month"]["Service"]["open"] == 2
-    assert s["unmapped"] == [{"mapping": "gender.csv", "field": "Gender", "code": "X9", "rows": 1}]
+    assert s["rows_by_event_type_and_month"]["Service"]["open"] == 4
+    assert s["unmapped"] == [{"mapping": "gender.csv", "field": "Gender", "code": "X9", "rows": 2}]
     assert s["excluded"]["out_of_scope_step_type"] == 2
     assert s["feeds"]["processed"] == ["carers_2024-06.csv"]
     assert s["feeds"]["unmatched_rows"] == 1

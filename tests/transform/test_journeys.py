@@ -6,10 +6,13 @@ People:
          assessment, a review, a home-care service spanning the period start, a short stay;
          plus a cancelled request, a safeguarding enquiry, an open request, an in-error and a
          cancelled service, and steps/services outside the period (all out).
-2 Bob    dies 2024-06-15 during an open home-care service.
-3 Carol  suspended supported-living service; unmapped gender code 'X9'.
-4 Dave   carer of Alice (carer's assessment).
-5 Erin   carer of Carol, no events of her own: carer known by association.
+         Also a review completed without a completion date.
+2 Bob    dies 2024-06-15 during an open home-care service; a service recorded after his death.
+3 Carol  suspended supported-living service; equipment ending after the period, another
+         starting after it; unmapped gender code 'X9'.
+4 Dave   carer of Alice (carer's assessment, carer's request without a route).
+5 Erin   carer of Carol, Bob, Gina and Hal (four: three linked), no events of her own: carer
+         known by association.
 6 Frank  carer of Gina (7): carer's direct payment; Gina has no events and is not sent.
 8 Hal    was Bob's carer until 2022: not linked, not sent.
 """
@@ -114,6 +117,8 @@ TABLES = dict(
         step(112, 1, "CONTACT", "ERR", "2024-02-01", "2024-02-01"),  # recorded in error
         step(113, 1, "CONTACT", "COMP", "2025-01-02", "2025-01-03", "ASSESS"),  # after
         step(110, 4, "ASSESS_CARER", "COMP", "2024-05-01", "2024-05-10", "SUPPLAN", carer=True),
+        step(116, 4, "CONTACT", "COMP", "2024-04-01", "2024-04-02", carer=True),  # no route
+        step(115, 1, "REVIEW_PLAN", "COMP", "2024-10-01", None),  # completed, no date
     ],
     step_contact_details=[
         {"step_id": 101, "route_code": "HOSPDIS", "description": "Referral from ward 3"},
@@ -141,6 +146,9 @@ TABLES = dict(
                 unit_cost=20, cost_frequency_code="HR", planned_units_per_week=7),
         service(206, 3, "SUPPLIV", "SUSP", "2024-05-01", "2024-07-01", suspended_on="2024-07-01",
                 delivery_code="DP", unit_cost=350, cost_frequency_code="WK"),
+        service(211, 3, "TELECARE", "ACT", "2024-11-01", "2025-02-01"),  # ends after the period
+        service(212, 3, "TELECARE", "ACT", "2025-01-10", None),  # starts after the period
+        service(213, 2, "HOMECARE", "ACT", "2024-07-01", None),  # starts after Bob's death
         service(207, 6, "CARERDP", "END", "2024-03-01", "2024-03-01", for_carer=True,
                 cared_for_person_id=7, delivery_code="DP", unit_cost=250,
                 cost_frequency_code="ONE", end_reason_code="ENDPLAN"),
@@ -154,6 +162,13 @@ TABLES = dict(
          "start_date": "2024-01-15", "hours_caring_code": "50PLUS"},
         {"relationship_id": 4, "carer_person_id": 8, "cared_for_person_id": 2,
          "start_date": "2019-01-01", "end_date": "2022-12-31"},
+        # Erin cares for four people: the first three (by start) are linked, all four counted
+        {"relationship_id": 5, "carer_person_id": 5, "cared_for_person_id": 8,
+         "start_date": "2023-04-01"},
+        {"relationship_id": 6, "carer_person_id": 5, "cared_for_person_id": 2,
+         "start_date": "2023-02-01"},
+        {"relationship_id": 7, "carer_person_id": 5, "cared_for_person_id": 7,
+         "start_date": "2023-03-01"},
     ],
 )
 
@@ -180,7 +195,8 @@ BOB = {
     "NHS_Number": "9434765870", "LA_Person_Unique_Identifier": "2", "First_Name": "Bob",
     "Last_Name": "Burr", "Gender": "Male", "Ethnicity": "White - Irish",
     "Date_of_Birth": "1950-01-01", "Date_of_Death": "2024-06-15", "Client_Type": "Service User",
-    "Has_Unpaid_Carer": "No", "Autism_Spectrum_Disorder_ASD": "Unknown",
+    "Has_Unpaid_Carer": "Yes",  # Erin, since 2023 (Hal's care ended in 2022)
+    "Autism_Spectrum_Disorder_ASD": "Unknown",
     "Visual_Impairment": "Unknown", "Hearing_Impairment": "Unknown", "Dementia": "Unknown",
     **UNKNOWN_FUNDING,
 }
@@ -210,7 +226,8 @@ ERIN_CKBA = {
     "Ethnicity": "White - English, Welsh, Scottish, Northern Irish or British",
     "Date_of_Birth": "1990-09-09", "Client_Type": "Carer known by association", **CARER_PSR,
     "Has_Unpaid_Carer": "No", "Total_Hrs_Caring_per_week": "1-19 hours",
-    "No_of_adults_being_cared_for": "1", "Adult_1_Linked_Person_ID": "3",
+    "No_of_adults_being_cared_for": "4", "Adult_1_Linked_Person_ID": "3",
+    "Adult_2_Linked_Person_ID": "2", "Adult_3_Linked_Person_ID": "7",
 }
 FRANK = {
     "LA_Person_Unique_Identifier": "6", "First_Name": "Frank", "Last_Name": "Fox",
@@ -277,6 +294,22 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "Event_Outcome": "Progress to Support Planning / Services",
             "Assessment_Type": "Long Term Assessment", "Eligible_Needs_Identified": "Yes",
             "Method_of_Assessment": "Carer only"},
+    # an end date after the period end is not known at its end: open
+    "211": {**CAROL, "Event_Type": "Service", "Event_Reference": "211",
+            "Event_Start_Date": "2024-11-01", "Event_Outcome": "Provision of service",
+            "Service_Type": "Short Term Support: Ongoing Low Level",
+            "Service_Component": "Equipment"},
+    # completed without a completion date: kept, blank end (a finding for the checks)
+    "115": {**ALICE, **JOINT, "Event_Type": "Review", "Event_Reference": "115",
+            "Event_Start_Date": "2024-10-01"},
+    # carer's request without a route: 'Community / Other route'
+    "116": {**DAVE, "Event_Type": "Request", "Event_Reference": "116",
+            "Event_Start_Date": "2024-04-01", "Event_End_Date": "2024-04-02",
+            "Request_Route_of_Access": "Community / Other route"},
+    # starts after the date of death: kept as recorded (the checks report it), not cut
+    "213": {**BOB, "Event_Type": "Service", "Event_Reference": "213",
+            "Event_Start_Date": "2024-07-01", "Event_Outcome": "Provision of service",
+            "Service_Type": "Long Term Support: Community", "Service_Component": "Home Support"},
     "relationship:2": {**ERIN_CKBA},
     "207": {**FRANK, "Event_Type": "Service", "Event_Reference": "207",
             "Event_Start_Date": "2024-03-01", "Event_End_Date": "2024-03-01",
@@ -344,12 +377,14 @@ def test_excluded_counts_by_reason(result) -> None:
 
 def test_unmapped_codes_reported_with_row_counts(result) -> None:
     assert result.unmapped.to_dicts() == [
-        {"mapping": "gender.csv", "field": "Gender", "code": "X9", "rows": 1}
+        {"mapping": "gender.csv", "field": "Gender", "code": "X9", "rows": 2}  # Carol's 2 rows
     ]
 
 
 def test_counts_by_event_type_and_month(result) -> None:
-    assert result.counts["Service"] == {"2024-03": 1, "2024-06": 1, "2024-07": 1, "open": 2}
+    assert result.counts["Service"] == {"2024-03": 1, "2024-06": 1, "2024-07": 1, "open": 4}
+    assert result.counts["Review"] == {"2024-09": 1, "open": 1}
+    assert result.counts["Request"] == {"2024-03": 1, "2024-04": 1}
     assert result.counts["Assessment"] == {"2024-01": 1, "2024-03": 1, "2024-04": 1, "2024-05": 1}
     assert result.counts["Carer known by association"] == {"-": 1}
 
