@@ -216,20 +216,45 @@ def person_attributes(tables: dict[str, pl.DataFrame], ctx: Context) -> pl.LazyF
 def funding_status(
     rows: pl.LazyFrame, tables: dict[str, pl.DataFrame], ctx: Context
 ) -> pl.LazyFrame:
-    """Add Client_Funding_Status codes from the latest financial assessment up to each event."""
+    """Add Client_Funding_Status codes from the latest financial assessment up to each event.
+
+    Financial assessments are often years old, older than the steps the extract reads for the
+    period. An extract may therefore return a ``financial_assessments`` table (person_id,
+    step_id, completed_on, funding_status_code: every completed one up to the period end); it is
+    used together with the assessments among the extracted steps.
+    """
     from pipelines.transform.assessments import assessment_details
 
-    fas = (
+    from_steps = (
         load_steps(tables)
         .filter((pl.col("status_code") == STEP_COMPLETED) & pl.col("completed_on").is_not_null())
         .join(assessment_details(tables), on="step_id", how="inner")
-        .filter(pl.col("funding_status_code").is_not_null())
+        .select("person_id", "step_id", "completed_on", "funding_status_code")
+    )
+    parts = [from_steps]
+    if "financial_assessments" in tables:
+        parts.append(
+            table(
+                tables,
+                "financial_assessments",
+                person_id="id",
+                step_id="id",
+                completed_on="date",
+                funding_status_code="text",
+            )
+        )
+    fas = (
+        pl.concat(parts)
+        .filter(pl.col("funding_status_code").is_not_null() & pl.col("completed_on").is_not_null())
+        .unique(subset=["step_id"], keep="first")
         .select(
             pl.col("person_id").alias("_person_id"),
             pl.col("completed_on").alias("_fa_on"),
             pl.col("funding_status_code").alias("_fa_code"),
+            pl.col("step_id").alias("_fa_step"),
         )
-        .sort("_fa_on")
+        .sort("_fa_on", "_fa_step")
+        .drop("_fa_step")
     )
     ref = pl.min_horizontal(pl.col("_end").fill_null(pl.lit(ctx.end)), pl.lit(ctx.end))
     unknown = ctx.text_or_none("Client_Funding_Status", "UNKNOWN")
