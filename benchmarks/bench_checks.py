@@ -45,6 +45,31 @@ def load(path: Path, replicate: int) -> tuple[pl.DataFrame, object]:
     return frame, spec
 
 
+SUBSET_RULES = ("LOG001", "LOG002", "LOG070", "LOG071")
+NOT_NULL = ("Gender", "Date_of_Birth", "Postcode", "LA_Person_Unique_Identifier")
+
+
+def engine_subset(frame: pl.DataFrame, spec) -> dict[str, list[int]]:
+    """The GX side's rules, the engine's way: the pandera field contract (a superset of the
+    GX list and shape expectations) plus the same date-order, cost and not-null rules as
+    polars expressions; returns failing row ids per check, like GX's unexpected index list."""
+    from checks.contract import field_failures
+    from checks.engine import _period_bounds, helper_columns
+    from checks.rules import RuleContext, rule_function
+
+    fails = field_failures(frame.lazy().select(spec.field_names), spec)
+    rows = {f"{r}": ids for r, ids in fails.group_by("rule_id").agg(pl.col("index")).iter_rows()}
+    start, end = _period_bounds(frame, spec, None)
+    ctx = RuleContext(spec, start, end)
+    exprs = [rule_function(r)(ctx).alias(r) for r in SUBSET_RULES]
+    exprs += [pl.col(c).is_null().alias(f"null_{c}") for c in NOT_NULL]
+    flags = frame.lazy().with_columns(helper_columns(spec, start, end)).select("_row", *exprs)
+    df = flags.collect()
+    for c in df.columns[1:]:
+        rows[c] = df["_row"].filter(df[c]).to_list()
+    return rows
+
+
 def engine_side(path: Path, replicate: int) -> dict:
     import yaml
 
@@ -52,6 +77,10 @@ def engine_side(path: Path, replicate: int) -> dict:
 
     frame, spec = load(path, replicate)
     thresholds = yaml.safe_load((ROOT / "data/sample/thresholds.yaml").read_text())
+    engine_subset(frame.head(100), spec)  # warm-up: imports and pandera set-up
+    t0 = time.perf_counter()
+    subset = engine_subset(frame, spec)
+    t_subset = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = run_checks(frame, spec, run_id="bench", quantitative=False)
     t_rows = time.perf_counter() - t0
@@ -60,6 +89,8 @@ def engine_side(path: Path, replicate: int) -> dict:
     t_all = time.perf_counter() - t0
     return {
         "rows": frame.height,
+        "subset_s": round(t_subset, 2),
+        "subset_failures": sum(len(v) for v in subset.values()),
         "row_checks_s": round(t_rows, 2),
         "all_checks_s": round(t_all, 2),
         "findings": res_all.findings.height,
@@ -74,6 +105,8 @@ def gx_side(path: Path, replicate: int) -> dict:
     from checks.contract import POSTCODE_RE
 
     frame, spec = load(path, replicate)
+    import pandas  # noqa: F401  (import time is not validation time, on either side)
+
     t0 = time.perf_counter()
     pdf = frame.to_pandas()
     ctx = gx.get_context(mode="ephemeral")
@@ -165,10 +198,10 @@ def main() -> None:
     if "gx" in results:
         e, g = results["engine"], results["gx"]
         print(
-            f"\n{e['rows']:,} rows: all checks {e['all_checks_s']} s (row checks "
-            f"{e['row_checks_s']} s), peak {e['peak_rss_mb']} MB; GX {g['expectations']} "
-            f"row expectations {g['gx_s']} s, peak {g['peak_rss_mb']} MB; "
-            f"speed-up (GX subset / engine row checks) {g['gx_s'] / e['row_checks_s']:.0f}x"
+            f"\n{e['rows']:,} rows: all checks {e['all_checks_s']} s (field + logical "
+            f"{e['row_checks_s']} s), peak {e['peak_rss_mb']} MB.\nSame row rules: engine "
+            f"{e['subset_s']} s vs GX ({g['expectations']} expectations, COMPLETE with row ids) "
+            f"{g['gx_s']} s, peak {g['peak_rss_mb']} MB: {g['gx_s'] / e['subset_s']:.0f}x faster"
         )
 
 

@@ -93,10 +93,8 @@ def _period_bounds(frame: pl.DataFrame, spec, period) -> tuple[date | None, date
     return out[0], out[1]
 
 
-def _prepared(lf: pl.LazyFrame, spec, start: date | None, end: date | None) -> pl.LazyFrame:
+def helper_columns(spec, start: date | None, end: date | None) -> list[pl.Expr]:
     """Typed helper columns the rules read (``__d_*`` dates, ``__n_*`` numbers, period)."""
-    from cld_schema import field_status
-
     fmt = spec.date_format
     helpers = []
     for f in spec.fields:
@@ -104,11 +102,31 @@ def _prepared(lf: pl.LazyFrame, spec, start: date | None, end: date | None) -> p
             helpers.append(pl.col(f.name).str.to_date(fmt, strict=False).alias(f"__d_{f.name}"))
         elif f.type in ("decimal", "integer"):
             helpers.append(pl.col(f.name).cast(pl.Float64, strict=False).alias(f"__n_{f.name}"))
-    helpers += [pl.lit(start, pl.Date).alias("__pstart"), pl.lit(end, pl.Date).alias("__pend")]
-    period_end = end.strftime(fmt) if end else None
+    return [
+        *helpers,
+        pl.lit(start, pl.Date).alias("__pstart"),
+        pl.lit(end, pl.Date).alias("__pend"),
+    ]
+
+
+def _prepared(lf: pl.LazyFrame, spec, start: date | None, end: date | None) -> pl.LazyFrame:
+    """Helper columns plus the national field status and validity of every field."""
+    from cld_schema import field_status
+
+    period_end = end.strftime(spec.date_format) if end else None
     return field_status(
-        lf.with_columns(helpers), spec, period_end=None if end is None else period_end
+        lf.with_columns(helper_columns(spec, start, end)), spec, period_end=period_end
     )
+
+
+def each_field_names(spec, selectors: tuple[str, ...] | None) -> list[str]:
+    """Fields an each_field rule runs on: names and ``type:<spec type>`` selectors, in file
+    order (all fields when there is no selector)."""
+    if not selectors:
+        return list(spec.field_names)
+    types = {s[5:] for s in selectors if s.startswith("type:")}
+    names = {s for s in selectors if not s.startswith("type:")}
+    return [f.name for f in spec.fields if f.type in types or f.name in names]
 
 
 def _rule_flags(ctx: RuleContext, metas: tuple[RuleMeta, ...]) -> list[tuple[RuleMeta, str, str]]:
@@ -116,7 +134,7 @@ def _rule_flags(ctx: RuleContext, metas: tuple[RuleMeta, ...]) -> list[tuple[Rul
     out = []
     for m in metas:
         if m.scope == "each_field":
-            names = [n for n in (m.each_field or ctx.spec.field_names) if ctx.has(n)]
+            names = each_field_names(ctx.spec, m.each_field)
             out += [(m, f"__r_{m.id}__{n}", n) for n in names]
         else:
             out.append((m, f"__r_{m.id}", m.field or ""))
@@ -371,20 +389,29 @@ def run_checks(
     parsed thresholds file (completeness ``mostly`` per field, volume bounds); ``previous``
     the last submission's frame, for the change checks; ``data_docs_dir`` where to build the
     offline Data Docs (none built when omitted)."""
-    findings, tax = row_checks(frame, spec, run_id=run_id, period=period)
     docs = None
-    if quantitative:
+    if not quantitative:
+        findings, tax = row_checks(frame, spec, run_id=run_id, period=period)
+    else:
+        # GX is pure Python (import and validation hold the GIL for seconds) while the row
+        # checks are polars (GIL released): run them side by side.
+        from concurrent.futures import ThreadPoolExecutor
+
         from checks.quantitative import quantitative_findings
 
-        q, docs = quantitative_findings(
-            frame,
-            spec,
-            run_id=run_id,
-            period=period,
-            thresholds=thresholds or {},
-            previous=previous,
-            data_docs_dir=data_docs_dir,
-        )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(
+                quantitative_findings,
+                frame,
+                spec,
+                run_id=run_id,
+                period=period,
+                thresholds=thresholds or {},
+                previous=previous,
+                data_docs_dir=data_docs_dir,
+            )
+            findings, tax = row_checks(frame, spec, run_id=run_id, period=period)
+            q, docs = pending.result()
         findings = pl.concat([findings, q.select(list(FINDING_COLUMNS)).cast(FINDING_COLUMNS)])
     summary = summarise(findings)
     summary["rows"] = frame.height

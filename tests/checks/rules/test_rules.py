@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import yaml
 
-from checks.engine import _period_bounds, _prepared
+from checks.engine import _period_bounds, _prepared, each_field_names
 from checks.rules import RuleContext, catalogue, rule_function
 from cld_schema import load_spec
 from tests.checks.conftest import frame_of
@@ -57,7 +57,7 @@ def test_rule_flags_are_boolean_not_null():
     exprs = []
     for m in catalogue():
         fn = rule_function(m.id)
-        names = m.each_field or ("Gender",)
+        names = each_field_names(spec, m.each_field) if m.scope == "each_field" else ["-"]
         exprs += [
             (fn(ctx, n) if m.scope == "each_field" else fn(ctx)).alias(f"{m.id}_{n}") for n in names
         ]
