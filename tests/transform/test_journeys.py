@@ -10,7 +10,8 @@ People:
 2 Bob    dies 2024-06-15 during an open home-care service; a service recorded after his death.
 3 Carol  suspended supported-living service; equipment ending after the period, another
          starting after it; unmapped gender code 'X9'.
-4 Dave   carer of Alice (carer's assessment, carer's request without a route).
+4 Dave   carer of Alice (carer's assessment; request without a route, review without a
+         reason).
 5 Erin   carer of Carol, Bob, Gina and Hal (four: three linked), no events of her own: carer
          known by association.
 6 Frank  carer of Gina (7): carer's direct payment; Gina has no events and is not sent.
@@ -118,6 +119,7 @@ TABLES = dict(
         step(113, 1, "CONTACT", "COMP", "2025-01-02", "2025-01-03", "ASSESS"),  # after
         step(110, 4, "ASSESS_CARER", "COMP", "2024-05-01", "2024-05-10", "SUPPLAN", carer=True),
         step(116, 4, "CONTACT", "COMP", "2024-04-01", "2024-04-02", carer=True),  # no route
+        step(117, 4, "REVIEW_PLAN", "COMP", "2024-11-01", "2024-11-05", carer=True),  # no reason
         step(115, 1, "REVIEW_PLAN", "COMP", "2024-10-01", None),  # completed, no date
     ],
     step_contact_details=[
@@ -306,6 +308,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "116": {**DAVE, "Event_Type": "Request", "Event_Reference": "116",
             "Event_Start_Date": "2024-04-01", "Event_End_Date": "2024-04-02",
             "Request_Route_of_Access": "Community / Other route"},
+    # carer's review without a reason: 'Planned'
+    "117": {**DAVE, "Event_Type": "Review", "Event_Reference": "117",
+            "Event_Start_Date": "2024-11-01", "Event_End_Date": "2024-11-05",
+            "Review_Reason": "Planned"},
     # starts after the date of death: kept as recorded (the checks report it), not cut
     "213": {**BOB, "Event_Type": "Service", "Event_Reference": "213",
             "Event_Start_Date": "2024-07-01", "Event_Outcome": "Provision of service",
@@ -383,7 +389,7 @@ def test_unmapped_codes_reported_with_row_counts(result) -> None:
 
 def test_counts_by_event_type_and_month(result) -> None:
     assert result.counts["Service"] == {"2024-03": 1, "2024-06": 1, "2024-07": 1, "open": 4}
-    assert result.counts["Review"] == {"2024-09": 1, "open": 1}
+    assert result.counts["Review"] == {"2024-09": 1, "2024-11": 1, "open": 1}
     assert result.counts["Request"] == {"2024-03": 1, "2024-04": 1}
     assert result.counts["Assessment"] == {"2024-01": 1, "2024-03": 1, "2024-04": 1, "2024-05": 1}
     assert result.counts["Carer known by association"] == {"-": 1}
