@@ -36,3 +36,24 @@ def test_quickstart_builds_the_existing_sample(tmp_path: Path) -> None:
     out = tmp_path / "out" / "cld_999_2024-25Q3_R1.csv"
     assert f"submission file: {out}" in r.output
     assert out.exists() and out.with_name("cld_999_2024-25Q3_R1.summary.json").exists()
+
+
+def test_quickstart_makes_the_sample_when_missing(tmp_path: Path, monkeypatch) -> None:
+    import pipelines.sample
+
+    real = pipelines.sample.generate
+    monkeypatch.setattr(  # a smaller council than the README's, same code path
+        pipelines.sample, "generate", lambda db, **kw: real(db, **{**kw, "people": 250})
+    )
+    db = tmp_path / "out" / "sample" / "council.db"
+    cfg = write_config(tmp_path, db)
+    text = cfg.read_text(encoding="utf-8").replace(
+        f'feeds_dir = "{tmp_path / "feeds"}"', f'feeds_dir = "{db.parent / "feeds"}"'
+    )
+    cfg.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(app, ["--config", str(cfg), "quickstart"])
+    assert r.exit_code == 0, r.output
+    assert "making the sample council" in r.output
+    assert db.exists()
+    assert "building 2025-26Q4" in r.output  # the sample runs to 31 March 2026
+    assert (tmp_path / "out" / "cld_999_2025-26Q4_R2.csv").exists()
