@@ -106,25 +106,29 @@ def people_sheet(team: pl.DataFrame) -> pl.DataFrame:
         pl.col("event_start").fill_null("-"),
         pl.col("step_id").fill_null("-"),
     )
+    # The same problem on several events is listed once, with how many times (×3).
+    issues = (
+        f.group_by("person_id", issue.alias("_issue"), maintain_order=True)
+        .agg(pl.len().alias("_n"))
+        .group_by("person_id", maintain_order=True)
+        .agg(pl.when(pl.col("_n") > 1)
+             .then(pl.format("{} ×{}", pl.col("_issue"), pl.col("_n")))
+             .otherwise(pl.col("_issue")).str.join("\n").alias("Open issues"))
+    )
     people = f.group_by("person_id", maintain_order=True).agg(
         (pl.col("severity") == "error").sum().cast(pl.Int64).alias("Errors"),
         (pl.col("severity") == "warning").sum().cast(pl.Int64).alias("Warnings"),
         pl.col("worker_name").drop_nulls().unique(maintain_order=True).str.join("; ")
         .alias("Allocated worker"),
         pl.col("event_start").min().alias("Oldest event"),
-        issue.unique(maintain_order=True).str.join("\n").alias("Open issues"),
         locator.unique(maintain_order=True).str.join("\n").alias("Where to find it"),
-        pl.col("event_ref").drop_nulls().unique(maintain_order=True).str.join(", ")
-        .alias("Event refs"),
-        pl.col("step_id").drop_nulls().unique(maintain_order=True).str.join(", ")
-        .alias("Step ids"),
-    )
+    ).join(issues, on="person_id", how="left", maintain_order="left")
     people = people.sort(
         [pl.col("Errors") == 0, "Oldest event", "person_id"], nulls_last=True
     ).rename({"person_id": "Person ID"})
     return people.select(
         "Person ID", "Allocated worker", "Errors", "Warnings", "Open issues",
-        "Where to find it", "Oldest event", "Event refs", "Step ids",
+        "Where to find it", "Oldest event",
     )
 
 

@@ -46,7 +46,8 @@ def new_workbook(path: Path, title: str) -> tuple[Workbook, dict[str, Any]]:
         "error": wb.add_format({"valign": "top", "bg_color": "#f8d7da", "font_color": "#842029"}),
         "warning": wb.add_format({"valign": "top", "bg_color": "#fff3cd", "font_color": "#664d03"}),
         "title": wb.add_format({"bold": True, "font_size": 14}),
-        "bold": wb.add_format({"bold": True}),
+        "bold": wb.add_format({"bold": True, "valign": "top"}),
+        "value": wb.add_format({"valign": "top", "align": "left", "text_wrap": True}),
     }
     return wb, formats
 
@@ -73,6 +74,14 @@ def _width(values: Sequence[Any], header: str) -> int:
     return max(MIN_WIDTH, min(MAX_WIDTH, longest + 2))
 
 
+def _lines(value: Any, width: int) -> int:
+    """How many lines a wrapped cell needs at a column width (in characters)."""
+    if value is None:
+        return 1
+    per_line = max(1, int(width * 1.1))  # proportional fonts fit a little more than width
+    return sum(max(1, -(-len(part) // per_line)) for part in str(value).split("\n"))
+
+
 def write_table(
     wb: Workbook,
     formats: dict[str, Any],
@@ -90,15 +99,18 @@ def write_table(
         ws.write_string(0, c, excel_safe(h), formats["header"])
     rows = table.rows()
     sev_idx = headers.index(severity_column) if severity_column in headers else None
-    wrap_cols = set()
+    wrap_cols: dict[int, int] = {}
     for c, h in enumerate(headers):
         col_values = table.get_column(h).to_list()
         width = _width(col_values, h)
         longest = max((len(str(v)) for v in col_values if v is not None), default=0)
         if longest > WRAP_OVER or any("\n" in str(v) for v in col_values if v is not None):
-            wrap_cols.add(c)
+            wrap_cols[c] = width
         ws.set_column(c, c, width)
     for r, record in enumerate(rows, start=1):
+        lines = max([_lines(record[c], w) for c, w in wrap_cols.items()], default=1)
+        if lines > 1:  # not every viewer grows rows for wrapped text by itself
+            ws.set_row(r, min(409, 15 * lines))
         sev_fmt = None
         if sev_idx is not None and record[sev_idx] in ("error", "warning"):
             sev_fmt = formats[record[sev_idx]]
@@ -109,6 +121,11 @@ def write_table(
             write_cell(ws, r, c, value, fmt)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), max(len(headers) - 1, 0))
+    # Managers print these: A4 landscape, one page wide, header row on every page.
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
     if note:
         ws.write_string(len(rows) + 2, 0, excel_safe(note), formats["text"])
     return ws
@@ -122,7 +139,12 @@ def write_summary(
     ws.write_string(0, 0, excel_safe(title), formats["title"])
     for i, (label, value) in enumerate(lines, start=2):
         ws.write_string(i, 0, excel_safe(label), formats["bold"])
-        write_cell(ws, i, 1, value, formats["wrap"])
+        write_cell(ws, i, 1, value, formats["value"])
+        if _lines(value, 90) > 1:
+            ws.set_row(i, 15 * _lines(value, 90))
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 90)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
     return ws

@@ -150,3 +150,16 @@ def test_names_of_teams_come_from_findings_when_not_in_directory(tmp_path, findi
     lists = write_exception_lists(findings, tmp_path)
     assert {t.team_id: t.team_name for t in lists.teams} == TEAMS
     assert lists.run_id == "RUN2"
+
+
+def test_same_problem_on_several_events_listed_once_with_count(tmp_path, findings):
+    extra = findings.filter(pl.col("person_id") == "P1000").head(1).with_columns(
+        pl.lit("E9999").alias("event_ref"), pl.lit("S99999").alias("step_id"),
+        pl.lit("2025-01-01").alias("event_start"))
+    lists = write_exception_lists(pl.concat([findings, extra]), tmp_path)
+    t01 = next(t for t in lists.teams if t.team_id == "T01")
+    person = next(r for r in _sheet(t01.path, "People") if r["Person ID"] == "P1000")
+    assert person["Errors"] == 2
+    assert "(FLD_Gender_list) ×2" in person["Open issues"]
+    assert person["Open issues"].count("FLD_Gender_list") == 1
+    assert "E9999" in person["Where to find it"] and person["Oldest event"] == "2025-01-01"
