@@ -66,6 +66,9 @@ class ExceptionLists:
 def conform_findings(findings: pl.DataFrame) -> pl.DataFrame:
     """Add any missing contract column as null and cast to the contract's types, so a findings
     file from an older run or a hand-made one still works."""
+    if not findings.columns:  # selecting literals from a frame with no columns makes a row
+        return pl.DataFrame(schema={c: pl.Int64 if c == "row" else pl.String
+                                    for c in FINDING_COLUMNS})
     cols = []
     for name in FINDING_COLUMNS:
         dtype = pl.Int64 if name == "row" else pl.String

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.outputs.excel_safe import excel_safe
 from pipelines.outputs.exceptions import write_exception_lists
-from tests.outputs.conftest import TEAMS
+from tests.outputs.conftest import TEAMS, make_findings
 
 
 @pytest.fixture
@@ -163,3 +163,15 @@ def test_same_problem_on_several_events_listed_once_with_count(tmp_path, finding
     assert "(FLD_Gender_list) ×2" in person["Open issues"]
     assert person["Open issues"].count("FLD_Gender_list") == 1
     assert "E9999" in person["Where to find it"] and person["Oldest event"] == "2025-01-01"
+
+
+@pytest.mark.parametrize("empty", [pl.DataFrame(), make_findings().clear()])
+def test_clean_run_every_team_all_clear(tmp_path, empty, directory_teams):
+    from pipelines.outputs.report import ReportInputs, save_report
+
+    lists = write_exception_lists(empty, tmp_path, run_id="R9", teams=directory_teams)
+    assert len(lists.teams) == 4 and all(t.all_clear for t in lists.teams)
+    assert lists.unallocated is None
+    assert openpyxl.load_workbook(lists.teams[0].path).sheetnames == ["Summary"]
+    html = save_report(ReportInputs(findings=empty), tmp_path / "r.html").read_text()
+    assert "READY to submit: no errors left" in html and "every rule passed" in html
