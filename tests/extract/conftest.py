@@ -176,6 +176,9 @@ ROWS: dict[str, list[dict]] = {
     ],
     "workflow_steps": [
         _step(101, 1, D(2024, 6, 1), started=D(2024, 5, 1)),
+        _step(102, 1, D(2019, 5, 1), typ="FINASSESS"),  # old financial assessment
+        _step(103, 1, D(2025, 2, 1), typ="FINASSESS"),  # after the period
+        _step(202, 2, D(2019, 5, 1), typ="FINASSESS"),  # person out of scope
         _step(201, 2, D(2022, 5, 1)),
         _step(301, 3, D(2021, 3, 1)),  # old: only kept as the previous step of 302
         _step(302, 3, D(2024, 3, 1), prev=301, typ="REVIEW"),
@@ -193,6 +196,9 @@ ROWS: dict[str, list[dict]] = {
         {"step_id": 101, "eligible_code": "Y", "method_code": "F2F", "funding_status_code": None},
         {"step_id": 301, "eligible_code": "Y", "method_code": "F2F", "funding_status_code": None},
         {"step_id": 201, "eligible_code": "N", "method_code": "F2F", "funding_status_code": None},
+        {"step_id": 102, "eligible_code": None, "method_code": None, "funding_status_code": "FULL"},
+        {"step_id": 103, "eligible_code": None, "method_code": None, "funding_status_code": "NIL"},
+        {"step_id": 202, "eligible_code": None, "method_code": None, "funding_status_code": "NIL"},
         {"step_id": 1002, "eligible_code": None, "method_code": None, "funding_status_code": None},
     ],
     "step_review_details": [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import pytest
 
@@ -41,6 +43,8 @@ def test_period_scope(via_psycopg) -> None:
     assert set(f["step_assessment_details"]["step_id"]) == {101, 301}
     assert set(f["step_contact_details"]["step_id"]) == {1001}
     assert set(f["carer_relationships"]["relationship_id"]) == {1}
+    # financial assessments however old (funding status), up to the period end, people in scope
+    assert f["financial_assessments"].rows() == [(1, 102, date(2019, 5, 1), "FULL")]
     # all history of the people in scope, none of anyone else
     assert set(f["person_support_reasons"]["psr_id"]) == {1, 2}
     assert set(f["person_addresses"]["address_id"]) == {1, 3}
