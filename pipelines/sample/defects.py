@@ -598,6 +598,18 @@ def inject_feeds(
             )
         )
 
+    # first pick: open support rows are the scarcest candidates
+    support = candidates("carers", pl.col("Activity Type") == "SUPPORT")
+    for r in take("carers", support, per_kind):
+        edit("carers", r["Record ID"], **{"Activity End Date": None, "Outcome": "COMPLETED"})
+        add(
+            "open_service_wrong_outcome",
+            "carers",
+            r,
+            "Event_Outcome",
+            "Service",
+            f"Record ID {r['Record ID']}",
+        )
     names = ["carers", "equipment"]
     for i in range(per_kind):
         name = names[i % 2]
@@ -615,17 +627,6 @@ def inject_feeds(
             for r in take(name, candidates(name, pl.col(gender).is_in(["M", "F"])), 1):
                 edit(name, r[key], **{gender: "F" if r[gender] == "M" else "M"})
                 add("feed_gender_conflict", name, r, "Gender", detail=f"{key} {r[key]}")
-    support = candidates("carers", pl.col("Activity Type") == "SUPPORT")
-    for r in take("carers", support, per_kind):
-        edit("carers", r["Record ID"], **{"Activity End Date": None, "Outcome": "COMPLETED"})
-        add(
-            "open_service_wrong_outcome",
-            "carers",
-            r,
-            "Event_Outcome",
-            "Service",
-            f"Record ID {r['Record ID']}",
-        )
     return feeds["carers"], feeds["equipment"], rows
 
 
@@ -635,6 +636,7 @@ def malformed_files(
     equipment: pl.DataFrame,
     rng: np.random.Generator,
     per_kind: int,
+    month: str = "2025-02",
 ):
     """Up to three whole files that break their contract (extra files: the monthly ones stay)."""
     from pipelines.sample.feeds import _write_csv
@@ -661,7 +663,7 @@ def malformed_files(
             part = part.with_columns(pl.Series("Delivery Date", bad[: part.height]))
         else:
             part = part.with_columns(pl.Series("Quantity", ["two"] * part.height))
-        path = feeds_dir / f"{stem}_2025-02_resend{i + 1}.csv"
+        path = feeds_dir / f"{stem}_{month}_resend{i + 1}.csv"
         _write_csv(path, part, "cp1252")
         out.append(path)
         rows.append(

@@ -93,7 +93,9 @@ class FeedAccumulator:
         rev = rows_kind == "REVIEW"
         start[rev] = a0_all[rev] + rng.integers(360, 380, rev.sum())
         sup = rows_kind == "SUPPORT"
-        start[sup] = a0_all[sup] + rng.integers(7, 200, sup.sum())
+        # successive support rows of a carer start at least a month apart (no twin services)
+        sup_rank = np.concatenate([np.zeros(k + n_rev.sum(), dtype=np.int64), _rank(n_sup)])
+        start[sup] = a0_all[sup] + 7 + 45 * sup_rank[sup] + rng.integers(0, 30, sup.sum())
         start = np.minimum(start, w.ref_end)
         end = start + rng.integers(0, 15, m)
         ongoing = sup & (rng.random(m) < 0.2)
@@ -103,7 +105,11 @@ class FeedAccumulator:
         outcome = np.where(
             rows_kind == "ASSESSMENT",
             "SUPPORT_PLAN",
-            np.where(rev, "NO_CHANGE", np.where(end == NULL, "ONGOING", "COMPLETED")),
+            np.where(
+                rev,
+                b.d.codes("CARERS_OUTCOME").draw(rng, m),  # weighted: the review outcomes
+                np.where(end == NULL, "ONGOING", "COMPLETED"),
+            ),
         ).astype(object)
         pid = b.pid[who]
         cared = b.pid[b.cared_for[who]]
@@ -210,11 +216,19 @@ class FeedAccumulator:
             bom_at=3,
         )
         if per_kind:
-            mal, rows = defects_mod.malformed_files(feeds_dir, carers, equipment, rng, per_kind)
+            month = (datetime.fromordinal(EPOCH_ORD + window[1])).strftime("%Y-%m")
+            mal, rows = defects_mod.malformed_files(
+                feeds_dir, carers, equipment, rng, per_kind, month
+            )
             files += mal
             manifest += rows
         manifest = _resolve_lines(manifest, feeds_dir)
         return files, manifest
+
+
+def _rank(counts: np.ndarray) -> np.ndarray:
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def _carers_file_rows(f: pl.DataFrame) -> pl.DataFrame:

