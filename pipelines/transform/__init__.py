@@ -9,7 +9,7 @@ council's mapping tables and converted to the release (``finalize``). The rules 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,7 @@ class TransformResult:
     counts: dict[str, dict[str, int]]  # event type -> month (YYYY-MM | open) -> rows
     excluded: dict[str, int]  # reason -> source records left out
     release: str = "R1"
-    feed_unmatched: int = 0
-    notes: list[str] = field(default_factory=list)
+    feed_unmatched: int = 0  # feed rows not matched to a person (listed by pipelines.feeds)
 
 
 def _client_rules(rows: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -154,5 +153,7 @@ def transform(
         counts=finalize.row_counts(full, counts_ckba),
         excluded=dict(sorted(ctx.excluded.items())),
         release=release,
-        feed_unmatched=getattr(feeds, "unmatched_count", 0) if feeds is not None else 0,
+        feed_unmatched=feeds.unmatched.height
+        if getattr(feeds, "unmatched", None) is not None
+        else 0,
     )

@@ -81,6 +81,7 @@ def test_equipment_is_a_service_of_the_person(result) -> None:
 
 
 def test_feed_exclusions_are_counted(result) -> None:
+    assert result.feed_unmatched == 1  # CC5, listed for the provider by the feed reader
     assert result.excluded["feed_support_not_a_service"] == 1  # CC3 information only
     assert result.excluded["feed_not_completed"] == 1  # CC4 review still open
     assert result.excluded["feed_equipment_cancelled"] == 1  # EQ2
