@@ -85,19 +85,20 @@ def counts_by(frame: Any, column: str) -> list[dict[str, Any]]:
     return [{column: k if k is not None else "(blank)", "rows": n} for k, n in grouped.iter_rows()]
 
 
-def rule_counts(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The ``by_rule`` part of a checks summary as table rows, most frequent first."""
-    by_rule = summary.get("by_rule") or {}
-    rows: list[dict[str, Any]] = []
-    for rule, value in by_rule.items():
-        if isinstance(value, Mapping):
-            rows.append({"rule": rule, **{k: v for k, v in value.items() if k != "examples"}})
-        else:
-            rows.append({"rule": rule, "count": value})
-    key = "count" if rows and "count" in rows[0] else None
-    if key:
-        rows.sort(key=lambda r: -int(r.get(key) or 0))
-    return rows
+def rule_counts(summary: Mapping[str, Any], top: int = 50) -> list[dict[str, Any]]:
+    """The checks summary's ``by_rule`` (rule id, severity, message, count) as table rows,
+    most frequent first: rule-level texts and counts only, never a finding's value."""
+    rows = [
+        {
+            "rule": r.get("rule_id"),
+            "severity": r.get("severity"),
+            "count": int(r.get("count") or 0),
+            "message": str(r.get("message") or "")[:160],
+        }
+        for r in summary.get("by_rule") or []
+    ]
+    rows.sort(key=lambda r: (r["severity"] != "error", -r["count"]))
+    return rows[:top]
 
 
 def publish_summary(

@@ -1,36 +1,76 @@
-"""``nightly_dq``: the current rolling year through every check, kept in history, and each
-team's exception list delivered (02:00 Europe/London, prefect.yaml).
+"""``nightly_dq``: the current rolling year through every check, kept in history (the DQ
+trend), and each team's exception list delivered (02:00 Europe/London, prefect.yaml).
 
-Thin wiring only: the same stage functions as the quarterly flow and the `cld` commands.
+Thin wiring only: ``pipelines.build.build``, ``checks.run_checks``, ``pipelines.history`` and
+``pipelines.outputs`` (exception lists, delivery), as the quarterly flow and the `cld`
+commands use them. The nightly build is not kept as a submission: only its findings go into
+history, so "the previous submission" stays the last quarterly one.
 """
 
 from __future__ import annotations
 
-import tempfile
+import shutil
+import uuid
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from flows.common import artefact_key, counts_by, publish_summary, resolve_release, rule_counts
+from flows.common import artefact_key, publish_summary, rule_counts
 from flows.common import config as load_cfg
-from flows.quarterly import (
-    checks_and_history_task,
-    extract_task,
-    feeds_task,
-    transform_task,
-    write_task,
-)
+from flows.quarterly import IN_MEMORY, _source_label, build_task, checks_task, previous_task
 from pipelines.config import Config
 from pipelines.period import Period
 
 
-@task(name="deliver exception lists", persist_result=False)
-def deliver_task(cfg: Config, run_id: str) -> dict[str, Any]:
-    from pipelines import outputs
+@task(name="history", **IN_MEMORY)
+def nightly_history_task(
+    cfg: Config, period: Period, release: str, frame: Any, findings: Any
+) -> dict[str, Any]:
+    """Keep the run and its findings; resolve NHS-number feedback against today's records."""
+    from pipelines.history import History
 
-    return outputs.deliver_exceptions(cfg, run_id)
+    with (
+        History.open(cfg.path(cfg.paths.history_db)) as h,
+        h.run("nightly", str(period), release, _source_label(cfg)) as run,
+    ):
+        run.add_findings(findings)
+        resolved = run.resolve_feedback(frame)
+        run_id = run.id
+    get_run_logger().info("history: run %d; feedback %s", run_id, resolved)
+    return {"run_id": run_id, "feedback": {k: int(v) for k, v in resolved.items()}}
+
+
+@task(name="exception lists", **IN_MEMORY)
+def exceptions_task(cfg: Config, findings: Any, run_id: int) -> dict[str, Any]:
+    """Every team's workbook for this run, delivered by e-mail or to folders (cld.toml)."""
+    from pipelines.history import History
+    from pipelines.outputs import write_exception_lists
+    from pipelines.outputs.delivery import deliver, load_directory
+
+    directory = load_directory(cfg.path(cfg.delivery.directory))
+    teams = [(c.team_id, c.team_name) for c in directory.values()]
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        feedback = h.open_feedback()
+        trend = h.trend()
+    out_dir = cfg.path(cfg.paths.output_dir) / "exceptions" / f"run{run_id}"
+    lists = write_exception_lists(
+        findings, out_dir, run_id=str(run_id), teams=teams, feedback=feedback, trend=trend
+    )
+    report = deliver(lists, cfg)
+    failed = sorted(o.team_id for o in report.failed)
+    get_run_logger().info(
+        "exception lists: %d teams, %d delivered, %d failed",
+        len(lists.teams), len(report.outcomes) - len(failed), len(failed),
+    )  # fmt: skip
+    return {
+        "teams": len(lists.teams),
+        "all clear": sum(1 for t in lists.teams if t.all_clear),
+        "delivered": len(report.outcomes) - len(failed),
+        "failed teams": failed,
+        "unallocated findings": lists.unallocated_count,
+        "delivery report": str(report.path),
+    }
 
 
 @flow(name="nightly-dq")
@@ -44,42 +84,46 @@ def nightly_dq(config: str | None = None, today: str | None = None) -> dict[str,
     logger = get_run_logger()
     cfg = load_cfg(config)
     p = Period.containing(date.fromisoformat(today) if today else date.today())
-    rel = resolve_release(cfg, p, None)
-
-    tables = extract_task(cfg, p)
-    feeds = feeds_task(cfg, tables)
-    built = transform_task(cfg, tables, feeds, p, rel)
-    with tempfile.TemporaryDirectory(prefix="cld-nightly-") as tmp:
-        staged = write_task(
-            cfg, built.frame, rel, cfg.submission.header_style, Path(tmp) / f"nightly_{p}.csv"
-        )
-        checked = checks_and_history_task(
-            cfg, built.frame, p, rel, staged, record=True, kind="nightly"
-        )
-    delivered = deliver_task(cfg, checked["run_id"])
-    summary = checked["summary"]
+    staging = cfg.path(cfg.paths.output_dir) / f".staging-{uuid.uuid4().hex[:12]}"
+    try:
+        built = build_task(cfg, p, None, None, staging / "nightly.csv")
+        rel = built.summary["release"]
+        _, prev_frame = previous_task(cfg, p)
+        checked = checks_task(cfg, built.frame, rel, p, prev_frame, None)
+        recorded = nightly_history_task(cfg, p, rel, built.frame, checked.findings)
+        delivered = exceptions_task(cfg, checked.findings, recorded["run_id"])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary = checked.summary
     publish_summary(
         f"Nightly DQ {p} ({rel})",
         artefact_key("nightly", p),
         {
-            "rolling year to": str(p.end),
-            "rows": built.frame.height,
-            "errors": summary.get("errors"),
-            "warnings": summary.get("warnings"),
-            "history run": checked["run_id"],
+            "rolling year": f"{p.start} to {p.end}",
+            "rows": built.summary["rows"],
+            "errors": summary["errors"],
+            "warnings": summary["warnings"],
+            "history run": recorded["run_id"],
+            **{f"feedback {k}": v for k, v in recorded["feedback"].items()},
+            **{k: v for k, v in delivered.items() if k != "failed teams"},
+            "failed teams": ", ".join(delivered["failed teams"]) or "none",
         },
-        {
-            "rows by event type": counts_by(built.frame, "Event_Type"),
-            "findings by rule": rule_counts(summary),
-        },
+        {"findings by rule": rule_counts(summary)},
     )
     logger.info(
-        "nightly %s: %s errors, %s warnings", p, summary.get("errors"), summary.get("warnings")
-    )
+        "nightly %s: %d errors, %d warnings, %d team lists delivered",
+        p, summary["errors"], summary["warnings"], delivered["delivered"],
+    )  # fmt: skip
+    if delivered["failed teams"]:
+        raise RuntimeError(
+            f"exception lists not delivered to team(s) {', '.join(delivered['failed teams'])}: "
+            f"see {delivered['delivery report']}"
+        )
     return {
         "period": str(p),
-        "run_id": checked["run_id"],
-        "errors": summary.get("errors"),
-        "warnings": summary.get("warnings"),
-        "delivered": delivered,
+        "run_id": recorded["run_id"],
+        "errors": summary["errors"],
+        "warnings": summary["warnings"],
+        "teams": delivered["teams"],
+        "delivered": delivered["delivered"],
     }

@@ -1,30 +1,34 @@
 """``quarterly_submission``: the quarterly CLD return, from the case-management database to the
 submission file, with its checks, history, DQ report and comparison.
 
-The flow only wires the stages (docs/contracts.md section 6); the `cld` commands call the same
-functions. Frames holding personal data pass between tasks in memory only: those tasks use
+The flow only wires the stages (docs/contracts.md section 6): ``pipelines.build.build``
+(extract → provider feeds → transform → file, what ``cld build`` runs), ``checks.run_checks``,
+``pipelines.history`` and ``pipelines.outputs``. The file is built into a staging folder and
+moved into the output folder only when no error blocks it (or ``build_anyway``).
+
+Frames holding personal data pass between tasks in memory only: those tasks use
 ``cache_policy=NONE`` and ``persist_result=False``, and everything the flow returns, logs or
 shows as an artefact is a count, an id or a path.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
+from prefect.runtime import flow_run
 
 from flows.common import (
     BlockedSubmission,
     artefact_key,
-    counts_by,
     last_complete_quarter,
     publish_summary,
-    resolve_release,
     rule_counts,
 )
 from flows.common import config as load_cfg
@@ -32,101 +36,163 @@ from pipelines.config import Config
 from pipelines.period import Period
 
 # Tasks whose inputs or results hold personal data: never cached, never persisted.
-IN_MEMORY = {"cache_policy": NONE, "persist_result": False}
+IN_MEMORY: dict[str, Any] = {"cache_policy": NONE, "persist_result": False}
 
 
-@task(name="extract", retries=3, retry_delay_seconds=[10, 60, 300], **IN_MEMORY)
-def extract_task(cfg: Config, period: Period) -> dict[str, Any]:
-    from pipelines.extract import extract
-
-    tables = extract(
-        cfg.database_url, period, cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine
-    )
-    get_run_logger().info(
-        "extracted %d tables, %d rows", len(tables), sum(t.height for t in tables.values())
-    )
-    return tables
+def _database_trouble(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry the build only when the case-management database could not be read (the
+    extract already retries a lost connection itself; this covers a database that is down
+    for longer). A missing sample, a mapping or a spec problem fails at once."""
+    try:
+        state.result()
+    except Exception as exc:
+        return str(exc).startswith("cannot read the case-management database")
+    return False
 
 
-@task(name="provider feeds", **IN_MEMORY)
-def feeds_task(cfg: Config, tables: dict[str, Any]) -> Any:
-    from pipelines.feeds import read_feeds
-
-    persons = tables.get("persons", tables.get("person"))
-    return read_feeds(
-        cfg.path(cfg.paths.feeds_dir),
-        cfg.path(cfg.paths.contracts_dir),
-        cfg.path(cfg.paths.quarantine_dir),
-        persons,
-    )
-
-
-@task(name="transform", **IN_MEMORY)
-def transform_task(
-    cfg: Config, tables: dict[str, Any], feeds: Any, period: Period, release: str
+@task(
+    name="build: extract → feeds → transform → file",
+    retries=2,
+    retry_delay_seconds=[60, 300],
+    retry_condition_fn=_database_trouble,
+    **IN_MEMORY,
+)
+def build_task(
+    cfg: Config, period: Period, release: str | None, header_style: str | None, out: Path | None
 ) -> Any:
-    from pipelines.transform import transform
+    from pipelines.build import build
 
-    result = transform(
-        tables, feeds, period, release, cfg.path(cfg.paths.mappings_dir), cfg.council.la_code
+    logger = get_run_logger()
+    seen: set[str] = set()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in seen:
+            seen.add(stage)
+            logger.info("build: %s", stage)
+
+    result = build(
+        cfg, period, release=release, header_style=header_style, out=out, progress=progress
     )
-    get_run_logger().info("transform: %d CLD rows", result.frame.height)
+    s = result.summary
+    logger.info(
+        "built %s %s: %d rows, %d people, %d unmapped codes, %d quarantined feed files",
+        s["period"], s["release"], s["rows"], s["people"], len(s["unmapped"]),
+        len(result.quarantined),
+    )  # fmt: skip
     return result
 
 
-@task(name="checks and history", **IN_MEMORY)
-def checks_and_history_task(
-    cfg: Config,
-    frame: Any,
-    period: Period,
-    release: str,
-    staged_file: Path,
-    record: bool,
-    kind: str = "quarterly",
-) -> dict[str, Any]:
-    """Run every check; unless ``record`` is off, keep the run, file and findings in history."""
+def load_thresholds(cfg: Config) -> dict[str, Any]:
+    import yaml
+
+    path = cfg.path(cfg.checks.thresholds)
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+
+
+@task(name="previous submission", **IN_MEMORY)
+def previous_task(cfg: Config, period: Period) -> tuple[int | None, Any]:
+    """The submission this build is compared with (last sent, else newest), and its rows."""
+    from pipelines.history import History
+
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        prev = h.previous_submission()
+        return (prev.id, h.submission_frame(prev.id)) if prev else (None, None)
+
+
+@task(name="checks", **IN_MEMORY)
+def checks_task(
+    cfg: Config, frame: Any, release: str, period: Period, previous: Any, docs_dir: Path | None
+) -> Any:
     from checks import run_checks
     from cld_schema import load_spec
 
-    spec = load_spec(release)
-    if not record:
-        result = run_checks(frame, spec, run_id=f"dry-{uuid.uuid4().hex[:12]}", period=period)
-        return {"run_id": None, "summary": result.summary, "data_docs": result.data_docs}
+    result = run_checks(
+        frame,
+        load_spec(release),
+        run_id=str(flow_run.get_id() or uuid.uuid4()),
+        previous=previous,
+        period=period,
+        thresholds=load_thresholds(cfg),
+        data_docs_dir=docs_dir,
+    )
+    s = result.summary
+    get_run_logger().info("checks: %d errors, %d warnings", s["errors"], s["warnings"])
+    return result
 
+
+@task(name="history", **IN_MEMORY)
+def history_task(
+    cfg: Config,
+    kind: str,
+    period: Period,
+    release: str,
+    frame: Any,
+    findings: Any,
+    submission: Path | None,
+) -> dict[str, int]:
+    """Keep the run, the built rows and the findings in history, atomically."""
     from pipelines.history import History
 
-    sample_url = f"sqlite:///{cfg.path(cfg.source.sample_db)}"
-    source = "sample" if cfg.database_url == sample_url else "database"
+    with (
+        History.open(cfg.path(cfg.paths.history_db)) as h,
+        h.run(kind, str(period), release, _source_label(cfg)) as run,
+    ):
+        sub_id = run.add_submission(submission, frame)
+        run.add_findings(findings)
+        run_id = run.id
+    get_run_logger().info("history: run %d, submission %d", run_id, sub_id)
+    return {"run_id": run_id, "submission_id": sub_id}
+
+
+def _source_label(cfg: Config) -> str:
+    """Where the data came from, without credentials (history strips them too)."""
+    return "environment database" if os.environ.get("CLD_DATABASE_URL") else "embedded sample"
+
+
+@task(name="comparison", persist_result=False)
+def comparison_task(
+    cfg: Config, previous_id: int | None, submission_id: int, out_dir: Path
+) -> dict[str, Any]:
+    """Compare with the previous submission; the detail goes to CSV files, counts come back."""
+    from pipelines.history import History
+    from pipelines.history.compare import Thresholds
+
+    if previous_id is None:
+        return {"compared with": "(no earlier submission)"}
     with History.open(cfg.path(cfg.paths.history_db)) as h:
-        previous = h.previous_submission(str(period))
-        with h.run(kind, str(period), release, source) as run:
-            result = run_checks(frame, spec, run_id=run.id, previous=previous, period=period)
-            run.add_submission(staged_file, frame)
-            run.add_findings(result.findings)
-            run_id = run.id
-    return {"run_id": run_id, "summary": result.summary, "data_docs": result.data_docs}
+        result = h.compare(
+            previous_id, submission_id, Thresholds.load(cfg.path(cfg.checks.thresholds))
+        )
+        files = result.write(out_dir)
+    create_markdown_artifact(
+        f"# Comparison with submission {previous_id}\n\n```\n{result.summary_text()}\n```\n",
+        key=artefact_key("comparison", submission_id),
+        description="Changes against the previous submission (counts only)",
+    )
+    return {
+        "compared with": f"submission {previous_id}",
+        **{f"events {k}": v for k, v in result.totals().items()},
+        "comparison warnings": len(result.warnings),
+        "comparison files": str(out_dir) if files else "(none)",
+    }
 
 
-@task(name="submission file", **IN_MEMORY)
-def write_task(cfg: Config, frame: Any, release: str, header_style: str, path: Path) -> Path:
-    from pipelines.submission import write_submission
-
-    from cld_schema import load_spec
-
-    return write_submission(frame, load_spec(release), path, header_style, gzip=cfg.submission.gzip)
-
-
-@task(name="DQ report and comparison", persist_result=False)
-def report_task(cfg: Config, run_id: str, period: Period) -> dict[str, str]:
-    from pipelines import outputs
-
-    report = outputs.write_report(cfg, run_id)
-    return {"report": str(report)}
+@task(name="DQ report", persist_result=False)
+def report_task(cfg: Config, run_id: int, out_dir: Path) -> str | None:
+    """The self-contained HTML DQ report for the run (``pipelines.outputs.report``)."""
+    try:
+        from pipelines.outputs.report import write_report  # type: ignore[import-not-found]
+    except ImportError:
+        get_run_logger().warning("DQ report: pipelines.outputs.report is not available yet")
+        return None
+    return str(write_report(cfg, run_id, out_dir))
 
 
-def submission_name(cfg: Config, period: Period, release: str) -> str:
-    suffix = ".csv.gz" if cfg.submission.gzip else ".csv"
-    return f"CLD_{cfg.council.la_code}_{period}_{release}{suffix}"
+def _place(staged: Path, final: Path) -> Path:
+    """Move the staged file into the output folder in one step (same filesystem)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, final)
+    return final
 
 
 @flow(name="quarterly-submission")
@@ -144,81 +210,94 @@ def quarterly_submission(
         period: the quarter, e.g. ``2024-25Q3``; default the quarter just ended.
         release: ``R1`` or ``R2``; default ``[submission] release`` (auto: by period).
         header_style: ``label`` or ``database``; default ``[submission] header_style``.
-        dry_run: build and check only; nothing goes into history or the output folder.
+        dry_run: build and check only; nothing goes into history or the output folder, and
+            the run completes even when errors would block the submission.
         build_anyway: write the submission file even when errors block submission.
         config: the council's cld.toml; default ``$CLD_CONFIG``, ./cld.toml, the sample's.
     """
+    from pipelines.build import default_path, summary_path_for
+
     logger = get_run_logger()
     cfg = load_cfg(config)
     p = Period.parse(period) if period else last_complete_quarter()
-    rel = resolve_release(cfg, p, release)
-    style = header_style or cfg.submission.header_style
-
-    tables = extract_task(cfg, p)
-    feeds = feeds_task(cfg, tables)
-    built = transform_task(cfg, tables, feeds, p, rel)
-
-    out_dir = cfg.path(cfg.paths.output_dir) / "submissions"
-    final = out_dir / submission_name(cfg, p, rel)
-    staging = Path(tempfile.mkdtemp(prefix="cld-staging-"))
+    out_dir = cfg.path(cfg.paths.output_dir)
+    staging = out_dir / f".staging-{uuid.uuid4().hex[:12]}"
     try:
-        staged = write_task(cfg, built.frame, rel, style, staging / final.name)
-        checked = checks_and_history_task(cfg, built.frame, p, rel, staged, record=not dry_run)
-        summary = checked["summary"]
-        blocked = not summary.get("ready", summary.get("errors", 0) == 0)
+        built = build_task(cfg, p, release, header_style, staging / "submission.csv")
+        rel = built.summary["release"]
+        final = default_path(cfg, p, rel, built.path.suffix == ".gz")
+        prev_id, prev_frame = previous_task(cfg, p) if not dry_run else (None, None)
+        checked = checks_task(cfg, built.frame, rel, p, prev_frame, None)
+        summary = checked.summary
+        blocked = not summary["ready"]
         written: Path | None = None
         if not dry_run and (not blocked or build_anyway):
-            out_dir.mkdir(parents=True, exist_ok=True)
-            shutil.move(staged, final)
-            written = final
+            written = _place(built.path, final)
+            _place(built.summary_path, summary_path_for(final))
+        facts: dict[str, Any] = {
+            "period": str(p),
+            "release": rel,
+            "rows": built.summary["rows"],
+            "people": built.summary["people"],
+            "unmapped local codes": len(built.summary["unmapped"]),
+            "quarantined feed files": len(built.quarantined),
+            "errors": summary["errors"],
+            "warnings": summary["warnings"],
+            "ready to submit": "yes" if not blocked else "no",
+            "submission file": str(written) if written else "(not written)",
+        }
+        ids: dict[str, Any] = {}
+        if dry_run:
+            facts["history"] = "(dry run: not recorded)"
+        else:
+            ids = history_task(cfg, "build", p, rel, built.frame, checked.findings, written)
+            facts["history run"] = ids["run_id"]
+            facts["submission id"] = ids["submission_id"]
+            reports = out_dir / "reports" / f"{p}_run{ids['run_id']}"
+            facts.update(comparison_task(cfg, prev_id, ids["submission_id"], reports))
+            report = report_task(cfg, ids["run_id"], reports)
+            facts["DQ report"] = report or "(not available)"
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-    report: dict[str, str] = {}
-    if checked["run_id"]:
-        report = report_task(cfg, checked["run_id"], p)
-
-    facts = {
-        "period": str(p),
-        "release": rel,
-        "rows": built.frame.height,
-        "errors": summary.get("errors"),
-        "warnings": summary.get("warnings"),
-        "ready to submit": "yes" if not blocked else "no",
-        "history run": checked["run_id"] or "(dry run: not recorded)",
-        "submission file": str(written) if written else "(not written)",
-        **report,
-    }
+    by_event = [
+        {"event type": k, "rows": v}
+        for k, v in _event_totals(built.summary["rows_by_event_type_and_month"]).items()
+    ]
     publish_summary(
         f"CLD return {p} ({rel})",
         artefact_key("quarterly", p),
         facts,
-        {
-            "rows by event type": counts_by(built.frame, "Event_Type"),
-            "findings by rule": rule_counts(summary),
-        },
+        {"rows by event type": by_event, "findings by rule": rule_counts(summary)},
     )
     logger.info(
-        "%s %s: %d rows, %s errors, %s warnings",
-        p,
-        rel,
-        built.frame.height,
-        summary.get("errors"),
-        summary.get("warnings"),
-    )
-    if blocked and not build_anyway:
+        "%s %s: %d rows, %d errors, %d warnings; file %s",
+        p, rel, built.summary["rows"], summary["errors"], summary["warnings"],
+        written or "not written",
+    )  # fmt: skip
+    if blocked and not build_anyway and not dry_run:
         raise BlockedSubmission(
-            f"{summary.get('errors')} errors block the {p} submission; the DQ report and the "
-            "team exception lists show what to fix (run with build_anyway=true to write the "
-            "file regardless)"
+            f"{summary['errors']} errors block the {p} submission: the DQ report and the team "
+            "exception lists show what to fix (build_anyway=true writes the file regardless)"
         )
     return {
         "period": str(p),
         "release": rel,
-        "rows": built.frame.height,
-        "errors": summary.get("errors"),
-        "warnings": summary.get("warnings"),
-        "run_id": checked["run_id"],
+        "rows": built.summary["rows"],
+        "errors": summary["errors"],
+        "warnings": summary["warnings"],
+        "ready": not blocked,
+        "run_id": ids.get("run_id"),
+        "submission_id": ids.get("submission_id"),
         "submission": str(written) if written else None,
-        **report,
+    }
+
+
+def _event_totals(counts: Any) -> dict[str, int]:
+    """Rows per event type from the build summary (event type -> month -> rows)."""
+    if not isinstance(counts, dict):
+        return {}
+    return {
+        str(et): sum(int(n) for n in months.values()) if isinstance(months, dict) else int(months)
+        for et, months in counts.items()
     }

@@ -25,6 +25,8 @@ PREFECT = str(VENV_BIN / "prefect")
 # imported by any flow test (Prefect reads its settings once, at import).
 if "prefect" not in sys.modules:
     os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="cld-prefect-home-")
+    # Flow-run logs go to the (test) API, so the tests can check them for personal data.
+    os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "true"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
@@ -43,12 +45,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_config(folder: Path, *, sample_db: Path | None = None, la_code: str = "999") -> Path:
+def write_config(
+    folder: Path,
+    *,
+    sample_db: Path | None = None,
+    la_code: str = "999",
+    mappings: Path | None = None,
+    feeds: Path | None = None,
+) -> Path:
     """A council config whose outputs all go under ``folder``; the rest from the sample's."""
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / "out"
     db = sample_db or out / "sample" / "council.db"
     data = PROJECT_ROOT / "data" / "sample"
+    mappings = mappings or data / "mappings"
+    feeds = feeds or db.parent / "feeds"
     text = f"""
 [council]
 la_code = "{la_code}"
@@ -58,9 +69,9 @@ name = "Test council {la_code}"
 output_dir = "{out}"
 history_db = "{out / "history.duckdb"}"
 quarantine_dir = "{out / "quarantine"}"
-mappings_dir = "{data / "mappings"}"
+mappings_dir = "{mappings}"
 sql_dir = "{PROJECT_ROOT / "sql"}"
-feeds_dir = "{db.parent / "feeds"}"
+feeds_dir = "{feeds}"
 contracts_dir = "{data / "contracts"}"
 
 [source]
@@ -102,8 +113,13 @@ class Api:
             time.sleep(1)
 
     def logs(self, run_id: str) -> list[str]:
-        body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
-        return [r["message"] for r in self.http.post("/logs/filter", json=body).json()]
+        messages: list[str] = []
+        while True:  # the API hands out at most 200 a page
+            body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "offset": len(messages)}
+            page = self.http.post("/logs/filter", json=body).raise_for_status().json()
+            messages += [r["message"] for r in page]
+            if len(page) < 200:
+                return messages
 
     def artifacts(self, run_id: str) -> list[dict[str, Any]]:
         body = {"artifacts": {"flow_run_id": {"any_": [run_id]}}}
@@ -112,6 +128,65 @@ class Api:
     def task_runs(self, run_id: str) -> list[dict[str, Any]]:
         body = {"flow_runs": {"id": {"any_": [run_id]}}}
         return self.http.post("/task_runs/filter", json=body).raise_for_status().json()
+
+
+@dataclass
+class Council:
+    """A synthetic council database and its config (outputs under ``folder``)."""
+
+    folder: Path
+    config: Path
+    db: Path
+    period: str  # a quarter with data (and, for the sample, every injected defect)
+    today: str  # a day inside the data, standing in for today in the nightly run
+    nhs_numbers: list[str]  # every NHS number in the database: must never leak
+    feedback_dir: Path | None = None
+
+
+# The small sample council (pipelines.sample); False: the golden-journey council of the
+# transform tests (hand-made, committed, stable).
+USE_SAMPLE = False
+
+
+def make_council(folder: Path, la_code: str = "999") -> Council:
+    """A council database with its config: the small sample council, or the golden journeys."""
+    import sqlalchemy as sa
+
+    folder.mkdir(parents=True, exist_ok=True)
+    feedback_dir = None
+    if USE_SAMPLE:
+        from pipelines.sample import small_council
+
+        info = small_council(folder)
+        db = Path(info.db)
+        config = write_config(folder, sample_db=db, la_code=la_code, feeds=info.feeds_dir)
+        period = info.defect_periods[-1]
+        today = info.reference_date.isoformat()
+        feedback_dir = info.feedback_dir
+    else:
+        from tests.build.test_build import load_world
+        from tests.transform.test_journeys import MAPPINGS, PERIOD
+
+        db = folder / "council.db"
+        load_world(f"sqlite:///{db}")
+        config = write_config(
+            folder, sample_db=db, la_code=la_code, mappings=MAPPINGS, feeds=folder / "feeds"
+        )
+        period, today = str(PERIOD), PERIOD.end.isoformat()
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT nhs_number FROM persons")).fetchall()
+    engine.dispose()
+    nhs = sorted({str(r[0]).replace(" ", "") for r in rows if r[0]})
+    return Council(folder, config, db, period, today, nhs, feedback_dir)
+
+
+def assert_no_nhs_number(texts: list[str], council: Council) -> None:
+    """None of the council's NHS numbers appears in any of ``texts`` (spaced or not)."""
+    blob = "\n".join(texts)
+    squashed = blob.replace(" ", "")
+    leaked = [n for n in council.nhs_numbers if n in squashed]
+    assert not leaked, f"{len(leaked)} NHS numbers leaked, e.g. {leaked[0][:3]}…"
 
 
 @dataclass

@@ -3,13 +3,15 @@ isolated PREFECT_HOME); what they leave in Prefect is read back through its API.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.flows.conftest import Api, write_config
+from pipelines.config import load_config
+from tests.flows.conftest import Api, Council, assert_no_nhs_number, make_council, write_config
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -59,3 +61,106 @@ def test_missing_secrets_come_from_prefect_secret_blocks(
         assert os.environ["CLD_SMTP_PASSWORD"] == "from-env"  # the environment wins
     finally:
         monkeypatch.delenv("CLD_DATABASE_URL", raising=False)
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            for name in ("cld-database-url", "cld-smtp-password"):
+                client.delete_block_document(Secret.load(name)._block_document_id)
+
+
+# -- the quarterly submission on the sample council -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory: pytest.TempPathFactory) -> Council:
+    return make_council(tmp_path_factory.mktemp("council"))
+
+
+def leaves_no_personal_data(run_id: str, council: Council) -> None:
+    """Nothing the run left in Prefect (artefacts, logs, result) names an NHS number."""
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
+    a = api()
+    artefacts = a.artifacts(run_id)
+    assert artefacts, "the run left no artefacts"
+    logs = a.logs(run_id)
+    assert logs, "no logs reached the API"
+    texts = [json.dumps(x["data"]) for x in artefacts] + logs
+    texts.append(json.dumps(a.flow_run(run_id)))
+    assert_no_nhs_number(texts, council)
+
+
+def history_runs(council: Council) -> list[dict]:
+    from pipelines.history import History
+
+    cfg = load_config(council.config)
+    path = cfg.path(cfg.paths.history_db)
+    if not path.exists():
+        return []
+    with History.open(path) as h:
+        return h.runs().to_dicts()
+
+
+def output_files(council: Council) -> list[Path]:
+    out = council.folder / "out"
+    return sorted(p for p in out.glob("cld_*.csv*")) if out.exists() else []
+
+
+def test_dry_run_builds_and_checks_but_keeps_nothing(council: Council) -> None:
+    from flows.quarterly import quarterly_submission
+
+    state = quarterly_submission(
+        period=council.period, dry_run=True, config=str(council.config), return_state=True
+    )
+    assert state.is_completed(), state.message
+    result = state.result()
+    assert result["rows"] > 0 and result["run_id"] is None and result["submission"] is None
+    assert history_runs(council) == [] and output_files(council) == []
+    assert not list((council.folder / "out").glob(".staging-*"))
+    leaves_no_personal_data(run_id_of(state), council)
+
+
+def test_errors_block_the_submission_visibly_but_the_run_is_kept(council: Council) -> None:
+    from flows.quarterly import quarterly_submission
+
+    state = quarterly_submission(
+        period=council.period, config=str(council.config), return_state=True
+    )
+    assert state.is_failed()
+    assert "block the" in state.message and "errors" in state.message
+    runs = history_runs(council)
+    assert [(r["kind"], r["period"], r["status"]) for r in runs] == [
+        ("build", council.period, "ok")
+    ]
+    assert runs[0]["findings"] > 0
+    assert output_files(council) == [], "a blocked file must not reach the output folder"
+    keys = {a["key"] for a in api().artifacts(run_id_of(state))}
+    assert f"quarterly-{council.period.lower()}" in keys
+    leaves_no_personal_data(run_id_of(state), council)
+
+
+def test_build_anyway_writes_the_file_and_compares_with_the_previous(council: Council) -> None:
+    from flows.quarterly import quarterly_submission
+
+    state = quarterly_submission(
+        period=council.period, build_anyway=True, config=str(council.config), return_state=True
+    )
+    assert state.is_completed(), state.message
+    result = state.result()
+    path = Path(result["submission"])
+    assert path.is_file() and path in output_files(council)
+    assert path.with_name(path.name.replace(".csv", ".summary.json")).is_file()
+    runs = history_runs(council)
+    assert len(runs) == 2 and runs[-1]["id"] == result["run_id"]
+    from pipelines.history import History
+
+    cfg = load_config(council.config)
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        subs = h.submissions().to_dicts()
+    assert [s["id"] for s in subs][-1] == result["submission_id"]
+    assert subs[-1]["path"] == str(path) and subs[-1]["rows"] == result["rows"]
+    keys = {a["key"] for a in api().artifacts(run_id_of(state))}
+    assert f"comparison-{result['submission_id']}" in keys
+    assert list((council.folder / "out" / "reports").glob("*/compare_*_events.csv"))
+    leaves_no_personal_data(run_id_of(state), council)
