@@ -363,6 +363,11 @@ def summarise(findings: pl.DataFrame) -> dict[str, Any]:
         .agg(pl.len().alias("count"))
         .sort(["severity", "count"], descending=[False, True])
     )
+    by_module = (
+        findings.group_by("module", "severity")
+        .agg(pl.len().alias("count"))
+        .sort(["module", "severity"])
+    )
     errors = findings.filter(pl.col("severity") == "error").height
     warnings = findings.filter(pl.col("severity") == "warning").height
     return {
@@ -370,6 +375,7 @@ def summarise(findings: pl.DataFrame) -> dict[str, Any]:
         "errors": errors,
         "warnings": warnings,
         "by_rule": by_rule.to_dicts(),
+        "by_module": by_module.to_dicts(),
     }
 
 

@@ -102,6 +102,7 @@ def print_summary(summary: dict, file: Path, out: Path, docs: Path | None) -> No
             for r in rules:
                 typer.echo(f"  {r['count']:>8,}  {r['rule_id']:<34} {r['message']}")
     typer.echo(f"\nfindings: {out / 'findings.parquet'} and {out / 'findings.csv'}")
+    typer.echo(f"DQ taxonomy (module x field x status x validity): {out / 'dq_taxonomy.csv'}")
     if docs:
         typer.echo(f"data docs: {docs}")
 
@@ -157,6 +158,10 @@ def check_command(
     summary = {**res.summary, **summarise(findings)}
     findings.write_parquet(out / "findings.parquet")
     excel_safe(findings).write_csv(out / "findings.csv")
+    if (
+        res.taxonomy is not None
+    ):  # the national DQ report's shape: module x field x status x validity
+        res.taxonomy.write_csv(out / "dq_taxonomy.csv")
     print_summary(summary, file, out, res.data_docs)
     if not summary["ready"]:
         raise typer.Exit(1)

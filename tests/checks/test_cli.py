@@ -41,6 +41,9 @@ def test_check_reports_errors_and_writes_findings(tmp_path, spec_r1):
     assert "FLD_NHS_Number_mod11" in res.output and "LOG091" in res.output
     assert "9434765918" not in res.output  # personal data never printed
     findings = pl.read_parquet(out / "findings.parquet")
+    tax = pl.read_csv(out / "dq_taxonomy.csv")
+    nhs = tax.filter((pl.col("field") == "NHS_Number") & (pl.col("validity") == -2))
+    assert nhs["rows"].to_list() == [1] and nhs["module"].to_list() == ["Person details"]
     assert {"FLD_NHS_Number_mod11", "LOG091"} <= set(findings["rule_id"])
     csv = (out / "findings.csv").read_text(encoding="utf-8")
     assert "'=1+2" in csv and ",=1+2" not in csv  # Excel-safe
