@@ -90,6 +90,13 @@ def main() -> None:
         t = time.perf_counter()
         info = generate(url, size=args.size, people=args.people, out_dir=base / "sample")
         load_s = time.perf_counter() - t
+        # A council's database has planner statistics; a freshly bulk-loaded one may not yet
+        # (autovacuum lags on a busy machine), and without them PostgreSQL picks nested-loop
+        # plans for the extract's IN (...) filters that run for minutes.
+        import psycopg
+
+        with psycopg.connect(server.url_psycopg("bench_build"), autocommit=True) as conn:
+            conn.execute("ANALYZE")
         cfg = base / "cld.toml"
         cfg.write_text(
             CONFIG.format(base=base, root=ROOT, feeds=info.feeds_dir, engine=args.engine),
