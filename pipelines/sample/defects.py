@@ -549,16 +549,18 @@ def inject_feeds(
     used: set[str] = set()
     used_people: set[int] = set()
 
+    base: dict[str, pl.DataFrame] = {}
+
     def candidates(name: str, extra: pl.Expr | None = None) -> pl.DataFrame:
-        f = feeds[name]
-        if f.height == 0:
-            return f
-        key, _, la, _, _, day = cols[name]
-        c = f.filter(
-            pl.col(day).is_between(w0, w1)
-            & pl.col(la).is_not_null()
-            & ~pl.col(key).is_in(list(used))
-            & ~pl.col("_person_id").is_in(list(used_people))
+        if name not in base:  # rows in the window that name a council id (filtered once)
+            f = feeds[name]
+            if f.height == 0:
+                return f
+            _, _, la, _, _, day = cols[name]
+            base[name] = f.filter(pl.col(day).is_between(w0, w1) & pl.col(la).is_not_null())
+        key = cols[name][0]
+        c = base[name].filter(
+            ~pl.col(key).is_in(list(used)) & ~pl.col("_person_id").is_in(list(used_people))
         )
         return c.filter(extra) if extra is not None else c
 

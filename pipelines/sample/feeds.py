@@ -10,8 +10,6 @@ few whole files are malformed (a renamed column, impossible dates, text in a num
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -197,23 +195,12 @@ class FeedAccumulator:
                 carers, equipment, rng, per_kind, window, known
             )
         files: list[Path] = []
+        where: dict[str, tuple[str, int]] = {str(r["_feed_key"]): ("", 0) for r in manifest}
         files += _write_monthly(
-            feeds_dir,
-            "carers",
-            carers,
-            load_contract("carers_feed"),
-            xlsx_every=6,
-            xlsx_at=2,
-            bom_at=4,
+            feeds_dir, "carers", carers, load_contract("carers_feed"), 6, 2, 4, where
         )
         files += _write_monthly(
-            feeds_dir,
-            "equipment",
-            equipment,
-            load_contract("equipment_feed"),
-            xlsx_every=4,
-            xlsx_at=1,
-            bom_at=3,
+            feeds_dir, "equipment", equipment, load_contract("equipment_feed"), 4, 1, 3, where
         )
         if per_kind:
             month = (datetime.fromordinal(EPOCH_ORD + window[1])).strftime("%Y-%m")
@@ -222,7 +209,7 @@ class FeedAccumulator:
             )
             files += mal
             manifest += rows
-        manifest = _resolve_lines(manifest, feeds_dir)
+        manifest = _resolve_lines(manifest, where)
         return files, manifest
 
 
@@ -321,8 +308,10 @@ def _write_monthly(
     xlsx_every: int,
     xlsx_at: int,
     bom_at: int,
+    where: dict[str, tuple[str, int]] | None = None,
 ) -> list[Path]:
-    """One file per month; format rotates: cp1252 CSV, UTF-8 BOM CSV, XLSX."""
+    """One file per month; format rotates: cp1252 CSV, UTF-8 BOM CSV, XLSX. ``where`` gets
+    ``key -> (file, line)`` (line 1 is the header) for the keys it already holds."""
     if rows.height == 0:
         return []
     names = [c["name"] for c in contract["columns"]]
@@ -340,6 +329,11 @@ def _write_monthly(
             enc = "utf-8-sig" if i % xlsx_every == bom_at else "cp1252"
             _write_csv(path, part.select(cols), enc)
         out.append(path)
+        if where:
+            key = names[0]
+            hits = part.with_row_index("_i").filter(pl.col(key).is_in(list(where)))
+            for k, i in zip(hits[key].to_list(), hits["_i"].to_list(), strict=True):
+                where[k] = (path.name, i + 2)
     return out
 
 
@@ -360,10 +354,11 @@ def _write_xlsx(path: Path, frame: pl.DataFrame) -> None:
     ws.write_row(0, 0, frame.columns)
     for j, (name, dtype) in enumerate(frame.schema.items()):
         col = frame[name].to_list()
-        if dtype == pl.Date:
-            for i, v in enumerate(col):  # openpyxl/xlsxwriter take cells one by one
+        if dtype == pl.Date:  # Excel serial day numbers, shown as dd/mm/yyyy date cells
+            serial = (frame[name].cast(pl.Int32) + 25569).to_list()
+            for i, v in enumerate(serial):  # xlsxwriter takes cells one by one
                 if v is not None:
-                    ws.write_datetime(i + 1, j, datetime(v.year, v.month, v.day), date_fmt)
+                    ws.write_number(i + 1, j, v, date_fmt)
         elif dtype in (pl.String, pl.Utf8):
             for i, v in enumerate(col):
                 if v is not None:
@@ -375,34 +370,16 @@ def _write_xlsx(path: Path, frame: pl.DataFrame) -> None:
     wb.close()
 
 
-def _resolve_lines(rows: list[dict[str, object]], feeds_dir: Path) -> list[dict[str, object]]:
+def _resolve_lines(
+    rows: list[dict[str, object]], where: dict[str, tuple[str, int]]
+) -> list[dict[str, object]]:
     """Feed defects point at ``<file>:<line>`` (line 1 is the header), found by the row key."""
-    keyed = [r for r in rows if r.get("_feed_key")]
-    if not keyed:
-        return rows
-    index: dict[str, tuple[str, int]] = {}
-    for path in sorted(feeds_dir.iterdir()):
-        if path.suffix == ".csv":
-            raw = path.read_bytes()
-            text = (
-                raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("cp1252")
-            )
-            for line, rec in enumerate(csv.reader(io.StringIO(text)), start=1):
-                if line > 1 and rec:
-                    index.setdefault(rec[0], (path.name, line))
-        elif path.suffix == ".xlsx":
-            import openpyxl
-
-            wb = openpyxl.load_workbook(path, read_only=True)
-            for line, rec in enumerate(wb.active.iter_rows(values_only=True), start=1):
-                if line > 1 and rec and rec[0]:
-                    index.setdefault(str(rec[0]), (path.name, line))
-            wb.close()
-    for r in keyed:
-        key = str(r.pop("_feed_key"))
-        file, line = index[key]
-        r["source"] = f"feeds/{file}"
-        r["record_key"] = f"{file}:{line}"
+    for r in rows:
+        key = r.pop("_feed_key", None)
+        if key is not None:
+            file, line = where[str(key)]
+            r["source"] = f"feeds/{file}"
+            r["record_key"] = f"{file}:{line}"
     return rows
 
 
