@@ -16,27 +16,38 @@ RunOpt = Annotated[int | None, typer.Option("--run", help="History run id (defau
 FindingsOpt = Annotated[Path | None, typer.Option(
     "--findings", help="A findings file from `cld check` (findings.parquet or .csv) instead "
     "of the history")]
+PeriodOpt = Annotated[str | None, typer.Option(
+    "--period", "-p", help="Build this period from the case system and check it now "
+    "(e.g. 2025-26Q3), instead of reading the history; nothing is recorded")]
+
+
+def _one_source(run, findings, period) -> None:
+    if sum(x is not None for x in (run, findings, period)) > 1:
+        raise UserError("give one of --run, --findings or --period")
 
 
 def _errors():
+    from pipelines.build import BuildError
     from pipelines.history import HistoryError
     from pipelines.outputs.delivery import DirectoryError
     from pipelines.outputs.sources import SourceError
 
-    return user_errors(SourceError, HistoryError, DirectoryError, OSError)
+    return user_errors(SourceError, HistoryError, DirectoryError, BuildError, OSError)
 
 
 def exceptions_command(
     run: RunOpt = None,
     findings: FindingsOpt = None,
+    period: PeriodOpt = None,
     previous: Annotated[Path | None, typer.Option(
         help="With --findings: the previous run's findings file, for the counts sheet")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Folder for the workbooks (default: <output_dir>/exceptions/<run>)")] = None,
     deliver: Annotated[bool, typer.Option(
-        "--deliver/--no-deliver", help="Send each team its workbook ([delivery] mode)")] = False,
+        "--deliver/--no-deliver",
+        help="Send each team its workbook (as \\[delivery] mode says)")] = False,
     mode: Annotated[str | None, typer.Option(
-        help="Override [delivery] mode: email or folder")] = None,
+        help="Override \\[delivery] mode: email or folder")] = None,
 ) -> None:
     """Write every team's exception list (one xlsx per team, only its own clients); teams
     with nothing outstanding get an all-clear. With --deliver, e-mail them or drop them in
@@ -44,10 +55,9 @@ def exceptions_command(
     from pipelines.outputs import write_exception_lists
     from pipelines.outputs.delivery import deliver as deliver_lists
     from pipelines.outputs.delivery import load_directory
-    from pipelines.outputs.sources import from_history, read_findings
+    from pipelines.outputs.sources import from_build, from_history, read_findings
 
-    if run is not None and findings is not None:
-        raise UserError("give --run or --findings, not both")
+    _one_source(run, findings, period)
     if mode not in (None, "email", "folder"):
         raise UserError(f"--mode must be email or folder, not {mode!r}")
     cfg = get_config()
@@ -61,6 +71,10 @@ def exceptions_command(
             feedback = trend = None
             label = findings.parent.name or "findings"
             run_id = None
+        elif period is not None:
+            got = from_build(cfg, period)
+            frame, prev, feedback, trend = got.findings, None, got.feedback, got.trend
+            label = run_id = got.label
         else:
             got = from_history(cfg, run)
             frame, prev, feedback, trend = got.findings, got.previous, got.feedback, got.trend
@@ -68,6 +82,15 @@ def exceptions_command(
         target = out or cfg.path(cfg.paths.output_dir) / "exceptions" / label
         lists = write_exception_lists(frame, target, run_id=run_id, teams=teams,
                                       previous=prev, feedback=feedback, trend=trend)
+    if not lists.teams_known:
+        typer.secho(
+            f"these findings carry no owning team (a submission file read back by `cld check` "
+            f"has none): all {lists.unallocated_count} went to the analyst's list "
+            f"{lists.unallocated}. For team lists use --period (build and check now) or a run "
+            "recorded by the quarterly/nightly flow (--run).", fg=typer.colors.YELLOW, err=True)
+        if deliver:
+            raise UserError("nothing to deliver: no team lists were written")
+        return
     clear = sum(1 for t in lists.teams if t.all_clear)
     typer.echo(f"{len(lists.teams)} team workbooks in {target} ({clear} all clear)")
     for t in lists.teams:
@@ -92,6 +115,7 @@ def exceptions_command(
 def report_command(
     run: RunOpt = None,
     findings: FindingsOpt = None,
+    period: PeriodOpt = None,
     cld: Annotated[Path | None, typer.Option(
         "--cld", help="With --findings: the checked CLD file, for completeness and volumes")
     ] = None,
@@ -107,14 +131,23 @@ def report_command(
     previous submission, the teams' trend, and a link to the Data Docs. Opens offline."""
     from pipelines.cldfile import CldFileError, read_cld
     from pipelines.outputs.report import ReportInputs, save_report, write_report
-    from pipelines.outputs.sources import load_thresholds, read_findings
+    from pipelines.outputs.sources import from_build, load_thresholds, read_findings
 
-    if run is not None and findings is not None:
-        raise UserError("give --run or --findings, not both")
+    _one_source(run, findings, period)
     cfg = get_config()
     reports = cfg.path(cfg.paths.output_dir) / "reports"
     with _errors(), user_errors(CldFileError):
-        if findings is None:
+        if period is not None:
+            target = out or reports / f"dq_report_{period}-now.html"
+            got = from_build(cfg, period, quantitative=True,
+                             data_docs_dir=target.parent / f"data_docs_{period}")
+            inp = ReportInputs(
+                findings=got.findings, frame=got.frame, spec=got.spec, run_id=got.label,
+                council=cfg.council.name, thresholds=load_thresholds(cfg), trend=got.trend,
+                data_docs=data_docs or got.data_docs,
+            )
+            path = save_report(inp, target)
+        elif findings is None:
             path = write_report(cfg, run, out.parent if out else reports, data_docs=data_docs)
             if out:
                 path = path.replace(out)

@@ -61,6 +61,9 @@ class ExceptionLists:
     teams: list[TeamList]
     unallocated: Path | None = None
     unallocated_count: int = 0
+    # False when there were findings but none carried an owning team (e.g. a submission file
+    # read back by `cld check`): then no team gets a workbook, and certainly no all-clear.
+    teams_known: bool = True
 
 
 def conform_findings(findings: pl.DataFrame) -> pl.DataFrame:
@@ -296,6 +299,12 @@ def _teams_in(*frames: pl.DataFrame | None) -> dict[str, str]:
     return teams
 
 
+def _team_order(item: tuple[str, str]) -> tuple[int, int, str]:
+    """Numeric team ids in number order (2 before 10), others after, by text."""
+    tid = item[0]
+    return (0, int(tid), "") if tid.isdigit() else (1, 0, tid)
+
+
 def write_exception_lists(
     findings: pl.DataFrame,
     out_dir: Path,
@@ -317,13 +326,17 @@ def write_exception_lists(
     if run_id is None:
         ids = current.get_column("run_id").drop_nulls().unique().to_list()
         run_id = ids[0] if len(ids) == 1 else "run"
-    known = dict(teams)
+    teams_known = current.is_empty() or current.get_column("team_id").is_not_null().any()
+    known = dict(teams) if teams_known else {}
     for tid, name in _teams_in(current, prev, feedback).items():
         if tid not in known or known[tid] == tid:
             known[tid] = name
+    if not teams_known:
+        log.warning("no finding carries an owning team: no team lists written, every finding "
+                    "goes to the analyst's unallocated list")
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[TeamList] = []
-    for team_id, team_name in sorted(known.items()):
+    for team_id, team_name in sorted(known.items(), key=_team_order):
         team_now = _team_filter(current, team_id)
         team_prev = _team_filter(prev, team_id)
         team_fb = _team_filter(feedback, team_id)
@@ -343,7 +356,8 @@ def write_exception_lists(
         log.info("exception list for team %s: %d errors, %d warnings%s", team_id,
                  entry.errors, entry.warnings, " (all clear)" if entry.all_clear else "")
         written.append(entry)
-    result = ExceptionLists(run_id=run_id, out_dir=out_dir, teams=written)
+    result = ExceptionLists(run_id=run_id, out_dir=out_dir, teams=written,
+                            teams_known=teams_known)
     loose = current.filter(pl.col("team_id").is_null())
     if not loose.is_empty():
         result.unallocated = out_dir / f"{UNALLOCATED}_{_slug(run_id)}.xlsx"

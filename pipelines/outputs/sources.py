@@ -86,6 +86,8 @@ class RunInputs:
     frame: pl.DataFrame | None = None
     spec: Any = None
     comparison: Any = None
+    data_docs: Path | None = None
+    label: str = ""
 
 
 def from_history(cfg, run_id: int | None = None, *, with_submission: bool = False) -> RunInputs:
@@ -131,3 +133,34 @@ def _add_submission(h, cfg, out: RunInputs, history_error: type[Exception]) -> N
                                        Thresholds.load(cfg.path(cfg.checks.thresholds)))
         except history_error:
             out.comparison = None
+
+
+def from_build(cfg, period: str, *, quantitative: bool = False,
+               data_docs_dir: Path | None = None) -> RunInputs:
+    """Build ``period`` from the case system and check it now, without touching the history
+    or the output folder's submission file: the frame keeps each event's owning team, which
+    a submission file read back does not have, so the team lists can be scoped. The history's
+    open feedback and trend are added when a history exists."""
+    import tempfile
+
+    from checks import run_checks
+    from cld_schema import load_spec
+    from pipelines.build import build
+
+    with tempfile.TemporaryDirectory(prefix="cld-outputs-") as tmp:
+        built = build(cfg, period, out=Path(tmp) / "submission.csv")
+    spec = load_spec(built.summary["release"])
+    run_label = f"{period}-now"
+    checked = run_checks(built.frame, spec, run_id=run_label, quantitative=quantitative,
+                         thresholds=load_thresholds(cfg), data_docs_dir=data_docs_dir)
+    out = RunInputs(run_id=0, findings=checked.findings, previous=None, feedback=None,
+                    trend=None, frame=built.frame, spec=spec,
+                    data_docs=Path(checked.data_docs) if checked.data_docs else None,
+                    label=run_label)
+    path = cfg.path(cfg.paths.history_db)
+    if path.exists():
+        from pipelines.history import History
+
+        with History.open(path) as h:
+            out.feedback, out.trend = h.open_feedback(), h.trend()
+    return out

@@ -111,3 +111,12 @@ def test_from_history_latest_run_against_previous(council, tmp_path):
     assert "Changes against the previous submission" in html
     assert "200 rows) → submission" in html and "40 events added" in html
     assert "North Locality" in html and f"run {latest}" in html
+
+
+def test_teamless_findings_file_not_delivered(council, tmp_path):
+    teamless = make_findings().with_columns(pl.lit(None, pl.String).alias("team_id"))
+    teamless.write_parquet(tmp_path / "f.parquet")
+    res = _invoke(council, "exceptions", "--findings", str(tmp_path / "f.parquet"), "--deliver")
+    assert res.exit_code != 0
+    assert "nothing to deliver" in str(res.exception) or "nothing to deliver" in res.output
+    assert not (tmp_path / "drop").exists()

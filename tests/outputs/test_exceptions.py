@@ -175,3 +175,19 @@ def test_clean_run_every_team_all_clear(tmp_path, empty, directory_teams):
     assert openpyxl.load_workbook(lists.teams[0].path).sheetnames == ["Summary"]
     html = save_report(ReportInputs(findings=empty), tmp_path / "r.html").read_text()
     assert "READY to submit: no errors left" in html and "every rule passed" in html
+
+
+def test_findings_without_any_team_give_no_false_all_clear(tmp_path, findings,
+                                                           directory_teams):
+    """A submission file read back (cld check) has no owning teams: nobody is told all clear."""
+    teamless = findings.with_columns(pl.lit(None, pl.String).alias("team_id"),
+                                     pl.lit(None, pl.String).alias("team_name"))
+    lists = write_exception_lists(teamless, tmp_path, teams=directory_teams)
+    assert lists.teams == [] and not lists.teams_known
+    assert lists.unallocated_count == findings.height
+
+
+def test_numeric_team_ids_in_number_order(tmp_path):
+    teams = [("10", "Ten"), ("2", "Two"), ("1", "One"), ("X", "Other")]
+    lists = write_exception_lists(make_findings().clear(), tmp_path, teams=teams)
+    assert [t.team_id for t in lists.teams] == ["1", "2", "10", "X"]
