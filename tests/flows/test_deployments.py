@@ -3,6 +3,7 @@ from the project's prefect.yaml, a process worker, a deployment triggered with p
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import sqlite3
@@ -14,7 +15,17 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.flows.conftest import PROJECT_ROOT, VENV_BIN, Api, PrefectServer, write_config
+from pipelines.config import load_config
+from pipelines.history import History
+from tests.flows.conftest import (
+    PROJECT_ROOT,
+    VENV_BIN,
+    Api,
+    PrefectServer,
+    assert_no_nhs_number,
+    make_council,
+    write_config,
+)
 
 POOL = "cld-local"
 FLOW_RUN_ID = re.compile(r"UUID:\s*([0-9a-f-]{36})")
@@ -69,20 +80,45 @@ def deploy_and_run(
 
 
 @pytest.mark.slow
-def test_worker_runs_the_check_deployment(prefect_server: PrefectServer, tmp_path: Path) -> None:
-    db = tmp_path / "council" / "council.db"
-    db.parent.mkdir()
-    sqlite3.connect(db).close()
-    cfg = write_config(tmp_path / "council", sample_db=db)
+def test_worker_runs_the_quarterly_deployment_into_history(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    """prefect deploy → trigger with parameters → process worker → outputs in history."""
+    council = make_council(tmp_path / "council")
     start = time.monotonic()
-    run_id, api = deploy_and_run(prefect_server, "preflight/check", {"config": str(cfg)}, env={})
+    params = {"period": council.period, "build_anyway": "true"}
+    # The council's config reaches the run through the worker's environment, like a secret.
+    run_id, api = deploy_and_run(
+        prefect_server, "quarterly-submission/quarterly", params,
+        env={"CLD_CONFIG": str(council.config)},
+    )  # fmt: skip
     run = api.wait_final(run_id, timeout=60)
+    elapsed = time.monotonic() - start
     assert run["state"]["type"] == "COMPLETED", (run["state"]["message"], api.logs(run_id))
-    assert run["parameters"] == {"config": str(cfg)}
-    keys = {a["key"] for a in api.artifacts(run_id)}
-    assert "preflight" in keys
-    assert any("preflight: database sqlite" in m for m in api.logs(run_id))
-    assert time.monotonic() - start < 120
+    assert run["parameters"]["period"] == council.period
+    assert run["parameters"]["build_anyway"] is True and run["parameters"]["dry_run"] is False
+
+    result_files = sorted((council.folder / "out").glob("cld_*.csv"))
+    assert len(result_files) == 1
+    cfg = load_config(council.config)
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        runs = h.runs().to_dicts()
+        subs = h.submissions().to_dicts()
+    assert [(r["kind"], r["period"], r["status"]) for r in runs] == [
+        ("build", council.period, "ok")
+    ]
+    assert runs[0]["findings"] > 0 and runs[0]["submission_rows"] > 0
+    assert [s["path"] for s in subs] == [str(result_files[0])]
+
+    artefacts = api.artifacts(run_id)
+    assert f"quarterly-{council.period.lower()}" in {a["key"] for a in artefacts}
+    logs = api.logs(run_id)
+    assert any("history: run" in m for m in logs), logs
+    texts = [json.dumps(a["data"]) for a in artefacts] + logs + [json.dumps(run)]
+    assert_no_nhs_number(texts, council)
+    task_names = {t["name"].split("-")[0] for t in api.task_runs(run_id)}
+    assert {"previous submission", "checks", "history", "comparison"} <= task_names
+    assert elapsed < 120, f"end to end took {elapsed:.0f} s"
 
 
 @pytest.mark.slow
