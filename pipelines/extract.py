@@ -483,7 +483,12 @@ def extract(
     for attempt in range(retries + 1):
         if attempt:
             wait = backoff * 2 ** (attempt - 1)
-            log.warning("extract attempt %d failed (%s); retrying in %.1fs", attempt, last, wait)
+            log.warning(
+                "extract attempt %d failed (%s); retrying in %.1fs",
+                attempt,
+                _first_line(last),
+                wait,
+            )
             time.sleep(wait)
         try:
             return read(source, queries, binds, progress)
@@ -500,5 +505,5 @@ def extract(
             raise
     raise ExtractError(
         f"the extract failed after {retries + 1} attempts (connection lost each time); "
-        f"nothing was extracted. Last error: {last}"
+        f"nothing was extracted. Last error: {_first_line(last) if last else '-'}"
     )
