@@ -95,12 +95,13 @@ def print_summary(summary: dict, file: Path, out: Path, docs: Path | None) -> No
         fg=typer.colors.GREEN if ready else typer.colors.RED,
         bold=True,
     )
+    width = max((len(r["rule_id"]) for r in summary["by_rule"]), default=10)
     for sev in ("error", "warning"):
         rules = [r for r in summary["by_rule"] if r["severity"] == sev]
         if rules:
             typer.echo(f"\n{sev}s by rule:")
             for r in rules:
-                typer.echo(f"  {r['count']:>8,}  {r['rule_id']:<34} {r['message']}")
+                typer.echo(f"  {r['count']:>8,}  {r['rule_id']:<{width}}  {r['message']}")
     typer.echo(f"\nfindings: {out / 'findings.parquet'} and {out / 'findings.csv'}")
     typer.echo(f"DQ taxonomy (module x field x status x validity): {out / 'dq_taxonomy.csv'}")
     if docs:
