@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from pipelines.outputs.exceptions import ExceptionLists, TeamList
@@ -65,7 +66,7 @@ class DeliveryOutcome:
     team_id: str
     team_name: str
     mode: str
-    status: str  # sent | delivered | failed | no_address
+    status: str  # sent | partial | delivered | failed | no_address
     attempts: int = 0
     recipients: int = 0
     errors: int = 0
@@ -81,7 +82,7 @@ class DeliveryReport:
 
     @property
     def failed(self) -> list[DeliveryOutcome]:
-        return [o for o in self.outcomes if o.status in ("failed", "no_address")]
+        return [o for o in self.outcomes if o.status in ("failed", "partial", "no_address")]
 
     @property
     def ok(self) -> bool:
@@ -152,6 +153,8 @@ def build_message(team: TeamList, run_id: str, sender: str, to: list[str]) -> Em
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     msg.set_content(body)
     msg.add_attachment(team.path.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
                        filename=team.path.name)
@@ -179,9 +182,10 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:200]
 
 
-def send_once(settings: SmtpSettings, msg: EmailMessage,
+def send_once(settings: SmtpSettings, msg: EmailMessage, to: list[str],
               ssl_context: ssl.SSLContext | None = None) -> dict:
-    """One SMTP session: connect, STARTTLS if asked, log in if a username is set, send."""
+    """One SMTP session: connect, STARTTLS if asked, log in if a username is set, send to
+    ``to``. Returns the recipients the server refused (the others got the message)."""
     with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
         smtp.ehlo()
         if settings.starttls:
@@ -189,33 +193,63 @@ def send_once(settings: SmtpSettings, msg: EmailMessage,
             smtp.ehlo()
         if settings.username:
             smtp.login(settings.username, settings.password or "")
-        return smtp.send_message(msg)
+        return smtp.send_message(msg, to_addrs=to)
+
+
+@dataclass
+class SendResult:
+    attempts: int
+    delivered: list[str]
+    undelivered: list[str]
+    detail: str = ""
 
 
 def send_with_retry(
     settings: SmtpSettings,
     msg: EmailMessage,
+    to: list[str],
     *,
     retries: int,
     backoff: float,
     ssl_context: ssl.SSLContext | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[int, dict]:
-    """Send, retrying temporary failures up to ``retries`` times with doubling waits.
-    Returns (attempts, refused recipients); raises the last error if it never got through."""
-    attempt = 0
-    while True:
+) -> SendResult:
+    """Send to ``to``, retrying temporary trouble up to ``retries`` times with doubling waits.
+    A retry goes only to the recipients still waiting, so nobody gets the list twice; a
+    permanent refusal (5xx) is not retried."""
+    pending, delivered, given_up = list(to), [], []
+    attempt, detail = 0, ""
+    while pending:
         attempt += 1
         try:
-            return attempt, send_once(settings, msg, ssl_context)
+            refused = send_once(settings, msg, pending, ssl_context)
+        except smtplib.SMTPRecipientsRefused as exc:  # nobody accepted: retry the 4xx ones
+            detail = _describe(exc)
+            later = [a for a in pending if 400 <= exc.recipients.get(a, (500, b""))[0] < 500]
+            given_up += [a for a in pending if a not in later]
+            pending = later
+            if not pending:
+                break
         except (smtplib.SMTPException, OSError) as exc:
-            if attempt > retries or not _is_temporary(exc):
-                exc.attempts = attempt  # type: ignore[attr-defined]
-                raise
-            wait = backoff * 2 ** (attempt - 1)
-            log.warning("send attempt %d failed (%s); retrying in %.1fs",
-                        attempt, _describe(exc), wait)
-            sleep(wait)
+            detail = _describe(exc)
+            if not _is_temporary(exc):
+                return SendResult(attempt, delivered, given_up + pending, detail)
+        else:
+            delivered += [a for a in pending if a not in refused]
+            later = [a for a in pending if a in refused and 400 <= refused[a][0] < 500]
+            given_up += [a for a in pending if a in refused and a not in later]
+            pending = later
+            if refused:
+                codes = sorted({code for code, _ in refused.values()})
+                detail = f"{len(refused)} recipient(s) refused ({', '.join(map(str, codes))})"
+            if not pending:
+                break
+        if attempt > retries:
+            return SendResult(attempt, delivered, given_up + pending, detail)
+        wait = backoff * 2 ** (attempt - 1)
+        log.warning("send attempt %d incomplete (%s); retrying in %.1fs", attempt, detail, wait)
+        sleep(wait)
+    return SendResult(attempt, delivered, given_up, detail if given_up else "")
 
 
 def _outcome(team: TeamList, mode: str, status: str, **kw) -> DeliveryOutcome:
@@ -233,7 +267,8 @@ def deliver_by_email(
     ssl_context: ssl.SSLContext | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[DeliveryOutcome]:
-    """Send each team its workbook; one team's failure never stops the others."""
+    """Send each team its workbook; one team's failure never stops the others. A team is
+    ``sent`` when every manager got it, ``partial`` when only some did, else ``failed``."""
     outcomes = []
     for team in lists.teams:
         contact = directory.get(team.team_id)
@@ -243,22 +278,17 @@ def deliver_by_email(
                                      detail="no address in the team directory"))
             continue
         msg = build_message(team, lists.run_id, settings.sender, contact.emails)
-        try:
-            attempts, refused = send_with_retry(settings, msg, retries=retries, backoff=backoff,
-                                                ssl_context=ssl_context, sleep=sleep)
-        except (smtplib.SMTPException, OSError) as exc:
-            detail = _describe(exc)
-            log.error("team %s: e-mail failed after %s attempt(s): %s", team.team_id,
-                      getattr(exc, "attempts", "?"), detail)
-            outcomes.append(_outcome(team, "email", "failed", attempts=getattr(exc, "attempts", 1),
-                                     recipients=len(contact.emails), detail=detail))
-            continue
-        accepted = len(contact.emails) - len(refused)
-        detail = f"{len(refused)} recipient(s) refused" if refused else ""
-        log.info("team %s: e-mailed to %d recipient(s) after %d attempt(s)", team.team_id,
-                 accepted, attempts)
-        outcomes.append(_outcome(team, "email", "sent", attempts=attempts, recipients=accepted,
-                                 target=f"{accepted} recipient(s)", detail=detail))
+        res = send_with_retry(settings, msg, contact.emails, retries=retries, backoff=backoff,
+                              ssl_context=ssl_context, sleep=sleep)
+        status = ("sent" if not res.undelivered else "partial" if res.delivered else "failed")
+        log_at = log.info if status == "sent" else log.error
+        log_at("team %s: e-mail %s to %d of %d recipient(s) after %d attempt(s)%s",
+               team.team_id, status, len(res.delivered), len(contact.emails), res.attempts,
+               f": {res.detail}" if res.detail else "")
+        outcomes.append(_outcome(team, "email", status, attempts=res.attempts,
+                                 recipients=len(res.delivered),
+                                 target=f"{len(res.delivered)} of {len(contact.emails)} "
+                                        "recipient(s)", detail=res.detail))
     return outcomes
 
 

@@ -31,6 +31,8 @@ class RecordingHandler:
     ``fail_data`` DATA commands get 451 (the retry path)."""
 
     busy: set[str] = field(default_factory=set)
+    busy_once: set[str] = field(default_factory=set)  # 451 the first time only
+    gone: set[str] = field(default_factory=set)  # 550: no such mailbox
     fail_data: int = 0
     received: list[Received] = field(default_factory=list)
     data_attempts: int = 0
@@ -38,6 +40,11 @@ class RecordingHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.busy:
             return "451 4.2.1 Mailbox busy, try again later"
+        if address in self.busy_once:
+            self.busy_once.discard(address)
+            return "451 4.2.1 Mailbox busy, try again later"
+        if address in self.gone:
+            return "550 5.1.1 No such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

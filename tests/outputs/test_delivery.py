@@ -188,3 +188,38 @@ def test_sample_directory_loads():
     assert list(teams)[:3] == ["1", "2", "3"] and len(teams) == 15
     assert len(teams["1"].emails) == 2
     assert all(c.emails and c.team_name for c in teams.values())
+
+
+def test_one_manager_busy_only_that_one_is_retried(tmp_path, lists):
+    """South's deputy is busy once: the manager gets it at once, the deputy on the retry, and
+    nobody gets it twice. North's only address does not exist (550): failed, not retried."""
+    handler = RecordingHandler(busy_once={"south.deputy@council.example"},
+                               gone={"north.manager@council.example"})
+    server = start_server(handler)
+    try:
+        report = deliver(lists, _config(tmp_path, server.port, retries=2), backoff=0.001)
+    finally:
+        server.stop()
+    status = {o.team_id: o for o in report.outcomes}
+    assert status["T02"].status == "sent" and status["T02"].attempts == 2
+    south = [r.rcpt_tos for r in handler.received if r.rcpt_tos[0].startswith("south")]
+    assert south == [["south.manager@council.example"], ["south.deputy@council.example"]]
+    assert status["T01"].status == "failed" and status["T01"].attempts == 1
+    assert "550" in status["T01"].detail
+    assert [o.team_id for o in report.failed] == ["T01"]
+
+
+def test_partial_when_one_manager_stays_unreachable(tmp_path, lists):
+    handler = RecordingHandler(busy={"south.deputy@council.example"})
+    server = start_server(handler)
+    try:
+        report = deliver(lists, _config(tmp_path, server.port, retries=1), backoff=0.001)
+    finally:
+        server.stop()
+    t02 = next(o for o in report.outcomes if o.team_id == "T02")
+    assert t02.status == "partial" and t02.recipients == 1 and t02.attempts == 2
+    assert "451" in t02.detail
+    assert sum(r.rcpt_tos == ["south.manager@council.example"] for r in handler.received) == 1
+    assert [o.team_id for o in report.failed] == ["T02"]
+    msg = handler.received[0].message
+    assert msg["Date"] and msg["Message-ID"].endswith("@council.example>")
