@@ -341,6 +341,8 @@ def _read_sqlalchemy(
     source: Source, queries: list[Query], binds: dict[str, date], progress: Progress | None
 ) -> dict[str, pl.DataFrame]:
     engine = sa.create_engine(source.url, poolclass=sa.pool.NullPool)
+    if source.backend == "sqlite":
+        _sqlite_read_transaction(engine)
     options: dict[str, Any] = {}
     if source.backend == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"
@@ -356,6 +358,23 @@ def _read_sqlalchemy(
     finally:
         engine.dispose()
     return frames
+
+
+def _sqlite_read_transaction(engine: sa.Engine) -> None:
+    """Make SQLite read every table inside one real transaction (one consistent view).
+
+    Why: Python's sqlite3 only opens a transaction before writes, so each SELECT would
+    otherwise see the file as it is at that moment. SQLAlchemy's documented recipe: the driver
+    stops managing transactions and an explicit BEGIN is sent when SQLAlchemy begins one.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 def _run_sqlalchemy(conn: sa.Connection, q: Query, binds: dict[str, date]) -> pl.DataFrame:

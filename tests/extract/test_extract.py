@@ -125,3 +125,37 @@ def test_an_unknown_bind_is_named_before_anything_runs(tmp_path, sqlite_url) -> 
     )
     with pytest.raises(ExtractError, match=r"teams\.sql.*:as_at"):
         extract(sqlite_url, PERIOD, tmp_path)
+
+
+def test_sqlite_reads_one_consistent_view(tmp_path) -> None:
+    """A write from another connection during the extract is not half-seen in SQLite either."""
+    import sqlite3
+
+    from tests.extract.conftest import load_rows
+
+    db = tmp_path / "council.db"
+    load_rows(f"sqlite:///{db}")
+    outcome: list[str] = []
+
+    def write_meanwhile(name: str, done: int, total: int) -> None:
+        if done != 1:
+            return
+        other = sqlite3.connect(db, timeout=0.2)
+        try:
+            other.execute("INSERT INTO persons (person_id, created_on) VALUES (50, '2024-01-01')")
+            other.execute(
+                "INSERT INTO workflow_steps (step_id, person_id, step_type_code, status_code, "
+                "started_on, completed_on, is_carer_step) "
+                "VALUES (5001, 50, 'ASSESS', 'COMP', '2024-05-01', '2024-05-02', 0)"
+            )
+            other.commit()
+            outcome.append("written")
+        except sqlite3.OperationalError:  # the extract's read transaction holds the file
+            outcome.append("blocked")
+        finally:
+            other.close()
+
+    frames = extract(f"sqlite:///{db}", PERIOD, SQL_DIR, progress=write_meanwhile)
+    assert outcome in (["written"], ["blocked"])
+    assert 50 not in frames["persons"]["person_id"].to_list()
+    assert 5001 not in frames["workflow_steps"]["step_id"].to_list()
