@@ -22,7 +22,8 @@ from pipelines.sample.journeys import NULL, YEAR, ChunkBuilder, World, _pick, _s
 from pipelines.sample.nhs import spare_valid_numbers
 
 EPOCH_ORD = datetime(1970, 1, 1).toordinal()
-FIXED_TIME = datetime(2026, 1, 1)  # XLSX document properties: fixed, so files are reproducible
+FIXED_TIME = datetime(2026, 1, 1)
+FEEDBACK_MAX_ROWS = 500_000  # XLSX document properties: fixed, so files are reproducible
 
 
 def _uk(days: np.ndarray) -> list[str | None]:
@@ -66,7 +67,8 @@ class FeedAccumulator:
         self.carers.append(self._carers(b, info, rng, avoid))
         self.equipment.append(self._equipment(b, info, rng, avoid))
         take = rng.random(persons.height) < 0.25
-        self.people.append(persons.filter(pl.Series(take)).select("person_id", "nhs_number"))
+        if sum(f.height for f in self.people) < FEEDBACK_MAX_ROWS:  # bounded for England
+            self.people.append(persons.filter(pl.Series(take)).select("person_id", "nhs_number"))
 
     # -------------------------------------------------------------------- carers' centre
     def _carers(self, b: ChunkBuilder, info: pl.DataFrame, rng, avoid) -> pl.DataFrame:
@@ -392,7 +394,7 @@ def write_feedback(
     people = (
         pl.concat(acc.people) if acc.people else pl.DataFrame({"person_id": [], "nhs_number": []})
     )
-    people = people.head(500_000)
+    people = people.head(FEEDBACK_MAX_ROWS)
     n = people.height
     basis = _pick(
         rng, {"NAME_DOB_POSTCODE": 82, "DOB_POSTCODE": 7, "NAME_DOB": 6, "NO_MATCH": 5}, n

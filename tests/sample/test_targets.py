@@ -60,3 +60,20 @@ def test_cli_writes_the_default_files(tmp_path, monkeypatch):
     assert result.exit_code == 0 and "CREATE TABLE persons" in result.output
     result = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--size", "gigantic"])
     assert result.exit_code != 0
+
+
+@pytest.mark.postgres
+def test_generic_sqlalchemy_path_loads_a_server(pg_server, tmp_path, monkeypatch):
+    """The batched-insert path used for servers without COPY (e.g. SQL Server), on PostgreSQL."""
+    from pipelines.sample import generator, targets
+
+    pg_server.create_database("sample_generic")
+    url = pg_server.sqlalchemy_url("sample_generic")
+    monkeypatch.setattr(generator, "open_target", lambda u: targets.SqlAlchemyTarget(str(u)))
+    info = generate(url, people=120, seed=3, defects=0, out_dir=tmp_path / "out")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        for name in ("persons", "workflow_steps", "service_agreements"):
+            n = conn.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
+            assert n == info.counts[name] > 0
+    engine.dispose()
