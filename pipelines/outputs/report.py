@@ -307,23 +307,48 @@ def trend_frame(trend: pl.DataFrame) -> pl.DataFrame:
             .sort("_o", "run_id", "team_id"))
 
 
-def trend_section(trend: pl.DataFrame | None) -> str:
+def teams_now(findings: pl.DataFrame) -> str:
+    """This run's open issues per owning team (unallocated last), errors and warnings."""
+    if findings.is_empty():
+        return ""
+    by = (findings.with_columns(pl.col("team_name").fill_null(pl.col("team_id"))
+                                .fill_null("Unallocated"))
+          .group_by("team_name").agg(
+              (pl.col("severity") == "error").sum().alias("error"),
+              (pl.col("severity") == "warning").sum().alias("warning"))
+          .sort([pl.col("team_name") == "Unallocated", pl.col("error") + pl.col("warning"),
+                 "team_name"], descending=[False, True, False]))
+    return "<h3>This run</h3>" + hbar_chart(
+        by.get_column("team_name").to_list(),
+        {"error": by["error"].to_list(), "warning": by["warning"].to_list()},
+        colours=SEVERITY_COLOURS, title="Open issues per team in this run")
+
+
+TREND_RUNS_CHART = 60  # runs drawn in the trend chart (a year of nightly runs is too many)
+TREND_RUNS_TABLE = 8  # runs listed in the table
+
+
+def trend_section(trend: pl.DataFrame | None, findings: pl.DataFrame) -> str:
     title = "Trend of open issues by team"
+    now = teams_now(findings)
     if trend is None or trend.is_empty():
-        return _section("trend", title, '<p class="muted">No earlier runs in the history yet.</p>')
+        return _section("trend", title, now + '<p class="muted">No earlier runs in the '
+                        "history yet.</p>")
     t = trend_frame(trend)
     runs = t.select("run_id", "_o").unique().sort("_o", "run_id").get_column("run_id").to_list()
-    teams = t.select("team_id", "team_name").unique().sort("team_id")
+    runs = runs[-TREND_RUNS_CHART:]
+    teams = t.select("team_id", "team_name").unique(subset="team_id").sort("team_id")
     series, rows = {}, []
     for tid, name in teams.iter_rows():
         mine = dict(t.filter(pl.col("team_id") == tid).select("run_id", "open").iter_rows())
         values = [int(mine.get(r, 0)) for r in runs]
         series[name] = values
-        rows.append([name, *values])
+        rows.append([name, *values[-TREND_RUNS_TABLE:]])
     labels = [f"run {r}" for r in runs]
     chart = line_chart(labels, series, title="Open issues per team over runs")
-    return _section("trend", title, chart + _table(["Team", *labels], rows,
-                                                   numeric=set(range(1, len(runs) + 1))))
+    shown = labels[-TREND_RUNS_TABLE:]
+    return _section("trend", title, now + "<h3>Over the runs in the history</h3>" + chart
+                    + _table(["Team", *shown], rows, numeric=set(range(1, len(shown) + 1))))
 
 
 def docs_section(data_docs: Path | None, out: Path) -> str:
@@ -355,7 +380,7 @@ def render_report(inp: ReportInputs, out: Path) -> str:
     body = "".join([
         verdict_section(findings, inp), modules_section(findings), rules_section(findings),
         completeness_section(inp), volumes_section(inp), changes_section(inp.comparison),
-        trend_section(inp.trend), docs_section(inp.data_docs, out),
+        trend_section(inp.trend, findings), docs_section(inp.data_docs, out),
     ])
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -122,3 +122,34 @@ def test_browser_check_catches_network_and_errors(tmp_path):
     assert visit.exceptions
     assert any("Content Security Policy" in e or "Refused" in e for e in visit.log_errors
                + visit.console_errors), visit
+
+
+def test_text_from_the_data_is_escaped(tmp_path):
+    nasty = make_findings().with_columns(
+        pl.lit("<script>alert(1)</script>").alias("message"),
+        pl.lit('<img src="http://x.example/a.png">').alias("how_to_fix"),
+        pl.lit("<b>Team</b>").alias("team_name"))
+    html = save_report(ReportInputs(findings=nasty), tmp_path / "r.html").read_text()
+    assert "<script" not in html and "<img" not in html and "<b>Team" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_charts_carry_exact_numbers():
+    from pipelines.outputs.charts import hbar_chart, line_chart
+
+    svg = hbar_chart(["Person details"], {"error": [13], "warning": [2]}, title="t")
+    assert "<title>Person details – error: 13</title>" in svg and ">15</text>" in svg
+    svg = line_chart(["Apr 2025", "May 2025"], {"Request": [20, 3]}, title="t")
+    assert "<title>Request, May 2025: 3</title>" in svg and svg.count("<circle") == 2
+
+
+def test_this_run_by_team_and_long_history_kept_readable(tmp_path, findings):
+    many = pl.DataFrame({
+        "run_id": list(range(1, 101)) * 2, "team_id": ["T01"] * 100 + ["T02"] * 100,
+        "team_name": ["North Locality"] * 100 + ["South Locality"] * 100,
+        "findings": list(range(100)) * 2})
+    html = save_report(ReportInputs(findings=findings, trend=many),
+                       tmp_path / "r.html").read_text()
+    assert "Open issues per team in this run" in html and "Unallocated" in html
+    assert '<th class="n">run 93</th>' in html and '<th class="n">run 92</th>' not in html
+    assert "run 41:" in html and "run 40:" not in html  # the chart shows the last 60 runs
