@@ -164,3 +164,93 @@ def test_build_anyway_writes_the_file_and_compares_with_the_previous(council: Co
     assert f"comparison-{result['submission_id']}" in keys
     assert list((council.folder / "out" / "reports").glob("*/compare_*_events.csv"))
     leaves_no_personal_data(run_id_of(state), council)
+
+
+# -- nightly DQ, NHS-number feedback, many councils -------------------------------------------
+
+
+def test_nightly_checks_records_and_delivers_every_team_list(council: Council) -> None:
+    from flows.nightly import nightly_dq
+
+    state = nightly_dq(config=str(council.config), today=council.today, return_state=True)
+    assert state.is_completed(), state.message
+    result = state.result()
+    runs = history_runs(council)
+    assert runs[-1]["id"] == result["run_id"] and runs[-1]["kind"] == "nightly"
+    assert runs[-1]["submissions"] == 0, "the nightly build is not kept as a submission"
+    assert result["teams"] > 0 and result["delivered"] == result["teams"]
+    delivered = list((council.folder / "out" / "exceptions").glob("*/*.xlsx"))
+    assert len(delivered) >= result["teams"]
+    assert list((council.folder / "out" / "exceptions").glob("run*/delivery_report.csv"))
+    leaves_no_personal_data(run_id_of(state), council)
+
+
+def nhs_number(stem: int) -> str:
+    """A valid (Modulus 11) NHS number from a 9-digit stem."""
+    for s in range(stem, stem + 100):
+        digits = [int(c) for c in f"{s:09d}"]
+        check = 11 - sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
+        if check == 11:
+            check = 0
+        if check != 10:
+            return "".join(map(str, digits)) + str(check)
+    raise AssertionError("no valid number near the stem")
+
+
+def test_feedback_inbox_takes_in_good_files_and_fails_on_a_malformed_one(
+    council: Council,
+) -> None:
+    from flows.feedback import nhs_number_feedback
+    from pipelines.history import History
+
+    cfg = load_config(council.config)
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        sub = h.latest_submission()
+        people = h.submission_frame(sub.id)["LA_Person_Unique_Identifier"].unique().sort()
+    found = {pid: nhs_number(900_000_000 + 37 * i) for i, pid in enumerate(people)}
+    inbox = council.folder / "inbox"
+    inbox.mkdir()
+    rows = [f"{pid},{n},NAME_DOB_POSTCODE,01/02/2025" for pid, n in found.items()]
+    header = "LA_Person_ID,NHS_Number_Found,Match_Basis,Traced_On\n"
+    (inbox / "feedback_2025-02.csv").write_text(header + "\n".join(rows) + "\n", "utf-8")
+    (inbox / "feedback_broken.csv").write_text("Person,Number\nP1,123\n", "utf-8")
+
+    state = nhs_number_feedback(path=str(inbox), config=str(council.config), return_state=True)
+    assert state.is_failed() and "feedback_broken.csv" in state.message
+    assert (inbox / "processed" / "feedback_2025-02.csv").is_file()
+    assert not list(inbox.glob("*.csv")), "every file left the inbox"
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        assert h.open_feedback().height > 0
+    council.nhs_numbers.extend(found.values())
+    leaves_no_personal_data(run_id_of(state), council)
+
+
+def test_many_councils_fan_out_on_dask(council: Council, tmp_path: Path) -> None:
+    from prefect_dask import DaskTaskRunner
+
+    from flows.multi import all_councils_quarterly
+
+    other = make_council(tmp_path / "other", la_code="998")
+    before = len(history_runs(council))
+    # A real Dask cluster, its two workers in this process: worker processes would each
+    # import polars and Great Expectations again (~20 s on a busy 2-core CI machine).
+    runner = DaskTaskRunner(
+        cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": False,
+                        "dashboard_address": None}
+    )  # fmt: skip
+    state = all_councils_quarterly.with_options(task_runner=runner)(
+        configs=[str(council.config), str(other.config)],
+        period=council.period,
+        build_anyway=True,
+        return_state=True,
+    )
+    assert state.is_completed(), state.message
+    rows = state.result()
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    assert len(history_runs(council)) == before + 1 and len(history_runs(other)) == 1
+    assert [p.name for p in output_files(other)] == [f"cld_998_{other.period}_R1.csv"]
+    a = api()
+    tasks = a.task_runs(run_id_of(state))
+    assert sum(t["name"].startswith("council quarterly") for t in tasks) == 2
+    leaves_no_personal_data(run_id_of(state), council)
+    leaves_no_personal_data(run_id_of(state), other)
