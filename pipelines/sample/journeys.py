@@ -594,7 +594,7 @@ class ChunkBuilder:
         reason = np.where(rng.random(len(rep)) < 0.85, "ANNUAL", "SCHED").astype(OBJ)
         base_rows = self.steps.n
         prev = np.where(first_of_person, arows[rep], base_rows + np.arange(len(rep)) - 1)
-        self._step(
+        prows = self._step(
             ix[rep],
             "REVIEW_PLAN",
             status,
@@ -609,6 +609,8 @@ class ChunkBuilder:
                 status == "OPEN", None, self._codes("OUTCOMES_MET", len(rep))
             ).astype(OBJ),
         )
+        change = (outcome == "SUPPLAN") & (status == "COMP")
+        self._package_change(ix[rep][change], end[change], prows[change])
         # unplanned reviews: about one every three years of support
         lo2 = np.maximum(s_start + 14, w.span_start - 200)
         years = np.maximum(w.ref_end - lo2, 0) / YEAR
@@ -624,7 +626,7 @@ class ChunkBuilder:
         )
         outcome = np.where(status == "OPEN", None, outcome).astype(OBJ)
         met = np.where(rng.random(len(rep)) < 0.5, self._codes("OUTCOMES_MET", len(rep)), None)
-        self._step(
+        urows = self._step(
             ix[rep],
             "REVIEW_UNPL",
             status,
@@ -637,6 +639,9 @@ class ChunkBuilder:
             rmethod=self._codes("METHOD", len(rep)),
             routcomes=np.where(status == "OPEN", None, met).astype(OBJ),
         )
+        # a review that changes the package adds a service line (new support, new provider)
+        change = (outcome == "SUPPLAN") & (status == "COMP")
+        self._package_change(ix[rep][change], end[change], urows[change])
         # existing clients also get in touch again (requests from existing clients are in scope)
         cnt = rng.poisson(0.6 * years)
         rep = np.repeat(np.arange(len(ix)), cnt)
@@ -664,6 +669,18 @@ class ChunkBuilder:
             eligible=np.where(a_status == "OPEN", None, "Y").astype(OBJ),
             amethod=self._codes("METHOD", len(who)),
         )
+
+    def _package_change(self, who: np.ndarray, after: np.ndarray, src: np.ndarray) -> None:
+        """A review that changes the package adds a service line (new support or provider)."""
+        rng, w = self.rng, self.w
+        day = after + rng.integers(1, 15, len(who))
+        keep = day <= w.ref_end
+        who, day, src = who[keep], day[keep], src[keep]
+        code = self._lts_codes(who, np.arange(len(who)))
+        code = np.where(np.isin(code, ["RESI", "NURSING"]), "HOMECARE", code).astype(OBJ)
+        end = np.where(rng.random(len(who)) < 0.3, day + rng.integers(20, 200, len(who)), NULL)
+        end = np.where(end > w.ref_end, NULL, end)
+        self._service(who, code, day, end, _obj("ENDPLAN", len(who)), src)
 
     def _existing(self, ex: np.ndarray) -> None:
         """People whose long-term support began before the window (up to 8 years earlier)."""
