@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import sqlite3
 from pathlib import Path
 
 import openpyxl
@@ -137,3 +138,43 @@ def test_cli_period_builds_checks_and_writes_team_lists(sample_run):
     # The period's submission file (written by the fixture's build) was not touched.
     assert before and before == {p: p.stat().st_mtime_ns
                                  for p in (base / "out").glob("*2025-26Q3*")}
+
+
+def test_history_run_with_real_feedback_routes_items_to_their_team(sample_run):
+    """Record the run in a real history, take in the sample's NHS-number feedback file, and
+    `cld exceptions` puts each outstanding item in the workbook of the client's team."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from pipelines.history import History
+    from pipelines.history.feedback import FeedbackLayout, ingest
+
+    base, frame, _spec, findings, _lists, _directory = sample_run
+    feedback_file = next((base / "sample" / "feedback").glob("*.csv"))
+    with sqlite3.connect(base / "sample" / "council.db") as con:
+        persons = pl.read_database("SELECT person_id, nhs_number FROM persons", con)
+        allocations = pl.read_database(
+            "SELECT person_id, team_id, start_date, end_date FROM allocations", con)
+    with History.open(base / "out" / "history.duckdb") as h:
+        with h.run("build", "2025-26Q3", "R2", "test") as run:
+            run.add_submission(None, frame)
+            run.add_findings(findings)
+        ingest(h, feedback_file, FeedbackLayout.load(ROOT / "data/sample/feedback_layout.yaml"),
+               base / "quarantine", persons=persons, allocations=allocations)
+        open_items = h.open_feedback()
+    assert open_items.height > 0
+    res = CliRunner().invoke(app, ["-c", str(base / "cld.toml"), "exceptions",
+                                   "--out", str(base / "hist_lists")])
+    assert res.exit_code == 0, res.output
+    team_of = dict(open_items.select("person_id", "team_id").iter_rows())
+    allocated = set(allocations.select(pl.col("person_id").cast(pl.String),
+                                       pl.col("team_id").cast(pl.String)).iter_rows())
+    seen = 0
+    for path in (base / "hist_lists").glob("*.xlsx"):
+        team_id = path.name.split("_")[0]
+        for r in _rows(path, "NHS feedback"):
+            seen += 1
+            assert team_of[str(r["Person ID"])] == team_id
+            assert (str(r["Person ID"]), team_id) in allocated  # the client's own team
+            assert str(r["NHS number (masked)"]).startswith("*******")
+    assert seen > 0 and seen == open_items.filter(pl.col("team_id").is_not_null()).height
