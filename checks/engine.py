@@ -334,6 +334,15 @@ def row_checks(
     frame: pl.DataFrame, spec, *, run_id: str, period=None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Field contract + field status + logical rules: (findings, taxonomy)."""
+    findings, tax, _ = _row_checks(frame, spec, run_id=run_id, period=period)
+    return findings, tax
+
+
+def _row_checks(
+    frame: pl.DataFrame, spec, *, run_id: str, period=None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """As :func:`row_checks`, plus each field's national status per row (reused by the
+    completeness expectations instead of computing it twice)."""
     if "_row" not in frame.columns:
         frame = frame.with_row_index("_row")
     missing = [n for n in spec.field_names if n not in frame.columns]
@@ -353,7 +362,8 @@ def row_checks(
     ]
     findings = pl.concat(parts, how="vertical") if parts else empty_findings()
     findings = _drop_covered_mandatory(findings.cast(FINDING_COLUMNS))
-    return findings.sort("row", "rule_id", nulls_last=True), taxonomy(df, spec)
+    statuses = df.select(f"{f.name}__status" for f in spec.fields)
+    return findings.sort("row", "rule_id", nulls_last=True), taxonomy(df, spec), statuses
 
 
 def summarise(findings: pl.DataFrame) -> dict[str, Any]:
@@ -399,25 +409,26 @@ def run_checks(
     if not quantitative:
         findings, tax = row_checks(frame, spec, run_id=run_id, period=period)
     else:
-        # GX is pure Python (import and validation hold the GIL for seconds) while the row
-        # checks are polars (GIL released): run them side by side.
+        # Importing GX takes seconds of pure Python; the row checks are polars (GIL
+        # released): import it alongside, then validate with the statuses already computed.
         from concurrent.futures import ThreadPoolExecutor
 
-        from checks.quantitative import quantitative_findings
+        from checks.quantitative import import_gx, quantitative_findings
 
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(
-                quantitative_findings,
-                frame,
-                spec,
-                run_id=run_id,
-                period=period,
-                thresholds=thresholds or {},
-                previous=previous,
-                data_docs_dir=data_docs_dir,
-            )
-            findings, tax = row_checks(frame, spec, run_id=run_id, period=period)
-            q, docs = pending.result()
+            imported = pool.submit(import_gx)
+            findings, tax, statuses = _row_checks(frame, spec, run_id=run_id, period=period)
+            imported.result()
+        q, docs = quantitative_findings(
+            frame,
+            spec,
+            run_id=run_id,
+            period=period,
+            thresholds=thresholds or {},
+            previous=previous,
+            data_docs_dir=data_docs_dir,
+            statuses=statuses,
+        )
         findings = pl.concat([findings, q.select(list(FINDING_COLUMNS)).cast(FINDING_COLUMNS)])
     summary = summarise(findings)
     summary["rows"] = frame.height

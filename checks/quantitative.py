@@ -59,19 +59,31 @@ def _months(start: date, end: date) -> list[date]:
     return out
 
 
-def completeness_frame(frame: pl.DataFrame, spec, fields: list[str]) -> pl.DataFrame:
+def completeness_frame(
+    frame: pl.DataFrame, spec, fields: list[str], statuses: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Per field: 'filled'/'blank' where the field applies (status 1 or 2), null elsewhere,
-    so GX's ``mostly`` is measured on applicable rows only. Only these fields' status is
-    computed (cld_schema's per-field status expression), not the whole field status."""
+    so GX's ``mostly`` is measured on applicable rows only. ``statuses`` (the
+    ``<Field>__status`` columns, row-aligned) saves computing them again; without it only
+    these fields' status is computed (cld_schema's per-field status expression)."""
     from cld_schema.status import status_expr
 
+    def status(f: str) -> pl.Expr:
+        name = f"{f}__status"
+        if statuses is not None and name in statuses.columns:
+            return pl.col(name)
+        return status_expr(spec.field(f), spec)
+
     exprs = [
-        pl.when(status_expr(spec.field(f), spec) >= 1)
+        pl.when(status(f) >= 1)
         .then(pl.when(pl.col(f).is_not_null()).then(pl.lit("filled")).otherwise(pl.lit("blank")))
         .alias(f)
         for f in fields
     ]
-    return frame.lazy().select(exprs).collect()
+    base = frame.select(fields)
+    if statuses is not None:
+        base = base.hstack(statuses.select(c for c in statuses.columns if c.endswith("__status")))
+    return base.lazy().select(exprs).collect()
 
 
 def monthly_counts(frame: pl.DataFrame, spec, start: date, end: date) -> pl.DataFrame:
@@ -134,6 +146,15 @@ def type_counts(frame: pl.DataFrame) -> pl.DataFrame:
 # --- GX -----------------------------------------------------------------------------------
 
 
+def import_gx() -> None:
+    """Import GX (seconds of pure Python): done in a thread while the row checks run."""
+    import logging
+
+    import great_expectations  # noqa: F401
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+
 def _gx():
     import great_expectations as gx
     import great_expectations.expectations as gxe
@@ -193,6 +214,7 @@ def quantitative_findings(
     thresholds: dict,
     previous: pl.DataFrame | None = None,
     data_docs_dir: Path | None = None,
+    statuses: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, Path | None]:
     """Run the expectations; return (findings, Data Docs index or None)."""
     import logging
@@ -208,7 +230,10 @@ def quantitative_findings(
     fields = [f for f in (thresholds.get("completeness") or {}) if spec.has_field(f)]
     if fields:
         comp = _Suite(
-            ctx, "completeness", completeness_frame(frame, spec, fields).to_pandas(), "BASIC"
+            ctx,
+            "completeness",
+            completeness_frame(frame, spec, fields, statuses).to_pandas(),
+            "BASIC",
         )
         for f in fields:
             mostly = float(thresholds["completeness"][f])
