@@ -1,0 +1,86 @@
+"""History on the sample council: two real builds stored, compared, and the sample NHS-number
+feedback taken in and followed to resolution against the case-management database."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.build import build
+from pipelines.config import PROJECT_ROOT, load_config
+from pipelines.history import History
+from pipelines.history.feedback import FeedbackLayout, ingest, read_feedback
+from pipelines.sample import generate
+
+LAYOUT = FeedbackLayout.load(PROJECT_ROOT / "data" / "sample" / "feedback_layout.yaml")
+
+
+def _persons(db: Path) -> pl.DataFrame:
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT person_id, nhs_number FROM persons").fetchall()
+    return pl.DataFrame(rows, schema={"person_id": pl.Int64, "nhs_number": pl.String}, orient="row")
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory: pytest.TempPathFactory):
+    base = tmp_path_factory.mktemp("history_sample")
+    info = generate(base / "sample" / "council.db", people=150, seed=11, defects=0)
+    cfg_path = base / "cld.toml"
+    cfg_path.write_text(
+        f'[council]\nla_code = "999"\n[paths]\noutput_dir = "{base / "out"}"\n'
+        f'quarantine_dir = "{base / "quarantine"}"\n'
+        f'mappings_dir = "{PROJECT_ROOT / "data" / "sample" / "mappings"}"\n'
+        f'sql_dir = "{PROJECT_ROOT / "sql"}"\nfeeds_dir = "{info.feeds_dir}"\n'
+        f'contracts_dir = "{PROJECT_ROOT / "data" / "sample" / "contracts"}"\n'
+        f'[source]\nsample_db = "{info.db}"\n',
+        encoding="utf-8",
+    )
+    cfg = load_config(cfg_path)
+    return base, info, [build(cfg, p) for p in ("2025-26Q2", "2025-26Q3")]
+
+
+def test_two_builds_compared_and_feedback_followed(council) -> None:
+    base, info, builds = council
+    with History.open(base / "history.duckdb") as h:
+        subs = []
+        for period, res in zip(("2025-26Q2", "2025-26Q3"), builds, strict=True):
+            with h.run("build", period, res.summary["release"]) as run:
+                subs.append(run.add_submission(res.path, res.frame))
+        assert h.submission_frame(subs[1]).height == builds[1].frame.height
+
+        c = h.compare(*subs)
+        t = c.totals()
+        # every old row is dropped or matched, every new row added or matched
+        assert t["dropped"] + t["changed"] + t["unchanged"] == builds[0].frame.height
+        assert t["added"] + t["changed"] + t["unchanged"] == builds[1].frame.height
+        assert t["unchanged"] > 0  # a quarter later most events are the same events
+        months = c.counts.filter(pl.col("dimension") == "month")
+        assert months["count_b"].sum() > 0
+
+        # Two people in the feedback whose records lack a number before it arrives.
+        feedback = next(info.feedback_dir.glob("*.csv"))
+        found = read_feedback(feedback, LAYOUT).filter(pl.col("match_basis") != "NO_MATCH")
+        (p1, n1), (p2, n2) = found.select("la_person_id", "nhs_number_found").head(2).rows()
+        _set_number(info.db, p1, None)
+        _set_number(info.db, p2, None)
+
+        res = ingest(h, feedback, LAYOUT, base / "quarantine", persons=_persons(info.db))
+        assert sum(res.rejected.values()) == 0
+        assert (res.items, res.no_match) == (found.height, res.rows - found.height)
+        assert res.resolved_at_once == found.height - 2  # the others already hold theirs
+        assert sorted(h.open_feedback()["person_id"].to_list()) == sorted([p1, p2])
+
+        # The council records p1's number, and a different (valid) one for p2.
+        _set_number(info.db, p1, n1)
+        _set_number(info.db, p2, "9434765919" if n2 != "9434765919" else "4010232137")
+        with h.run("nightly") as run:
+            assert run.resolve_feedback(_persons(info.db)) == {"resolved": 1, "conflict": 1}
+        assert h.open_feedback().select("person_id", "status").rows() == [(p2, "conflict")]
+
+
+def _set_number(db: Path, person: str, number: str | None) -> None:
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE persons SET nhs_number = ? WHERE person_id = ?", (number, int(person)))
