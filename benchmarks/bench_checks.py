@@ -39,11 +39,31 @@ def load(path: Path, replicate: int) -> tuple[pl.DataFrame, object]:
         ids = ["LA_Person_Unique_Identifier", "Event_Reference"] + [
             f"Adult_{i}_Linked_Person_ID" for i in (1, 2, 3)
         ]
-        copies = [
-            frame.with_columns(pl.col(c) + pl.lit(f"-{k}") for c in ids) for k in range(replicate)
+        copies = [frame] + [
+            frame.with_columns(
+                *[pl.col(c) + pl.lit(f"-{k}") for c in ids], other_nhs_number(k).alias("NHS_Number")
+            )
+            for k in range(1, replicate)
         ]
         frame = pl.concat(copies).drop("_row").with_row_index("_row")
     return corrupt(frame), spec
+
+
+def other_nhs_number(k: int) -> pl.Expr:
+    """Copy k's NHS numbers: the first nine digits shifted, a fresh Modulus 11 check digit
+    (blank where the check digit would be 10), so copies are distinct valid people."""
+    nine = (
+        (
+            (pl.col("NHS_Number").str.slice(0, 9).cast(pl.Int64, strict=False) + k * 1_000_003)
+            % 1_000_000_000
+        )
+        .cast(pl.String)
+        .str.zfill(9)
+    )
+    digits = [nine.str.slice(i, 1).cast(pl.Int64) for i in range(9)]
+    check = 11 - sum(d * (10 - i) for i, d in enumerate(digits)) % 11
+    check = pl.when(check == 11).then(0).otherwise(check)
+    return pl.when(check < 10).then(nine + check.cast(pl.String)).otherwise(None)
 
 
 def corrupt(frame: pl.DataFrame) -> pl.DataFrame:
