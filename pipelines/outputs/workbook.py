@@ -74,6 +74,15 @@ def _width(values: Sequence[Any], header: str) -> int:
     return max(MIN_WIDTH, min(MAX_WIDTH, longest + 2))
 
 
+def _col_name(n: int) -> str:
+    """Column letters of the n-th column (1 -> A, 27 -> AA)."""
+    name = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        name = chr(65 + rem) + name
+    return name or "A"
+
+
 def _lines(value: Any, width: int) -> int:
     """How many lines a wrapped cell needs at a column width (in characters)."""
     if value is None:
@@ -121,6 +130,8 @@ def write_table(
             write_cell(ws, r, c, value, fmt)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), max(len(headers) - 1, 0))
+    # Ids are text on purpose (leading zeros kept): no green "number stored as text" flags.
+    ws.ignore_errors({"number_stored_as_text": f"A1:{_col_name(len(headers))}{len(rows) + 1}"})
     # Managers print these: A4 landscape, one page wide, header row on every page.
     ws.set_paper(9)
     ws.set_landscape()
