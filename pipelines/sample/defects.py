@@ -617,8 +617,13 @@ def inject_feeds(
         name = names[i % 2]
         key, nhs, la, dob, gender, _ = cols[name]
         for r in take(name, candidates(name), 1):
-            edit(name, r[key], **{la: None, nhs: next(spare)})
-            add("feed_unmatched_person", name, r, "", detail=f"{key} {r[key]}", person=False)
+            # an NHS number that belongs to nobody, or (every other time) no identifier at all
+            neither = (i // 2) % 2 == 1
+            edit(name, r[key], **{la: None, nhs: None if neither else next(spare)})
+            what = "no NHS number, no council id" if neither else "unknown NHS number, no id"
+            add(
+                "feed_unmatched_person", name, r, "", detail=f"{key} {r[key]}: {what}", person=False
+            )
         for r in take(name, candidates(name), 1):
             edit(name, r[key], **{nhs: next(spare)})
             add("feed_nhs_conflict", name, r, "NHS_Number", detail=f"{key} {r[key]}")
