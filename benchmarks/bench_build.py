@@ -76,6 +76,7 @@ def main() -> None:
     ap.add_argument("--period", default="2025-26Q3")
     ap.add_argument("--engine", default="auto", choices=["auto", "sqlalchemy", "arrow-odbc"])
     ap.add_argument("--odbc", action="store_true", help="read through ODBC instead of psycopg")
+    ap.add_argument("--work-mem", default="64MB", help="PostgreSQL work_mem for the extract")
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -97,6 +98,11 @@ def main() -> None:
 
         with psycopg.connect(server.url_psycopg("bench_build"), autocommit=True) as conn:
             conn.execute("ANALYZE")
+            # The extract's `step_id IN (subquery)` filters are only hashed when the subquery
+            # fits in work_mem; with the default 4MB a large county gets a nested loop that
+            # runs for minutes (seen 2026-11-26). A council server's DBA sets this; so do we.
+            conn.execute(f"ALTER SYSTEM SET work_mem = '{args.work_mem}'")
+            conn.execute("SELECT pg_reload_conf()")
         cfg = base / "cld.toml"
         cfg.write_text(
             CONFIG.format(base=base, root=ROOT, feeds=info.feeds_dir, engine=args.engine),
@@ -119,6 +125,7 @@ def main() -> None:
             "source": "odbc" if args.odbc else "psycopg",
             "engine": args.engine,
             "load_seconds": round(load_s, 1),
+            "pg_work_mem": args.work_mem,
         }
         print(json.dumps(result, indent=2))
     finally:

@@ -36,8 +36,8 @@ class SubmissionError(ValueError):
     """The frame cannot be written as a valid submission; the message names row and field."""
 
 
-def _encodable_class(encoding: str) -> str:
-    """A regex character class of every character the encoding can write."""
+def _unencodable_class(encoding: str) -> str:
+    """A regex character class of every character the encoding cannot write."""
     chars = []
     for b in range(256):
         try:
@@ -45,7 +45,7 @@ def _encodable_class(encoding: str) -> str:
         except UnicodeDecodeError:
             continue
     escaped = "".join(f"\\x{{{ord(c):x}}}" for c in chars)
-    return f"[{escaped}]"
+    return f"[^{escaped}]"
 
 
 def _first_bad(frame: pl.DataFrame, fields: list[str], condition) -> tuple[str, int] | None:
@@ -74,21 +74,31 @@ def validate(frame: pl.DataFrame, spec: Any) -> pl.DataFrame:
         + ([pl.col("_row")] if "_row" in frame.columns else [])
     )
     encoding = getattr(spec, "encoding", "cp1252")
-    allowed = _encodable_class(encoding)
-    bad = _first_bad(
-        data, fields, lambda c: c.str.replace_all(f"{allowed}+", "").str.len_chars() > 0
+    unencodable = _unencodable_class(encoding)
+
+    def formula(c: pl.Expr) -> pl.Expr:
+        return c.str.contains(_FORMULA_START) & ~c.str.contains(_NEGATIVE_NUMBER)
+
+    # One pass for the usual case (nothing wrong); the detailed passes only find the culprit.
+    clean = not any(
+        data.select(
+            (pl.col(f).str.contains(unencodable) | formula(pl.col(f)) | (pl.col(f) == "NULL"))
+            .fill_null(False)
+            .any()
+            .alias(f)
+            for f in fields
+        ).row(0)
     )
+    if clean:
+        return data.select(fields)
+    bad = _first_bad(data, fields, lambda c: c.str.contains(unencodable))
     if bad:
         f, i = bad
         raise SubmissionError(
             f"{_row_label(data, i)}, field {f}: a character cannot be written in {encoding} "
             "(fix it in the case system or the mapping table)"
         )
-    bad = _first_bad(
-        data,
-        fields,
-        lambda c: c.str.contains(_FORMULA_START) & ~c.str.contains(_NEGATIVE_NUMBER),
-    )
+    bad = _first_bad(data, fields, formula)
     if bad:
         f, i = bad
         raise SubmissionError(
