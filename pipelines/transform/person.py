@@ -145,7 +145,9 @@ def deaths(tables: dict[str, pl.DataFrame], ctx: Context) -> pl.LazyFrame:
 
 
 def person_attributes(tables: dict[str, pl.DataFrame], ctx: Context) -> pl.LazyFrame:
-    """One row per person: ``_person_id`` plus person-level staging columns."""
+    """One row per person: ``_person_id`` plus person-level staging columns.
+
+    The persons of the extract, plus anyone else in its ``person_index`` (identity only)."""
     persons = table(
         tables,
         "persons",
@@ -158,6 +160,19 @@ def person_attributes(tables: dict[str, pl.DataFrame], ctx: Context) -> pl.LazyF
         gender_code="text",
         ethnicity_code="text",
     )
+    if "person_index" in tables:
+        # People matched only through a provider feed may be outside the extract's persons
+        # (no step or service of their own in the window): their identity comes from the
+        # person index, so the row still says who it is about.
+        index = table(
+            tables,
+            "person_index",
+            person_id="id",
+            nhs_number="text",
+            date_of_birth="date",
+            gender_code="text",
+        ).join(persons.select("person_id"), on="person_id", how="anti")
+        persons = pl.concat([persons, index], how="diagonal")
     cared_for = (
         active_relationships(tables, ctx)
         .select(pl.col("cared_for_person_id").alias("person_id"))

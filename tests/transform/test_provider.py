@@ -3,6 +3,7 @@ reader and contracts). Period 2024-25Q3 = 2024-01-01 .. 2024-12-31; people of th
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -29,6 +30,7 @@ Item Description,Quantity,Status,Delivery Date,Installation Date,Collection Date
 EQ1,9434765919,,Ames,06/05/1940,BATH01,Bath lift,1,INSTALLED,01/05/2024,03/05/2024,,120.5
 EQ2,,1,Ames,06/05/1940,BATH01,Bath lift,1,CANCELLED,,,,
 EQ3,,1,Ames,06/05/1940,BATH01,Bath lift,1,COLLECTED,01/02/2024,,01/03/2024,80
+EQ4,,9,Ivy,01/01/1935,BATH01,Bath lift,1,DELIVERED,01/09/2024,,,
 """
 
 
@@ -40,7 +42,16 @@ def result(tmp_path_factory: pytest.TempPathFactory):
     (feeds_dir / "carers_2024-06.csv").write_text(CARERS_CSV, encoding="utf-8")
     (feeds_dir / "equipment_2024-06.csv").write_text(EQUIPMENT_CSV, encoding="cp1252")
     tables = world(**TABLES)
-    feeds = read_feeds(feeds_dir, CONTRACTS, base / "quarantine", tables["persons"])
+    # the extract's person_index: everyone on the system, incl. Ivy (9), known only to the
+    # equipment service (no step or service of her own, so not in the extract's persons)
+    ivy = pl.DataFrame(
+        {"person_id": [9], "nhs_number": ["9434765811"], "date_of_birth": [date(1935, 1, 1)],
+         "gender_code": ["F"]}
+    )
+    tables["person_index"] = pl.concat(
+        [tables["persons"].select("person_id", "nhs_number", "date_of_birth", "gender_code"), ivy]
+    )
+    feeds = read_feeds(feeds_dir, CONTRACTS, base / "quarantine", tables["person_index"])
     assert feeds.unmatched.height == 1  # CC5: council id 999 is nobody
     return transform(tables, feeds, PERIOD, "R1", MAPPINGS, "999")
 
@@ -52,7 +63,7 @@ def _feed_rows(result) -> dict[str, dict]:
 
 def test_matched_feed_rows_become_cld_rows(result) -> None:
     rows = _feed_rows(result)
-    assert set(rows) == {"CC1", "CC2", "EQ1", "EQ3"}
+    assert set(rows) == {"CC1", "CC2", "EQ1", "EQ3", "EQ4"}
     cc1 = rows["CC1"]
     assert (cc1["_person_id"], cc1["Client_Type"], cc1["Event_Type"]) == ("4", "Carer", "Assessment")
     assert (cc1["Event_Start_Date"], cc1["Event_End_Date"]) == ("2024-06-01", "2024-06-05")
@@ -85,3 +96,9 @@ def test_feed_exclusions_are_counted(result) -> None:
     assert result.excluded["feed_support_not_a_service"] == 1  # CC3 information only
     assert result.excluded["feed_not_completed"] == 1  # CC4 review still open
     assert result.excluded["feed_equipment_cancelled"] == 1  # EQ2
+
+
+def test_feed_person_outside_the_extracts_persons_keeps_their_identity(result) -> None:
+    eq4 = _feed_rows(result)["EQ4"]
+    assert (eq4["LA_Person_Unique_Identifier"], eq4["NHS_Number"]) == ("9", "9434765811")
+    assert (eq4["Date_of_Birth"], eq4["Gender"]) == ("1935-01-01", "Female")
