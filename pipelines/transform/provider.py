@@ -5,9 +5,10 @@ Only rows the feed reader matched to a person arrive here (``FeedResult.frames``
 rows are listed for the provider by ``pipelines.feeds``).
 
 * Carers' centre (``carers``): the carer's own activity, Client_Type Carer. ``Activity Type``
-  goes through ``carers_activity.csv`` (Event_Type, Assessment_Type, Review_Reason),
-  ``Support Type`` through ``carers_support.csv`` (Service_Type, Service_Component),
-  ``Outcome`` through ``carers_outcome.csv``. Assessments and reviews count when completed in
+  goes through ``carers_activity.csv`` (Event_Type, Assessment_Type, Review_Reason, methods…),
+  ``Support Type`` through ``carers_support.csv`` (Service_Type, Service_Component, …),
+  ``Outcome`` through ``carers_outcome.csv`` (Event_Outcome, Review_Outcomes_Achieved): every
+  event field a table has a column for. Assessments and reviews count when completed in
   the period; support when active in it. A support type the mapping gives no Service_Type
   (information and advice, peer groups) is not a CLD service and is left out, counted.
 * Community equipment (``equipment``): a service of the person it was delivered to, from the
@@ -24,9 +25,18 @@ import polars as pl
 
 from pipelines.transform.common import CARER, ENGINE, SERVICE_USER, Context
 from pipelines.transform.services import money
-from pipelines.transform.staging import coded
+from pipelines.transform.staging import EVENT_CODED, coded
 
 CARERS, EQUIPMENT = "carers", "equipment"
+
+
+def coded_from(ctx: Context, table_name: str, code: pl.Expr) -> list[pl.Expr]:
+    """Every event field the mapping table carries, coded from one feed column (the table's
+    columns say which fields a provider code feeds, e.g. Delivery_Mechanism for equipment)."""
+    if not ctx.mappings.has(table_name):
+        return []
+    fields = [f for f in ctx.mappings.table(table_name).fields if f in EVENT_CODED]
+    return [e for f in fields for e in coded(f, code, table_name)]
 
 
 def _step_id() -> pl.Expr:
@@ -107,21 +117,16 @@ def _carers(frame: pl.DataFrame, ctx: Context) -> pl.LazyFrame | None:
         .alias("_end"),
         pl.col("_event_type").alias("Event_Type"),
         pl.col("Record ID").alias("Event_Reference"),
-        *coded("Event_Type", pl.col("Activity Type"), "carers_activity"),
-        *coded("Assessment_Type", pl.col("Activity Type"), "carers_activity"),
-        *coded("Review_Reason", pl.col("Activity Type"), "carers_activity"),
+        *coded_from(ctx, "carers_activity", pl.col("Activity Type")),
         pl.when(is_service).then(_open_outcome(ctx)).alias("Event_Outcome"),
-        *coded(
-            "Event_Outcome",
+        *coded_from(
+            ctx,
+            "carers_outcome",
             pl.when(is_service & (pl.col("_end").is_null() | (pl.col("_end") > e)))
             .then(None)
             .otherwise(pl.col("Outcome")),
-            "carers_outcome",
         ),
-        *coded("Service_Type", pl.when(is_service).then(pl.col("Support Type")), "carers_support"),
-        *coded(
-            "Service_Component", pl.when(is_service).then(pl.col("Support Type")), "carers_support"
-        ),
+        *coded_from(ctx, "carers_support", pl.when(is_service).then(pl.col("Support Type"))),
     )
 
 
@@ -160,8 +165,7 @@ def _equipment(frame: pl.DataFrame, ctx: Context) -> pl.LazyFrame:
         .when(pl.col("Status") == "COLLECTED")
         .then(pl.lit(ctx.text("Event_Outcome", "SERVICE_ENDED_AS_PLANNED")))
         .alias("Event_Outcome"),
-        *coded("Service_Type", pl.col("Item Code"), "equipment_item"),
-        *coded("Service_Component", pl.col("Item Code"), "equipment_item"),
+        *coded_from(ctx, "equipment_item", pl.col("Item Code")),
         money(pl.col("Unit Cost")).alias("Unit_Cost"),
     )
 

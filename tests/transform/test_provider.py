@@ -68,6 +68,7 @@ def test_matched_feed_rows_become_cld_rows(result) -> None:
     assert (cc1["_person_id"], cc1["Client_Type"], cc1["Event_Type"]) == ("4", "Carer", "Assessment")
     assert (cc1["Event_Start_Date"], cc1["Event_End_Date"]) == ("2024-06-01", "2024-06-05")
     assert cc1["Assessment_Type"] == "Long Term Assessment"
+    assert cc1["Method_of_Assessment"] == "Carer only"  # every field carers_activity.csv has
     assert cc1["Event_Outcome"] == "Progress to Support Planning / Services"
     assert cc1["Primary_Support_Reason"] == "Social Support: Support to Carer"
     assert cc1["Adult_1_Linked_Person_ID"] == "1"
@@ -87,6 +88,8 @@ def test_equipment_is_a_service_of_the_person(result) -> None:
     assert (eq1["Service_Type"], eq1["Service_Component"]) == (
         "Short Term Support: Ongoing Low Level", "Equipment")
     assert (eq1["Event_Outcome"], eq1["Unit_Cost"]) == ("Provision of service", "120.50")
+    assert (eq1["Delivery_Mechanism"], eq1["Cost_Frequency_Unit_Type"]) == (
+        "CASSR Commissioned Support", "One-off")
     assert (eq3["Event_Start_Date"], eq3["Event_End_Date"]) == ("2024-02-01", "2024-03-01")
     assert eq3["Event_Outcome"] == "Service ended as planned"
 
