@@ -160,6 +160,21 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def open_target(path_or_url: str | Path) -> Target:
+    """The writer for a SQLite path or URL, PostgreSQL (psycopg) URL or any other URL.
+
+    A server that cannot be reached gives a :class:`TargetError` naming the URL without its
+    password."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return _open_target(path_or_url)
+    except SQLAlchemyError as exc:
+        shown = make_url(str(path_or_url)).render_as_string(hide_password=True)
+        first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        raise TargetError(f"cannot load the sample into {shown}: {first}") from None
+
+
+def _open_target(path_or_url: str | Path) -> Target:
     if not is_url(path_or_url):
         return SqliteTarget(Path(path_or_url))
     url = str(path_or_url)

@@ -77,3 +77,12 @@ def test_generic_sqlalchemy_path_loads_a_server(pg_server, tmp_path, monkeypatch
             n = conn.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
             assert n == info.counts[name] > 0
     engine.dispose()
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path):
+    from pipelines.sample.targets import TargetError
+
+    url = "postgresql+psycopg://someone:s3cret@127.0.0.1:1/nowhere"
+    with pytest.raises(TargetError, match="cannot load the sample into") as err:
+        generate(url, people=60, out_dir=tmp_path / "out")
+    assert "s3cret" not in str(err.value)
