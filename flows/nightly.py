@@ -41,21 +41,26 @@ def nightly_history_task(
     return {"run_id": run_id, "feedback": {k: int(v) for k, v in resolved.items()}}
 
 
-@task(name="exception lists", **IN_MEMORY)
-def exceptions_task(cfg: Config, findings: Any, run_id: int) -> dict[str, Any]:
-    """Every team's workbook for this run, delivered by e-mail or to folders (cld.toml)."""
-    from pipelines.history import History
+@task(name="exception lists", persist_result=False)
+def exceptions_task(cfg: Config, run_id: int) -> dict[str, Any]:
+    """Every team's workbook for the recorded run, delivered by e-mail or to folders as
+    ``[delivery]`` says (what `cld exceptions --run N --deliver` does)."""
     from pipelines.outputs import write_exception_lists
     from pipelines.outputs.delivery import deliver, load_directory
+    from pipelines.outputs.sources import from_history
 
-    directory = load_directory(cfg.path(cfg.delivery.directory))
+    directory_path = cfg.path(cfg.delivery.directory)
+    directory = load_directory(directory_path) if directory_path.exists() else {}
     teams = [(c.team_id, c.team_name) for c in directory.values()]
-    with History.open(cfg.path(cfg.paths.history_db)) as h:
-        feedback = h.open_feedback()
-        trend = h.trend()
-    out_dir = cfg.path(cfg.paths.output_dir) / "exceptions" / f"run{run_id}"
+    got = from_history(cfg, run_id)
     lists = write_exception_lists(
-        findings, out_dir, run_id=str(run_id), teams=teams, feedback=feedback, trend=trend
+        got.findings,
+        cfg.path(cfg.paths.output_dir) / "exceptions" / f"run{run_id}",
+        run_id=str(run_id),
+        teams=teams,
+        previous=got.previous,
+        feedback=got.feedback,
+        trend=got.trend,
     )
     report = deliver(lists, cfg)
     failed = sorted(o.team_id for o in report.failed)
@@ -91,7 +96,7 @@ def nightly_dq(config: str | None = None, today: str | None = None) -> dict[str,
         _, prev_frame = previous_task(cfg, p)
         checked = checks_task(cfg, built.frame, rel, p, prev_frame, None)
         recorded = nightly_history_task(cfg, p, rel, built.frame, checked.findings)
-        delivered = exceptions_task(cfg, checked.findings, recorded["run_id"])
+        delivered = exceptions_task(cfg, recorded["run_id"])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     summary = checked.summary

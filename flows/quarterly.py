@@ -82,13 +82,6 @@ def build_task(
     return result
 
 
-def load_thresholds(cfg: Config) -> dict[str, Any]:
-    import yaml
-
-    path = cfg.path(cfg.checks.thresholds)
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
-
-
 @task(name="previous submission", **IN_MEMORY)
 def previous_task(cfg: Config, period: Period) -> tuple[int | None, Any]:
     """The submission this build is compared with (last sent, else newest), and its rows."""
@@ -105,6 +98,7 @@ def checks_task(
 ) -> Any:
     from checks import run_checks
     from cld_schema import load_spec
+    from pipelines.outputs.sources import load_thresholds
 
     result = run_checks(
         frame,
@@ -178,14 +172,12 @@ def comparison_task(
 
 
 @task(name="DQ report", persist_result=False)
-def report_task(cfg: Config, run_id: int, out_dir: Path) -> str | None:
-    """The self-contained HTML DQ report for the run (``pipelines.outputs.report``)."""
-    try:
-        from pipelines.outputs.report import write_report  # type: ignore[import-not-found]
-    except ImportError:
-        get_run_logger().warning("DQ report: pipelines.outputs.report is not available yet")
-        return None
-    return str(write_report(cfg, run_id, out_dir))
+def report_task(cfg: Config, run_id: int, out_dir: Path, data_docs: Path | None) -> str:
+    """The self-contained HTML DQ report of the recorded run (what `cld report --run` writes)."""
+    from pipelines.outputs.report import write_report
+
+    docs = data_docs if data_docs is not None and data_docs.exists() else None
+    return str(write_report(cfg, run_id, out_dir, data_docs=docs))
 
 
 def _place(staged: Path, final: Path) -> Path:
@@ -227,7 +219,9 @@ def quarterly_submission(
         rel = built.summary["release"]
         final = default_path(cfg, p, rel, built.path.suffix == ".gz")
         prev_id, prev_frame = previous_task(cfg, p) if not dry_run else (None, None)
-        checked = checks_task(cfg, built.frame, rel, p, prev_frame, None)
+        reports = out_dir / "reports"
+        docs = None if dry_run else reports / f"data_docs_{p}_{uuid.uuid4().hex[:8]}"
+        checked = checks_task(cfg, built.frame, rel, p, prev_frame, docs)
         summary = checked.summary
         blocked = not summary["ready"]
         written: Path | None = None
@@ -253,10 +247,9 @@ def quarterly_submission(
             ids = history_task(cfg, "build", p, rel, built.frame, checked.findings, written)
             facts["history run"] = ids["run_id"]
             facts["submission id"] = ids["submission_id"]
-            reports = out_dir / "reports" / f"{p}_run{ids['run_id']}"
-            facts.update(comparison_task(cfg, prev_id, ids["submission_id"], reports))
-            report = report_task(cfg, ids["run_id"], reports)
-            facts["DQ report"] = report or "(not available)"
+            compare_dir = reports / f"compare_run{ids['run_id']}"
+            facts.update(comparison_task(cfg, prev_id, ids["submission_id"], compare_dir))
+            facts["DQ report"] = report_task(cfg, ids["run_id"], reports, docs)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

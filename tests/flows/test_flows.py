@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.config import load_config
+from pipelines.period import Period
 from tests.flows.conftest import Api, Council, assert_no_nhs_number, make_council, write_config
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -162,7 +163,10 @@ def test_build_anyway_writes_the_file_and_compares_with_the_previous(council: Co
     assert subs[-1]["path"] == str(path) and subs[-1]["rows"] == result["rows"]
     keys = {a["key"] for a in api().artifacts(run_id_of(state))}
     assert f"comparison-{result['submission_id']}" in keys
-    assert list((council.folder / "out" / "reports").glob("*/compare_*_events.csv"))
+    reports = council.folder / "out" / "reports"
+    assert list(reports.glob("compare_run*/compare_*_events.csv"))
+    report = reports / f"dq_report_run{result['run_id']}.html"
+    assert report.is_file() and "<html" in report.read_text(encoding="utf-8").lower()
     leaves_no_personal_data(run_id_of(state), council)
 
 
@@ -248,7 +252,8 @@ def test_many_councils_fan_out_on_dask(council: Council, tmp_path: Path) -> None
     rows = state.result()
     assert [r["status"] for r in rows] == ["ok", "ok"]
     assert len(history_runs(council)) == before + 1 and len(history_runs(other)) == 1
-    assert [p.name for p in output_files(other)] == [f"cld_998_{other.period}_R1.csv"]
+    release = Period.parse(other.period).default_release
+    assert [p.name for p in output_files(other)] == [f"cld_998_{other.period}_{release}.csv"]
     a = api()
     tasks = a.task_runs(run_id_of(state))
     assert sum(t["name"].startswith("council quarterly") for t in tasks) == 2
