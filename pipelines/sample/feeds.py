@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.sample.data import load_contract, load_feedback_layout
-from pipelines.sample.journeys import NULL, YEAR, ChunkBuilder, World, _pick, _str
+from pipelines.sample.journeys import NULL, ChunkBuilder, World, _pick, _str
 from pipelines.sample.nhs import spare_valid_numbers
 
 EPOCH_ORD = datetime(1970, 1, 1).toordinal()
@@ -428,4 +428,4 @@ def write_feedback(
     return path
 
 
-__all__ = ["YEAR", "FeedAccumulator", "write_feedback"]
+__all__ = ["FeedAccumulator", "write_feedback"]
