@@ -109,6 +109,7 @@ def test_worker_runs_the_quarterly_deployment_into_history(
     ]
     assert runs[0]["findings"] > 0 and runs[0]["submission_rows"] > 0
     assert [s["path"] for s in subs] == [str(result_files[0])]
+    assert (council.folder / "out" / "reports" / f"dq_report_run{runs[0]['id']}.html").is_file()
 
     artefacts = api.artifacts(run_id)
     assert f"quarterly-{council.period.lower()}" in {a["key"] for a in artefacts}
@@ -131,7 +132,7 @@ def test_cld_serve_serves_and_runs_a_triggered_deployment(
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [str(VENV_BIN / "cld"), "--config", str(cfg), "serve", "--only", "check"],
+            [VENV_BIN / "cld", "--config", cfg, "serve", "--only", "check", "--only", "nightly"],
             env=prefect_server.env(),
             cwd=tmp_path,
             stdout=out,
@@ -141,17 +142,22 @@ def test_cld_serve_serves_and_runs_a_triggered_deployment(
     api = Api(prefect_server.api_url)
     try:
         deadline = time.monotonic() + 60
-        deployment = None
-        while deployment is None:
+        served: dict[str, dict[str, Any]] = {}
+        while len(served) < 2:
             assert proc.poll() is None, log.read_text()
-            r = api.http.get("/deployments/name/preflight/check")
-            if r.status_code == 200 and r.json().get("parameters", {}).get("config"):
-                deployment = r.json()
-            elif time.monotonic() > deadline:
-                pytest.fail(f"cld serve registered nothing in 60 s:\n{log.read_text()}")
-            else:
-                time.sleep(0.5)
+            for name in ("preflight/check", "nightly-dq/nightly"):
+                r = api.http.get(f"/deployments/name/{name}")
+                if r.status_code == 200 and r.json().get("parameters", {}).get("config"):
+                    served[name] = r.json()
+            if time.monotonic() > deadline:
+                pytest.fail(f"cld serve registered {list(served)} in 60 s:\n{log.read_text()}")
+            time.sleep(0.5)
+        deployment, nightly = served["preflight/check"], served["nightly-dq/nightly"]
         assert deployment["parameters"]["config"] == str(cfg)
+        assert nightly["parameters"]["config"] == str(cfg)
+        [sched] = nightly["schedules"]
+        assert sched["schedule"]["cron"] == "0 2 * * *"
+        assert sched["schedule"]["timezone"] == "Europe/London" and sched["active"]
         run = api.http.post(f"/deployments/{deployment['id']}/create_flow_run", json={})
         run_id = run.raise_for_status().json()["id"]
         final = api.wait_final(run_id, timeout=90)
