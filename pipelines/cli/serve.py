@@ -42,8 +42,11 @@ def serve(
         typer.Option("--no-schedules", help="Serve for manual runs only, without schedules."),
     ] = False,
     limit: Annotated[
-        int | None, typer.Option("--limit", help="At most this many runs at once.")
-    ] = None,
+        int,
+        typer.Option(
+            "--limit", help="At most this many runs at once (they share one history database)."
+        ),
+    ] = 1,
     list_only: Annotated[
         bool,
         typer.Option("--list", help="Print the deployments and their schedules, then exit."),
