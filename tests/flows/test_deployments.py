@@ -64,9 +64,17 @@ def keys_of(node: Any) -> list[str]:
 def deploy_and_run(
     server: PrefectServer, deployment: str, params: dict[str, str], env: dict[str, str]
 ) -> tuple[str, Api]:
-    """`prefect deploy` the named deployment, trigger it, and let a worker run it once."""
+    """`prefect deploy --all` from prefect.yaml, trigger one deployment, let a worker run it."""
     server.prefect("work-pool", "create", POOL, "--type", "process", "--overwrite")
-    server.prefect("--no-prompt", "deploy", "--name", deployment)
+    server.prefect("--no-prompt", "deploy", "--all")
+    api = Api(server.api_url)
+    deployed = api.http.post("/deployments/filter", json={}).raise_for_status().json()
+    by_name = {d["name"]: d for d in deployed}
+    assert set(by_name) == {d["name"] for d in prefect_yaml()["deployments"]}
+    assert all(d["work_pool_name"] == POOL for d in deployed)
+    [nightly] = by_name["nightly"]["schedules"]
+    assert nightly["schedule"]["cron"] == "0 2 * * *"
+    assert nightly["schedule"]["timezone"] == "Europe/London"
     args = ["deployment", "run", deployment]
     for key, value in params.items():
         args += ["--param", f"{key}={value}"]
@@ -76,7 +84,7 @@ def deploy_and_run(
     run_id = match.group(1)
     # --run-once: take the runs that are due, run them to the end, exit.
     server.prefect("worker", "start", "--pool", POOL, "--run-once", timeout=150, **env)
-    return run_id, Api(server.api_url)
+    return run_id, api
 
 
 @pytest.mark.slow
