@@ -94,7 +94,8 @@ def _period_bounds(frame: pl.DataFrame, spec, period) -> tuple[date | None, date
 
 
 def helper_columns(spec, start: date | None, end: date | None) -> list[pl.Expr]:
-    """Typed helper columns the rules read (``__d_*`` dates, ``__n_*`` numbers, period)."""
+    """Typed helper columns the rules read (``__d_*`` dates, ``__n_*`` numbers, period, and
+    ``__pid``: the person id hashed once for the one-per-person windows)."""
     fmt = spec.date_format
     helpers = []
     for f in spec.fields:
@@ -106,6 +107,7 @@ def helper_columns(spec, start: date | None, end: date | None) -> list[pl.Expr]:
         *helpers,
         pl.lit(start, pl.Date).alias("__pstart"),
         pl.lit(end, pl.Date).alias("__pend"),
+        pl.col("LA_Person_Unique_Identifier").hash(seed=11).alias("__pid"),
     ]
 
 

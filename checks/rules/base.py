@@ -11,7 +11,7 @@ never by the text, so the same rule works for Release 1 and Release 2 files.
 
 The engine prepares typed helper columns before evaluating rules: ``__d_<Field>`` (date) for
 every date field, ``__n_<Field>`` (Float64) for every number field, and ``__pstart``/``__pend``
-(the reporting period as dates).
+(the reporting period as dates) and ``__pid`` (the person id hashed, for windows).
 """
 
 from __future__ import annotations
@@ -129,6 +129,12 @@ def ckba(ctx: RuleContext) -> pl.Expr:
 def person_key() -> pl.Expr:
     """The person a row is about: the council id (the national fallback key)."""
     return pl.col("LA_Person_Unique_Identifier")
+
+
+def person_group() -> pl.Expr:
+    """The council id as a 64-bit hash (helper column ``__pid``): the key for one-per-person
+    windows, hashed once instead of once per rule."""
+    return pl.col("__pid")
 
 
 def years_between(earlier: pl.Expr, later: pl.Expr) -> pl.Expr:

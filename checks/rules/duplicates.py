@@ -52,5 +52,5 @@ def exact_duplicate_row(ctx: RuleContext) -> pl.Expr:
 @rule("LOG105")
 def event_reference_shared_by_people(ctx: RuleContext) -> pl.Expr:
     ref = pl.col("Event_Reference")
-    people = pl.col("LA_Person_Unique_Identifier").drop_nulls().n_unique().over(ref)
+    people = pl.col("__pid").n_unique().over(ref)
     return f(ref.is_not_null() & (people > 1))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.rules.base import RuleContext, blank, f, nunique_over, person_key, rule
+from checks.rules.base import RuleContext, blank, f, nunique_over, person_group, rule
 
 
 def _inconsistent(field_name: str) -> pl.Expr:
     return f(
-        pl.col(field_name).is_not_null() & (nunique_over(pl.col(field_name), person_key()) > 1)
+        pl.col(field_name).is_not_null() & (nunique_over(pl.col(field_name), person_group()) > 1)
     )
 
 
@@ -37,7 +37,7 @@ def la_id_two_nhs_numbers(ctx: RuleContext) -> pl.Expr:
 @rule("LOG034")
 def nhs_number_two_la_ids(ctx: RuleContext) -> pl.Expr:
     nhs = pl.col("NHS_Number")
-    return f(nhs.is_not_null() & (nunique_over(person_key(), nhs) > 1))
+    return f(nhs.is_not_null() & (nunique_over(person_group(), nhs) > 1))
 
 
 @rule("LOG035")
@@ -59,4 +59,4 @@ def postcode_inconsistent(ctx: RuleContext) -> pl.Expr:
 def death_missing_on_some_rows(ctx: RuleContext) -> pl.Expr:
     """A death recorded on one row must be on all the person's rows (DHSC crops events to it)."""
     dod = pl.col("Date_of_Death")
-    return f(dod.is_null() & dod.is_not_null().any().over(person_key()))
+    return f(dod.is_null() & dod.is_not_null().any().over(person_group()))

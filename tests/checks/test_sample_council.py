@@ -149,31 +149,11 @@ def clean(tmp_path_factory):
     return built["2025-26Q3"]
 
 
-def test_defect_free_case_records_give_no_errors(clean):
-    """A council without injected defects: no errors on rows from the case-management
-    database, and the quantitative expectations (complete months) pass."""
+def test_defect_free_council_gives_zero_errors(clean):
+    """A council without injected defects: no error at all (field, logical or quantitative,
+    including the complete-month test)."""
     res, _, checked = clean
     errors = checked.findings.filter(pl.col("severity") == "error")
-    from_db = errors.filter(~pl.col("step_id").str.starts_with("feed:").fill_null(False))
-    assert from_db.height == 0, from_db.group_by("rule_id").len().to_dicts()
-    assert (
-        checked.findings.filter(pl.col("category") == "quantitative")["severity"]
-        .to_list()
-        .count("error")
-        == 0
-    )
+    assert errors.height == 0, errors.group_by("rule_id", "step_id").len().to_dicts()[:20]
+    assert checked.summary["ready"] is True
     assert res.frame.height > 300
-
-
-@pytest.mark.xfail(
-    reason="provider-feed rows of the clean sample still lack fields the spec makes mandatory "
-    "(carers' centre reviews: outcome, method, outcomes achieved; carers' support: unit cost, "
-    "frequency, planned units; carers' assessments: method; equipment: cost frequency): a "
-    "transform/feeds gap reported to the lead, not a checks false positive",
-    strict=False,
-)
-def test_defect_free_council_gives_zero_errors(clean):
-    _, _, checked = clean
-    assert checked.summary["errors"] == 0, [
-        r for r in checked.summary["by_rule"] if r["severity"] == "error"
-    ]
