@@ -23,6 +23,7 @@ DATE_FIELDS = {
     "Event_Start_Date": "_start",
     "Event_End_Date": "_end",
 }
+FREE_TEXT_TYPES = {"text", "postcode"}
 INTERNAL = ["_row", "_person_id", "_step_id", "_source", "_team_id", "_team_name", "_worker_name"]
 
 
@@ -127,6 +128,14 @@ def to_release2(full: pl.DataFrame, spec_r2: Any) -> tuple[pl.DataFrame, pl.Data
     return out, report
 
 
+def _portal_safe(expr: pl.Expr, free_text: bool) -> pl.Expr:
+    """Trim every value; free text also loses leading '=', '+', '-', '@' (the portal rejects a
+    value starting with one: case notes like '- see file' must not stop the submission)."""
+    pattern = r"^[=+\-@\s]+|\s+$" if free_text else r"^\s+|\s+$"
+    cleaned = expr.str.replace_all(pattern, "")
+    return pl.when(cleaned.str.len_chars() > 0).then(cleaned).otherwise(None)
+
+
 def layout(full: pl.DataFrame, spec: Any, ctx: Context) -> pl.DataFrame:
     """Spec fields in order, all String, then the internal columns; rows in a stable order."""
     fmt = spec.date_format
@@ -141,7 +150,10 @@ def layout(full: pl.DataFrame, spec: Any, ctx: Context) -> pl.DataFrame:
     )
     have = set(frame.columns)
     cols = [
-        (pl.col(f) if f in have else pl.lit(None)).cast(pl.String).alias(f)
+        _portal_safe(
+            (pl.col(f) if f in have else pl.lit(None)).cast(pl.String),
+            spec.field(f).type in FREE_TEXT_TYPES,
+        ).alias(f)
         for f in spec.field_names
     ]
     internal = [
