@@ -117,7 +117,7 @@ def stage_rows(tables: dict[str, pl.DataFrame], feeds: Any, ctx: Context) -> pl.
 def transform(
     tables: dict[str, pl.DataFrame],
     feeds: Any,
-    period: Period,
+    period: Period | str,
     release: str,
     mappings_dir: Path | str,
     la_code: str,
@@ -127,6 +127,9 @@ def transform(
     """Build the CLD frame for ``period`` (rolling 12 months) in ``release`` (R1 or R2)."""
     from cld_schema import load_spec
 
+    period = Period.parse(period) if isinstance(period, str) else period
+    if release not in ("R1", "R2"):
+        raise ValueError(f"release {release!r} is not R1 or R2")
     spec_r1 = load_spec("R1")
     spec_out = load_spec(release)
     if mappings is None:
