@@ -3,7 +3,7 @@
 Run on demand (not part of the test suite):
 
     .venv/bin/python -m benchmarks.bench_history county   [--rows 300000]
-    .venv/bin/python -m benchmarks.bench_history england  [--rows 13000000] [--memory-limit 3GB]
+    .venv/bin/python -m benchmarks.bench_history england  [--rows 13000000] [--memory-limit 2GB]
 
 county:  two large-county submissions (~300k rows each) are synthesised as CLD frames in polars
          (the second is the first with 3% of rows dropped, 5% changed and 4% added), stored
@@ -299,7 +299,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("which", choices=["county", "england", "all"])
     ap.add_argument("--rows", type=int, default=None)
-    ap.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit (england)")
+    ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit (england)")
     ap.add_argument("--keep", type=Path, default=None, help="Folder to keep the databases in")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_history_"))
