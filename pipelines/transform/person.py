@@ -313,8 +313,8 @@ def owners(rows: pl.LazyFrame, tables: dict[str, pl.DataFrame]) -> pl.LazyFrame:
     teams = table(tables, "teams", team_id="id", team_name="text")
     workers = table(tables, "workers", worker_id="id", worker_name="text")
     return (
-        rows.with_columns(pl.col("_start").fill_null(pl.lit(None, pl.Date)).alias("_at"))
-        .with_columns(pl.col("_at").fill_null(pl.date(2999, 12, 31)))
+        # rows without an event (CKBA) take the person's latest allocation
+        rows.with_columns(pl.col("_start").fill_null(pl.date(2999, 12, 31)).alias("_at"))
         .sort("_at")
         .join_asof(
             alloc,
