@@ -29,6 +29,11 @@ def print_summary(result: Any) -> None:
             fg=typer.colors.YELLOW,
         )
     feeds = s["feeds"]
+    if not feeds.get("folder_found", True):
+        typer.secho(
+            f"no provider feeds: folder {feeds['folder']} not found ([paths] feeds_dir)",
+            fg=typer.colors.YELLOW,
+        )
     for q in feeds.get("quarantined", []):
         typer.secho(f"quarantined feed file {q['file']}: {q['reason']}", fg=typer.colors.YELLOW)
     if feeds.get("unmatched_rows"):
