@@ -18,9 +18,10 @@ HELP = (
     "this process, with the schedules of prefect.yaml.\n\n"
     "Keeps running until stopped (Ctrl-C), starting scheduled runs and any run triggered "
     "from the Prefect UI or with `prefect deployment run 'quarterly-submission/quarterly'`. "
-    "Point PREFECT_API_URL at a standing `prefect server start` to see the runs in its UI; "
-    "without it a local server is started for the session. Prefect's state stays in the "
-    "project's .prefect/ folder unless PREFECT_HOME says otherwise."
+    "Point PREFECT_API_URL at a standing `prefect server start` to see the runs in its UI "
+    "and trigger them; without it a temporary server runs inside this process (schedules "
+    "only, no UI). Prefect's state stays in the project's .prefect/ folder unless "
+    "PREFECT_HOME says otherwise."
 )
 
 
