@@ -136,11 +136,11 @@ def transform(
         mappings = load_mappings(mappings_dir, spec_r1, load_spec("R2"))
     ctx = Context(period=period, spec=spec_r1, mappings=mappings, la_code=la_code)
     staged = stage_rows(tables, feeds, ctx)
-    full = finalize.map_codes(staged.collect(engine=ENGINE), mappings, with_r2=release != "R1")
+    full = finalize.map_codes(staged.collect(engine=ENGINE), mappings)
     unmapped = [finalize.unmapped_report(full, mappings), *ctx.unmapped_early]
     counts_ckba = spec_out.value("Client_Type", CKBA)
     if release != "R1":
-        full, lost = finalize.to_release2(full, spec_out)
+        full, lost = finalize.to_release2(full, spec_out, mappings)
         unmapped.append(lost)
     report = (
         pl.concat([u.cast(finalize.UNMAPPED_SCHEMA) for u in unmapped if u.height]).sort(

@@ -54,22 +54,25 @@ def _per_table(field_name: str, tables: list[MappingTable], target: str | None) 
     return out
 
 
-def map_codes(rows: pl.DataFrame, mappings: Mappings, with_r2: bool) -> pl.DataFrame:
+def has_row(field_name: str, mappings: Mappings) -> pl.Expr:
+    """True where the row's code has a row in its mapping table (else it is unmapped)."""
+    return _per_table(field_name, _tables_for(field_name, mappings), None).fill_null(False)
+
+
+def r2_override(field_name: str, mappings: Mappings) -> pl.Expr:
+    """The mapping table's ``<Field>@R2`` value for the row's code (null if none)."""
+    return _per_table(field_name, _tables_for(field_name, mappings), f"{field_name}{R2_SUFFIX}")
+
+
+def map_codes(rows: pl.DataFrame, mappings: Mappings) -> pl.DataFrame:
     """Map every coded field (vectorised lookups); a text set directly by a rule wins.
 
-    Adds ``_hit__<Field>`` (the code has a row in its table) and, for Release 2, ``_r2o__<Field>``
-    (the table's ``@R2`` override for the code).
-    """
+    The code columns stay (for the unmapped report and Release 2 overrides, computed from them
+    when needed rather than stored: a large county has 250k rows × 24 fields)."""
     exprs = []
     for f in coded_fields(rows.columns):
-        tables = _tables_for(f, mappings)
         direct = pl.col(f) if f in rows.columns else pl.lit(None, pl.String)
-        exprs += [
-            pl.coalesce(direct, _per_table(f, tables, f)).alias(f),
-            _per_table(f, tables, None).fill_null(False).alias(f"_hit__{f}"),
-        ]
-        if with_r2:
-            exprs.append(_per_table(f, tables, f"{f}{R2_SUFFIX}").alias(f"_r2o__{f}"))
+        exprs.append(pl.coalesce(direct, _per_table(f, _tables_for(f, mappings), f)).alias(f))
     return rows.with_columns(exprs)
 
 
@@ -77,7 +80,7 @@ def unmapped_report(full: pl.DataFrame, mappings: Mappings) -> pl.DataFrame:
     """Local codes with no row in their mapping table, with the number of file rows."""
     parts = []
     for f in coded_fields(full.columns):
-        missing = full.filter(pl.col(code_col(f)).is_not_null() & ~pl.col(f"_hit__{f}"))
+        missing = full.filter(pl.col(code_col(f)).is_not_null() & ~has_row(f, mappings))
         if missing.height == 0:
             continue
         parts.append(
@@ -96,7 +99,9 @@ def unmapped_report(full: pl.DataFrame, mappings: Mappings) -> pl.DataFrame:
     return pl.concat(parts) if parts else pl.DataFrame(schema=UNMAPPED_SCHEMA)
 
 
-def to_release2(full: pl.DataFrame, spec_r2: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+def to_release2(
+    full: pl.DataFrame, spec_r2: Any, mappings: Mappings
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """R1 texts → R2 texts: the mapping's ``@R2`` override for the row's code, else the spec's
     R1→R2 map. A value with neither is blanked and reported, never guessed."""
     reports, exprs = [], []
@@ -109,7 +114,9 @@ def to_release2(full: pl.DataFrame, spec_r2: Any) -> tuple[pl.DataFrame, pl.Data
         converted = pl.col(f).replace_strict(
             list(conv), list(conv.values()), default=None, return_dtype=pl.String
         )
-        override = pl.col(f"_r2o__{f}") if f"_r2o__{f}" in full.columns else pl.lit(None, pl.String)
+        override = (
+            r2_override(f, mappings) if code_col(f) in full.columns else pl.lit(None, pl.String)
+        )
         exprs.append(pl.coalesce(override, converted).alias(f))
         lost = full.filter(pl.col(f).is_not_null() & override.is_null() & converted.is_null())
         if lost.height:
