@@ -73,18 +73,37 @@ def compare(
 
 def feedback(
     file: Annotated[Path, typer.Argument(help="The NHS-number matching feedback file.")],
+    case_db: Annotated[
+        bool,
+        typer.Option(
+            "--case-db",
+            help="Check person ids and route to teams from the case-management database "
+            "(persons, allocations) instead of the latest submission.",
+        ),
+    ] = False,
+    period: Annotated[
+        str | None,
+        typer.Option(help="With --case-db: the period to extract (default: the current one)."),
+    ] = None,
 ) -> None:
     """Take in an NHS-number matching feedback file and route the numbers found to teams.
 
     The layout comes from ``[feedback] layout``; person ids are checked against the latest
-    submission in history. A malformed file is quarantined with a reason (exit 2).
+    submission in history (or the case-management database with ``--case-db``). A malformed
+    file is quarantined with a reason (exit 2).
     """
     from pipelines.history.feedback import FeedbackLayout, ingest
 
     cfg = get_config()
+    persons = allocations = None
+    if case_db:
+        persons, allocations = _case_people(cfg, period)
     with _history() as h, user_errors(HistoryError):
         layout = FeedbackLayout.load(cfg.path(cfg.feedback.layout))
-        res = ingest(h, file, layout, cfg.path(cfg.paths.quarantine_dir))
+        res = ingest(
+            h, file, layout, cfg.path(cfg.paths.quarantine_dir),
+            persons=persons, allocations=allocations,
+        )  # fmt: skip
     typer.echo(
         f"{file.name}: {res.rows} rows; {res.items} NHS numbers found "
         f"({res.resolved_at_once} already held, {res.conflicts_at_once} conflicting), "
@@ -94,6 +113,22 @@ def feedback(
         typer.echo(f"  skipped: {problem}: {n}")
     for team, n in sorted(res.by_team.items()):
         typer.echo(f"  to {team}: {n}")
+
+
+def _case_people(cfg, period: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Persons and current team allocations, read with the council's extract SQL."""
+    from pipelines.extract import ExtractError, extract
+    from pipelines.period import Period
+
+    with user_errors():
+        p = Period.parse(period) if period else Period.containing(dt.date.today())
+    with user_errors(ExtractError):
+        tables = extract(
+            cfg.database_url, p, cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine
+        )
+    teams = tables["teams"].select(pl.col("team_id"), pl.col("team_name").cast(pl.String))
+    allocations = tables["allocations"].join(teams, on="team_id", how="left")
+    return tables["persons"], allocations
 
 
 def export(

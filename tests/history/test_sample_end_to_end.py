@@ -35,7 +35,8 @@ def council(tmp_path_factory: pytest.TempPathFactory):
         f'mappings_dir = "{PROJECT_ROOT / "data" / "sample" / "mappings"}"\n'
         f'sql_dir = "{PROJECT_ROOT / "sql"}"\nfeeds_dir = "{info.feeds_dir}"\n'
         f'contracts_dir = "{PROJECT_ROOT / "data" / "sample" / "contracts"}"\n'
-        f'[source]\nsample_db = "{info.db}"\n',
+        f'[source]\nsample_db = "{info.db}"\n'
+        f'[feedback]\nlayout = "{PROJECT_ROOT / "data" / "sample" / "feedback_layout.yaml"}"\n',
         encoding="utf-8",
     )
     cfg = load_config(cfg_path)
@@ -84,3 +85,22 @@ def test_two_builds_compared_and_feedback_followed(council) -> None:
 def _set_number(db: Path, person: str, number: str | None) -> None:
     with sqlite3.connect(db) as con:
         con.execute("UPDATE persons SET nhs_number = ? WHERE person_id = ?", (number, int(person)))
+
+
+def test_cli_feedback_checked_against_the_case_database(council) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    base, info, _builds = council
+    feedback = next(info.feedback_dir.glob("*.csv"))
+    out = CliRunner().invoke(
+        app,
+        ["--config", str(base / "cld.toml"), "feedback", str(feedback), "--case-db",
+         "--period", "2025-26Q3"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "rows skipped" in out.output and "0 rows skipped" in out.output
+    rows = read_feedback(feedback, LAYOUT).height
+    assert f"{feedback.name}: {rows} rows" in out.output
+    assert "to (no team)" not in out.output  # every person routed by current allocation
