@@ -245,6 +245,12 @@ def _months_in_both(c: Comparison) -> tuple[str, str] | None:
 def warnings(c: Comparison, th: Thresholds) -> list[str]:
     """The differences over the thresholds, as sentences with counts only (no personal data)."""
     out: list[str] = []
+    if c.a.release and c.b.release and c.a.release != c.b.release:
+        out.append(
+            f"the submissions are of different releases ({c.a.release} -> {c.b.release}): "
+            f"values renamed between releases show as changes, and as dropped + added events "
+            f"where they are part of the event key"
+        )
     big = pl.col("count_a") >= th.min_count
     months = _months_in_both(c)
     if months:

@@ -199,3 +199,13 @@ def test_write_is_excel_safe(pair, tmp_path: Path) -> None:
     assert "'=HYPERLINK(1)" in text
     changes = next(p for p in paths if p.name.endswith("_changes.csv")).read_text("utf-8-sig")
     assert "Event_Outcome Eligible_Needs_Identified" in changes
+
+
+def test_different_releases_are_flagged(tmp_path: Path) -> None:
+    f = cld_frame([_req("P1", "2024-02-01", "2024-02-05")])
+    with History.open(tmp_path / "h.duckdb") as h:
+        with h.run("build", "2025-26Q1", "R1") as run:
+            a = run.add_submission(None, f)
+        with h.run("build", "2025-26Q2", "R2") as run:
+            b = run.add_submission(None, f)
+        assert any("different releases (R1 -> R2)" in w for w in h.compare(a, b).warnings)
