@@ -1,5 +1,5 @@
 """Benchmark: every check on a large-county CLD file, and the same row-level rules as Great
-Expectations expectations on pandas, side by side in one run.
+Expectations expectations on pandas, side by side in one run (best of 3 for the same rules).
 
     .venv/bin/python benchmarks/bench_checks.py FILE            # a built large-county file
     .venv/bin/python benchmarks/bench_checks.py FILE --replicate 8  # a small file, x8 rows
@@ -26,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
+REPEAT = 3
 sys.path.insert(0, str(ROOT))
 
 
@@ -116,9 +117,12 @@ def engine_side(path: Path, replicate: int) -> dict:
     frame, spec = load(path, replicate)
     thresholds = yaml.safe_load((ROOT / "data/sample/thresholds.yaml").read_text())
     engine_subset(frame.head(100), spec)  # warm-up: imports and pandera set-up
-    t0 = time.perf_counter()
-    subset = engine_subset(frame, spec)
-    t_subset = time.perf_counter() - t0
+    runs = []
+    for _ in range(REPEAT):  # best of REPEAT, like the GX side
+        t0 = time.perf_counter()
+        subset = engine_subset(frame, spec)
+        runs.append(time.perf_counter() - t0)
+    t_subset = min(runs)
     t0 = time.perf_counter()
     res = run_checks(frame, spec, run_id="bench", quantitative=False)
     t_rows = time.perf_counter() - t0
@@ -198,13 +202,27 @@ def gx_side(path: Path, replicate: int) -> dict:
         .add_batch_definition_whole_dataframe("w")
     )
     vd = ctx.validation_definitions.add(gx.ValidationDefinition(name="v", data=bd, suite=suite))
-    res = vd.run(
-        batch_parameters={"dataframe": pdf},
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]},
-    )
-    t = time.perf_counter() - t0
+    setup = time.perf_counter() - t0
+    runs = []
+    for _ in range(REPEAT):  # best of REPEAT: the frame to pandas and the validation
+        t0 = time.perf_counter()
+        pdf = frame.to_pandas()
+        pdf["__cost"] = frame["Unit_Cost"].cast(pl.Float64, strict=False).to_pandas()
+        pdf["__units"] = frame["Planned_units_per_week"].cast(pl.Float64, strict=False).to_pandas()
+        res = vd.run(
+            batch_parameters={"dataframe": pdf},
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]},
+        )
+        runs.append(time.perf_counter() - t0)
     unexpected = sum((r.result or {}).get("unexpected_count") or 0 for r in res.results)
-    return {"rows": frame.height, "expectations": n, "gx_s": round(t, 2), "unexpected": unexpected}
+    return {
+        "rows": frame.height,
+        "expectations": n,
+        "gx_s": round(min(runs), 2),
+        "gx_runs_s": [round(r, 2) for r in runs],
+        "gx_setup_s": round(setup, 2),
+        "unexpected": unexpected,
+    }
 
 
 def child(side: str, path: Path, replicate: int) -> None:
