@@ -124,7 +124,8 @@ def history_task(
     findings: Any,
     submission: Path | None,
 ) -> dict[str, int]:
-    """Keep the run, the built rows and the findings in history, atomically."""
+    """Keep the run, the built rows and the findings in history, atomically, and follow up
+    open NHS-number feedback against this extract."""
     from pipelines.history import History
 
     with (
@@ -133,8 +134,9 @@ def history_task(
     ):
         sub_id = run.add_submission(submission, frame)
         run.add_findings(findings)
+        feedback = run.resolve_feedback(frame)  # NHS numbers now held in the case records
         run_id = run.id
-    get_run_logger().info("history: run %d, submission %d", run_id, sub_id)
+    get_run_logger().info("history: run %d, submission %d, feedback %s", run_id, sub_id, feedback)
     return {"run_id": run_id, "submission_id": sub_id}
 
 
