@@ -336,15 +336,28 @@ def row_checks(
     frame: pl.DataFrame, spec, *, run_id: str, period=None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Field contract + field status + logical rules: (findings, taxonomy)."""
-    findings, tax, _ = _row_checks(frame, spec, run_id=run_id, period=period)
+    prep = prepare(frame, spec, period)
+    findings, tax = finish_row_checks(prep, run_id)
     return findings, tax
 
 
-def _row_checks(
-    frame: pl.DataFrame, spec, *, run_id: str, period=None
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """As :func:`row_checks`, plus each field's national status per row (reused by the
-    completeness expectations instead of computing it twice)."""
+@dataclass
+class Prepared:
+    """The frame with helper columns and the national field status/validity, collected."""
+
+    frame: pl.DataFrame
+    spec: Any
+    ctx: RuleContext
+    df: pl.DataFrame
+
+    @property
+    def statuses(self) -> pl.DataFrame:
+        """Each field's national status per row (reused by the completeness expectations)."""
+        return self.df.select(f"{f.name}__status" for f in self.spec.fields)
+
+
+def prepare(frame: pl.DataFrame, spec, period=None) -> Prepared:
+    """First half of the row checks: helper columns and field status, one collect."""
     if "_row" not in frame.columns:
         frame = frame.with_row_index("_row")
     missing = [n for n in spec.field_names if n not in frame.columns]
@@ -352,11 +365,17 @@ def _row_checks(
         raise ValueError(f"the frame lacks CLD fields for {spec.release}: {', '.join(missing)}")
     start, end = _period_bounds(frame, spec, period)
     ctx = RuleContext(spec, start, end)
+    return Prepared(frame, spec, ctx, _prepared(frame.lazy(), spec, start, end).collect())
+
+
+def finish_row_checks(prep: Prepared, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Second half: every logical rule flag (one plan, one collect), the pandera contract,
+    then the findings cut from the flags."""
+    spec, ctx = prep.spec, prep.ctx
     flags = _rule_flags(ctx, catalogue())
-    lf = frame.lazy()
-    df = _prepared(lf, spec, start, end).with_columns(_flag_exprs(ctx, flags)).collect()
+    df = prep.df.lazy().with_columns(_flag_exprs(ctx, flags)).collect()
     severity = _field_severity()
-    failures = field_failures(lf.select(spec.field_names), spec)
+    failures = field_failures(prep.frame.lazy().select(spec.field_names), spec)
     parts = [
         *contract_findings(df, failures, spec, run_id, severity),
         *mandatory_findings(df, spec, run_id, severity),
@@ -364,8 +383,7 @@ def _row_checks(
     ]
     findings = pl.concat(parts, how="vertical") if parts else empty_findings()
     findings = _drop_covered_mandatory(findings.cast(FINDING_COLUMNS))
-    statuses = df.select(f"{f.name}__status" for f in spec.fields)
-    return findings.sort("row", "rule_id", nulls_last=True), taxonomy(df, spec), statuses
+    return findings.sort("row", "rule_id", nulls_last=True), taxonomy(df, spec)
 
 
 def summarise(findings: pl.DataFrame) -> dict[str, Any]:
@@ -411,26 +429,29 @@ def run_checks(
     if not quantitative:
         findings, tax = row_checks(frame, spec, run_id=run_id, period=period)
     else:
-        # Importing GX takes seconds of pure Python; the row checks are polars (GIL
-        # released): import it alongside, then validate with the statuses already computed.
+        # GX is seconds of pure Python (import, then validation); the row checks are polars
+        # (GIL released). The worker thread imports GX while the field status is computed,
+        # then validates (reusing that status) while the rule flags and contract run.
         from concurrent.futures import ThreadPoolExecutor
 
         from checks.quantitative import import_gx, quantitative_findings
 
         with ThreadPoolExecutor(max_workers=1) as pool:
-            imported = pool.submit(import_gx)
-            findings, tax, statuses = _row_checks(frame, spec, run_id=run_id, period=period)
-            imported.result()
-        q, docs = quantitative_findings(
-            frame,
-            spec,
-            run_id=run_id,
-            period=period,
-            thresholds=thresholds or {},
-            previous=previous,
-            data_docs_dir=data_docs_dir,
-            statuses=statuses,
-        )
+            pool.submit(import_gx)
+            prep = prepare(frame, spec, period)
+            pending = pool.submit(
+                quantitative_findings,
+                frame,
+                spec,
+                run_id=run_id,
+                period=period,
+                thresholds=thresholds or {},
+                previous=previous,
+                data_docs_dir=data_docs_dir,
+                statuses=prep.statuses,
+            )
+            findings, tax = finish_row_checks(prep, run_id)
+            q, docs = pending.result()
         findings = pl.concat([findings, q.select(list(FINDING_COLUMNS)).cast(FINDING_COLUMNS)])
     summary = summarise(findings)
     summary["rows"] = frame.height
