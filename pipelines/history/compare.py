@@ -170,7 +170,13 @@ def compare(
     ids: dict[str, Any] = {"a": old.id, "b": new.id}
     con = h.con
     fmt = {**ids, "fmt": _date_format(new.release)}
+    translated = _translating(old, new)
     try:
+        if translated:
+            _translate_older(h, old, new)
+            con.execute(sql("compare/source_translated.sql"))
+        else:
+            con.execute(sql("compare/source_same.sql"))
         windows = fetch_frame(con, sql("compare/windows.sql"), fmt)
         b_start = _window(windows, "b", "period_start")
         con.execute(sql("compare/rows.sql"), fmt)
@@ -204,7 +210,48 @@ def compare(
         old, new, windows, counts, events, changes, field_changes, vanished, completeness
     )
     result.warnings = warnings(result, th)
+    if translated:
+        result.warnings.insert(
+            0,
+            f"submission {old.id} is {old.release} and {new.id} is {new.release}: its values "
+            f"were translated to {new.release} texts (spec R1->R2 maps) and fields not in "
+            f"{new.release} left out before comparing",
+        )
     return result
+
+
+def _translating(old: SubmissionInfo, new: SubmissionInfo) -> bool:
+    """An R1 file against an R2 one (the 2025-26 switch): translate the older side first."""
+    return old.release == "R1" and new.release == "R2"
+
+
+def _translate_older(h: History, old: SubmissionInfo, new: SubmissionInfo) -> None:
+    """The older submission's rows with R1 list values mapped to their R2 texts (values with
+    no R2 equivalent kept as they were) and only the newer release's fields, hashed as stored
+    rows are, into the temporary table the comparison then reads instead (``cmp_a_rows``)."""
+    from cld_schema import load_spec
+
+    spec = load_spec(new.release)
+    frame = h.submission_frame(old.id)
+    keep = [f for f in spec.field_names if f in frame.columns]
+    maps = {}
+    for f in spec.fields:
+        if f.list_name and f.name in keep:
+            m = {k: v for k, v in spec.r1_to_r2(f.name).items() if v is not None and k != v}
+            if m:
+                maps[f.name] = m
+    rows = frame.select(
+        pl.col("_row").cast(pl.Int32).alias("row_no"),
+        pl.col("_team_id").alias("team_id"),
+        pl.col("_team_name").alias("team_name"),
+        *[pl.col(f).replace(maps[f]) if f in maps else pl.col(f) for f in keep],
+    )
+    h.con.execute(sql("compare/source_translated_table.sql"))
+    h.con.register("_new_rows", rows)
+    try:
+        h.con.execute(sql("compare/source_translated_insert.sql"), {"submission_id": old.id})
+    finally:
+        h.con.unregister("_new_rows")
 
 
 def _window(windows: pl.DataFrame, side: str, col: str) -> Any:
@@ -245,7 +292,7 @@ def _months_in_both(c: Comparison) -> tuple[str, str] | None:
 def warnings(c: Comparison, th: Thresholds) -> list[str]:
     """The differences over the thresholds, as sentences with counts only (no personal data)."""
     out: list[str] = []
-    if c.a.release and c.b.release and c.a.release != c.b.release:
+    if c.a.release and c.b.release and c.a.release != c.b.release and not _translating(c.a, c.b):
         out.append(
             f"the submissions are of different releases ({c.a.release} -> {c.b.release}): "
             f"values renamed between releases show as changes, and as dropped + added events "

@@ -201,11 +201,41 @@ def test_write_is_excel_safe(pair, tmp_path: Path) -> None:
     assert "Event_Outcome Eligible_Needs_Identified" in changes
 
 
-def test_different_releases_are_flagged(tmp_path: Path) -> None:
-    f = cld_frame([_req("P1", "2024-02-01", "2024-02-05")])
+def test_r1_file_translated_to_r2_before_comparing(tmp_path: Path) -> None:
+    """The 2025-26 switch: the same events in R1 and in R2 texts compare as unchanged."""
+
+    def rows(client: str, service_type: str, component: str, outcome: str) -> list[dict]:
+        return [
+            _req("P1", "2025-05-01", "2025-05-02", Client_Type=client),
+            {"LA_Person_Unique_Identifier": "P2", "Client_Type": client,
+             "Event_Type": "Service", "Event_Start_Date": "2025-01-15",
+             "Service_Type": service_type, "Service_Component": component,
+             "Event_Outcome": outcome},
+        ]  # fmt: skip
+
+    r1 = cld_frame(
+        [r | {"First_Name": "Ann"} for r in rows(
+            "Service User", "Long Term Support: Community", "Direct Payment",
+            "Provision of service")],
+        release="R1",
+    )  # fmt: skip
+    r2 = cld_frame(
+        rows("Service user", "Long term support: Community", "Direct payment",
+             "Continuation of support or services"),
+        release="R2",
+    )  # fmt: skip
     with History.open(tmp_path / "h.duckdb") as h:
         with h.run("build", "2025-26Q1", "R1") as run:
-            a = run.add_submission(None, f)
+            a = run.add_submission(None, r1)
         with h.run("build", "2025-26Q2", "R2") as run:
-            b = run.add_submission(None, f)
-        assert any("different releases (R1 -> R2)" in w for w in h.compare(a, b).warnings)
+            b = run.add_submission(None, r2)
+        c = h.compare(a, b)
+        t = c.totals()
+        assert (t["unchanged"], t["changed"], t["added"], t["dropped"]) == (2, 0, 0, 0)
+        assert "translated to R2 texts" in c.warnings[0]
+        # the other way round is not translated, and says so
+        back = h.compare(b, a)
+        assert back.totals()["unchanged"] == 0
+        assert any("different releases (R2 -> R1)" in w for w in back.warnings)
+        # the stored rows are untouched by the translation
+        assert h.submission_frame(a)["Client_Type"].to_list() == ["Service User"] * 2

@@ -8,7 +8,7 @@ va AS (
     FROM (
         SELECT row_no, * EXCLUDE (submission_id, row_no, team_id, team_name, event_key, row_hash,
                                   Reporting_Period_Start_Date, Reporting_Period_End_Date)
-        FROM submission_rows
+        FROM cmp_src($a, $b)
         WHERE submission_id = $a AND row_no IN (SELECT row_a FROM pairs)
     ) UNPIVOT INCLUDE NULLS (value FOR field IN (COLUMNS(* EXCLUDE (row_no))))
 ),
@@ -17,7 +17,7 @@ vb AS (
     FROM (
         SELECT row_no, * EXCLUDE (submission_id, row_no, team_id, team_name, event_key, row_hash,
                                   Reporting_Period_Start_Date, Reporting_Period_End_Date)
-        FROM submission_rows
+        FROM cmp_src($a, $b)
         WHERE submission_id = $b AND row_no IN (SELECT row_b FROM pairs)
     ) UNPIVOT INCLUDE NULLS (value FOR field IN (COLUMNS(* EXCLUDE (row_no))))
 ),

@@ -4,7 +4,7 @@ WITH c AS (
            coalesce(Event_Type, '(none)') AS event_type,
            count(*) AS n_rows,
            count(COLUMNS(* EXCLUDE (submission_id, row_no, team_id, team_name, event_key, row_hash)))
-    FROM submission_rows
+    FROM cmp_src($a, $b)
     WHERE submission_id IN ($a, $b)
     GROUP BY ALL
 ),

@@ -14,7 +14,7 @@ WITH r AS (
            try_strptime(Event_End_Date, $fmt)::DATE AS end_date,
            try_strptime(Reporting_Period_Start_Date, $fmt)::DATE AS rp_start,
            try_strptime(Reporting_Period_End_Date, $fmt)::DATE AS rp_end
-    FROM submission_rows
+    FROM cmp_src($a, $b)
     WHERE submission_id IN ($a, $b)
 ),
 months AS (

@@ -8,6 +8,6 @@ SELECT e.change, e.event_type,
        coalesce(rb.team_name, ra.team_name) AS team_name,
        e.left_window, e.row_a, e.row_b
 FROM (SELECT * FROM cmp_events WHERE change <> 'unchanged') AS e
-LEFT JOIN submission_rows AS ra ON ra.submission_id = $a AND ra.row_no = e.row_a
-LEFT JOIN submission_rows AS rb ON rb.submission_id = $b AND rb.row_no = e.row_b
+LEFT JOIN cmp_src($a, $b) AS ra ON ra.submission_id = $a AND ra.row_no = e.row_a
+LEFT JOIN cmp_src($a, $b) AS rb ON rb.submission_id = $b AND rb.row_no = e.row_b
 ORDER BY e.change, e.event_type, person_id, event_start, e.row_a, e.row_b

@@ -14,5 +14,5 @@ SELECT
     row_hash,
     row_number() OVER (PARTITION BY submission_id, event_key ORDER BY row_hash, row_no)
         AS dup_no
-FROM submission_rows
+FROM cmp_src($a, $b)
 WHERE submission_id IN ($a, $b)

@@ -8,12 +8,12 @@ SELECT a.LA_Person_Unique_Identifier AS person_id,
        bool_and(coalesce(try_strptime(a.Event_End_Date, $fmt)::DATE < $b_start::DATE, false))
            AS left_window
 FROM (
-    SELECT * FROM submission_rows
+    SELECT * FROM cmp_src($a, $b)
     WHERE submission_id = $a AND LA_Person_Unique_Identifier IS NOT NULL
 ) AS a
 ANTI JOIN (
     SELECT DISTINCT LA_Person_Unique_Identifier AS person_id
-    FROM submission_rows WHERE submission_id = $b
+    FROM cmp_src($a, $b) WHERE submission_id = $b
 ) AS b ON a.LA_Person_Unique_Identifier = b.person_id
 GROUP BY a.LA_Person_Unique_Identifier
 ORDER BY person_id

@@ -4,7 +4,7 @@ SELECT CASE WHEN submission_id = $a THEN 'a' ELSE 'b' END AS side,
        max(try_strptime(Reporting_Period_End_Date, $fmt))::DATE AS period_end,
        count(DISTINCT LA_Person_Unique_Identifier) AS people,
        count(*) AS rows
-FROM submission_rows
+FROM cmp_src($a, $b)
 WHERE submission_id IN ($a, $b)
 GROUP BY ALL
 ORDER BY side
