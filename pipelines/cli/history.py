@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.cli.common import get_config, user_errors
+from pipelines.cli.common import UserError, get_config, user_errors
 from pipelines.history.store import History, HistoryError
 
 OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the files.")]
@@ -95,6 +95,8 @@ def feedback(
     from pipelines.history.feedback import FeedbackLayout, ingest
 
     cfg = get_config()
+    if not file.is_file():
+        raise UserError(f"feedback file {file} not found")
     persons = allocations = None
     if case_db:
         persons, allocations = _case_people(cfg, period)
