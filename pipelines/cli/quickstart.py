@@ -34,9 +34,7 @@ def last_activity(db: Path) -> date:
     engine = sa.create_engine(f"sqlite:///{db}")
     try:
         with engine.connect() as conn:
-            row = conn.execute(
-                sa.text("SELECT MAX(completed_on) FROM workflow_steps")
-            ).scalar()
+            row = conn.execute(sa.text("SELECT MAX(completed_on) FROM workflow_steps")).scalar()
     finally:
         engine.dispose()
     if row is None:
