@@ -78,3 +78,16 @@ def test_postgres_and_odbc_builds_match_sqlite(sqlite_build, pg_server, tmp_path
         out=tmp_path / "odbc.csv",
     )
     assert via_odbc.path.read_bytes() == expected
+
+
+def test_sample_build_release_1_values_are_valid(sqlite_build, tmp_path: Path) -> None:
+    cfg, _res = sqlite_build
+    res = build(cfg, "2024-25Q4", out=tmp_path / "r1.csv")
+    assert res.summary["release"] == "R1"
+    spec = load_spec("R1")
+    for f in spec.field_names:
+        allowed = spec.values(f)
+        if allowed:
+            bad = res.frame.filter(pl.col(f).is_not_null() & ~pl.col(f).is_in(allowed))
+            assert bad.height == 0, (f, bad.get_column(f).unique().to_list()[:3])
+    assert res.frame.get_column("First_Name").null_count() < res.frame.height  # R1 has names
