@@ -8,9 +8,11 @@ change.
 
 Pandera only runs data checks on a LazyFrame when the validation depth is
 ``SCHEMA_AND_DATA`` (its default for lazy frames is schema only), so :func:`validate_fields`
-sets it explicitly. Failures come back as ``SchemaErrors.failure_cases`` (one row per failing
-value with its row index), which :func:`field_failures` maps to rule ids without touching rows
-in Python.
+sets it explicitly. Each field has one pandera check holding all its checks (a pandera check
+costs a pass and a collect); failures come back as ``SchemaErrors.failure_cases`` (one row
+per failing value with its row index), and :func:`field_failures` evaluates the field's
+individual checks on those few values to name the rule each breaks: vectorised, no Python
+per row.
 """
 
 from __future__ import annotations
@@ -62,19 +64,18 @@ def _expr_check(name: str, ok: pl.Expr) -> Check:
     """
 
     def fn(data: pa.PolarsData) -> pl.LazyFrame:
-        col = pl.col(data.key)
-        return data.lazyframe.select((col.is_null() | ok.meta.undo_aliases()).fill_null(False))
+        return data.lazyframe.select((pl.col(data.key).is_null() | ok).fill_null(False))
 
     return Check(fn, name=name)
 
 
-def _field_checks(spec, f) -> list[tuple[FieldCheck, Check]]:
+def _field_rules(spec, f) -> list[tuple[FieldCheck, pl.Expr]]:
+    """The field's checks as (what it is, polars expression that is True when valid)."""
     col = pl.col(f.name)
-    out: list[tuple[FieldCheck, Check]] = []
+    out: list[tuple[FieldCheck, pl.Expr]] = []
 
     def add(kind: str, message: str, ok: pl.Expr) -> None:
-        rid = f"FLD_{f.name}_{kind}"
-        out.append((FieldCheck(rid, f.name, kind, message), _expr_check(rid, ok)))
+        out.append((FieldCheck(f"FLD_{f.name}_{kind}", f.name, kind, message), ok))
 
     match f.type:
         case "date":
@@ -108,28 +109,30 @@ def _field_checks(spec, f) -> list[tuple[FieldCheck, Check]]:
     return out
 
 
-def build_contract(spec) -> tuple[pa.DataFrameSchema, dict[tuple[str, int], FieldCheck]]:
-    """The pandera schema for a release, and (column, check number) -> the check it is."""
+def build_contract(spec) -> pa.DataFrameSchema:
+    """The pandera schema for a release: every field a String column, with one check per
+    field that holds all of the field's checks (each pandera check costs a pass and a
+    collect; the failing values are told apart afterwards, see :func:`field_failures`)."""
     columns: dict[str, pa.Column] = {}
-    index: dict[tuple[str, int], FieldCheck] = {}
     for f in spec.fields:
-        pairs = _field_checks(spec, f)
-        columns[f.name] = pa.Column(pl.String, nullable=True, checks=[c for _, c in pairs])
-        for i, (meta, _) in enumerate(pairs):
-            index[(f.name, i)] = meta
-    return pa.DataFrameSchema(columns, strict=False, name=f"CLD {spec.release}"), index
+        rules = _field_rules(spec, f)
+        checks = []
+        if rules:
+            ok = pl.all_horizontal([expr for _, expr in rules])
+            checks.append(_expr_check(f"FLD_{f.name}", ok))
+        columns[f.name] = pa.Column(pl.String, nullable=True, checks=checks)
+    return pa.DataFrameSchema(columns, strict=False, name=f"CLD {spec.release}")
 
 
 def field_checks(spec) -> list[FieldCheck]:
     """Every generated check of a release (for the catalogue listing)."""
-    return [meta for f in spec.fields for meta, _ in _field_checks(spec, f)]
+    return [meta for f in spec.fields for meta, _ in _field_rules(spec, f)]
 
 
 def validate_fields(lf: pl.LazyFrame, spec) -> pl.DataFrame:
     """Run the contract on a LazyFrame with data checks on; return pandera's failure cases
-    (empty when clean). Schema-level failures (missing column, wrong type) raise, since the
-    frame then is not a CLD frame at all."""
-    schema, _ = build_contract(spec)
+    (empty when clean)."""
+    schema = build_contract(spec)
     try:
         with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
             schema.validate(lf, lazy=True)
@@ -148,10 +151,11 @@ def validate_fields(lf: pl.LazyFrame, spec) -> pl.DataFrame:
 
 
 def field_failures(lf: pl.LazyFrame, spec) -> pl.DataFrame:
-    """Failures as (index, field, rule_id, kind, message): one row per failing value."""
-    _, index = build_contract(spec)
+    """Failures as (index, field, rule_id, kind, message): one row per failing value and
+    check. Pandera names the failing values per field; each of the field's checks is then
+    evaluated on those values only (a few rows) to say which check they fail. Schema-level
+    failures (a missing column, a wrong type) raise: the frame is then not a CLD frame."""
     fc = validate_fields(lf, spec)
-    data_fc = fc.filter(pl.col("index").is_not_null() & pl.col("check_number").is_not_null())
     schema_fc = fc.filter(pl.col("index").is_null())
     if schema_fc.height:
         raise ValueError(
@@ -160,20 +164,29 @@ def field_failures(lf: pl.LazyFrame, spec) -> pl.DataFrame:
                 f"{r['column']}: {r['check']}" for r in schema_fc.head(5).iter_rows(named=True)
             )
         )
-    lookup = pl.DataFrame(
-        {
-            "column": [k[0] for k in index],
-            "check_number": [k[1] for k in index],
-            "rule_id": [m.rule_id for m in index.values()],
-            "kind": [m.kind for m in index.values()],
-            "message": [m.message for m in index.values()],
-        },
-        schema_overrides={"check_number": pl.Int32},
-    )
-    return data_fc.join(lookup, on=["column", "check_number"], how="left").select(
-        pl.col("index").cast(pl.Int64),
-        pl.col("column").alias("field"),
-        "rule_id",
-        "kind",
-        "message",
-    )
+    parts = []
+    for (name,), grp in fc.group_by("column"):
+        values = grp.select(pl.col("index").cast(pl.Int64), pl.col("failure_case").alias(name))
+        for meta, ok in _field_rules(spec, spec.field(name)):
+            bad = values.filter(~(pl.col(name).is_null() | ok).fill_null(False))
+            if bad.height:
+                parts.append(
+                    bad.select(
+                        "index",
+                        pl.lit(name).alias("field"),
+                        pl.lit(meta.rule_id).alias("rule_id"),
+                        pl.lit(meta.kind).alias("kind"),
+                        pl.lit(meta.message).alias("message"),
+                    )
+                )
+    if not parts:
+        return pl.DataFrame(
+            schema={
+                "index": pl.Int64,
+                "field": pl.String,
+                "rule_id": pl.String,
+                "kind": pl.String,
+                "message": pl.String,
+            }
+        )
+    return pl.concat(parts)
