@@ -182,11 +182,32 @@ def report_task(cfg: Config, run_id: int, out_dir: Path, data_docs: Path | None)
     return str(write_report(cfg, run_id, out_dir, data_docs=docs))
 
 
-def _place(staged: Path, final: Path) -> Path:
-    """Move the staged file into the output folder in one step (same filesystem)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged, final)
-    return final
+class Placement:
+    """Moves staged files into the output folder, each in one step (same filesystem), keeping
+    what they replace in the staging folder until the run is recorded, so a run that fails
+    to record puts the earlier files back."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+        self.moves: list[tuple[Path, Path | None]] = []  # (final, backup of what was there)
+
+    def place(self, staged: Path, final: Path) -> Path:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        backup = None
+        if final.exists():
+            backup = self.staging / f"{final.name}.before"
+            os.replace(final, backup)
+        os.replace(staged, final)
+        self.moves.append((final, backup))
+        return final
+
+    def undo(self) -> None:
+        for final, backup in reversed(self.moves):
+            if backup is not None:
+                os.replace(backup, final)
+            else:
+                final.unlink(missing_ok=True)
+        self.moves.clear()
 
 
 @flow(name="quarterly-submission")
@@ -227,9 +248,10 @@ def quarterly_submission(
         summary = checked.summary
         blocked = not summary["ready"]
         written: Path | None = None
+        placement = Placement(staging)
         if not dry_run and (not blocked or build_anyway):
-            written = _place(built.path, final)
-            _place(built.summary_path, summary_path_for(final))
+            written = placement.place(built.path, final)
+            placement.place(built.summary_path, summary_path_for(final))
         facts: dict[str, Any] = {
             "period": str(p),
             "release": rel,
@@ -246,7 +268,11 @@ def quarterly_submission(
         if dry_run:
             facts["history"] = "(dry run: not recorded)"
         else:
-            ids = history_task(cfg, "build", p, rel, built.frame, checked.findings, written)
+            try:
+                ids = history_task(cfg, "build", p, rel, built.frame, checked.findings, written)
+            except BaseException:
+                placement.undo()  # not recorded: the output folder stays as it was
+                raise
             facts["history run"] = ids["run_id"]
             facts["submission id"] = ids["submission_id"]
             compare_dir = reports / f"compare_run{ids['run_id']}"

@@ -259,3 +259,26 @@ def test_many_councils_fan_out_on_dask(council: Council, tmp_path: Path) -> None
     assert sum(t["name"].startswith("council quarterly") for t in tasks) == 2
     leaves_no_personal_data(run_id_of(state), council)
     leaves_no_personal_data(run_id_of(state), other)
+
+
+def test_a_run_that_cannot_be_recorded_leaves_the_output_folder_as_it_was(
+    council: Council,
+) -> None:
+    """History refuses the run (another run holds it): the file already there stays."""
+    from flows.quarterly import quarterly_submission
+    from pipelines.history import History
+
+    [before] = output_files(council)
+    inode, runs = before.stat().st_ino, len(history_runs(council))
+    cfg = load_config(council.config)
+    with History.open(cfg.path(cfg.paths.history_db)) as h, h.run("check"):
+        state = quarterly_submission(
+            period=council.period,
+            build_anyway=True,
+            config=str(council.config),
+            return_state=True,
+        )
+    assert state.is_failed() and "progress" in state.message
+    [after] = output_files(council)
+    assert after == before and after.stat().st_ino == inode, "the earlier file is back"
+    assert len(history_runs(council)) == runs + 1  # only the run that held the history
