@@ -34,8 +34,12 @@ def test_check_reports_errors_and_writes_findings(tmp_path, spec_r1):
             },
         ],
     )
+    prev = tmp_path / "prev.csv"
+    _write(spec_r1, prev, [{}])  # one request last time, two now: +100%
     out = tmp_path / "out"
-    res = runner.invoke(app, ["check", str(f), "--out", str(out), "--no-docs"])
+    res = runner.invoke(
+        app, ["check", str(f), "--out", str(out), "--no-docs", "--previous", str(prev)]
+    )
     assert res.exit_code == 1, res.output
     assert "NOT ready to submit" in res.output
     assert "FLD_NHS_Number_mod11" in res.output and "LOG091" in res.output
@@ -44,7 +48,7 @@ def test_check_reports_errors_and_writes_findings(tmp_path, spec_r1):
     tax = pl.read_csv(out / "dq_taxonomy.csv")
     nhs = tax.filter((pl.col("field") == "NHS_Number") & (pl.col("validity") == -2))
     assert nhs["rows"].to_list() == [1] and nhs["module"].to_list() == ["Person details"]
-    assert {"FLD_NHS_Number_mod11", "LOG091"} <= set(findings["rule_id"])
+    assert {"FLD_NHS_Number_mod11", "LOG091", "QNT_change_previous"} <= set(findings["rule_id"])
     csv = (out / "findings.csv").read_text(encoding="utf-8")
     assert "'=1+2" in csv and ",=1+2" not in csv  # Excel-safe
     assert "9434765918" not in csv
