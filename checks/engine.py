@@ -1,9 +1,11 @@
 """The engine: field contract, logical rules and quantitative expectations into one findings
 table (docs/contracts.md section 3).
 
-One lazy plan prepares typed helper columns, the national field status/validity and every
-logical rule flag; it is collected once. Findings are then cut from that frame with one
-vectorised filter per rule, never a Python loop over rows.
+Two collects do the row work: the first adds typed helper columns and the national field
+status/validity of every field; the second adds every logical rule's flag in one plan (the
+split lets Great Expectations reuse the status in a worker thread while the flags run). The
+pandera contract runs beside them on the same LazyFrame. Findings are then cut from the
+flags with one vectorised gather per rule, never a Python loop over rows.
 """
 
 from __future__ import annotations

@@ -48,6 +48,48 @@ def _meta(name: str, kind: str, field_name: str, **fill: Any) -> dict[str, Any]:
     }
 
 
+class ThresholdsError(ValueError):
+    """The thresholds file has a key or value the checks cannot use; the message names it."""
+
+
+EVENT_KEYS = ("REQUEST", "ASSESSMENT", "SERVICE", "REVIEW")
+
+
+def check_thresholds(th: object, spec) -> dict:
+    """Validate a parsed thresholds file before any check runs (a typo would otherwise
+    surface as a GX error deep inside a run, or silently check nothing)."""
+    if th is None:
+        return {}
+    if not isinstance(th, dict):
+        raise ThresholdsError("the thresholds file must be a mapping of sections")
+
+    def number(where: str, v: object, lo: float | None = None, hi: float | None = None) -> None:
+        ok = isinstance(v, int | float) and not isinstance(v, bool)
+        if not ok or (lo is not None and v < lo) or (hi is not None and v > hi):
+            bounds = f" between {lo} and {hi}" if hi is not None else ""
+            raise ThresholdsError(f"{where}: {v!r} is not a number{bounds}")
+
+    for f, v in (th.get("completeness") or {}).items():
+        if not spec.has_field(f):
+            raise ThresholdsError(f"completeness: {f!r} is not a {spec.release} field")
+        number(f"completeness: {f}", v, 0, 1)
+    cm = th.get("complete_months") or {}
+    for k in cm.get("event_types", []):
+        if k not in EVENT_KEYS:
+            raise ThresholdsError(f"complete_months: event_types: {k!r} is not one of {EVENT_KEYS}")
+    if "min_events" in cm:
+        number("complete_months: min_events", cm["min_events"], 0)
+    for k, b in (th.get("volumes") or {}).items():
+        if k not in EVENT_KEYS:
+            raise ThresholdsError(f"volumes: {k!r} is not one of {EVENT_KEYS}")
+        for side in ("min", "max"):
+            if (b or {}).get(side) is not None:
+                number(f"volumes: {k}: {side}", b[side], 0)
+    if (th.get("previous") or {}).get("max_change") is not None:
+        number("previous: max_change", th["previous"]["max_change"], 0)
+    return th
+
+
 # --- dataset frames (polars) --------------------------------------------------------------
 
 
@@ -220,6 +262,7 @@ def quantitative_findings(
     import logging
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    thresholds = check_thresholds(thresholds, spec)
     gx, gxe = _gx()
     start, end = _period(frame, spec, period)
     ctx = gx.get_context(mode="ephemeral")

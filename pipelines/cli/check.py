@@ -140,7 +140,13 @@ def check_command(
         frame, spec, info = read_cld_info(file, release)
         prev = read_cld(previous)[0] if previous else None
         per = Period.parse(period) if period else None
+    from checks.quantitative import ThresholdsError, check_thresholds
+
     thresholds = _thresholds(cfg)
+    try:
+        check_thresholds(thresholds, spec)
+    except ThresholdsError as exc:
+        raise UserError(f"{cfg.path(cfg.checks.thresholds)}: {exc}") from None
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     out = out or cfg.path(cfg.paths.output_dir) / "checks" / file.name.split(".")[0]
     out.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from checks import run_checks
+from checks.quantitative import ThresholdsError, check_thresholds
 from tests.checks.conftest import frame_of
 
 THRESHOLDS = {
@@ -114,3 +115,17 @@ def test_data_docs_offline(result):
         html = page.read_text(encoding="utf-8")
         assert not remote.search(html), page
         assert "<style>" in html
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"completeness": {"Gendr": 0.9}}, "'Gendr' is not a R1 field"),
+        ({"completeness": {"Gender": 1.5}}, "completeness: Gender: 1.5 is not a number"),
+        ({"volumes": {"REQUESTS": {"max": 5}}}, "volumes: 'REQUESTS'"),
+        ({"complete_months": {"min_events": "one"}}, "min_events: 'one'"),
+    ],
+)
+def test_bad_thresholds_are_named(spec_r1, bad, message):
+    with pytest.raises(ThresholdsError, match=re.escape(message)):
+        check_thresholds(bad, spec_r1)
