@@ -67,25 +67,33 @@ def expected_rules(kind: str, field: str | None) -> list[str]:
     return [r.replace("{field}", field or "") for r in DEFECT_RULES.get(kind, [])]
 
 
+EVENT_SOURCES = ("workflow_steps", "service_agreements", "step_review_details")
+
+
 def recall(manifest: pl.DataFrame, frame: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
     """Per kind: defects the checks must find whose person is in the file, and how many of
-    them a mapped rule found for that person (and field, for field rules)."""
+    them a mapped rule found. Person-level defects match on person + rule; defects on one
+    event (a workflow step, service agreement or review) must also be found on that event's
+    row (the finding's step_id is the case record's id)."""
     wanted = manifest.filter(pl.col("detected_by") == "checks").with_columns(
         pl.struct("kind", "cld_field")
         .map_elements(lambda s: expected_rules(s["kind"], s["cld_field"]), pl.List(pl.String))
-        .alias("rules")
+        .alias("rules"),
+        pl.when(pl.col("source").is_in(EVENT_SOURCES))
+        .then(pl.col("record_key"))
+        .otherwise(None)
+        .alias("step"),
     )
     in_file = frame.select(pl.col("LA_Person_Unique_Identifier").unique().alias("person_id"))
     wanted = wanted.join(in_file, on="person_id", how="semi")
-    found = findings.select("person_id", "rule_id").unique()
-    hits = (
-        wanted.explode("rules")
-        .join(found, left_on=["person_id", "rules"], right_on=["person_id", "rule_id"], how="semi")
-        .select("defect_id")
-        .unique()
+    found = findings.select("person_id", "rule_id", "step_id").unique()
+    candidates = wanted.explode("rules").join(
+        found, left_on=["person_id", "rules"], right_on=["person_id", "rule_id"], how="inner"
     )
+    hits = candidates.filter(pl.col("step").is_null() | (pl.col("step") == pl.col("step_id")))
+    hit_ids = hits["defect_id"].unique()
     return (
-        wanted.with_columns(pl.col("defect_id").is_in(hits["defect_id"].implode()).alias("found"))
+        wanted.with_columns(pl.col("defect_id").is_in(hit_ids.implode()).alias("found"))
         .group_by("kind")
         .agg(pl.len().alias("defects"), pl.col("found").sum().alias("found"))
         .sort("kind")
