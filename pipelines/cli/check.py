@@ -102,6 +102,13 @@ def print_summary(summary: dict, file: Path, out: Path, docs: Path | None) -> No
             typer.echo(f"\n{sev}s by rule:")
             for r in rules:
                 typer.echo(f"  {r['count']:>8,}  {r['rule_id']:<{width}}  {r['message']}")
+    modules: dict[str, dict[str, int]] = {}
+    for r in summary.get("by_module", []):
+        modules.setdefault(r["module"], {})[r["severity"]] = r["count"]
+    if modules:
+        typer.echo("\nby national DQ module (errors / warnings):")
+        for name, counts in modules.items():
+            typer.echo(f"  {name:<34} {counts.get('error', 0):>8,} / {counts.get('warning', 0):,}")
     typer.echo(f"\nfindings: {out / 'findings.parquet'} and {out / 'findings.csv'}")
     typer.echo(f"DQ taxonomy (module x field x status x validity): {out / 'dq_taxonomy.csv'}")
     if docs:

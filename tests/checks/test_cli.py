@@ -42,6 +42,7 @@ def test_check_reports_errors_and_writes_findings(tmp_path, spec_r1):
     )
     assert res.exit_code == 1, res.output
     assert "NOT ready to submit" in res.output
+    assert "by national DQ module" in res.output and "Person details" in res.output
     assert "FLD_NHS_Number_mod11" in res.output and "LOG091" in res.output
     assert "9434765918" not in res.output  # personal data never printed
     findings = pl.read_parquet(out / "findings.parquet")
