@@ -77,11 +77,26 @@ def _decode(data: bytes) -> tuple[str, str, bool]:
         return data.decode("cp1252", errors="replace"), "cp1252", bom
 
 
+def csv_error_text(exc: BaseException) -> str:
+    """A CSV reader's error on one line, without the file text it quotes.
+
+    polars quotes the offending cells (e.g. ``could not parse `9434765919,Smith` ...``); those
+    can be personal data, and the text goes to the terminal, logs and summaries.
+    """
+    first = (str(exc).strip().splitlines() or [""])[0]
+    first = first.split("`", 1)[0].rstrip(" :")
+    return first[:200] or type(exc).__name__
+
+
 def _header(text: str) -> list[str]:
     first = text.split("\n", 1)[0].rstrip("\r")
     if not first.strip():
         raise CldFileError("the file is empty or its first line (the header) is blank")
-    return pl.read_csv(io.StringIO(first + "\n"), has_header=False, infer_schema=False).row(0)
+    try:
+        row = pl.read_csv(io.StringIO(first + "\n"), has_header=False, infer_schema=False).row(0)
+    except pl.exceptions.PolarsError as exc:
+        raise CldFileError(f"the header row is not readable CSV ({csv_error_text(exc)})") from None
+    return ["" if h is None else h for h in row]
 
 
 def _match_headers(headers: list[str], release: str | None) -> list[tuple[str, str, bool]]:
@@ -108,7 +123,14 @@ def _explain_mismatch(headers: list[str], release: str | None) -> str:
             if best is None or score > best[0]:
                 best = (score, rel, style, expected)
     assert best is not None
-    _, rel, style, expected = best
+    score, rel, style, expected = best
+    if score == 0:
+        # Nothing in the first line is a CLD header: it is most likely a data row (the header
+        # is missing), so its texts are not repeated: they can be personal data.
+        return (
+            "the first line is not a CLD header row (it holds none of the specification's "
+            "column names); is the header row missing?"
+        )
     missing = [h for h in expected if h not in headers]
     unknown = [h for h in headers if h not in expected]
     parts = [f"the header row does not match the {rel} CLD specification ({style} headers)"]
@@ -156,7 +178,7 @@ def read_cld_info(path: Path | str, release: str | None = None):
             io.StringIO(text), infer_schema=False, has_header=True, raise_if_empty=False
         )
     except pl.exceptions.PolarsError as exc:
-        raise CldFileError(f"{path}: not a readable CSV file ({exc})") from None
+        raise CldFileError(f"{path}: not a readable CSV file ({csv_error_text(exc)})") from None
     rel, style, order_ok = _pick_release(raw, candidates)
     spec = load_spec(rel)
     by_header = dict(zip(spec.headers(style), spec.field_names, strict=True))

@@ -62,3 +62,24 @@ def test_release_forced_and_missing_file(tmp_path, spec_r1):
     empty.write_text("")
     with pytest.raises(CldFileError, match="empty"):
         read_cld(empty)
+
+
+def test_a_file_without_its_header_is_named_without_repeating_the_data(tmp_path, spec_r1):
+    """The first line is then a data row: its values (NHS number, names) must not be echoed,
+    and blank cells in it must not crash the reader."""
+    row = {"NHS_Number": "9434765919", "First_Name": "Ada", "Last_Name": "Zyxwv"}
+    text = _csv(spec_r1, "label", [row])
+    p = tmp_path / "f.csv"
+    p.write_text(text.split("\n", 1)[1], encoding="cp1252")  # header line dropped
+    with pytest.raises(CldFileError, match="header row missing") as err:
+        read_cld(p)
+    assert "9434765919" not in str(err.value) and "Zyxwv" not in str(err.value)
+
+
+def test_an_unreadable_csv_does_not_quote_its_cells(tmp_path, spec_r1):
+    text = _csv(spec_r1, "label", [{}])
+    p = tmp_path / "f.csv"
+    p.write_text(text + '"9434765919,Zyxwv\n', encoding="cp1252")  # unterminated quote
+    with pytest.raises(CldFileError, match="not a readable CSV file") as err:
+        read_cld(p)
+    assert "9434765919" not in str(err.value) and "Zyxwv" not in str(err.value)
