@@ -46,6 +46,8 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pipelines.cldfile import csv_error_text
+
 log = logging.getLogger(__name__)
 
 UTF8_BOM = "\ufeff"
@@ -185,8 +187,7 @@ def _read_csv(path: Path, contract: Contract) -> pl.DataFrame:
     try:
         return pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False)
     except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[0][:200]
-        raise _Breach(f"the file is not a well-formed CSV table: {first}") from None
+        raise _Breach(f"the file is not a well-formed CSV table: {csv_error_text(exc)}") from None
 
 
 def _read_xlsx(path: Path) -> pl.DataFrame:
@@ -229,9 +230,14 @@ def _parsed(col: ColumnSpec, fmt: str, xlsx: bool) -> pl.Expr:
 def _check_header(frame: pl.DataFrame, contract: Contract) -> None:
     missing = [c.name for c in contract.columns if not c.optional and c.name not in frame.columns]
     if missing:
-        extra = [c for c in frame.columns if c not in {x.name for x in contract.columns}]
+        names = {x.name for x in contract.columns}
+        extra = [c for c in frame.columns if c not in names]
         msg = "missing column(s): " + ", ".join(repr(m) for m in missing)
-        if extra:
+        if not names & set(frame.columns):
+            # No contract column at all: the first row is most likely data (header missing);
+            # its texts are not repeated, they can be personal data.
+            msg += "; the first row holds none of the contract's columns (is the header missing?)"
+        elif extra:
             msg += "; columns not in the contract: " + ", ".join(repr(e) for e in extra)
         raise _Breach(msg)
 

@@ -182,6 +182,10 @@ def _breach_files(feeds: Path) -> dict[str, str]:
     (feeds / "carers_empty.csv").write_bytes(b"")
     (feeds / "carers_ragged.csv").write_text(_csv_text() + "X,Y," * 30 + "\r\n")
     (feeds / "carers_damaged.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
+    # the header row left off: the first data row (NHS number, surname) must not be echoed
+    (feeds / "carers_noheader.csv").write_text(_csv_text().split("\r\n", 1)[1])
+    # an unterminated quote: polars quotes the cells in its error
+    (feeds / "carers_badquote.csv").write_text(_csv_text() + '"9434765919,Smith\r\n')
     (feeds / "referrals_2024.csv").write_text(_csv_text(), encoding="utf-8")
     eq = "Order Number,NHS Number,Client ID,Client Surname,Date of Birth,Item Code,"
     eq += "Item Description,Quantity,Status,Delivery Date,Installation Date,Collection Date,"
@@ -194,6 +198,8 @@ def _breach_files(feeds: Path) -> dict[str, str]:
         "carers_empty.csv": "empty",
         "carers_ragged.csv": "CSV",
         "carers_damaged.xlsx": "workbook",
+        "carers_noheader.csv": "header",
+        "carers_badquote.csv": "CSV",
         "referrals_2024.csv": "no feed contract",
         "equipment_badqty.csv": "'Quantity'",
     }
@@ -210,6 +216,7 @@ def test_each_breach_is_quarantined_with_its_reason(dirs, caplog) -> None:
     assert set(got) == set(expected)
     for name, word in expected.items():
         assert word in got[name], (name, got[name])
+        assert "9434765" not in got[name] and "Briain" not in got[name]  # no personal data
         moved = next(quarantine.glob(f"*/{name}"))
         assert moved.stat().st_size == sizes[name]  # the whole file, unchanged
         note = moved.with_name(name + ".reason.txt").read_text()
