@@ -57,12 +57,18 @@ def test_check_reports_errors_and_writes_findings(tmp_path, spec_r1):
 
 def test_check_bad_header_is_a_clear_error(tmp_path):
     f = tmp_path / "bad.csv"
-    f.write_text("a,b\n1,2\n", encoding="cp1252")
+    f.write_text("LA Code,a,b\n999,1,2\n", encoding="cp1252")
     res = runner.invoke(app, ["check", str(f), "--no-docs"])
     # cld's main() prints a UserError as "error: ..." and exits 2 (no traceback)
     assert isinstance(res.exception, UserError)
     assert "unknown columns: a, b" in str(res.exception)
-    assert "missing columns: LA Code" in str(res.exception)
+    assert "missing columns: Reporting Period Start Date" in str(res.exception)
+    # a first line with no CLD header at all is data (header missing): not echoed
+    f.write_text("999,9434765919\n", encoding="cp1252")
+    res = runner.invoke(app, ["check", str(f), "--no-docs"])
+    assert isinstance(res.exception, UserError)
+    assert "header row missing" in str(res.exception)
+    assert "9434765919" not in str(res.exception)
 
 
 def test_rules_lists_and_exports(tmp_path):
