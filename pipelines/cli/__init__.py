@@ -7,7 +7,18 @@ import sys
 
 import typer
 
-from pipelines.cli import build, check, common, history, outputs, quickstart, sample, serve, spec
+from pipelines.cli import (
+    build,
+    check,
+    common,
+    history,
+    outputs,
+    quickstart,
+    run,
+    sample,
+    serve,
+    spec,
+)
 
 app = typer.Typer(
     name="cld",
@@ -17,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.callback()(common.global_options)
-for _module in (spec, sample, build, check, history, outputs, serve, quickstart):
+for _module in (spec, sample, build, check, history, outputs, run, serve, quickstart):
     _module.register(app)
 
 

@@ -63,11 +63,13 @@ def register(app: typer.Typer) -> None:
     def quickstart(
         period: Annotated[
             str | None,
-            typer.Option(help="Quarter to build (default: the latest complete one in the data)."),
+            typer.Option(help="Quarter to run (default: the latest complete one in the data)."),
         ] = None,
     ) -> None:
-        """Make the sample council if needed, then build its quarterly submission."""
-        from pipelines.cli.build import print_summary, run_build
+        """Make the sample council if needed, then run its whole quarterly job: build, checks,
+        history, comparison, DQ report and team exception lists."""
+        from pipelines import runs
+        from pipelines.cli.run import _errors, _say, print_outcome, verdict
 
         cfg = get_config()
         db = cfg.path(cfg.source.sample_db)
@@ -76,7 +78,13 @@ def register(app: typer.Typer) -> None:
             make_sample(db)
         with user_errors():
             chosen = Period.parse(period) if period else latest_complete_quarter(last_activity(db))
-        typer.echo(f"building {chosen} (rolling 12 months {chosen.start} to {chosen.end})")
-        result = run_build(cfg, str(chosen), source=f"sqlite:///{db}")
-        print_summary(result)
-        typer.echo("next: check it with `cld check` and see `cld --help` for more")
+        # The sample council carries deliberate defects, so its return is normally blocked:
+        # build it anyway so the whole job can be seen end to end, and say so.
+        with _errors():
+            outcome = runs.quarterly(cfg, chosen, build_anyway=True, progress=_say)
+        print_outcome(outcome)
+        verdict(outcome)
+        typer.echo(
+            "next: open the DQ report above; `cld --help` lists every command "
+            "(`cld run quarterly`, `cld check FILE`, `cld compare`, `cld exceptions`, …)"
+        )

@@ -1,0 +1,398 @@
+"""The quarterly submission run and the nightly DQ run, as plain functions.
+
+Each step is one function over the stages (``pipelines.build``, ``checks``,
+``pipelines.history``, ``pipelines.outputs``). ``cld run quarterly`` / ``cld run nightly`` call
+:func:`quarterly` / :func:`nightly`, which chain the steps in order; the Prefect flows in
+``flows/`` wrap the very same step functions as tasks (adding retries, schedules and the UI),
+so the shell and the flows always do the same thing.
+
+What a run decides lives here, not in the flows:
+
+* the file is built into a staging folder and moved into the output folder only when no
+  error blocks it (or ``build_anyway``), and only once the run is recorded in history: a run
+  that fails to record puts the earlier files back (:class:`Placement`);
+* a dry run builds and checks only: nothing goes into history or the output folder;
+* the nightly build is not kept as a submission, only its findings (the DQ trend), so "the
+  previous submission" stays the last quarterly one.
+
+Results carry counts, ids and paths only, never personal data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipelines.config import Config
+from pipelines.period import Period
+
+Progress = Callable[[str], None]
+
+
+class BlockedSubmission(RuntimeError):
+    """Errors in the return block its submission; ``outcome`` holds what the run did
+    (recorded run, report, team lists) so the caller can still show it."""
+
+    def __init__(self, message: str, outcome: RunOutcome | None = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class DeliveryFailed(RuntimeError):
+    """Some teams' exception lists could not be delivered (the others were)."""
+
+
+def source_label(cfg: Config) -> str:
+    """Where the data came from, without credentials."""
+    return "environment database" if os.environ.get("CLD_DATABASE_URL") else "embedded sample"
+
+
+def load_thresholds(cfg: Config) -> dict[str, Any]:
+    import yaml
+
+    path = cfg.path(cfg.checks.thresholds)
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+
+
+def last_complete_quarter(today: date | None = None) -> Period:
+    """The quarter a scheduled quarterly run submits: the one before today's quarter."""
+    return Period.containing(today or date.today()).previous()
+
+
+# -- steps ------------------------------------------------------------------------------------
+def build_step(
+    cfg: Config,
+    period: Period,
+    release: str | None,
+    header_style: str | None,
+    out: Path | None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Any:
+    """Extract → provider feeds → transform → file (what ``cld build`` runs)."""
+    from pipelines.build import build
+
+    return build(cfg, period, release=release, header_style=header_style, out=out,
+                 progress=progress)
+
+
+def previous_step(cfg: Config) -> tuple[int | None, Any]:
+    """The submission this build is compared with (last sent, else newest) and its rows."""
+    from pipelines.history import History
+
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        prev = h.previous_submission()
+        return (prev.id, h.submission_frame(prev.id)) if prev else (None, None)
+
+
+def checks_step(
+    cfg: Config,
+    frame: Any,
+    release: str,
+    period: Period,
+    previous: Any,
+    docs_dir: Path | None,
+    run_id: str | None = None,
+) -> Any:
+    """Field contract, logical rules and quantitative expectations on the built rows."""
+    from checks import run_checks
+    from cld_schema import load_spec
+
+    return run_checks(
+        frame,
+        load_spec(release),
+        run_id=run_id or uuid.uuid4().hex,
+        previous=previous,
+        period=period,
+        thresholds=load_thresholds(cfg),
+        data_docs_dir=docs_dir,
+    )
+
+
+def record_step(
+    cfg: Config,
+    kind: str,
+    period: Period,
+    release: str,
+    frame: Any,
+    findings: Any,
+    submission: Path | None,
+) -> dict[str, int]:
+    """Keep the run, the built rows (quarterly) and the findings in history, atomically; a
+    nightly run also resolves NHS-number feedback against today's records."""
+    from pipelines.history import History
+
+    out: dict[str, Any] = {}
+    with (
+        History.open(cfg.path(cfg.paths.history_db)) as h,
+        h.run(kind, str(period), release, source_label(cfg)) as run,
+    ):
+        if kind == "nightly":
+            resolved = run.resolve_feedback(frame)
+            out["feedback"] = {k: int(v) for k, v in resolved.items()}
+        else:
+            out["submission_id"] = run.add_submission(submission, frame)
+        run.add_findings(findings)
+        out["run_id"] = run.id
+    return out
+
+
+def compare_step(
+    cfg: Config, previous_id: int | None, submission_id: int, out_dir: Path
+) -> tuple[dict[str, Any], str]:
+    """Compare with the previous submission: detail to CSV files, counts and text back."""
+    from pipelines.history import History
+    from pipelines.history.compare import Thresholds
+
+    if previous_id is None:
+        return {"compared with": "(no earlier submission)"}, ""
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        result = h.compare(
+            previous_id, submission_id, Thresholds.load(cfg.path(cfg.checks.thresholds))
+        )
+        files = result.write(out_dir)
+    facts = {
+        "compared with": f"submission {previous_id}",
+        **{f"events {k}": v for k, v in result.totals().items()},
+        "comparison warnings": len(result.warnings),
+        "comparison files": str(out_dir) if files else "(none)",
+    }
+    return facts, result.summary_text()
+
+
+def report_step(cfg: Config, run_id: int, out_dir: Path, data_docs: Path | None) -> Path:
+    """The self-contained HTML DQ report of a recorded run (what ``cld report --run`` writes)."""
+    from pipelines.outputs.report import write_report
+
+    docs = data_docs if data_docs is not None and data_docs.exists() else None
+    return write_report(cfg, run_id, out_dir, data_docs=docs)
+
+
+def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str, Any]:
+    """Every team's workbook for a recorded run; delivered by e-mail or to folders as
+    ``[delivery]`` says (what ``cld exceptions --run N --deliver`` does)."""
+    from pipelines.outputs import write_exception_lists
+    from pipelines.outputs.delivery import deliver as deliver_lists
+    from pipelines.outputs.delivery import load_directory
+    from pipelines.outputs.sources import from_history
+
+    directory_path = cfg.path(cfg.delivery.directory)
+    directory = load_directory(directory_path) if directory_path.exists() else {}
+    got = from_history(cfg, run_id)
+    folder = cfg.path(cfg.paths.output_dir) / "exceptions" / f"run{run_id}"
+    lists = write_exception_lists(
+        got.findings,
+        folder,
+        run_id=str(run_id),
+        teams=[(c.team_id, c.team_name) for c in directory.values()],
+        previous=got.previous,
+        feedback=got.feedback,
+        trend=got.trend,
+    )
+    out: dict[str, Any] = {
+        "teams": len(lists.teams),
+        "all clear": sum(1 for t in lists.teams if t.all_clear),
+        "unallocated findings": lists.unallocated_count,
+        "exception lists": str(folder),
+    }
+    if deliver:
+        report = deliver_lists(lists, cfg)
+        failed = sorted(o.team_id for o in report.failed)
+        out.update(
+            {
+                "delivered": len(report.outcomes) - len(failed),
+                "failed teams": failed,
+                "delivery report": str(report.path),
+            }
+        )
+    return out
+
+
+class Placement:
+    """Moves staged files into the output folder, each in one step (same filesystem), keeping
+    what they replace in the staging folder until the run is recorded, so a run that fails
+    to record puts the earlier files back."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+        self.moves: list[tuple[Path, Path | None]] = []  # (final, backup of what was there)
+
+    def place(self, staged: Path, final: Path) -> Path:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.staging.mkdir(parents=True, exist_ok=True)
+        backup = None
+        if final.exists():
+            backup = self.staging / f"{final.name}.before"
+            os.replace(final, backup)
+        os.replace(staged, final)
+        self.moves.append((final, backup))
+        return final
+
+    def undo(self) -> None:
+        for final, backup in reversed(self.moves):
+            if backup is not None:
+                os.replace(backup, final)
+            else:
+                final.unlink(missing_ok=True)
+        self.moves.clear()
+
+
+def event_totals(rows_by_event_and_month: dict[str, dict[str, int]]) -> dict[str, int]:
+    return {ev: sum(months.values()) for ev, months in rows_by_event_and_month.items()}
+
+
+# -- the runs ---------------------------------------------------------------------------------
+@dataclass
+class RunOutcome:
+    """What a run did: facts for people (counts, ids, paths), and whether it may be sent."""
+
+    period: str
+    release: str
+    ready: bool
+    facts: dict[str, Any] = field(default_factory=dict)
+    by_rule: list[dict[str, Any]] = field(default_factory=list)
+    comparison_text: str = ""
+
+
+def _say(progress: Progress | None, text: str) -> None:
+    if progress is not None:
+        progress(text)
+
+
+def quarterly(
+    cfg: Config,
+    period: Period | None = None,
+    release: str | None = None,
+    header_style: str | None = None,
+    *,
+    dry_run: bool = False,
+    build_anyway: bool = False,
+    exceptions: bool = True,
+    deliver: bool = False,
+    progress: Progress | None = None,
+) -> RunOutcome:
+    """Build, check and record one quarter's return; report, compare, team lists.
+
+    Raises :class:`BlockedSubmission` *after* recording, reporting and writing the team lists
+    when errors block the submission (unless ``build_anyway`` or ``dry_run``): the file is then
+    not put in the output folder, and the report says what to fix.
+    """
+    from pipelines.build import default_path, summary_path_for
+
+    p = period or last_complete_quarter()
+    out_dir = cfg.path(cfg.paths.output_dir)
+    staging = out_dir / f".staging-{uuid.uuid4().hex[:12]}"
+    try:
+        _say(progress, f"building {p} (rolling 12 months {p.start} to {p.end})")
+        built = build_step(cfg, p, release, header_style, staging / "submission.csv")
+        rel = built.summary["release"]
+        final = default_path(cfg, p, rel, built.path.suffix == ".gz")
+        prev_id, prev_frame = previous_step(cfg) if not dry_run else (None, None)
+        reports = out_dir / "reports"
+        docs = None if dry_run else reports / f"data_docs_{p}_{uuid.uuid4().hex[:8]}"
+        _say(progress, f"checking {built.summary['rows']} rows")
+        checked = checks_step(cfg, built.frame, rel, p, prev_frame, docs)
+        summary = checked.summary
+        blocked = not summary["ready"]
+        outcome = RunOutcome(str(p), rel, not blocked, by_rule=list(summary.get("by_rule") or []))
+        outcome.facts.update(
+            {
+                "period": str(p),
+                "release": rel,
+                "rows": built.summary["rows"],
+                "people": built.summary["people"],
+                "rows by event type": event_totals(built.summary["rows_by_event_type_and_month"]),
+                "unmapped local codes": len(built.summary["unmapped"]),
+                "quarantined feed files": len(built.quarantined),
+                "errors": summary["errors"],
+                "warnings": summary["warnings"],
+                "ready to submit": "yes" if not blocked else "no",
+            }
+        )
+        written: Path | None = None
+        placement = Placement(staging)
+        if not dry_run and (not blocked or build_anyway):
+            written = placement.place(built.path, final)
+            placement.place(built.summary_path, summary_path_for(final))
+        outcome.facts["submission file"] = str(written) if written else "(not written)"
+        if dry_run:
+            outcome.facts["history"] = "(dry run: not recorded)"
+            return outcome
+        _say(progress, "recording the run in history")
+        try:
+            ids = record_step(cfg, "build", p, rel, built.frame, checked.findings, written)
+        except BaseException:
+            placement.undo()  # not recorded: the output folder stays as it was
+            raise
+        outcome.facts["history run"] = ids["run_id"]
+        outcome.facts["submission id"] = ids["submission_id"]
+        _say(progress, "comparing with the previous submission")
+        facts, outcome.comparison_text = compare_step(
+            cfg, prev_id, ids["submission_id"], reports / f"compare_run{ids['run_id']}"
+        )
+        outcome.facts.update(facts)
+        _say(progress, "writing the DQ report")
+        outcome.facts["DQ report"] = str(report_step(cfg, ids["run_id"], reports, docs))
+        if exceptions:
+            _say(progress, "writing the team exception lists")
+            outcome.facts.update(exceptions_step(cfg, ids["run_id"], deliver=deliver))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if blocked and not build_anyway:
+        raise BlockedSubmission(
+            f"{summary['errors']} errors block the {p} submission: the DQ report and the team "
+            "exception lists show what to fix (build anyway to write the file regardless)",
+            outcome,
+        )
+    return outcome
+
+
+def nightly(
+    cfg: Config,
+    today: date | None = None,
+    *,
+    deliver: bool = True,
+    progress: Progress | None = None,
+) -> RunOutcome:
+    """Check the rolling year up to today, record its findings and resolve NHS-number
+    feedback, and write (and deliver) every team's exception list."""
+    p = Period.containing(today or date.today())
+    staging = cfg.path(cfg.paths.output_dir) / f".staging-{uuid.uuid4().hex[:12]}"
+    try:
+        _say(progress, f"building the rolling year {p.start} to {p.end}")
+        built = build_step(cfg, p, None, None, staging / "nightly.csv")
+        rel = built.summary["release"]
+        _, prev_frame = previous_step(cfg)
+        _say(progress, f"checking {built.summary['rows']} rows")
+        checked = checks_step(cfg, built.frame, rel, p, prev_frame, None)
+        _say(progress, "recording the findings in history")
+        recorded = record_step(cfg, "nightly", p, rel, built.frame, checked.findings, None)
+        _say(progress, "writing the team exception lists")
+        delivered = exceptions_step(cfg, recorded["run_id"], deliver=deliver)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary = checked.summary
+    outcome = RunOutcome(str(p), rel, bool(summary["ready"]),
+                         by_rule=list(summary.get("by_rule") or []))
+    outcome.facts.update(
+        {
+            "rolling year": f"{p.start} to {p.end}",
+            "rows": built.summary["rows"],
+            "errors": summary["errors"],
+            "warnings": summary["warnings"],
+            "history run": recorded["run_id"],
+            **{f"feedback {k}": v for k, v in recorded["feedback"].items()},
+            **delivered,
+        }
+    )
+    if delivered.get("failed teams"):
+        raise DeliveryFailed(
+            f"exception lists not delivered to team(s) {', '.join(delivered['failed teams'])}: "
+            f"see {delivered['delivery report']}"
+        )
+    return outcome
