@@ -11,22 +11,7 @@ import polars as pl
 import typer
 
 from pipelines.cli.common import UserError, get_config, user_errors
-
-FORMULA_START = r"^[=+\-@]"
-NUMBER = r"^-?\d+(\.\d+)?$"
-
-
-def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """Cells Excel would run as formulas (= + - @ first, unless a number) get a leading '."""
-    exprs = [
-        pl.when(pl.col(c).str.contains(FORMULA_START) & ~pl.col(c).str.contains(NUMBER))
-        .then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c))
-        .alias(c)
-        for c, dt in frame.schema.items()
-        if dt == pl.String
-    ]
-    return frame.with_columns(exprs) if exprs else frame
+from pipelines.outputs.excel_safe import excel_safe_frame as excel_safe
 
 
 def file_findings(info, run_id: str) -> pl.DataFrame:

@@ -16,28 +16,11 @@ import polars as pl
 from duckdb import sqltypes
 
 from pipelines.history.store import History
+from pipelines.outputs.excel_safe import excel_safe_frame
 
-# Formula triggers in Excel/LibreOffice: a cell starting with one of these is run as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Person ids are kept (they are the council's own reference, needed to join tables); these are
 # blanked unless include_pid. Used when the spec cannot be loaded.
 _PID_FALLBACK = ("NHS_Number", "First_Name", "Last_Name", "Date_of_Birth", "Postcode")
-
-
-def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text that Excel would run as a formula gets a leading apostrophe (OWASP CSV injection)."""
-    return frame.with_columns(
-        pl.when(_starts_with_trigger(c)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c, t in frame.schema.items()
-        if t == pl.String
-    )
-
-
-def _starts_with_trigger(col: str) -> pl.Expr:
-    expr = pl.lit(False)
-    for s in _FORMULA_START:
-        expr = expr | pl.col(col).str.starts_with(s)
-    return expr
 
 
 def write_csv_for_people(frame: pl.DataFrame, path: Path) -> Path:
@@ -47,7 +30,7 @@ def write_csv_for_people(frame: pl.DataFrame, path: Path) -> Path:
         for c, t in frame.schema.items()
         if isinstance(t, pl.List)
     )
-    excel_safe(flat).write_csv(path, include_bom=True)
+    excel_safe_frame(flat).write_csv(path, include_bom=True)
     return path
 
 

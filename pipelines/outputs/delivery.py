@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from pipelines.outputs.excel_safe import excel_safe
 from pipelines.outputs.exceptions import ExceptionLists, TeamList
 
 log = logging.getLogger(__name__)
@@ -315,7 +316,8 @@ def deliver_to_folders(lists: ExceptionLists, folder: Path) -> list[DeliveryOutc
 
 
 def write_report(outcomes: list[DeliveryOutcome], path: Path) -> Path:
-    """The per-team delivery report (CSV), for the analyst to follow up failures."""
+    """The per-team delivery report (CSV), for the analyst to follow up failures; team names
+    and error texts come from outside (team directory, mail server), so cells are Excel-safe."""
     path.parent.mkdir(parents=True, exist_ok=True)
     names = list(asdict(outcomes[0]).keys()) if outcomes else list(
         DeliveryOutcome.__dataclass_fields__)
@@ -323,7 +325,7 @@ def write_report(outcomes: list[DeliveryOutcome], path: Path) -> Path:
         writer = csv.DictWriter(fh, fieldnames=names)
         writer.writeheader()
         for o in outcomes:
-            writer.writerow(asdict(o))
+            writer.writerow({k: excel_safe(v) for k, v in asdict(o).items()})
     return path
 
 

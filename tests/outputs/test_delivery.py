@@ -12,7 +12,13 @@ import openpyxl
 import pytest
 
 from pipelines.config import load_config
-from pipelines.outputs.delivery import DirectoryError, deliver, load_directory
+from pipelines.outputs.delivery import (
+    DeliveryOutcome,
+    DirectoryError,
+    deliver,
+    load_directory,
+    write_report,
+)
 from pipelines.outputs.exceptions import write_exception_lists
 from tests.outputs.smtp_server import RecordingHandler, start_server
 
@@ -223,3 +229,13 @@ def test_partial_when_one_manager_stays_unreachable(tmp_path, lists):
     assert [o.team_id for o in report.failed] == ["T02"]
     msg = handler.received[0].message
     assert msg["Date"] and msg["Message-ID"].endswith("@council.example>")
+
+
+def test_the_delivery_report_is_excel_safe(tmp_path: Path) -> None:
+    """Team names and error texts come from outside: none may run as a formula in Excel."""
+    outcome = DeliveryOutcome("T9", "=HYPERLINK(\"http://x\")", "email", "failed", attempts=2,
+                              detail="@SUM(1)")
+    path = write_report([outcome], tmp_path / "delivery_report.csv")
+    row = next(csv.DictReader(path.open()))
+    assert row["team_name"] == "'=HYPERLINK(\"http://x\")" and row["detail"] == "'@SUM(1)"
+    assert row["team_id"] == "T9" and row["attempts"] == "2"

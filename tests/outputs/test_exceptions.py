@@ -8,7 +8,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.outputs.excel_safe import excel_safe
+from pipelines.outputs.excel_safe import excel_safe, excel_safe_frame
 from pipelines.outputs.exceptions import write_exception_lists
 from tests.outputs.conftest import TEAMS, make_findings
 
@@ -39,6 +39,15 @@ def test_excel_safe_neutralises_formula_starts():
     assert excel_safe("Gender") == "Gender"
     assert excel_safe("a\x00b") == "ab"
     assert excel_safe(5) == 5
+
+
+def test_the_frame_guard_agrees_with_the_cell_guard():
+    """CSV writers (findings, comparisons, feedback) use the vectorised guard: same rule."""
+    texts = ["=1+1", "+CMD", "-2+3", "@SUM(A1)", "\t=x", "\r=x", "-12.50", "+44", "Gender", None]
+    out = excel_safe_frame(pl.DataFrame({"t": texts, "n": list(range(len(texts)))}))
+    assert out["t"].to_list() == [None if t is None else excel_safe(t) for t in texts]
+    assert out["t"].to_list()[:6] == ["'" + t for t in texts[:6]]
+    assert out["n"].to_list() == list(range(len(texts)))  # numbers untouched
 
 
 def test_every_team_in_one_run_and_all_clear(lists):
