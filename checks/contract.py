@@ -24,8 +24,10 @@ import polars as pl
 from pandera.api.checks import Check
 from pandera.config import ValidationDepth, config_context
 
-# UK postcode: outward code, one space, inward code, upper case (rules.md section 8).
-POSTCODE_RE = r"^(GIR 0AA|[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2})$"
+# The NHS-number and postcode tests are the spec's own (one definition, shared with the field
+# status): UK postcode is outward code, one space, inward code, upper case (rules.md 8).
+from cld_schema.status import POSTCODE_RE, nhs_mod11_ok, nhs_placeholder
+
 INTEGER_RE = r"^\d+$"
 DECIMAL_RE = r"^-?\d+(\.\d+)?$"
 
@@ -38,23 +40,6 @@ class FieldCheck:
     field: str
     kind: str  # format | length | list | mod11 | placeholder | shape
     message: str
-
-
-def nhs_placeholder(expr: pl.Expr) -> pl.Expr:
-    """Ten of the same digit (0000000000, 9999999999): a placeholder, not a number."""
-    return expr.str.contains("^(" + "|".join(f"{d}{{10}}" for d in range(10)) + ")$")
-
-
-def nhs_mod11_ok(expr: pl.Expr) -> pl.Expr:
-    """10 digits whose 10th is the Modulus 11 check digit (NHS Data Dictionary).
-
-    Weights 10..2 on digits 1-9; check = 11 - (sum mod 11); 11 means 0; 10 means invalid.
-    """
-    digits = [expr.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(10)]
-    total = sum(dig * (10 - i) for i, dig in enumerate(digits[:9]))
-    check = 11 - (total % 11)
-    check = pl.when(check == 11).then(0).otherwise(check)
-    return expr.str.contains(r"^\d{10}$") & (check != 10) & (check == digits[9])
 
 
 def _expr_check(name: str, ok: pl.Expr) -> Check:

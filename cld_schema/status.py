@@ -45,19 +45,28 @@ def blank(name: str) -> pl.Expr:
     return col.is_null() | (col.str.strip_chars() == "")
 
 
-def nhs_number_valid(expr: pl.Expr) -> pl.Expr:
-    """10 digits, Modulus 11 check digit (NHS Data Dictionary), not all one digit."""
+def nhs_placeholder(expr: pl.Expr) -> pl.Expr:
+    """Ten of the same digit (0000000000, 9999999999): a placeholder, not a number."""
+    return expr.str.contains("^(" + "|".join(f"{d}{{10}}" for d in range(10)) + ")$")
+
+
+def nhs_mod11_ok(expr: pl.Expr) -> pl.Expr:
+    """10 digits whose 10th is the Modulus 11 check digit (NHS Data Dictionary).
+
+    Weights 10..2 on digits 1-9; check = 11 - (sum mod 11); 11 means 0; 10 means invalid.
+    Null where the text is null.
+    """
     digits = [expr.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(10)]
     total = sum(d * (10 - i) for i, d in enumerate(digits[:9]))
     check = 11 - (total % 11)
     check = pl.when(check == 11).then(0).otherwise(check)
-    same_digit = expr.str.contains("^(" + "|".join(f"{d}{{10}}" for d in range(10)) + ")$")
-    return (
-        expr.str.contains(r"^\d{10}$")
-        & (check != 10)
-        & (check == digits[9])
-        & ~same_digit
-    ).fill_null(False)
+    return expr.str.contains(r"^\d{10}$") & (check != 10) & (check == digits[9])
+
+
+def nhs_number_valid(expr: pl.Expr) -> pl.Expr:
+    """10 digits, Modulus 11 check digit (NHS Data Dictionary), not all one digit; the one
+    NHS-number test (checks' field contract and the feedback intake use its two parts)."""
+    return (nhs_mod11_ok(expr) & ~nhs_placeholder(expr)).fill_null(False)
 
 
 def _format_ok(f: FieldSpec, spec: Spec) -> pl.Expr:

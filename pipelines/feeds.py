@@ -351,14 +351,6 @@ def _typed(checked: pl.DataFrame, contract: Contract, xlsx: bool) -> pl.DataFram
 # Matching people
 
 
-def nhs_number_valid(expr: pl.Expr) -> pl.Expr:
-    """Ten digits passing the Modulus 11 check digit (vectorised)."""
-    digits = [expr.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(10)]
-    total = pl.sum_horizontal([d * (10 - i) for i, d in enumerate(digits[:9])])
-    check = (11 - total % 11) % 11
-    return expr.str.contains(r"^\d{10}$").fill_null(False) & (check != 10) & (check == digits[9])
-
-
 def _persons_index(persons: pl.DataFrame) -> pl.DataFrame:
     need = {"person_id", "nhs_number", "date_of_birth", "gender_code"}
     missing = need - set(persons.columns)

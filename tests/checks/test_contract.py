@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from checks.contract import field_failures, nhs_mod11_ok, nhs_placeholder, validate_fields
+from cld_schema import nhs_number_valid
 from tests.checks.conftest import frame_of
 
 
@@ -55,3 +56,7 @@ def test_nhs_modulus_11():
     # 1234567890: check digit computes to 10 -> invalid; 0000000000 passes mod 11 but is a placeholder
     assert out["ok"].to_list() == [True, False, True, True, False]
     assert out["ph"].to_list() == [False, False, False, True, False]
+    # the spec's one NHS-number test is both parts: (the feeds had a copy without the second)
+    valid = s.select(nhs_number_valid(pl.col("n"))).to_series().to_list()
+    assert valid == [True, False, True, False, False]
+    assert pl.select(nhs_number_valid(pl.lit(None, pl.String))).item() is False

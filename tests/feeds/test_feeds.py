@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.feeds import FeedError, load_contracts, nhs_number_valid, read_feeds
+from pipelines.feeds import FeedError, load_contracts, read_feeds
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "data" / "sample" / "contracts"
 
@@ -261,13 +261,6 @@ def test_the_sample_contracts_load_and_a_broken_contract_is_named(tmp_path) -> N
     (tmp_path / "bad.yaml").write_text("name: x\ncolumns: [{name: A, type: datetime}]\n")
     with pytest.raises(FeedError, match=r"bad\.yaml"):
         load_contracts(tmp_path)
-
-
-def test_nhs_number_check_digit() -> None:
-    s = pl.Series(["9434765919", "9434765918", "123", None, "0000000000"])
-    assert pl.select(nhs_number_valid(pl.lit(s))).to_series().to_list() == [
-        True, False, False, False, True
-    ]  # fmt: skip
 
 
 def test_an_equipment_workbook_is_typed_and_matched(dirs) -> None:
