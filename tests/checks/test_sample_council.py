@@ -130,9 +130,12 @@ def test_recall_is_100_percent_per_kind(defective, period):
     res, spec, checked = built[period]
     manifest = pl.read_csv(info.manifest, infer_schema=False)
     corrected = manifest.filter(pl.col("kind").is_in(list(NOT_SURFACING)))
+    assert corrected.height, "the sample injected none of the kinds the build corrects"
     for row in corrected.iter_rows(named=True):
         field, keys = NOT_SURFACING[row["kind"]]
         rows = res.frame.filter(pl.col("_step_id") == f"feed:{row['record_key']}")
+        if period in (row["periods"] or "").split(";"):  # else .all() of nothing would pass
+            assert rows.height, (row["kind"], row["record_key"], "defect's row not in the file")
         allowed = [t for k in keys if (t := _text(spec, field, k))]
         assert rows[field].is_in(allowed).all(), (row["kind"], rows[field].to_list())
     table = recall(
