@@ -83,6 +83,25 @@ def test_bad_options_are_user_errors(council, tmp_path):
     assert res.exit_code != 0 and "no history" in str(res.exception or res.output)
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("notes.csv", b"garbage\nmore\n", "not a findings file (no rule_id, severity"),
+        ("f.csv", b"rule_id,severity,row\nLOG001,error,abc\n", "not a readable findings file"),
+        ("f.parquet", b"PAR1 not parquet", "not a readable findings file"),
+    ],
+)
+def test_a_file_that_is_not_findings_is_a_user_error(council, tmp_path, name, content, says):
+    """A wrong --findings file is one clear error (exit 2 through cld's main), no traceback."""
+    from pipelines.cli.common import UserError
+
+    (tmp_path / name).write_bytes(content)
+    for command in ("exceptions", "report"):
+        res = _invoke(council, command, "--findings", str(tmp_path / name))
+        assert isinstance(res.exception, UserError), (command, res.exception)
+        assert says in str(res.exception)
+
+
 def test_from_history_latest_run_against_previous(council, tmp_path):
     spec = load_spec("R2")
     frame = cld_frame(spec)
