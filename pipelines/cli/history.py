@@ -95,6 +95,8 @@ def feedback(
     from pipelines.history.feedback import FeedbackLayout, ingest
 
     cfg = get_config()
+    if file.is_dir():
+        raise UserError(f"{file} is a folder: give the feedback file itself")
     if not file.is_file():
         raise UserError(f"feedback file {file} not found")
     persons = allocations = None
@@ -145,6 +147,8 @@ def export(
 
     cfg = get_config()
     folder = out or cfg.path(cfg.paths.output_dir) / "history_export"
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out {folder} is a file: give a folder for the Parquet files")
     with _history() as h:
         for p in export_tables(h, folder, include_pid=include_pid):
             typer.echo(f"wrote {p}")
@@ -176,7 +180,7 @@ def trend(
     with _history() as h:
         frame = h.trend(team)
         if frame.is_empty():
-            typer.echo("no findings recorded yet")
+            typer.echo(f"no findings recorded yet{' for team ' + team if team else ''}")
             return
         keep = frame["run_id"].unique().sort().tail(last)
         pivot = (

@@ -63,6 +63,8 @@ def test_history_runs_mark_sent_trend(cfg: Path) -> None:
     assert out.exit_code == 0 and "submission 1 (2024-25Q3, 2 rows) marked as sent" in out.output
     out = _cld(cfg, "history", "trend", "--team", "1")
     assert out.exit_code == 0 and "LOG001" in out.output and "run 2" in out.output
+    out = _cld(cfg, "history", "trend", "--team", "ZZ")
+    assert out.exit_code == 0 and "no findings recorded yet for team ZZ" in out.output
     out = _cld(cfg, "history", "mark-sent", "9")
     assert isinstance(out.exception, UserError) and "no submission 9" in str(out.exception)
 
@@ -76,7 +78,8 @@ def test_feedback_and_export(cfg: Path, tmp_path: Path) -> None:
     assert "to North: 2" in out.output
     out = _cld(cfg, "history", "feedback", "--out", str(tmp_path / "open.csv"))
     assert out.exit_code == 0 and "North" in out.output
-    assert "P3" in (tmp_path / "open.csv").read_text("utf-8-sig")
+    open_csv = (tmp_path / "open.csv").read_text("utf-8-sig")
+    assert "P3" in open_csv and nhs(612345678) not in open_csv  # the number found is masked
 
     bad = tmp_path / "bad.csv"
     bad.write_text("nothing,useful\n1,2\n")
@@ -93,3 +96,12 @@ def test_feedback_and_export(cfg: Path, tmp_path: Path) -> None:
     assert {p.stem for p in (tmp_path / "pbi").glob("*.parquet")} >= {
         "runs", "submissions", "submission_rows", "findings", "feedback_files", "feedback_items",
     }  # fmt: skip
+
+
+def test_wrong_paths_are_user_errors(cfg: Path, tmp_path: Path) -> None:
+    out = _cld(cfg, "feedback", str(tmp_path))
+    assert isinstance(out.exception, UserError) and "is a folder" in str(out.exception)
+    (tmp_path / "taken").write_text("x")
+    out = _cld(cfg, "export", "--out", str(tmp_path / "taken"))
+    assert isinstance(out.exception, UserError) and "is a file" in str(out.exception)
+    assert (tmp_path / "taken").read_text() == "x"  # nothing lost
