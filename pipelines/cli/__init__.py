@@ -38,3 +38,7 @@ def main() -> None:
     except common.UserError as exc:  # clear message, no traceback, non-zero exit
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(2)
+    except OSError as exc:  # a path that cannot be read or written (--out a file, no folder)
+        where = f": {exc.filename}" if exc.filename else ""
+        typer.secho(f"error: {exc.strerror or exc}{where}", err=True, fg=typer.colors.RED)
+        sys.exit(2)

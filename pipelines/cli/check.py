@@ -182,7 +182,12 @@ def rules_command(
         frame = catalogue_frame(release)
     if format == "xlsx":
         target = out or Path("cld-rules.xlsx")
-        excel_safe(frame).write_excel(target, worksheet="rules", autofit=True)
+        from xlsxwriter.exceptions import FileCreateError
+
+        try:
+            excel_safe(frame).write_excel(target, worksheet="rules", autofit=True)
+        except FileCreateError as exc:
+            raise UserError(f"cannot write {target}: {exc.args[0]}") from None
         typer.echo(f"{frame.height} rules written to {target}")
         return
     if format == "md":

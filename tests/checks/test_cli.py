@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import openpyxl
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -82,3 +83,26 @@ def test_rules_lists_and_exports(tmp_path):
     ws = openpyxl.load_workbook(xlsx).active
     ids = [row[0] for row in ws.iter_rows(min_row=2, values_only=True)]
     assert len(ids) > 100 and "LOG001" in ids
+
+
+def test_unwritable_out_paths_are_one_line_errors(tmp_path, spec_r1, monkeypatch, capsys):
+    """--out that is a file, or in a folder that does not exist: exit 2, no traceback."""
+    from pipelines.cli import main
+
+    sub = tmp_path / "sub.csv"
+    _write(spec_r1, sub, [{}])
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    cases = [
+        (["rules", "--format", "md", "--out", str(tmp_path / "no" / "r.md")], "r.md"),
+        (["rules", "--format", "xlsx", "--out", str(tmp_path / "no" / "r.xlsx")], "r.xlsx"),
+        (["check", str(sub), "--no-docs", "--out", str(taken)], "taken"),
+    ]
+    for args, name in cases:
+        monkeypatch.setattr("sys.argv", ["cld", *args])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2, (args, err)
+        assert err.startswith("error: ") and name in err and "Traceback" not in err
+    assert taken.read_text() == "x"
