@@ -327,9 +327,26 @@ def _from_database(exc: BaseException) -> bool:
     return type(exc).__module__.split(".")[0] in _DB_MODULES
 
 
+# Database messages that quote the offending value (a row's data: an NHS number, a name, a
+# date of birth); the value is replaced, the rest of the message kept.
+_QUOTED_VALUE = re.compile(
+    r"""(?ix)
+    (invalid\ input\ (?:syntax|value)\ for\ [^:]{1,60}:\s*   # PostgreSQL casts
+    | field\ value\ out\ of\ range:\s*                      # PostgreSQL dates
+    | converting\ the\ [\w ]{1,30}?\ value\s+                 # SQL Server conversions
+    | value\s+(?=["'][^"']*["']\s+is\ out\ of\ range)        # PostgreSQL ranges
+    | DETAIL:.*?\)=                                          # key (column)=(value)
+    )
+    (?:"[^"]*"|'[^']*'|\([^)]*\))
+    """
+)
+
+
 def _first_line(exc: BaseException) -> str:
-    """The database's message on one line (ODBC drivers spread it over several)."""
+    """The database's message on one line (ODBC drivers spread it over several), without
+    any value from the data it quotes (the text reaches logs and the terminal)."""
     text = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    text = _QUOTED_VALUE.sub(r"\1(value withheld)", text)
     return text[:400] if text else type(exc).__name__
 
 

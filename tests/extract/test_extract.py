@@ -159,3 +159,17 @@ def test_sqlite_reads_one_consistent_view(tmp_path) -> None:
     assert outcome in (["written"], ["blocked"])
     assert 50 not in frames["persons"]["person_id"].to_list()
     assert 5001 not in frames["workflow_steps"]["step_id"].to_list()
+
+
+def test_a_database_error_does_not_quote_the_row_it_failed_on(tmp_path, pg_server, pg_db) -> None:
+    """PostgreSQL names the value a cast failed on; that value is a row's data (here an NHS
+    number) and the message reaches the terminal and logs: it is withheld."""
+    (tmp_path / "teams.sql").write_text(
+        "SELECT CAST(p.nhs_number || 'x' AS bigint) AS team_id, 'a' AS team_name, "
+        "'b' AS service_area FROM persons p WHERE p.nhs_number IS NOT NULL\n"
+    )
+    with pytest.raises(ExtractError, match=r"teams\.sql.*invalid input syntax") as err:
+        extract(pg_server.sqlalchemy_url(pg_db), PERIOD, tmp_path)
+    assert "(value withheld)" in str(err.value)
+    nhs = [p["nhs_number"] for p in ROWS["persons"] if p["nhs_number"]]
+    assert nhs and not any(n in str(err.value) for n in nhs)
