@@ -57,7 +57,13 @@ def load_thresholds(cfg) -> dict:
     path = cfg.path(cfg.checks.thresholds)
     if not path.exists():
         return {}
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SourceError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise SourceError(f"{path}: the thresholds must be a YAML mapping")
+    return loaded
 
 
 def check_runs(h) -> pl.DataFrame:

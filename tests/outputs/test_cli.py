@@ -83,6 +83,15 @@ def test_bad_options_are_user_errors(council, tmp_path):
     assert res.exit_code != 0 and "no history" in str(res.exception or res.output)
 
 
+def test_a_broken_thresholds_file_is_a_user_error(council, tmp_path):
+    from pipelines.cli.common import UserError
+
+    make_findings().write_parquet(tmp_path / "f.parquet")
+    (tmp_path / "thresholds.yaml").write_text("completeness: [unclosed\n")
+    res = _invoke(council, "report", "--findings", str(tmp_path / "f.parquet"))
+    assert isinstance(res.exception, UserError) and "not valid YAML" in str(res.exception)
+
+
 @pytest.mark.parametrize(
     ("name", "content", "says"),
     [
