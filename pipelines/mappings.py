@@ -85,7 +85,9 @@ def _read_table(path: Path) -> pl.DataFrame:
     try:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except Exception as exc:  # polars raises several kinds for a broken CSV
-        raise MappingError(f"{path}: cannot be read as CSV: {exc}") from None
+        from pipelines.cldfile import csv_error_text
+
+        raise MappingError(f"{path}: cannot be read as CSV: {csv_error_text(exc)}") from None
     frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
     if CODE not in frame.columns:
         raise MappingError(f"{path}: line 1: no {CODE!r} column")

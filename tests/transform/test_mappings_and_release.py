@@ -57,6 +57,7 @@ def test_r2_override_checked_against_release_2(tmp_path: Path) -> None:
         ("local_code,description,Gender\nM,Male,Male\nM,Man,Male\n", "line 3: local_code 'M'"),
         ("code,description,Gender\nM,Male,Male\n", "no 'local_code' column"),
         ("local_code,description,Gender\n,Male,Male\n", "line 2: empty local_code"),
+        ('local_code,description,Gender\n"M,Male\n', r"gender\.csv: cannot be read as CSV: \w[^\n`]*$"),
     ],
 )
 def test_broken_tables_fail_at_load(tmp_path: Path, text: str, message: str) -> None:
