@@ -9,17 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pipelines.config import Config, load_config
-from pipelines.period import Period
-
-
-class BlockedSubmission(RuntimeError):
-    """Errors in the return block its submission (raised to fail the flow run visibly)."""
-
 
 # Secrets the stages read from the environment, and the Prefect Secret block that may hold each.
 SECRET_BLOCKS = {"CLD_DATABASE_URL": "cld-database-url", "CLD_SMTP_PASSWORD": "cld-smtp-password"}
@@ -51,17 +44,6 @@ def config(path: str | Path | None = None) -> Config:
     return load_config(path)
 
 
-def last_complete_quarter(today: date | None = None) -> Period:
-    """The quarter a scheduled quarterly run submits: the one before today's quarter."""
-    return Period.containing(today or date.today()).previous()
-
-
-def resolve_release(cfg: Config, period: Period, release: str | None) -> str:
-    """``release`` if given, else the config's, where ``auto`` means the period's default."""
-    chosen = release or cfg.submission.release
-    return period.default_release if chosen == "auto" else chosen
-
-
 def artefact_key(*parts: object) -> str:
     """A Prefect artefact key: lowercase letters, digits and dashes only."""
     text = "-".join(str(p) for p in parts if p is not None).lower()
@@ -75,14 +57,6 @@ def markdown_table(rows: list[Mapping[str, Any]]) -> str:
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     out += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
     return "\n".join(out) + "\n"
-
-
-def counts_by(frame: Any, column: str) -> list[dict[str, Any]]:
-    """Row counts of a CLD frame by one non-personal column (e.g. ``Event_Type``)."""
-    if frame is None or column not in getattr(frame, "columns", []):
-        return []
-    grouped = frame.group_by(column).len().sort(column, nulls_last=True)
-    return [{column: k if k is not None else "(blank)", "rows": n} for k, n in grouped.iter_rows()]
 
 
 def rule_counts(summary: Mapping[str, Any], top: int = 50) -> list[dict[str, Any]]:

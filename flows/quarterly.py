@@ -1,10 +1,11 @@
 """``quarterly_submission``: the quarterly CLD return, from the case-management database to the
-submission file, with its checks, history, DQ report and comparison.
+submission file, with its checks, history, comparison, DQ report and team exception lists.
 
-The flow only wires the stages (docs/contracts.md section 6): ``pipelines.build.build``
-(extract → provider feeds → transform → file, what ``cld build`` runs), ``checks.run_checks``,
-``pipelines.history`` and ``pipelines.outputs``. The file is built into a staging folder and
-moved into the output folder only when no error blocks it (or ``build_anyway``).
+Thin wiring: each step is a step function of ``pipelines.runs`` (the very functions
+``cld run quarterly`` chains) wrapped as a Prefect task, chained in the same order; what a run
+decides (staging, placing the file only once recorded, blocked submissions, dry runs) uses
+``pipelines.runs``'s ``Placement`` and ``BlockedSubmission``. Prefect adds retries,
+schedules, the task view and the artefacts.
 
 Frames holding personal data pass between tasks in memory only: those tasks use
 ``cache_policy=NONE`` and ``persist_result=False``, and everything the flow returns, logs or
@@ -13,7 +14,6 @@ shows as an artefact is a count, an id or a path.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -24,14 +24,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
-from flows.common import (
-    BlockedSubmission,
-    artefact_key,
-    last_complete_quarter,
-    publish_summary,
-    rule_counts,
-)
+from flows.common import artefact_key, publish_summary, rule_counts
 from flows.common import config as load_cfg
+from pipelines import runs
 from pipelines.config import Config
 from pipelines.period import Period
 
@@ -58,10 +53,9 @@ def _database_trouble(task: Any, task_run: Any, state: Any) -> bool:
     **IN_MEMORY,
 )
 def build_task(
-    cfg: Config, period: Period, release: str | None, header_style: str | None, out: Path | None
+    cfg: Config, period: Period, release: str | None, header_style: str | None, out: Path
 ) -> Any:
-    from pipelines.build import build
-
+    """``runs.build_step`` (what ``cld build`` runs), its stages named in the log."""
     logger = get_run_logger()
     seen: set[str] = set()
 
@@ -70,9 +64,7 @@ def build_task(
             seen.add(stage)
             logger.info("build: %s", stage)
 
-    result = build(
-        cfg, period, release=release, header_style=header_style, out=out, progress=progress
-    )
+    result = runs.build_step(cfg, period, release, header_style, out, progress=progress)
     s = result.summary
     logger.info(
         "built %s %s: %d rows, %d people, %d unmapped codes, %d quarantined feed files",
@@ -82,132 +74,12 @@ def build_task(
     return result
 
 
-@task(name="previous submission", **IN_MEMORY)
-def previous_task(cfg: Config, period: Period) -> tuple[int | None, Any]:
-    """The submission this build is compared with (last sent, else newest), and its rows."""
-    from pipelines.history import History
-
-    with History.open(cfg.path(cfg.paths.history_db)) as h:
-        prev = h.previous_submission()
-        return (prev.id, h.submission_frame(prev.id)) if prev else (None, None)
-
-
-@task(name="checks", **IN_MEMORY)
-def checks_task(
-    cfg: Config, frame: Any, release: str, period: Period, previous: Any, docs_dir: Path | None
-) -> Any:
-    from checks import run_checks
-    from cld_schema import load_spec
-    from pipelines.outputs.sources import load_thresholds
-
-    result = run_checks(
-        frame,
-        load_spec(release),
-        run_id=str(flow_run.get_id() or uuid.uuid4()),
-        previous=previous,
-        period=period,
-        thresholds=load_thresholds(cfg),
-        data_docs_dir=docs_dir,
-    )
-    s = result.summary
-    get_run_logger().info("checks: %d errors, %d warnings", s["errors"], s["warnings"])
-    return result
-
-
-@task(name="history", **IN_MEMORY)
-def history_task(
-    cfg: Config,
-    kind: str,
-    period: Period,
-    release: str,
-    frame: Any,
-    findings: Any,
-    submission: Path | None,
-) -> dict[str, int]:
-    """Keep the run, the built rows and the findings in history, atomically, and follow up
-    open NHS-number feedback against this extract."""
-    from pipelines.history import History
-
-    with (
-        History.open(cfg.path(cfg.paths.history_db)) as h,
-        h.run(kind, str(period), release, _source_label(cfg)) as run,
-    ):
-        sub_id = run.add_submission(submission, frame)
-        run.add_findings(findings)
-        feedback = run.resolve_feedback(frame)  # NHS numbers now held in the case records
-        run_id = run.id
-    get_run_logger().info("history: run %d, submission %d, feedback %s", run_id, sub_id, feedback)
-    return {"run_id": run_id, "submission_id": sub_id}
-
-
-def _source_label(cfg: Config) -> str:
-    """Where the data came from, without credentials (history strips them too)."""
-    return "environment database" if os.environ.get("CLD_DATABASE_URL") else "embedded sample"
-
-
-@task(name="comparison", persist_result=False)
-def comparison_task(
-    cfg: Config, previous_id: int | None, submission_id: int, out_dir: Path
-) -> dict[str, Any]:
-    """Compare with the previous submission; the detail goes to CSV files, counts come back."""
-    from pipelines.history import History
-    from pipelines.history.compare import Thresholds
-
-    if previous_id is None:
-        return {"compared with": "(no earlier submission)"}
-    with History.open(cfg.path(cfg.paths.history_db)) as h:
-        result = h.compare(
-            previous_id, submission_id, Thresholds.load(cfg.path(cfg.checks.thresholds))
-        )
-        files = result.write(out_dir)
-    create_markdown_artifact(
-        f"# Comparison with submission {previous_id}\n\n```\n{result.summary_text()}\n```\n",
-        key=artefact_key("comparison", submission_id),
-        description="Changes against the previous submission (counts only)",
-    )
-    return {
-        "compared with": f"submission {previous_id}",
-        **{f"events {k}": v for k, v in result.totals().items()},
-        "comparison warnings": len(result.warnings),
-        "comparison files": str(out_dir) if files else "(none)",
-    }
-
-
-@task(name="DQ report", persist_result=False)
-def report_task(cfg: Config, run_id: int, out_dir: Path, data_docs: Path | None) -> str:
-    """The self-contained HTML DQ report of the recorded run (what `cld report --run` writes)."""
-    from pipelines.outputs.report import write_report
-
-    docs = data_docs if data_docs is not None and data_docs.exists() else None
-    return str(write_report(cfg, run_id, out_dir, data_docs=docs))
-
-
-class Placement:
-    """Moves staged files into the output folder, each in one step (same filesystem), keeping
-    what they replace in the staging folder until the run is recorded, so a run that fails
-    to record puts the earlier files back."""
-
-    def __init__(self, staging: Path) -> None:
-        self.staging = staging
-        self.moves: list[tuple[Path, Path | None]] = []  # (final, backup of what was there)
-
-    def place(self, staged: Path, final: Path) -> Path:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        backup = None
-        if final.exists():
-            backup = self.staging / f"{final.name}.before"
-            os.replace(final, backup)
-        os.replace(staged, final)
-        self.moves.append((final, backup))
-        return final
-
-    def undo(self) -> None:
-        for final, backup in reversed(self.moves):
-            if backup is not None:
-                os.replace(backup, final)
-            else:
-                final.unlink(missing_ok=True)
-        self.moves.clear()
+previous_task = task(runs.previous_step, name="previous submission", **IN_MEMORY)
+checks_task = task(runs.checks_step, name="checks", **IN_MEMORY)
+record_task = task(runs.record_step, name="history", **IN_MEMORY)
+compare_task = task(runs.compare_step, name="comparison", persist_result=False)
+report_task = task(runs.report_step, name="DQ report", persist_result=False)
+exceptions_task = task(runs.exceptions_step, name="exception lists", persist_result=False)
 
 
 @flow(name="quarterly-submission")
@@ -219,7 +91,7 @@ def quarterly_submission(
     build_anyway: bool = False,
     config: str | None = None,
 ) -> dict[str, Any]:
-    """Build, check and record one quarter's CLD return.
+    """Build, check and record one quarter's CLD return (as ``cld run quarterly``).
 
     Args:
         period: the quarter, e.g. ``2024-25Q3``; default the quarter just ended.
@@ -234,24 +106,24 @@ def quarterly_submission(
 
     logger = get_run_logger()
     cfg = load_cfg(config)
-    p = Period.parse(period) if period else last_complete_quarter()
+    p = Period.parse(period) if period else runs.last_complete_quarter()
     out_dir = cfg.path(cfg.paths.output_dir)
     staging = out_dir / f".staging-{uuid.uuid4().hex[:12]}"
+    ids: dict[str, Any] = {}
+    comparison_text = ""
     try:
         built = build_task(cfg, p, release, header_style, staging / "submission.csv")
         rel = built.summary["release"]
         final = default_path(cfg, p, rel, built.path.suffix == ".gz")
-        prev_id, prev_frame = previous_task(cfg, p) if not dry_run else (None, None)
+        prev_id, prev_frame = previous_task(cfg) if not dry_run else (None, None)
         reports = out_dir / "reports"
         docs = None if dry_run else reports / f"data_docs_{p}_{uuid.uuid4().hex[:8]}"
-        checked = checks_task(cfg, built.frame, rel, p, prev_frame, docs)
+        checked = checks_task(
+            cfg, built.frame, rel, p, prev_frame, docs, run_id=str(flow_run.get_id() or "")
+        )
         summary = checked.summary
         blocked = not summary["ready"]
-        written: Path | None = None
-        placement = Placement(staging)
-        if not dry_run and (not blocked or build_anyway):
-            written = placement.place(built.path, final)
-            placement.place(built.summary_path, summary_path_for(final))
+        logger.info("checks: %d errors, %d warnings", summary["errors"], summary["warnings"])
         facts: dict[str, Any] = {
             "period": str(p),
             "release": rel,
@@ -262,28 +134,37 @@ def quarterly_submission(
             "errors": summary["errors"],
             "warnings": summary["warnings"],
             "ready to submit": "yes" if not blocked else "no",
-            "submission file": str(written) if written else "(not written)",
         }
-        ids: dict[str, Any] = {}
+        written: Path | None = None
+        placement = runs.Placement(staging)
+        if not dry_run and (not blocked or build_anyway):
+            written = placement.place(built.path, final)
+            placement.place(built.summary_path, summary_path_for(final))
+        facts["submission file"] = str(written) if written else "(not written)"
         if dry_run:
             facts["history"] = "(dry run: not recorded)"
         else:
             try:
-                ids = history_task(cfg, "build", p, rel, built.frame, checked.findings, written)
+                ids = record_task(cfg, "build", p, rel, built.frame, checked.findings, written)
             except BaseException:
                 placement.undo()  # not recorded: the output folder stays as it was
                 raise
+            logger.info("history: run %d, submission %d", ids["run_id"], ids["submission_id"])
             facts["history run"] = ids["run_id"]
             facts["submission id"] = ids["submission_id"]
-            compare_dir = reports / f"compare_run{ids['run_id']}"
-            facts.update(comparison_task(cfg, prev_id, ids["submission_id"], compare_dir))
-            facts["DQ report"] = report_task(cfg, ids["run_id"], reports, docs)
+            compared, comparison_text = compare_task(
+                cfg, prev_id, ids["submission_id"], reports / f"compare_run{ids['run_id']}"
+            )
+            facts.update(compared)
+            facts["DQ report"] = str(report_task(cfg, ids["run_id"], reports, docs))
+            lists = exceptions_task(cfg, ids["run_id"], deliver=False)
+            facts.update({f"team lists: {k}": v for k, v in lists.items()})
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
     by_event = [
         {"event type": k, "rows": v}
-        for k, v in _event_totals(built.summary["rows_by_event_type_and_month"]).items()
+        for k, v in runs.event_totals(built.summary["rows_by_event_type_and_month"]).items()
     ]
     publish_summary(
         f"CLD return {p} ({rel})",
@@ -291,13 +172,19 @@ def quarterly_submission(
         facts,
         {"rows by event type": by_event, "findings by rule": rule_counts(summary)},
     )
+    if comparison_text:
+        create_markdown_artifact(
+            f"# Comparison with submission {prev_id}\n\n```\n{comparison_text}\n```\n",
+            key=artefact_key("comparison", ids["submission_id"]),
+            description="Changes against the previous submission (counts only)",
+        )
     logger.info(
         "%s %s: %d rows, %d errors, %d warnings; file %s",
         p, rel, built.summary["rows"], summary["errors"], summary["warnings"],
         written or "not written",
     )  # fmt: skip
     if blocked and not build_anyway and not dry_run:
-        raise BlockedSubmission(
+        raise runs.BlockedSubmission(
             f"{summary['errors']} errors block the {p} submission: the DQ report and the team "
             "exception lists show what to fix (build_anyway=true writes the file regardless)"
         )
@@ -311,14 +198,4 @@ def quarterly_submission(
         "run_id": ids.get("run_id"),
         "submission_id": ids.get("submission_id"),
         "submission": str(written) if written else None,
-    }
-
-
-def _event_totals(counts: Any) -> dict[str, int]:
-    """Rows per event type from the build summary (event type -> month -> rows)."""
-    if not isinstance(counts, dict):
-        return {}
-    return {
-        str(et): sum(int(n) for n in months.values()) if isinstance(months, dict) else int(months)
-        for et, months in counts.items()
     }

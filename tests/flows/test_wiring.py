@@ -10,7 +10,7 @@ from prefect.states import Completed, Failed
 from flows.common import artefact_key, rule_counts
 from flows.deployments import read_specs, select
 from flows.feedback import waiting_files
-from flows.quarterly import _database_trouble, _event_totals
+from flows.quarterly import _database_trouble
 from pipelines.build import BuildError
 
 
@@ -37,8 +37,6 @@ def test_artefacts_hold_counts_and_rule_texts_only() -> None:
     }
     assert [r["rule"] for r in rule_counts(summary)] == ["E1", "W1"]
     assert set(rule_counts(summary)[0]) == {"rule", "severity", "count", "message"}
-    counts = {"Request": {"2024-01": 2, "2024-02": 3}, "Service": {"open": 4}}
-    assert _event_totals(counts) == {"Request": 5, "Service": 4}
 
 
 def test_deployments_selection() -> None:
