@@ -16,37 +16,17 @@ from pipelines.build import build
 from pipelines.config import load_config
 from pipelines.period import Period
 from pipelines.sample import small_council
+from tests.build.test_sample_build import _config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFECT_RULES = yaml.safe_load((ROOT / "checks" / "defect_rules.yaml").read_text(encoding="utf-8"))
 THRESHOLDS = yaml.safe_load((ROOT / "data" / "sample" / "thresholds.yaml").read_text())
 
 
-def council_config(base: Path, sample_dir: Path) -> Path:
-    cfg = base / "cld.toml"
-    cfg.write_text(
-        f"""
-[council]
-la_code = "999"
-[paths]
-output_dir = "{base / "out"}"
-quarantine_dir = "{base / "quarantine"}"
-mappings_dir = "{ROOT / "data" / "sample" / "mappings"}"
-sql_dir = "{ROOT / "sql"}"
-feeds_dir = "{sample_dir / "feeds"}"
-contracts_dir = "{ROOT / "data" / "sample" / "contracts"}"
-[source]
-sample_db = "{sample_dir / "council.db"}"
-""",
-        encoding="utf-8",
-    )
-    return cfg
-
-
 def build_and_check(base: Path, defects: bool, periods: list[str], quantitative: bool):
     """Generate a small council, build each period's file and check it."""
     info = small_council(base, defects=defects)
-    cfg = load_config(council_config(base, info.out_dir))
+    cfg = load_config(_config(base, info.db, info.feeds_dir))
     out = {}
     for period in periods:
         res = build(cfg, period, out=base / "out" / f"{period}.csv")
