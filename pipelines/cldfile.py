@@ -168,8 +168,13 @@ def read_cld_info(path: Path | str, release: str | None = None):
     if release is not None and release not in RELEASES:
         raise CldFileError(f"release must be one of {', '.join(RELEASES)}, not {release!r}")
     data, gz = _raw_bytes(path)
+    if data.startswith(b"PK\x03\x04"):
+        raise CldFileError(f"{path}: an Excel workbook or zip archive; a CLD file is CSV text")
     text, encoding, bom = _decode(data)
-    headers = list(_header(text))
+    try:
+        headers = list(_header(text))
+    except CldFileError as exc:
+        raise CldFileError(f"{path}: {exc}") from None
     candidates = _match_headers(headers, release)
     if not candidates:
         raise CldFileError(f"{path}: {_explain_mismatch(headers, release)}")

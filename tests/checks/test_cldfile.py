@@ -60,8 +60,12 @@ def test_release_forced_and_missing_file(tmp_path, spec_r1):
         read_cld(tmp_path / "nope.csv")
     empty = tmp_path / "e.csv"
     empty.write_text("")
-    with pytest.raises(CldFileError, match="empty"):
+    with pytest.raises(CldFileError, match=r"e\.csv: the file is empty"):
         read_cld(empty)
+    book = tmp_path / "book.xlsx"
+    frame_of(spec_r1, [{}]).drop("_row").write_excel(book)
+    with pytest.raises(CldFileError, match=r"book\.xlsx: an Excel workbook .* CSV"):
+        read_cld(book)
 
 
 def test_a_file_without_its_header_is_named_without_repeating_the_data(tmp_path, spec_r1):
