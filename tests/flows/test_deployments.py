@@ -27,7 +27,7 @@ from tests.flows.conftest import (
     write_config,
 )
 
-POOL = "cld-local"
+POOL = "cld-process"
 FLOW_RUN_ID = re.compile(r"UUID:\s*([0-9a-f-]{36})")
 
 
