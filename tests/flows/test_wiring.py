@@ -57,3 +57,10 @@ def test_feedback_inbox_lists_waiting_files_only(tmp_path: Path) -> None:
     assert waiting_files(tmp_path / "b.csv") == [tmp_path / "b.csv"]
     with pytest.raises(FileNotFoundError):
         waiting_files(tmp_path / "missing")
+
+
+def test_every_deployment_parameter_is_a_parameter_of_its_flow() -> None:
+    for spec in read_specs():
+        known = set(spec.load_flow().parameters.properties)
+        assert set(spec.parameters) <= known, (spec.name, set(spec.parameters) - known)
+        assert known & {"config", "configs"}, f"{spec.name}: the council's config is a parameter"
