@@ -77,10 +77,12 @@ def test_report_from_findings_file(council, tmp_path):
 
 
 def test_bad_options_are_user_errors(council, tmp_path):
+    from pipelines.cli.common import UserError
+
     res = _invoke(council, "exceptions", "--findings", str(tmp_path / "none.parquet"))
-    assert res.exit_code != 0 and "not found" in str(res.exception or res.output)
+    assert isinstance(res.exception, UserError) and "not found" in str(res.exception)
     res = _invoke(council, "report")  # no history yet
-    assert res.exit_code != 0 and "no history" in str(res.exception or res.output)
+    assert isinstance(res.exception, UserError) and "no history" in str(res.exception)
 
 
 def test_a_broken_thresholds_file_is_a_user_error(council, tmp_path):
