@@ -59,7 +59,10 @@ def test_cli_writes_the_default_files(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--ddl", "mssql"])
     assert result.exit_code == 0 and "CREATE TABLE persons" in result.output
     result = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--size", "gigantic"])
-    assert result.exit_code != 0
+    from pipelines.cli.common import UserError
+
+    assert isinstance(result.exception, UserError)
+    assert "unknown size 'gigantic'" in str(result.exception)
 
 
 @pytest.mark.postgres
