@@ -30,8 +30,17 @@ def pg_server() -> Iterator[PgServer]:
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never pick up a developer's own config or database by accident."""
-    monkeypatch.delenv("CLD_CONFIG", raising=False)
-    monkeypatch.delenv("CLD_DATABASE_URL", raising=False)
-    monkeypatch.delenv("CLD_SMTP_PASSWORD", raising=False)
+def _no_ambient_config() -> Iterator[None]:
+    """No CLD_* setting from the environment during a test, and none left behind after it.
+
+    Deliberately not built on ``monkeypatch``: this fixture is set up before a test's own
+    monkeypatch and so torn down after it, which also removes what code under test set
+    directly (the flows fill secrets from Prefect blocks into os.environ) or what a test's
+    monkeypatch restored on undo."""
+    saved = {n: v for n, v in os.environ.items() if n.startswith("CLD_")}
+    for name in saved:
+        del os.environ[name]
+    yield
+    for name in [n for n in os.environ if n.startswith("CLD_")]:
+        del os.environ[name]
+    os.environ.update(saved)
