@@ -54,10 +54,10 @@ def source_label(cfg: Config) -> str:
 
 
 def load_thresholds(cfg: Config) -> dict[str, Any]:
-    import yaml
+    """The council's thresholds file (one reader for the CLI, the runs and the report)."""
+    from pipelines.outputs.sources import load_thresholds as read
 
-    path = cfg.path(cfg.checks.thresholds)
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+    return read(cfg)
 
 
 def last_complete_quarter(today: date | None = None) -> Period:

@@ -12,7 +12,7 @@ from pipelines import runs
 from pipelines.cli import app
 from pipelines.cli.common import UserError
 from pipelines.config import load_config
-from pipelines.history import History
+from pipelines.history import History, HistoryError
 from pipelines.period import Period
 from pipelines.sample import small_council
 from tests.flows.conftest import write_config
@@ -87,20 +87,23 @@ def test_dry_run_records_and_places_nothing(clean, tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "history.duckdb").exists() or _runs(cfg) == []
 
 
-def test_failed_recording_puts_the_earlier_file_back(clean, tmp_path: Path) -> None:
+def test_failed_recording_puts_the_earlier_file_back(clean, tmp_path: Path, monkeypatch) -> None:
     _, info = clean
     cfg = _cfg(tmp_path, info)
     first = runs.quarterly(cfg, PERIOD, exceptions=False)
     placed = Path(first.facts["submission file"])
     placed.write_bytes(placed.read_bytes() + b"\r\n")  # mark the file in place
     before = placed.read_bytes()
-    db = cfg.path(cfg.paths.history_db)
-    db.rename(db.with_suffix(".moved"))
-    db.mkdir()  # the history cannot be opened: recording fails
-    with pytest.raises(Exception):  # noqa: B017 - whatever the store raises
+
+    def busy(*args, **kwargs):  # the history refuses the run at the very end
+        raise HistoryError("another run holds the history")
+
+    monkeypatch.setattr(runs, "record_step", busy)
+    with pytest.raises(HistoryError):
         runs.quarterly(cfg, PERIOD, exceptions=False)
-    assert placed.read_bytes() == before
+    assert placed.read_bytes() == before  # the new file was placed, then put back
     assert not list((tmp_path / "out").glob(".staging-*"))
+    assert len(_runs(cfg)) == 1
 
 
 def test_nightly_records_findings_and_delivers_lists(defective, tmp_path: Path) -> None:
