@@ -61,7 +61,8 @@ def test_missing_secrets_come_from_prefect_secret_blocks(
         assert os.environ["CLD_DATABASE_URL"] == "sqlite:///from-block.db"
         assert os.environ["CLD_SMTP_PASSWORD"] == "from-env"  # the environment wins
     finally:
-        monkeypatch.delenv("CLD_DATABASE_URL", raising=False)
+        # secrets_from_blocks set it directly: remove it (monkeypatch would restore it on undo)
+        os.environ.pop("CLD_DATABASE_URL", None)
         from prefect.client.orchestration import get_client
 
         with get_client(sync_client=True) as client:
