@@ -13,8 +13,10 @@ from tests.flows.conftest import PROJECT_ROOT, VENV_BIN
 
 
 def test_defaults_fill_only_what_is_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A private copy of the environment: nothing configure_prefect sets can outlive the test.
+    monkeypatch.setattr(os, "environ", dict(os.environ))
     for key in ("PREFECT_HOME", *settings.QUIET_DEFAULTS):
-        monkeypatch.delenv(key, raising=False)
+        os.environ.pop(key, None)
     monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "true")  # the user's choice stays
     home = settings.configure_prefect(tmp_path)
     assert home == tmp_path / ".prefect"
