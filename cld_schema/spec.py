@@ -227,7 +227,7 @@ class Spec:
         return [v.key for v in dl.values if v.key.startswith(prefix)] if dl else []
 
     def condition_expr(self, cond: cond_mod.Condition):  # -> pl.Expr
-        # Conditions naming a field this release dropped read as blank (e.g. a council edit).
+        """A validated condition as a polars Boolean expression (null = undetermined)."""
         return cond_mod.compile_condition(
             cond,
             texts_of_keys=self._texts_of_keys,
