@@ -2,15 +2,13 @@
 trend, NHS-number feedback followed up), and each team's exception list delivered
 (02:00 Europe/London, prefect.yaml).
 
-Thin wiring: the step functions of ``pipelines.runs`` as tasks, in the order
-``cld run nightly`` chains them. The nightly build is not kept as a submission: only its
+Thin wiring: ``pipelines.runs.nightly`` (what ``cld run nightly`` runs) with its step
+functions wrapped as Prefect tasks. The nightly build is not kept as a submission: only its
 findings go into history, so "the previous submission" stays the last quarterly one.
 """
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from datetime import date
 from typing import Any
 
@@ -19,9 +17,10 @@ from prefect.runtime import flow_run
 
 from flows.common import artefact_key, publish_summary, rule_counts
 from flows.common import config as load_cfg
-from flows.quarterly import build_task, checks_task, exceptions_task, previous_task, record_task
+from flows.quarterly import FLOW_STEPS
 from pipelines import runs
-from pipelines.period import Period
+
+NIGHTLY_STEPS = FLOW_STEPS
 
 
 @flow(name="nightly-dq")
@@ -34,50 +33,35 @@ def nightly_dq(config: str | None = None, today: str | None = None) -> dict[str,
     """
     logger = get_run_logger()
     cfg = load_cfg(config)
-    p = Period.containing(date.fromisoformat(today) if today else date.today())
-    staging = cfg.path(cfg.paths.output_dir) / f".staging-{uuid.uuid4().hex[:12]}"
+    day = date.fromisoformat(today) if today else date.today()
+    failure: runs.DeliveryFailed | None = None
     try:
-        built = build_task(cfg, p, None, None, staging / "nightly.csv")
-        rel = built.summary["release"]
-        _, prev_frame = previous_task(cfg)
-        checked = checks_task(
-            cfg, built.frame, rel, p, prev_frame, None, run_id=str(flow_run.get_id() or "")
-        )
-        recorded = record_task(cfg, "nightly", p, rel, built.frame, checked.findings, None)
-        delivered = exceptions_task(cfg, recorded["run_id"], deliver=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    summary = checked.summary
-    failed = list(delivered.get("failed teams") or [])
+        outcome = runs.nightly(
+            cfg, day, deliver=True, progress=logger.info, steps=NIGHTLY_STEPS,
+            run_id=str(flow_run.get_id() or ""),
+        )  # fmt: skip
+    except runs.DeliveryFailed as exc:  # the other teams got theirs: publish, then fail
+        failure, outcome = exc, exc.outcome
+    f = outcome.facts
+    failed = list(f.get("failed teams") or [])
     publish_summary(
-        f"Nightly DQ {p} ({rel})",
-        artefact_key("nightly", p),
-        {
-            "rolling year": f"{p.start} to {p.end}",
-            "rows": built.summary["rows"],
-            "errors": summary["errors"],
-            "warnings": summary["warnings"],
-            "history run": recorded["run_id"],
-            **{f"feedback {k}": v for k, v in recorded["feedback"].items()},
-            **{k: v for k, v in delivered.items() if k != "failed teams"},
-            "failed teams": ", ".join(failed) or "none",
-        },
-        {"findings by rule": rule_counts(summary)},
+        f"Nightly DQ {outcome.period} ({outcome.release})",
+        artefact_key("nightly", outcome.period),
+        {**{k: v for k, v in f.items() if k != "failed teams"},
+         "failed teams": ", ".join(map(str, failed)) or "none"},
+        {"findings by rule": rule_counts({"by_rule": outcome.by_rule})},
     )
     logger.info(
         "nightly %s: %d errors, %d warnings, %d team lists delivered, %d failed",
-        p, summary["errors"], summary["warnings"], delivered.get("delivered", 0), len(failed),
+        outcome.period, f["errors"], f["warnings"], f.get("delivered", 0), len(failed),
     )  # fmt: skip
-    if failed:
-        raise runs.DeliveryFailed(
-            f"exception lists not delivered to team(s) {', '.join(failed)}: "
-            f"see {delivered['delivery report']}"
-        )
+    if failure is not None:
+        raise failure
     return {
-        "period": str(p),
-        "run_id": recorded["run_id"],
-        "errors": summary["errors"],
-        "warnings": summary["warnings"],
-        "teams": delivered["teams"],
-        "delivered": delivered.get("delivered", 0),
+        "period": outcome.period,
+        "run_id": outcome.run_id,
+        "errors": f["errors"],
+        "warnings": f["warnings"],
+        "teams": f["teams"],
+        "delivered": f.get("delivered", 0),
     }

@@ -1,11 +1,10 @@
 """``quarterly_submission``: the quarterly CLD return, from the case-management database to the
 submission file, with its checks, history, comparison, DQ report and team exception lists.
 
-Thin wiring: each step is a step function of ``pipelines.runs`` (the very functions
-``cld run quarterly`` chains) wrapped as a Prefect task, chained in the same order; what a run
-decides (staging, placing the file only once recorded, blocked submissions, dry runs) uses
-``pipelines.runs``'s ``Placement`` and ``BlockedSubmission``. Prefect adds retries,
-schedules, the task view and the artefacts.
+Thin wiring: ``pipelines.runs.quarterly`` (what ``cld run quarterly`` runs) with each of its
+step functions wrapped as a Prefect task (``FLOW_STEPS``). What a run decides (staging,
+placing the file only once recorded, blocked submissions, dry runs) lives there; Prefect adds
+retries, schedules, the task view and the artefacts.
 
 Frames holding personal data pass between tasks in memory only: those tasks use
 ``cache_policy=NONE`` and ``persist_result=False``, and everything the flow returns, logs or
@@ -14,8 +13,6 @@ shows as an artefact is a count, an id or a path.
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +79,41 @@ report_task = task(runs.report_step, name="DQ report", persist_result=False)
 exceptions_task = task(runs.exceptions_step, name="exception lists", persist_result=False)
 
 
+FLOW_STEPS = runs.Steps(
+    build=build_task,
+    previous=previous_task,
+    checks=checks_task,
+    record=record_task,
+    compare=compare_task,
+    report=report_task,
+    exceptions=exceptions_task,
+)
+
+
+def publish(outcome: runs.RunOutcome) -> None:
+    """The run's summary, rows by event type, findings by rule and the comparison as
+    artefacts (counts, ids and paths only)."""
+    facts = {k: v for k, v in outcome.facts.items() if not isinstance(v, dict)}
+    by_event = [
+        {"event type": k, "rows": v}
+        for k, v in (outcome.facts.get("rows by event type") or {}).items()
+    ]
+    publish_summary(
+        f"CLD return {outcome.period} ({outcome.release})",
+        artefact_key("quarterly", outcome.period),
+        facts,
+        {"rows by event type": by_event, "findings by rule": rule_counts(
+            {"by_rule": outcome.by_rule})},
+    )
+    if outcome.comparison_text:
+        create_markdown_artifact(
+            f"# Comparison with submission {outcome.previous_id}\n\n```\n"
+            f"{outcome.comparison_text}\n```\n",
+            key=artefact_key("comparison", outcome.submission_id),
+            description="Changes against the previous submission (counts only)",
+        )
+
+
 @flow(name="quarterly-submission")
 def quarterly_submission(
     period: str | None = None,
@@ -102,100 +134,33 @@ def quarterly_submission(
         build_anyway: write the submission file even when errors block submission.
         config: the council's cld.toml; default ``$CLD_CONFIG``, ./cld.toml, the sample's.
     """
-    from pipelines.build import default_path, summary_path_for
-
     logger = get_run_logger()
     cfg = load_cfg(config)
     p = Period.parse(period) if period else runs.last_complete_quarter()
-    out_dir = cfg.path(cfg.paths.output_dir)
-    staging = out_dir / f".staging-{uuid.uuid4().hex[:12]}"
-    ids: dict[str, Any] = {}
-    comparison_text = ""
     try:
-        built = build_task(cfg, p, release, header_style, staging / "submission.csv")
-        rel = built.summary["release"]
-        final = default_path(cfg, p, rel, built.path.suffix == ".gz")
-        prev_id, prev_frame = previous_task(cfg) if not dry_run else (None, None)
-        reports = out_dir / "reports"
-        docs = None if dry_run else reports / f"data_docs_{p}_{uuid.uuid4().hex[:8]}"
-        checked = checks_task(
-            cfg, built.frame, rel, p, prev_frame, docs, run_id=str(flow_run.get_id() or "")
-        )
-        summary = checked.summary
-        blocked = not summary["ready"]
-        logger.info("checks: %d errors, %d warnings", summary["errors"], summary["warnings"])
-        facts: dict[str, Any] = {
-            "period": str(p),
-            "release": rel,
-            "rows": built.summary["rows"],
-            "people": built.summary["people"],
-            "unmapped local codes": len(built.summary["unmapped"]),
-            "quarantined feed files": len(built.quarantined),
-            "errors": summary["errors"],
-            "warnings": summary["warnings"],
-            "ready to submit": "yes" if not blocked else "no",
-        }
-        written: Path | None = None
-        placement = runs.Placement(staging)
-        if not dry_run and (not blocked or build_anyway):
-            written = placement.place(built.path, final)
-            placement.place(built.summary_path, summary_path_for(final))
-        facts["submission file"] = str(written) if written else "(not written)"
-        if dry_run:
-            facts["history"] = "(dry run: not recorded)"
-        else:
-            try:
-                ids = record_task(cfg, "build", p, rel, built.frame, checked.findings, written)
-            except BaseException:
-                placement.undo()  # not recorded: the output folder stays as it was
-                raise
-            logger.info("history: run %d, submission %d", ids["run_id"], ids["submission_id"])
-            facts["history run"] = ids["run_id"]
-            facts["submission id"] = ids["submission_id"]
-            compared, comparison_text = compare_task(
-                cfg, prev_id, ids["submission_id"], reports / f"compare_run{ids['run_id']}"
-            )
-            facts.update(compared)
-            facts["DQ report"] = str(report_task(cfg, ids["run_id"], reports, docs))
-            lists = exceptions_task(cfg, ids["run_id"], deliver=False)
-            facts.update({f"team lists: {k}": v for k, v in lists.items()})
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-    by_event = [
-        {"event type": k, "rows": v}
-        for k, v in runs.event_totals(built.summary["rows_by_event_type_and_month"]).items()
-    ]
-    publish_summary(
-        f"CLD return {p} ({rel})",
-        artefact_key("quarterly", p),
-        facts,
-        {"rows by event type": by_event, "findings by rule": rule_counts(summary)},
-    )
-    if comparison_text:
-        create_markdown_artifact(
-            f"# Comparison with submission {prev_id}\n\n```\n{comparison_text}\n```\n",
-            key=artefact_key("comparison", ids["submission_id"]),
-            description="Changes against the previous submission (counts only)",
-        )
+        outcome = runs.quarterly(
+            cfg, p, release, header_style,
+            dry_run=dry_run, build_anyway=build_anyway, exceptions=True, deliver=False,
+            progress=logger.info, steps=FLOW_STEPS, run_id=str(flow_run.get_id() or ""),
+        )  # fmt: skip
+    except runs.BlockedSubmission as blocked:
+        if blocked.outcome is not None:
+            publish(blocked.outcome)
+        raise
+    publish(outcome)
+    f = outcome.facts
     logger.info(
         "%s %s: %d rows, %d errors, %d warnings; file %s",
-        p, rel, built.summary["rows"], summary["errors"], summary["warnings"],
-        written or "not written",
+        p, outcome.release, f["rows"], f["errors"], f["warnings"], f["submission file"],
     )  # fmt: skip
-    if blocked and not build_anyway and not dry_run:
-        raise runs.BlockedSubmission(
-            f"{summary['errors']} errors block the {p} submission: the DQ report and the team "
-            "exception lists show what to fix (build_anyway=true writes the file regardless)"
-        )
     return {
         "period": str(p),
-        "release": rel,
-        "rows": built.summary["rows"],
-        "errors": summary["errors"],
-        "warnings": summary["warnings"],
-        "ready": not blocked,
-        "run_id": ids.get("run_id"),
-        "submission_id": ids.get("submission_id"),
-        "submission": str(written) if written else None,
+        "release": outcome.release,
+        "rows": f["rows"],
+        "errors": f["errors"],
+        "warnings": f["warnings"],
+        "ready": outcome.ready,
+        "run_id": outcome.run_id,
+        "submission_id": outcome.submission_id,
+        "submission": str(outcome.submission) if outcome.submission else None,
     }

@@ -45,7 +45,12 @@ class BlockedSubmission(RuntimeError):
 
 
 class DeliveryFailed(RuntimeError):
-    """Some teams' exception lists could not be delivered (the others were)."""
+    """Some teams' exception lists could not be delivered (the others were); ``outcome``
+    holds what the run did."""
+
+    def __init__(self, message: str, outcome: RunOutcome | None = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
 def source_label(cfg: Config) -> str:
@@ -247,6 +252,23 @@ def event_totals(rows_by_event_and_month: dict[str, dict[str, int]]) -> dict[str
 
 
 # -- the runs ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Steps:
+    """The step functions a run chains. The Prefect flows pass the same functions wrapped
+    as tasks (retries, task view); the CLI uses these defaults."""
+
+    build: Callable[..., Any] = build_step
+    previous: Callable[..., Any] = previous_step
+    checks: Callable[..., Any] = checks_step
+    record: Callable[..., Any] = record_step
+    compare: Callable[..., Any] = compare_step
+    report: Callable[..., Any] = report_step
+    exceptions: Callable[..., Any] = exceptions_step
+
+
+PLAIN = Steps()
+
+
 @dataclass
 class RunOutcome:
     """What a run did: facts for people (counts, ids, paths), and whether it may be sent."""
@@ -257,6 +279,10 @@ class RunOutcome:
     facts: dict[str, Any] = field(default_factory=dict)
     by_rule: list[dict[str, Any]] = field(default_factory=list)
     comparison_text: str = ""
+    previous_id: int | None = None
+    run_id: int | None = None
+    submission_id: int | None = None
+    submission: Path | None = None
 
 
 def _say(progress: Progress | None, text: str) -> None:
@@ -275,6 +301,8 @@ def quarterly(
     exceptions: bool = True,
     deliver: bool = False,
     progress: Progress | None = None,
+    steps: Steps = PLAIN,
+    run_id: str | None = None,
 ) -> RunOutcome:
     """Build, check and record one quarter's return; report, compare, team lists.
 
@@ -289,17 +317,18 @@ def quarterly(
     staging = out_dir / f".staging-{uuid.uuid4().hex[:12]}"
     try:
         _say(progress, f"building {p} (rolling 12 months {p.start} to {p.end})")
-        built = build_step(cfg, p, release, header_style, staging / "submission.csv")
+        built = steps.build(cfg, p, release, header_style, staging / "submission.csv")
         rel = built.summary["release"]
         final = default_path(cfg, p, rel, built.path.suffix == ".gz")
-        prev_id, prev_frame = previous_step(cfg) if not dry_run else (None, None)
+        prev_id, prev_frame = steps.previous(cfg) if not dry_run else (None, None)
         reports = out_dir / "reports"
         docs = None if dry_run else reports / f"data_docs_{p}_{uuid.uuid4().hex[:8]}"
         _say(progress, f"checking {built.summary['rows']} rows")
-        checked = checks_step(cfg, built.frame, rel, p, prev_frame, docs)
+        checked = steps.checks(cfg, built.frame, rel, p, prev_frame, docs, run_id=run_id)
         summary = checked.summary
         blocked = not summary["ready"]
         outcome = RunOutcome(str(p), rel, not blocked, by_rule=list(summary.get("by_rule") or []))
+        outcome.previous_id = prev_id
         outcome.facts.update(
             {
                 "period": str(p),
@@ -314,33 +343,36 @@ def quarterly(
                 "ready to submit": "yes" if not blocked else "no",
             }
         )
-        written: Path | None = None
         placement = Placement(staging)
         if not dry_run and (not blocked or build_anyway):
-            written = placement.place(built.path, final)
+            outcome.submission = placement.place(built.path, final)
             placement.place(built.summary_path, summary_path_for(final))
-        outcome.facts["submission file"] = str(written) if written else "(not written)"
+        outcome.facts["submission file"] = str(outcome.submission or "(not written)")
         if dry_run:
             outcome.facts["history"] = "(dry run: not recorded)"
             return outcome
         _say(progress, "recording the run in history")
         try:
-            ids = record_step(cfg, "build", p, rel, built.frame, checked.findings, written)
+            ids = steps.record(
+                cfg, "build", p, rel, built.frame, checked.findings, outcome.submission
+            )
         except BaseException:
             placement.undo()  # not recorded: the output folder stays as it was
             raise
+        outcome.run_id, outcome.submission_id = ids["run_id"], ids["submission_id"]
+        _say(progress, f"history: run {ids['run_id']}, submission {ids['submission_id']}")
         outcome.facts["history run"] = ids["run_id"]
         outcome.facts["submission id"] = ids["submission_id"]
         _say(progress, "comparing with the previous submission")
-        facts, outcome.comparison_text = compare_step(
+        facts, outcome.comparison_text = steps.compare(
             cfg, prev_id, ids["submission_id"], reports / f"compare_run{ids['run_id']}"
         )
         outcome.facts.update(facts)
         _say(progress, "writing the DQ report")
-        outcome.facts["DQ report"] = str(report_step(cfg, ids["run_id"], reports, docs))
+        outcome.facts["DQ report"] = str(steps.report(cfg, ids["run_id"], reports, docs))
         if exceptions:
             _say(progress, "writing the team exception lists")
-            outcome.facts.update(exceptions_step(cfg, ids["run_id"], deliver=deliver))
+            outcome.facts.update(steps.exceptions(cfg, ids["run_id"], deliver=deliver))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if blocked and not build_anyway:
@@ -358,6 +390,8 @@ def nightly(
     *,
     deliver: bool = True,
     progress: Progress | None = None,
+    steps: Steps = PLAIN,
+    run_id: str | None = None,
 ) -> RunOutcome:
     """Check the rolling year up to today, record its findings and resolve NHS-number
     feedback, and write (and deliver) every team's exception list."""
@@ -365,20 +399,22 @@ def nightly(
     staging = cfg.path(cfg.paths.output_dir) / f".staging-{uuid.uuid4().hex[:12]}"
     try:
         _say(progress, f"building the rolling year {p.start} to {p.end}")
-        built = build_step(cfg, p, None, None, staging / "nightly.csv")
+        built = steps.build(cfg, p, None, None, staging / "nightly.csv")
         rel = built.summary["release"]
-        _, prev_frame = previous_step(cfg)
+        _, prev_frame = steps.previous(cfg)
         _say(progress, f"checking {built.summary['rows']} rows")
-        checked = checks_step(cfg, built.frame, rel, p, prev_frame, None)
+        checked = steps.checks(cfg, built.frame, rel, p, prev_frame, None, run_id=run_id)
         _say(progress, "recording the findings in history")
-        recorded = record_step(cfg, "nightly", p, rel, built.frame, checked.findings, None)
+        recorded = steps.record(cfg, "nightly", p, rel, built.frame, checked.findings, None)
+        _say(progress, f"history: run {recorded['run_id']}")
         _say(progress, "writing the team exception lists")
-        delivered = exceptions_step(cfg, recorded["run_id"], deliver=deliver)
+        delivered = steps.exceptions(cfg, recorded["run_id"], deliver=deliver)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     summary = checked.summary
     outcome = RunOutcome(str(p), rel, bool(summary["ready"]),
                          by_rule=list(summary.get("by_rule") or []))
+    outcome.run_id = recorded["run_id"]
     outcome.facts.update(
         {
             "rolling year": f"{p.start} to {p.end}",
@@ -393,6 +429,7 @@ def nightly(
     if delivered.get("failed teams"):
         raise DeliveryFailed(
             f"exception lists not delivered to team(s) {', '.join(delivered['failed teams'])}: "
-            f"see {delivered['delivery report']}"
+            f"see {delivered['delivery report']}",
+            outcome,
         )
     return outcome

@@ -130,6 +130,8 @@ def nightly_cmd(
         with _errors():
             outcome = runs.nightly(cfg, day, deliver=deliver, progress=_say)
     except runs.DeliveryFailed as exc:
+        if exc.outcome is not None:
+            print_outcome(exc.outcome)
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     print_outcome(outcome)

@@ -87,7 +87,7 @@ def test_dry_run_records_and_places_nothing(clean, tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "history.duckdb").exists() or _runs(cfg) == []
 
 
-def test_failed_recording_puts_the_earlier_file_back(clean, tmp_path: Path, monkeypatch) -> None:
+def test_failed_recording_puts_the_earlier_file_back(clean, tmp_path: Path) -> None:
     _, info = clean
     cfg = _cfg(tmp_path, info)
     first = runs.quarterly(cfg, PERIOD, exceptions=False)
@@ -98,9 +98,8 @@ def test_failed_recording_puts_the_earlier_file_back(clean, tmp_path: Path, monk
     def busy(*args, **kwargs):  # the history refuses the run at the very end
         raise HistoryError("another run holds the history")
 
-    monkeypatch.setattr(runs, "record_step", busy)
     with pytest.raises(HistoryError):
-        runs.quarterly(cfg, PERIOD, exceptions=False)
+        runs.quarterly(cfg, PERIOD, exceptions=False, steps=runs.Steps(record=busy))
     assert placed.read_bytes() == before  # the new file was placed, then put back
     assert not list((tmp_path / "out").glob(".staging-*"))
     assert len(_runs(cfg)) == 1
