@@ -204,8 +204,8 @@ def feedback_status(
 ) -> None:
     """NHS-number feedback by team: open, resolved, conflicting, age of the oldest."""
     with _history() as h:
-        summary = h.query("feedback/summary.sql", {"today": dt.date.today()})
-        _table(summary, "NHS-number feedback")
+        summary = h.query("feedback/summary.sql", {"today": dt.date.today(), "team": team})
+        _table(summary, f"NHS-number feedback{' for team ' + team if team else ''}")
         if out is not None:
             from pipelines.history.export import write_csv_for_people
 

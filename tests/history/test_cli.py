@@ -78,6 +78,10 @@ def test_feedback_and_export(cfg: Path, tmp_path: Path) -> None:
     assert "to North: 2" in out.output
     out = _cld(cfg, "history", "feedback", "--out", str(tmp_path / "open.csv"))
     assert out.exit_code == 0 and "North" in out.output
+    out = _cld(cfg, "history", "feedback", "--team", "1")
+    assert out.exit_code == 0 and "North" in out.output and "for team 1" in out.output
+    out = _cld(cfg, "history", "feedback", "--team", "ZZ")  # the table is filtered too
+    assert out.exit_code == 0 and "North" not in out.output
     open_csv = (tmp_path / "open.csv").read_text("utf-8-sig")
     assert "P3" in open_csv and nhs(612345678) not in open_csv  # the number found is masked
 
