@@ -1,6 +1,6 @@
 """``nhs_number_feedback``: take in the NHS-number matching feedback returned after a
 submission and route each number found to the owning team (``pipelines.history.feedback``,
-the same code as ``cld feedback FILE``).
+the same code as ``cld feedback FILE``, through ``pipelines.runs.feedback``).
 
 ``path`` is a file, or an inbox folder whose waiting files are each taken in and then moved
 to its ``processed/`` subfolder (the scheduled ``inbox`` deployment picks each file up once).
@@ -10,8 +10,6 @@ naming it, after the other files have been taken in.
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,50 +17,9 @@ from prefect import flow, get_run_logger, task
 
 from flows.common import artefact_key, publish_summary
 from flows.common import config as load_cfg
-from pipelines.config import Config
+from pipelines import runs
 
-FEEDBACK_SUFFIXES = {".csv", ".txt", ".xlsx", ".gz"}
-
-
-@task(name="take in feedback file", persist_result=False)
-def ingest_task(cfg: Config, path: Path) -> dict[str, Any]:
-    """One file; the result holds counts only (no NHS numbers, no person ids)."""
-    from pipelines.history import History
-    from pipelines.history.feedback import (
-        FeedbackError,
-        FeedbackLayout,
-        FeedbackQuarantined,
-        ingest,
-    )
-
-    layout = FeedbackLayout.load(cfg.path(cfg.feedback.layout))
-    try:
-        with History.open(cfg.path(cfg.paths.history_db)) as h:
-            res = ingest(h, path, layout, cfg.path(cfg.paths.quarantine_dir))
-    except FeedbackQuarantined as exc:
-        return {"file": path.name, "status": "quarantined", "reason file": str(exc.reason_file)}
-    except FeedbackError as exc:
-        if "already taken in" in str(exc):
-            return {"file": path.name, "status": "already taken in"}
-        raise
-    out = asdict(res)
-    return {
-        "file": path.name,
-        "status": "taken in",
-        **{k: v for k, v in out.items() if isinstance(v, int)},
-        "rejected rows": sum(res.rejected.values()),
-        "teams": len(res.by_team),
-    }
-
-
-def waiting_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise FileNotFoundError(f"feedback path {path} does not exist")
-    return sorted(
-        p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FEEDBACK_SUFFIXES
-    )
+ingest_task = task(runs.feedback_step, name="take in feedback file", persist_result=False)
 
 
 @flow(name="nhs-number-feedback")
@@ -78,22 +35,16 @@ def nhs_number_feedback(path: str, config: str | None = None) -> dict[str, Any]:
     where = cfg.path(Path(path))
     if not where.exists() and not Path(path).is_absolute():
         where.mkdir(parents=True, exist_ok=True)  # a fresh inbox: nothing waiting yet
-    files = waiting_files(where)
-    results: list[dict[str, Any]] = []
-    for f in files:
-        result = ingest_task(cfg, f)
-        results.append(result)
-        if where.is_dir() and f.exists():
-            done = where / "processed"
-            done.mkdir(exist_ok=True)
-            shutil.move(f, done / f.name)
+    results = runs.feedback(cfg, where, step=ingest_task)
     quarantined = [r["file"] for r in results if r["status"] == "quarantined"]
-    logger.info("feedback: %d file(s) from %s, %d quarantined", len(files), where, len(quarantined))
+    logger.info(
+        "feedback: %d file(s) from %s, %d quarantined", len(results), where, len(quarantined)
+    )
     columns = ["file", "status", "rows", "items", "no_match", "rejected rows", "teams"]
     publish_summary(
         "NHS-number feedback",
         artefact_key("feedback"),
-        {"path": str(where), "files": len(files), "quarantined": len(quarantined)},
+        {"path": str(where), "files": len(results), "quarantined": len(quarantined)},
         {"files": [{c: r.get(c, "") for c in columns} for r in results]},
     )
     if quarantined:

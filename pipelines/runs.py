@@ -218,6 +218,65 @@ def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str,
     return out
 
 
+FEEDBACK_SUFFIXES = {".csv", ".txt", ".xlsx", ".gz"}
+
+
+def feedback_step(cfg: Config, path: Path) -> dict[str, Any]:
+    """Take in one NHS-number feedback file (what ``cld feedback FILE`` does); the result
+    holds counts only (no NHS numbers, no person ids)."""
+    from dataclasses import asdict
+
+    from pipelines.history import History
+    from pipelines.history.feedback import (
+        FeedbackAlreadyTaken,
+        FeedbackLayout,
+        FeedbackQuarantined,
+        ingest,
+    )
+
+    layout = FeedbackLayout.load(cfg.path(cfg.feedback.layout))
+    try:
+        with History.open(cfg.path(cfg.paths.history_db)) as h:
+            res = ingest(h, path, layout, cfg.path(cfg.paths.quarantine_dir))
+    except FeedbackQuarantined as exc:
+        return {"file": path.name, "status": "quarantined", "reason file": str(exc.reason_file)}
+    except FeedbackAlreadyTaken:
+        return {"file": path.name, "status": "already taken in"}
+    return {
+        "file": path.name,
+        "status": "taken in",
+        **{k: v for k, v in asdict(res).items() if isinstance(v, int)},
+        "rejected rows": sum(res.rejected.values()),
+        "teams": len(res.by_team),
+    }
+
+
+def waiting_feedback(path: Path) -> list[Path]:
+    """A feedback file, or the files waiting in an inbox folder."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"feedback path {path} does not exist")
+    return sorted(
+        p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FEEDBACK_SUFFIXES
+    )
+
+
+def feedback(
+    cfg: Config, path: Path, step: Callable[[Config, Path], dict[str, Any]] = feedback_step
+) -> list[dict[str, Any]]:
+    """Take in a feedback file, or every file waiting in an inbox folder (each then moved to
+    the inbox's ``processed/`` subfolder, so it is picked up once)."""
+    results = []
+    for f in waiting_feedback(path):
+        results.append(step(cfg, f))
+        if path.is_dir() and f.exists():
+            done = path / "processed"
+            done.mkdir(exist_ok=True)
+            shutil.move(f, done / f.name)
+    return results
+
+
 class Placement:
     """Moves staged files into the output folder, each in one step (same filesystem), keeping
     what they replace in the staging folder until the run is recorded, so a run that fails

@@ -32,6 +32,10 @@ class FeedbackError(HistoryError):
     """The feedback cannot be taken in (bad layout, already ingested, nothing to check against)."""
 
 
+class FeedbackAlreadyTaken(FeedbackError):
+    """This very file (same SHA-256) was taken in before; nothing was recorded again."""
+
+
 class FeedbackQuarantined(FeedbackError):
     """The file was malformed and has been quarantined (``path``, ``reason_file``)."""
 
@@ -250,7 +254,7 @@ def ingest(
     received_on: dt.date | None = None,
 ) -> FeedbackResult:
     """Take in one feedback file (see module doc). Raises :class:`FeedbackQuarantined` after
-    recording a malformed file, :class:`FeedbackError` for a file already taken in."""
+    recording a malformed file, :class:`FeedbackAlreadyTaken` for a file already taken in."""
     path = Path(path)
     if not path.is_file():
         raise FeedbackError(f"feedback file {path} not found")
@@ -258,7 +262,7 @@ def ingest(
     digest = file_sha256(path)
     seen = first(h.con, sql("feedback/file_by_sha.sql"), {"sha": digest})
     if seen:
-        raise FeedbackError(
+        raise FeedbackAlreadyTaken(
             f"{path.name} was already taken in on {seen[1]} as feedback file {seen[0]}"
         )
     latest = h.latest_submission()

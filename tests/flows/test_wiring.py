@@ -9,9 +9,9 @@ from prefect.states import Completed, Failed
 
 from flows.common import artefact_key, rule_counts
 from flows.deployments import read_specs, select
-from flows.feedback import waiting_files
 from flows.quarterly import _database_trouble
 from pipelines.build import BuildError
+from pipelines.runs import waiting_feedback as waiting_files
 
 
 def failed_with(exc: Exception):
