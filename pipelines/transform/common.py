@@ -113,6 +113,18 @@ class Context:
             if reason is not None and n:
                 self.excluded[reason] = self.excluded.get(reason, 0) + int(n)
 
+    def keep_included(self, rows: pl.LazyFrame) -> pl.LazyFrame:
+        """Count the rows left out by their ``_reason`` (records simply outside the period are
+        not reported) and keep the rows with none."""
+        reason = pl.col("_reason")
+        self.count_excluded(
+            rows.filter(reason.is_not_null() & (reason != "outside_period"))
+            .group_by("_reason")
+            .len()
+            .collect(engine=ENGINE)
+        )
+        return rows.filter(reason.is_null())
+
 
 def as_date(name: str, schema: pl.Schema) -> pl.Expr:
     """A column as ``pl.Date`` whatever the driver gave (Date, Datetime or ISO text)."""

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.transform.common import CARER, ENGINE, SERVICE_USER, Context
+from pipelines.transform.common import CARER, SERVICE_USER, Context
 from pipelines.transform.services import money
 from pipelines.transform.staging import EVENT_CODED, coded
 
@@ -99,13 +99,8 @@ def _carers(frame: pl.DataFrame, ctx: Context) -> pl.LazyFrame | None:
         .otherwise(None)
     )
     rows = rows.with_columns(reason.alias("_reason"))
-    ctx.count_excluded(
-        rows.filter(pl.col("_reason").is_not_null() & (pl.col("_reason") != "outside_period"))
-        .group_by("_reason")
-        .len()
-        .collect(engine=ENGINE)
-    )
-    return rows.filter(pl.col("_reason").is_null()).select(
+    rows = ctx.keep_included(rows)
+    return rows.select(
         pl.col("_person_id").cast(pl.Int64),
         _step_id().alias("_step_id"),
         pl.lit("carers_feed").alias("_source"),
@@ -146,13 +141,8 @@ def _equipment(frame: pl.DataFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(None)
     )
     rows = rows.with_columns(reason.alias("_reason"))
-    ctx.count_excluded(
-        rows.filter(pl.col("_reason").is_not_null() & (pl.col("_reason") != "outside_period"))
-        .group_by("_reason")
-        .len()
-        .collect(engine=ENGINE)
-    )
-    return rows.filter(pl.col("_reason").is_null()).select(
+    rows = ctx.keep_included(rows)
+    return rows.select(
         pl.col("_person_id").cast(pl.Int64),
         _step_id().alias("_step_id"),
         pl.lit("equipment_feed").alias("_source"),

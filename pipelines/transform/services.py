@@ -17,7 +17,6 @@ import polars as pl
 
 from pipelines.transform.common import (
     CARER,
-    ENGINE,
     SERVICE_CANCELLED,
     SERVICE_IN_ERROR,
     SERVICE_SUSPENDED,
@@ -101,19 +100,13 @@ def build_services(
         .with_columns(_effective_end(deaths))
         .with_columns(_reason(ctx).alias("_reason"))
     )
-    ctx.count_excluded(
-        services.filter(pl.col("_reason").is_not_null() & (pl.col("_reason") != "outside_period"))
-        .group_by("_reason")
-        .len()
-        .collect(engine=ENGINE)
-    )
+    services = ctx.keep_included(services)
     open_at_end = pl.col("_eff_end").is_null() | (pl.col("_eff_end") > pl.lit(ctx.end))
     outcome_code = (
         pl.when(open_at_end | pl.col("_died")).then(None).otherwise(pl.col("end_reason_code"))
     )
     return (
-        services.filter(pl.col("_reason").is_null())
-        .join(providers, on="provider_id", how="left")
+        services.join(providers, on="provider_id", how="left")
         .select(
             pl.col("person_id").alias("_person_id"),
             pl.col("agreement_id").cast(pl.String).alias("_step_id"),
