@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipelines.history import History  # noqa: E402
-from pipelines.history.store import sql  # noqa: E402
+from pipelines.history.store import insert_keyed_rows, sql  # noqa: E402
 
 CHILD = """
 import json, os, resource, sys, time
@@ -186,7 +186,7 @@ def bench_county(folder: Path, rows: int) -> dict:
             "store_s": stored, **result}  # fmt: skip
 
 
-# Both build _new_rows, the table the store's own insert (sql/history/insert_submission_rows.sql)
+# Both build _new_rows, the table the store's own insert (sql/history/keyed_new_rows.sql)
 # reads, so the rows are hashed and stored exactly as add_submission stores them.
 ENGLAND_A = """
 CREATE OR REPLACE TEMP TABLE _new_rows AS
@@ -241,7 +241,7 @@ def _england_submission(h: History, period: str, build) -> int:
 
 
 def _store_new_rows(h: History, sid: int) -> None:
-    h.con.execute(sql("insert_submission_rows.sql"), {"submission_id": sid})
+    insert_keyed_rows(h.con, "submission_rows", sid)
     h.con.execute("DROP TABLE _new_rows")
 
 

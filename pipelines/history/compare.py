@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import yaml
 
-from pipelines.history.store import HistoryError, SubmissionInfo, fetch_frame, sql
+from pipelines.history.store import (
+    HistoryError,
+    SubmissionInfo,
+    fetch_frame,
+    insert_keyed_rows,
+    sql,
+)
 
 if TYPE_CHECKING:
     from pipelines.history.store import History
@@ -249,7 +255,7 @@ def _translate_older(h: History, old: SubmissionInfo, new: SubmissionInfo) -> No
     h.con.execute(sql("compare/source_translated_table.sql"))
     h.con.register("_new_rows", rows)
     try:
-        h.con.execute(sql("compare/source_translated_insert.sql"), {"submission_id": old.id})
+        insert_keyed_rows(h.con, "cmp_a_rows", old.id)
     finally:
         h.con.unregister("_new_rows")
 

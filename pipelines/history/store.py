@@ -62,6 +62,18 @@ def sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
+# Tables that take keyed rows (sql/history/keyed_new_rows.sql): names fixed here, never input.
+ROWS_TABLES = ("submission_rows", "cmp_a_rows")
+
+
+def insert_keyed_rows(con: Any, table: str, submission_id: int) -> None:
+    """Insert the registered ``_new_rows`` frame into ``table`` with event keys and hashes."""
+    if table not in ROWS_TABLES:
+        raise ValueError(f"not a rows table: {table!r}")
+    con.execute(f"INSERT INTO {table} BY NAME\n" + sql("keyed_new_rows.sql"),
+                {"submission_id": submission_id})
+
+
 def migrations() -> list[tuple[int, str, Path]]:
     """The migration files in order: (version, name, path) from ``NNNN_name.sql``."""
     found = []
@@ -402,7 +414,7 @@ class History:
         )  # fmt: skip
         self.con.register("_new_rows", rows)
         try:
-            self.con.execute(sql("insert_submission_rows.sql"), {"submission_id": sub_id})
+            insert_keyed_rows(self.con, "submission_rows", sub_id)
         finally:
             self.con.unregister("_new_rows")
         run.submissions += 1

@@ -1,6 +1,8 @@
--- _new_rows: the older submission's rows, translated by pipelines.history.compare; hashed
--- exactly as sql/history/insert_submission_rows.sql hashes stored rows.
-INSERT INTO cmp_a_rows BY NAME
+-- _new_rows: a submission frame registered by the caller (row_no, team_id, team_name, fields),
+-- with its event key and field hash, ready for `INSERT INTO <rows table> BY NAME`. It is first
+-- widened to the submission_rows shape (UNION ALL BY NAME with the empty table), so the field
+-- hash covers the same columns, in the same order, whatever release the file is. Used for
+-- stored submissions and for the translated older side of a comparison, so both hash alike.
 WITH r AS (
     SELECT * EXCLUDE (event_key, row_hash) FROM submission_rows WHERE false
     UNION ALL BY NAME
