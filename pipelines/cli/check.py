@@ -60,15 +60,16 @@ def file_findings(info, run_id: str) -> pl.DataFrame:
 
 
 def _thresholds(cfg) -> dict:
-    import yaml
+    """The config's thresholds file, which `cld check` requires to exist."""
+    from pipelines.outputs.sources import SourceError, load_thresholds
 
     path = cfg.path(cfg.checks.thresholds)
     if not path.exists():
         raise UserError(f"{cfg.file}: key [checks] thresholds: no such file {path}")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML ({exc})") from None
+        return load_thresholds(cfg)
+    except SourceError as exc:
+        raise UserError(str(exc)) from None
 
 
 def print_summary(summary: dict, file: Path, out: Path, docs: Path | None) -> None:
