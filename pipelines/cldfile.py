@@ -44,6 +44,7 @@ class CldFileInfo:
     header_style: str
     release: str
     header_order_ok: bool = True
+    rows: int = 0  # data rows (a header-only file has none)
     notes: list[str] = field(default_factory=list)
 
 
@@ -196,7 +197,7 @@ def read_cld_info(path: Path | str, release: str | None = None):
         )
         .select([*spec.field_names, "_row", "_team_id", "_team_name", "_worker_name"])
     )
-    info = CldFileInfo(path, gz, encoding, bom, style, rel, order_ok)
+    info = CldFileInfo(path, gz, encoding, bom, style, rel, order_ok, rows=frame.height)
     if bom:
         info.notes.append("UTF-8 byte-order mark at the start (the portal rejects it)")
     if encoding == "utf-8":

@@ -47,6 +47,13 @@ def file_findings(info, run_id: str) -> pl.DataFrame:
             "The file is UTF-8; the portal expects Windows-1252",
             "Save the file as Windows-1252 (cld build does this).",
         )
+    if info.rows == 0:
+        add(
+            "FILE_no_rows",
+            "error",
+            "The file holds a header row and no data rows: there is nothing to submit",
+            "Build the file again (cld build); check the export selected the period's events.",
+        )
     if not info.header_order_ok:
         add(
             "FILE_header_order",
@@ -72,7 +79,11 @@ def _thresholds(cfg) -> dict:
         raise UserError(str(exc)) from None
 
 
-def print_summary(summary: dict, file: Path, out: Path, docs: Path | None) -> None:
+def print_summary(
+    summary: dict, file: Path, out: Path, docs: Path | None, national: pl.DataFrame | None = None
+) -> None:
+    from checks.national import national_failed_lines
+
     ready = summary["ready"]
     typer.secho(
         f"{file.name}: {'READY to submit' if ready else 'NOT ready to submit'} "
@@ -95,7 +106,14 @@ def print_summary(summary: dict, file: Path, out: Path, docs: Path | None) -> No
         typer.echo("\nby national DQ module (errors / warnings):")
         for name, counts in modules.items():
             typer.echo(f"  {name:<34} {counts.get('error', 0):>8,} / {counts.get('warning', 0):,}")
+    if national is not None and national["failed"].sum():
+        typer.echo(
+            "\nthe national DQ report will count as failed (cells per national module and field):"
+        )
+        for line in national_failed_lines(national):
+            typer.echo(line)
     typer.echo(f"\nfindings: {out / 'findings.parquet'} and {out / 'findings.csv'}")
+    typer.echo(f"national DQ picture (module x field, failed cells): {out / 'national_dq.csv'}")
     typer.echo(f"DQ taxonomy (module x field x status x validity): {out / 'dq_taxonomy.csv'}")
     if docs:
         typer.echo(f"data docs: {docs}")
@@ -141,8 +159,11 @@ def check_command(
     except ThresholdsError as exc:
         raise UserError(f"{cfg.path(cfg.checks.thresholds)}: {exc}") from None
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    out = out or cfg.path(cfg.paths.output_dir) / "checks" / file.name.split(".")[0]
-    out.mkdir(parents=True, exist_ok=True)
+    out = (out or cfg.path(cfg.paths.output_dir) / "checks" / file.name.split(".")[0]).resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the findings folder {out}: {exc.strerror}") from None
     res = run_checks(
         frame,
         spec,
@@ -162,7 +183,11 @@ def check_command(
         res.taxonomy is not None
     ):  # the national DQ report's shape: module x field x status x validity
         res.taxonomy.write_csv(out / "dq_taxonomy.csv")
-    print_summary(summary, file, out, res.data_docs)
+    from checks.national import national_dq
+
+    national = national_dq(res.taxonomy, spec, findings)
+    national.write_csv(out / "national_dq.csv")
+    print_summary(summary, file, out, res.data_docs, national)
     if not summary["ready"]:
         raise typer.Exit(1)
 

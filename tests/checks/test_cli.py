@@ -106,3 +106,42 @@ def test_unwritable_out_paths_are_one_line_errors(tmp_path, spec_r1, monkeypatch
         assert exit_.value.code == 2, (args, err)
         assert err.startswith("error: ") and name in err and "Traceback" not in err
     assert taken.read_text() == "x"
+
+
+def test_check_prints_and_writes_the_national_picture(tmp_path, spec_r1):
+    """A blank NHS number is a warning here but a failed cell nationally: both are said, and
+    national_dq.csv holds the cells per module and field."""
+    f = tmp_path / "sub.csv"
+    _write(spec_r1, f, [{"NHS_Number": None}])
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["check", str(f), "--out", str(out), "--no-docs"])
+    assert res.exit_code == 1, res.output  # (the one-row file fails the volume checks)
+    assert "the national DQ report will count as failed" in res.output
+    assert "NHS_Number" in res.output and "1 blank (mandatory)" in res.output
+    table = pl.read_csv(out / "national_dq.csv")
+    nhs = table.filter(pl.col("field") == "NHS_Number").row(0, named=True)
+    assert (nhs["module"], nhs["failed"], nhs["not_errors_here"]) == ("Person details", 1, 1)
+    assert table["failed"].sum() == 1
+
+
+def test_check_relative_out_folder(tmp_path, spec_r1, monkeypatch):
+    """A relative --out (with the Data Docs on) works: no Great Expectations traceback."""
+    f = tmp_path / "sub.csv"
+    _write(spec_r1, f, [{}])
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["check", "sub.csv", "--out", "rel/out"])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.output
+    assert res.exit_code in (0, 1), res.output
+    assert (tmp_path / "rel" / "out" / "findings.parquet").exists()
+    assert (tmp_path / "rel" / "out" / "data_docs").is_dir()
+
+
+def test_header_only_file_is_not_ready(tmp_path, spec_r1):
+    f = tmp_path / "empty.csv"
+    f.write_bytes((",".join(spec_r1.headers("label")) + "\r\n").encode("cp1252"))
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["check", str(f), "--out", str(out), "--no-docs"])
+    assert res.exit_code == 1, res.output
+    assert "NOT ready to submit" in res.output and "FILE_no_rows" in res.output
+    findings = pl.read_parquet(out / "findings.parquet")
+    assert findings.filter(pl.col("rule_id") == "FILE_no_rows")["severity"].to_list() == ["error"]
