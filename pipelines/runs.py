@@ -277,6 +277,21 @@ def feedback(
     return results
 
 
+def cqc(
+    cfg: Config,
+    period: Period | None = None,
+    as_at: date | None = None,
+    seed: int = 1,
+    out: Path | None = None,
+    progress: Progress | None = None,
+) -> Any:
+    """The CQC assurance pack (what ``cld cqc`` and the cqc flow run): workbook, case
+    summaries and headline figures (pipelines/cqc/run.py)."""
+    from pipelines.cqc.run import write_pack
+
+    return write_pack(cfg, period, as_at, seed, out, progress)
+
+
 class Placement:
     """Moves staged files into the output folder, each in one step (same filesystem), keeping
     what they replace in the staging folder until the run is recorded, so a run that fails

@@ -11,6 +11,7 @@ from pipelines.cli import (
     build,
     check,
     common,
+    cqc,
     history,
     outputs,
     quickstart,
@@ -28,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.callback()(common.global_options)
-for _module in (spec, sample, build, check, history, outputs, run, serve, quickstart):
+for _module in (spec, sample, build, check, history, outputs, run, serve, quickstart, cqc):
     _module.register(app)
 
 
