@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from cld_schema import RELEASES, load_spec
+from pipelines.textfile import NotText, check_text, read_rows, sniff, structure_fault
 
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -63,6 +65,35 @@ def _raw_bytes(path: Path) -> tuple[bytes, bool]:
                 f"{path}: looks gzip-compressed but cannot be read ({exc})"
             ) from None
     return data, False
+
+
+def _text_of(path: Path, data: bytes) -> tuple[str, str, bool]:
+    """The file's text, refusing what is not CSV text (pipelines.textfile says what it is)."""
+    try:
+        sniff(data, "a CLD file (CSV text)")
+        text, encoding, bom = _decode(data)
+        check_text(text)
+    except NotText as exc:
+        raise CldFileError(f"{path}: {exc}") from None
+    return text, encoding, bom
+
+
+def _read_table(path: Path, text: str, width: int) -> pl.DataFrame:
+    """Every row as text; a row of the wrong width or broken quoting is an error naming its
+    line (polars would pad a short row silently)."""
+    fault = structure_fault(text, width)
+    if fault:
+        raise CldFileError(f"{path}: {fault}")
+    try:
+        return pl.read_csv(
+            io.StringIO(text), infer_schema=False, has_header=True, raise_if_empty=False
+        )
+    except pl.exceptions.PolarsError as exc:
+        try:  # a quote inside an unquoted value: polars refuses, a spreadsheet reads it
+            return read_rows(text)
+        except Exception:
+            pass
+        raise CldFileError(f"{path}: not a readable CSV file ({csv_error_text(exc)})") from None
 
 
 def _decode(data: bytes) -> tuple[str, str, bool]:
@@ -114,6 +145,15 @@ def _match_headers(headers: list[str], release: str | None) -> list[tuple[str, s
     return found
 
 
+def _shown(names: list[str]) -> list[str]:
+    """Header texts fit to repeat in a message: a long one, or one holding a long number,
+    is most likely data (a row read as the header) and is not repeated."""
+    keep = [n for n in names if len(n) <= 60 and not re.search(r"\d{6}", n)]
+    if len(keep) < len(names):
+        keep.append(f"({len(names) - len(keep)} more that look like data, not names)")
+    return keep
+
+
 def _explain_mismatch(headers: list[str], release: str | None) -> str:
     best = None
     for rel in [release] if release else list(RELEASES):
@@ -138,7 +178,7 @@ def _explain_mismatch(headers: list[str], release: str | None) -> str:
     if missing:
         parts.append(f"missing columns: {', '.join(missing)}")
     if unknown:
-        parts.append(f"unknown columns: {', '.join(unknown)}")
+        parts.append(f"unknown columns: {', '.join(_shown(unknown))}")
     parts.append("headers must match exactly: spaces and underscores are not interchangeable")
     return "; ".join(parts)
 
@@ -169,9 +209,7 @@ def read_cld_info(path: Path | str, release: str | None = None):
     if release is not None and release not in RELEASES:
         raise CldFileError(f"release must be one of {', '.join(RELEASES)}, not {release!r}")
     data, gz = _raw_bytes(path)
-    if data.startswith(b"PK\x03\x04"):
-        raise CldFileError(f"{path}: an Excel workbook or zip archive; a CLD file is CSV text")
-    text, encoding, bom = _decode(data)
+    text, encoding, bom = _text_of(path, data)
     try:
         headers = list(_header(text))
     except CldFileError as exc:
@@ -179,12 +217,7 @@ def read_cld_info(path: Path | str, release: str | None = None):
     candidates = _match_headers(headers, release)
     if not candidates:
         raise CldFileError(f"{path}: {_explain_mismatch(headers, release)}")
-    try:
-        raw = pl.read_csv(
-            io.StringIO(text), infer_schema=False, has_header=True, raise_if_empty=False
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise CldFileError(f"{path}: not a readable CSV file ({csv_error_text(exc)})") from None
+    raw = _read_table(path, text, len(headers))
     rel, style, order_ok = _pick_release(raw, candidates)
     spec = load_spec(rel)
     by_header = dict(zip(spec.headers(style), spec.field_names, strict=True))

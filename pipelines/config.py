@@ -126,6 +126,57 @@ class Config(_Section):
         return os.environ.get(ENV_SMTP_PASSWORD)
 
 
+def read_utf8(path: Path, what: str) -> str:
+    """A settings file's text (UTF-8, a byte-order mark allowed); anything else is a
+    :class:`ConfigError` saying where the first bad byte is and what to do."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what} ({exc.strerror or exc})") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"{path}: saved as UTF-16; save {what} as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: line {line} is not UTF-8 text (byte 0x{data[exc.start]:02x}, e.g. a £ or "
+            f"é saved as Latin-1/Windows-1252); save {what} as UTF-8"
+        ) from None
+
+
+def read_yaml(path: Path, what: str) -> object:
+    """A settings YAML file (thresholds, layouts, contracts) parsed; a mistake is one line
+    naming the file, the line and column, and what YAML expected."""
+    import yaml
+
+    text = read_utf8(path, what)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ConfigError(f"{path}: not valid YAML{where} ({problem})") from None
+
+
+def validation_text(exc: ValidationError) -> str:
+    """A pydantic error on one line: each problem as ``key a.b: message`` (no input values,
+    no documentation links)."""
+    problems = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "missing":
+            problems.append(f"missing key {key}")
+        elif err["type"] == "extra_forbidden":
+            problems.append(f"unknown key {key}")
+        else:
+            problems.append(f"key {key}: {err['msg']}")
+    return "; ".join(problems)
+
+
 def find_config(explicit: Path | str | None = None) -> Path:
     """Which config file to read (see the module docstring for the order)."""
     if explicit:
@@ -154,8 +205,10 @@ def load_config(explicit: Path | str | None = None) -> Config:
             f"configuration file {path} not found: copy the sample cld.toml from the project root, "
             f"or point --config / ${ENV_CONFIG} at yours"
         )
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a configuration file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_utf8(path, "the configuration"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:

@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipelines.cldfile import csv_error_text
+from pipelines.config import ConfigError, read_yaml, validation_text
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +110,11 @@ def load_contracts(contracts_dir: Path | str) -> list[Contract]:
     contracts = []
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            contract = Contract.model_validate(data)
-        except (yaml.YAMLError, ValidationError, UnicodeDecodeError) as exc:
-            raise FeedError(f"{path}: not a valid feed contract: {exc}") from None
+            contract = Contract.model_validate(read_yaml(path, "the feed contract"))
+        except ConfigError as exc:
+            raise FeedError(str(exc)) from None
+        except ValidationError as exc:
+            raise FeedError(f"{path}: not a valid feed contract: {validation_text(exc)}") from None
         names = [c.name for c in contract.columns]
         refs = [v for v in contract.match.model_dump().values() if v]
         unknown = [r for r in refs if r not in names]

@@ -65,6 +65,15 @@ def load_thresholds(cfg: Config) -> dict[str, Any]:
     return read(cfg)
 
 
+def check_settings(cfg: Config) -> None:
+    """Read the files the configuration names before the long build, so a setting that
+    names no file, or a broken one, is one clear error at once (not ignored, not late)."""
+    from pipelines.outputs.delivery import load_directory
+
+    load_thresholds(cfg)
+    load_directory(cfg.path(cfg.delivery.directory))
+
+
 def last_complete_quarter(today: date | None = None) -> Period:
     """The quarter a scheduled quarterly run submits: the one before today's quarter."""
     return Period.containing(today or date.today()).previous()
@@ -187,7 +196,7 @@ def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str,
     from pipelines.outputs.sources import from_history
 
     directory_path = cfg.path(cfg.delivery.directory)
-    directory = load_directory(directory_path) if directory_path.exists() else {}
+    directory = load_directory(directory_path)
     got = from_history(cfg, run_id)
     folder = cfg.path(cfg.paths.output_dir) / "exceptions" / f"run{run_id}"
     lists = write_exception_lists(
@@ -389,6 +398,7 @@ def quarterly(
     p = period or last_complete_quarter()
     out_dir = cfg.path(cfg.paths.output_dir)
     staging = out_dir / f".staging-{uuid.uuid4().hex[:12]}"
+    check_settings(cfg)
     try:
         _say(progress, f"building {p} (rolling 12 months {p.start} to {p.end})")
         built = steps.build(cfg, p, release, header_style, staging / "submission.csv")
@@ -471,6 +481,7 @@ def nightly(
     feedback, and write (and deliver) every team's exception list."""
     p = Period.containing(today or date.today())
     staging = cfg.path(cfg.paths.output_dir) / f".staging-{uuid.uuid4().hex[:12]}"
+    check_settings(cfg)
     try:
         _say(progress, f"building the rolling year {p.start} to {p.end}")
         built = steps.build(cfg, p, None, None, staging / "nightly.csv")

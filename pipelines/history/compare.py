@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import yaml
 
 from pipelines.history.store import (
     HistoryError,
@@ -51,7 +50,12 @@ class Thresholds:
         """Defaults, overridden by the ``compare:`` section of ``path`` when it has one."""
         if path is None or not Path(path).is_file():
             return cls()
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        from pipelines.config import ConfigError, read_yaml
+
+        try:
+            raw = read_yaml(Path(path), "the thresholds file") or {}
+        except ConfigError as exc:
+            raise HistoryError(str(exc)) from None
         section = raw.get("compare") if isinstance(raw, dict) else None
         if not section:
             return cls()

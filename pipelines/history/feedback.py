@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
 from cld_schema import nhs_number_valid
 from pipelines.history.store import History, HistoryError, file_sha256, first, sql
@@ -67,10 +66,14 @@ class FeedbackLayout:
     @classmethod
     def load(cls, path: Path) -> FeedbackLayout:
         """Read and check a layout file; a mistake names the key to fix."""
+        from pipelines.config import ConfigError, read_yaml
+
+        if not Path(path).is_file():
+            raise FeedbackError(f"[feedback] layout: no such file {path}")
         try:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise FeedbackError(f"feedback layout {path}: cannot read it ({exc})") from None
+            raw = read_yaml(Path(path), "the feedback layout")
+        except ConfigError as exc:
+            raise FeedbackError(f"feedback layout {exc}") from None
         if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict):
             raise FeedbackError(f"feedback layout {path}: needs a 'columns' mapping")
         missing = [m for m in MEANINGS if m not in raw["columns"]]

@@ -94,7 +94,7 @@ def load_directory(path: Path) -> dict[str, TeamContact]:
     """Read the team directory CSV (``team_id,team_name,email``). A team may have several
     rows or several addresses separated by ``;`` in one cell."""
     if not path.exists():
-        raise DirectoryError(f"team directory {path} not found ([delivery] directory)")
+        raise DirectoryError(f"key [delivery] directory: no such file {path} (the team directory)")
     teams: dict[str, TeamContact] = {}
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)

@@ -51,16 +51,18 @@ def read_findings(path: Path) -> pl.DataFrame:
 
 
 def load_thresholds(cfg) -> dict:
-    """The council's thresholds file (completeness per field, volumes), or {} if absent."""
-    import yaml
+    """The council's thresholds file (completeness per field, volumes). A setting that names
+    no file is an error, as in ``cld check``: silently checking without thresholds would
+    hide the completeness findings."""
+    from pipelines.config import ConfigError, read_yaml
 
     path = cfg.path(cfg.checks.thresholds)
-    if not path.exists():
-        return {}
+    if not path.is_file():
+        raise SourceError(f"{cfg.file}: key [checks] thresholds: no such file {path}")
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SourceError(f"{path}: not valid YAML ({exc})") from None
+        loaded = read_yaml(path, "the thresholds file") or {}
+    except ConfigError as exc:
+        raise SourceError(str(exc)) from None
     if not isinstance(loaded, dict):
         raise SourceError(f"{path}: the thresholds must be a YAML mapping")
     return loaded

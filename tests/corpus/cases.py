@@ -1,0 +1,549 @@
+"""The corpus of malformed inputs and faults: one table, one row per case.
+
+Each case names the input (``area``, ``input``: what a person would call it), how to make it
+(``make``: writes the input into the case's own folder and returns the ``cld`` arguments), and
+what it must get (``expect``). ``tests/corpus/test_corpus.py`` runs every row;
+``docs/inputs.md`` is generated from this table (``python -m tests.corpus.docs``) and a test
+keeps the two equal.
+
+Every case also passes the checks common to all: no traceback, no personal value planted in
+the input printed anywhere, and (history cases) the output folder holding the file history
+records.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import io
+import lzma
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# --------------------------------------------------------------------------------------------
+# What a case must get
+
+
+@dataclass(frozen=True)
+class Expect:
+    kind: str  # error | checked | quarantined | taken | ok
+    pattern: str = ""  # regex the error line / reason must match
+    code: int | None = None  # checked: the exit code (0 ready, 1 errors)
+    rules: tuple[str, ...] = ()  # checked: rule ids that must be among the findings
+    text: str = ""  # for people (docs); default from the above
+
+    def describe(self) -> str:
+        if self.text:
+            return self.text
+        if self.kind == "error":
+            return "one line of error, exit 2"
+        if self.kind == "checked":
+            verdict = {0: "ready", 1: "not ready (exit 1)"}.get(self.code, "checked")
+            found = f": {', '.join(self.rules)}" if self.rules else ""
+            return f"checked, {verdict}{found}"
+        if self.kind == "quarantined":
+            return "quarantined with its reason; the build goes on"
+        if self.kind == "taken":
+            return "taken in"
+        return "runs"
+
+
+def error(pattern: str, text: str = "") -> Expect:
+    return Expect("error", pattern, text=text)
+
+
+def checked(code: int, *rules: str, text: str = "") -> Expect:
+    return Expect("checked", code=code, rules=rules, text=text)
+
+
+def quarantined(pattern: str, text: str = "") -> Expect:
+    return Expect("quarantined", pattern, text=text)
+
+
+def taken(pattern: str = "", text: str = "") -> Expect:
+    return Expect("taken", pattern, text=text)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    area: str
+    input: str
+    make: Callable[[Any], Any]
+    expect: Expect
+    child: bool = False  # run as a separate process (kills, limits, concurrency)
+    root: bool = False  # needs root (mounts a tiny tmpfs)
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+CASES: list[Case] = []
+
+
+def case(area: str, id: str, input: str, expect: Expect, **kw: Any):
+    def register(make: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        if any(c.id == id for c in CASES):
+            raise ValueError(f"duplicate corpus case id {id}")
+        CASES.append(Case(id, area, input, make, expect, **kw))
+        return make
+
+    return register
+
+
+# --------------------------------------------------------------------------------------------
+# CLD files given to `cld check`
+
+CLD = "CLD file (cld check)"
+
+
+def _rows(ws) -> tuple[list[str], list[list[str]]]:
+    text = ws.base_cld.decode("cp1252")
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], rows[1:]
+
+
+def _csv_text(header: list[str], rows: list[list[str]], newline: str = "\r\n") -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator=newline)
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _set(ws, field_label: str, value: str, rows: int | slice = 0) -> str:
+    header, body = _rows(ws)
+    i = header.index(field_label)
+    sel = range(len(body))[rows] if isinstance(rows, slice) else [rows]
+    for r in sel:
+        body[r][i] = value
+    return _csv_text(header, body)
+
+
+def check(ws, data: bytes | str, name: str = "submission.csv", *extra: str) -> list[str]:
+    path = ws.dir / name
+    path.write_bytes(data.encode("cp1252") if isinstance(data, str) else data)
+    return ["-c", str(ws.config()), "check", str(path), "--no-docs", "--out", str(ws.dir / "o"),
+            *extra]  # fmt: skip
+
+
+def cld_case(id: str, input: str, expect: Expect, make: Callable[[Any], bytes | str],
+             name: str = "submission.csv") -> None:  # fmt: skip
+    case(CLD, id, input, expect)(lambda ws: check(ws, make(ws), name))
+
+
+def _base(ws) -> str:
+    return ws.base_cld.decode("cp1252")
+
+
+# encodings
+cld_case("cld-utf8-bom", "UTF-8 with a byte-order mark", checked(1, "FILE_bom"),
+         lambda ws: b"\xef\xbb\xbf" + _base(ws).encode("utf-8"))
+cld_case("cld-utf8-accents", "UTF-8 text with accents (not Windows-1252)",
+         checked(1, "FILE_encoding"),
+         lambda ws: _set(ws, "Event Description", "Café visit").encode("utf-8"))
+cld_case("cld-cp1252-accents", "Windows-1252 text with accents and a £ sign (as the portal wants)",
+         Expect("checked", text="checked as usual: no encoding finding"),
+         lambda ws: _set(ws, "Event Description", "Café visit £5").encode("cp1252"))
+cld_case("cld-utf16", "UTF-16 (Excel's 'Unicode text')", error(r"UTF-16"),
+         lambda ws: _base(ws).encode("utf-16"))
+cld_case("cld-utf16-nobom", "UTF-16 without a byte-order mark", error(r"UTF-16|NUL"),
+         lambda ws: _base(ws).encode("utf-16-le"))
+cld_case("cld-undefined-cp1252", "bytes undefined in Windows-1252 (0x81, 0x8D) in a value",
+         checked(1, "LOG094"),
+         lambda ws: _set(ws, "Event Description", "AB").encode("cp1252").replace(b"AB", b"A\x81\x8dB"))
+# compression and wrong file types
+cld_case("cld-gzip", "gzip-compressed CSV named .csv", Expect("checked", text="checked as usual"),
+         lambda ws: gzip.compress(ws.base_cld))
+cld_case("cld-gzip-truncated", "a gzip file cut short", error(r"gzip"),
+         lambda ws: gzip.compress(ws.base_cld)[:200])
+cld_case("cld-gzip-twice", "CSV gzip-compressed twice", error(r"gzip|compressed|not a CLD|binary"),
+         lambda ws: gzip.compress(gzip.compress(ws.base_cld)))
+cld_case("cld-zip", "a zip archive holding the CSV", error(r"zip"),
+         lambda ws: _zip(ws.base_cld))
+cld_case("cld-bzip2", "bzip2-compressed CSV", error(r"bzip2"), lambda ws: bz2.compress(ws.base_cld))
+cld_case("cld-xz", "xz-compressed CSV", error(r"xz"), lambda ws: lzma.compress(ws.base_cld))
+cld_case("cld-xlsx", "an Excel workbook saved as .csv", error(r"Excel workbook"),
+         lambda ws: ws.workbook())
+cld_case("cld-pdf", "a PDF file", error(r"PDF"), lambda ws: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+cld_case("cld-parquet", "a Parquet file", error(r"Parquet"), lambda ws: ws.parquet())
+cld_case("cld-json", "a JSON file", error(r"not a CLD header row"),
+         lambda ws: '[{"LA Code": "999", "NHS Number": "9434765919"}]\n')
+cld_case("cld-html", "an HTML page saved as .csv", error(r"not a CLD header row"),
+         lambda ws: "<html><body><table><tr><td>9434765919</td></tr></table></body></html>\n")
+cld_case("cld-empty", "an empty file (0 bytes)", error(r"empty"), lambda ws: b"")
+cld_case("cld-blank-lines", "a file of blank lines", error(r"empty|blank"), lambda ws: "\r\n\r\n\r\n")
+
+
+@case(CLD, "cld-folder", "a folder instead of a file", error(r"is a folder"))
+def _folder(ws):
+    (ws.dir / "afolder.csv").mkdir()
+    return ["-c", str(ws.config()), "check", str(ws.dir / "afolder.csv"), "--no-docs"]
+
+
+@case(CLD, "cld-missing", "a file that does not exist", error(r"no such file"))
+def _missing(ws):
+    return ["-c", str(ws.config()), "check", str(ws.dir / "nope.csv"), "--no-docs"]
+
+
+# header faults
+def _drop_header(ws) -> str:
+    return "".join(_base(ws).splitlines(keepends=True)[1:])
+
+
+def _header_edit(ws, fn: Callable[[list[str]], list[str]]) -> str:
+    header, body = _rows(ws)
+    new = fn(list(header))
+    if len(new) != len(header):
+        width = len(new)
+        body = [(r + [""] * width)[:width] for r in body]
+    return _csv_text(new, body)
+
+
+cld_case("cld-no-header", "the header row missing (data on line 1)",
+         error(r"not a CLD header row.*header row missing"), _drop_header)
+cld_case("cld-header-missing-column", "a column missing from the header",
+         error(r"missing columns:.*GP Practice Code"),
+         lambda ws: _header_edit(ws, lambda h: [c for c in h if c != "GP Practice Code"]))
+cld_case("cld-header-extra-column", "an extra column the specification does not have",
+         error(r"unknown columns: Notes"), lambda ws: _header_edit(ws, lambda h: [*h, "Notes"]))
+cld_case("cld-header-duplicate", "a column named twice (GP Practice Code in place of Gender)",
+         error(r"Gender"),
+         lambda ws: _header_edit(ws, lambda h: [("GP Practice Code" if c == "Gender" else c)
+                                                for c in h]))
+cld_case("cld-header-space", "a header with a trailing space ('Gender ')",
+         error(r"Gender"),
+         lambda ws: _header_edit(ws, lambda h: [("Gender " if c == "Gender" else c) for c in h]))
+cld_case("cld-header-lowercase", "headers in lower case", error(r"header row|missing columns"),
+         lambda ws: _header_edit(ws, lambda h: [c.lower() for c in h]))
+cld_case("cld-header-order", "columns in another order", checked(1, "FILE_header_order"),
+         lambda ws: _reorder(ws))
+cld_case("cld-header-mixed-styles", "label and database header styles mixed",
+         error(r"header row does not match"),
+         lambda ws: _header_edit(ws, lambda h: [("NHS_Number" if c == "NHS Number" else c)
+                                                for c in h]))
+cld_case("cld-semicolon", "semicolon-separated (a European Excel's CSV)",
+         error(r"not a CLD header row|semicolon"),
+         lambda ws: _base(ws).replace(",", ";"))
+cld_case("cld-tab", "tab-separated text", error(r"not a CLD header row|tab"),
+         lambda ws: _base(ws).replace(",", "\t"))
+
+
+def _reorder(ws) -> str:
+    header, body = _rows(ws)
+    order = [1, 0, *range(2, len(header))]
+    return _csv_text([header[i] for i in order], [[r[i] for i in order] for r in body])
+
+
+# quoting, NUL bytes, line endings
+def _append_line(ws, line: str) -> str:
+    return _base(ws) + line
+
+
+cld_case("cld-unterminated-quote", "a quote opened and never closed",
+         error(r"not a readable CSV|quote"),
+         lambda ws: _set(ws, "Event Description", "QQQ").replace('QQQ', '"Smithson 9434765919'))
+cld_case("cld-stray-quote", "a stray quote inside an unquoted value (5\" nails)",
+         Expect("checked", text="checked (the quote kept as text)"),
+         lambda ws: _set(ws, "Event Description", "QQQ").replace("QQQ", 'Rail 5" long'))
+cld_case("cld-newline-in-value", "a line break inside a quoted value",
+         checked(1, "LOG094"), lambda ws: _set(ws, "Event Description", "two\nlines"))
+cld_case("cld-nul-in-value", "a NUL byte inside a value", error(r"NUL byte on line 2"),
+         lambda ws: _set(ws, "Event Description", "AB").replace("AB", "A\x00B"))
+cld_case("cld-nul-file", "a file of NUL bytes", error(r"NUL|empty|not a CLD"),
+         lambda ws: b"\x00" * 4096)
+cld_case("cld-lf-endings", "Unix line endings", Expect("checked", text="checked as usual"),
+         lambda ws: _base(ws).replace("\r\n", "\n"))
+cld_case("cld-cr-endings", "old Mac line endings (CR only)", error(r"line endings|CR"),
+         lambda ws: _base(ws).replace("\r\n", "\r"))
+cld_case("cld-blank-line-middle", "a blank line between rows",
+         Expect("checked", text="checked (blank line ignored)"),
+         lambda ws: _base(ws).replace("\r\n", "\r\n\r\n", 3))
+# huge fields
+cld_case("cld-huge-field", "a 5 MB value in Event Description",
+         checked(1, "FLD_Event_Description_length"),
+         lambda ws: _set(ws, "Event Description", "x" * 5_000_000))
+cld_case("cld-huge-header", "a header line of 2 MB", error(r"header row|not a CLD header"),
+         lambda ws: "A" * 2_000_000 + "\r\n" + "".join(_base(ws).splitlines(True)[1:]))
+# short and long rows
+cld_case("cld-short-row", "a row with fewer fields than the header", error(r"line \d+.*fields"),
+         lambda ws: _append_line(ws, "999,2025-01-01,2025-12-31,9434765919,Smithson\r\n"))
+cld_case("cld-long-row", "a row with more fields than the header", error(r"line \d+.*fields"),
+         lambda ws: _append_line(ws, ",".join(["999", "9434765919"] + ["x"] * 60) + "\r\n"))
+# dates and numbers in wrong formats
+cld_case("cld-uk-dates", "dates as dd/mm/yyyy", checked(1, "FLD_Event_Start_Date_format"),
+         lambda ws: _set(ws, "Event Start Date", "08/08/2025", slice(None)))
+cld_case("cld-us-dates", "dates as mm/dd/yyyy", checked(1, "FLD_Event_Start_Date_format"),
+         lambda ws: _set(ws, "Event Start Date", "08/13/2025", slice(None)))
+cld_case("cld-excel-serial-dates", "dates as Excel serial numbers (45877)",
+         checked(1, "FLD_Date_of_Birth_format"),
+         lambda ws: _set(ws, "Date of Birth", "45877", slice(None)))
+cld_case("cld-datetime", "dates with a time (2025-08-08 00:00:00)",
+         checked(1, "FLD_Event_Start_Date_format"),
+         lambda ws: _set(ws, "Event Start Date", "2025-08-08 00:00:00", slice(None)))
+cld_case("cld-impossible-date", "an impossible date (2025-02-30)",
+         checked(1, "FLD_Event_Start_Date_format"),
+         lambda ws: _set(ws, "Event Start Date", "2025-02-30"))
+cld_case("cld-nhs-scientific", "NHS numbers mangled by Excel (9.43E+09)",
+         checked(1, "FLD_NHS_Number_mod11"),
+         lambda ws: _set(ws, "NHS Number", "9.43477E+09", slice(None)))
+cld_case("cld-cost-pounds", "a unit cost written £1,234.50",
+         checked(1, "FLD_Unit_Cost_format"),
+         lambda ws: _set(ws, "Unit Cost", "£1,234.50", ws.service_row()))
+cld_case("cld-cost-comma-decimal", "a unit cost with a decimal comma (12,50)",
+         checked(1, "FLD_Unit_Cost_format"),
+         lambda ws: _set(ws, "Unit Cost", "12,50", ws.service_row()))
+cld_case("cld-la-code-text", "LA code as text ('Sample')", checked(1, "FLD_LA_Code_format"),
+         lambda ws: _set(ws, "LA Code", "Sample", slice(None)))
+# formula-like and HTML text
+cld_case("cld-formula", "a formula in Event Description (=HYPERLINK(...))",
+         checked(1, "LOG091", text="checked: LOG091; findings.csv keeps it as text"),
+         lambda ws: _set(ws, "Event Description", '=HYPERLINK("http://x","y")'))
+cld_case("cld-dde", "a DDE payload (=cmd|' /C calc'!A0) in Event Description",
+         checked(1, "LOG091"), lambda ws: _set(ws, "Event Description", "=cmd|' /C calc'!A0"))
+cld_case("cld-html-text", "HTML and script in Event Description",
+         Expect("checked", text="checked; kept as text"),
+         lambda ws: _set(ws, "Event Description", "<script>alert(1)</script><b>x</b>"))
+cld_case("cld-identifiers-in-free-text",
+         "an NHS number and a postcode typed into Event Description",
+         checked(1, "LOG095", text="checked: LOG095; the findings hold the text scrubbed"),
+         lambda ws: _set(ws, "Event Description", "Seen 943 476 5919 at LS1 4AP home"))
+
+
+def _zip(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("submission.csv", data)
+    return buf.getvalue()
+
+
+# a million rows (the file is made once per session)
+@case(CLD, "cld-million-rows-bad-last", "a million rows whose last row opens a quote",
+      error(r"not a readable CSV|quote"))
+def _million(ws):
+    return check(ws, ws.million_rows(), "million.csv")
+
+
+# --------------------------------------------------------------------------------------------
+# cld.toml and the files it names
+
+CONFIG = "cld.toml and the files it names"
+
+
+def config_case(id: str, input: str, expect: Expect, command: str = "check"):
+    """``make(ws)`` writes the faulty configuration and returns its path."""
+
+    def register(make: Callable[[Any], Path]):
+        def run(ws):
+            cfg = make(ws)
+            if command == "check":
+                return check_args(ws, cfg)
+            if command == "run":
+                return ["-c", str(cfg), "run", "quarterly", "--period", ws.council.period,
+                        "--dry-run"]  # fmt: skip
+            if command == "build":
+                return ["-c", str(cfg), "build", "--period", ws.council.period,
+                        "--out", str(ws.dir / "b.csv")]  # fmt: skip
+            if command == "feedback":
+                return ["-c", str(cfg), "feedback", str(ws.council.feedback)]
+            if command == "exceptions":
+                return ["-c", str(cfg), "run", "quarterly", "--period", ws.council.period,
+                        "--dry-run"]  # fmt: skip
+            raise ValueError(command)
+
+        case(CONFIG, id, input, expect)(run)
+        return make
+
+    return register
+
+
+def check_args(ws, cfg: Path) -> list[str]:
+    path = ws.dir / "submission.csv"
+    path.write_bytes(ws.base_cld)
+    return ["-c", str(cfg), "check", str(path), "--no-docs", "--out", str(ws.dir / "o")]
+
+
+@config_case("cfg-latin1", "cld.toml saved in Latin-1 (a £ or é in a comment)",
+             error(r"cld\.toml.*UTF-8"))
+def _latin1(ws):
+    p = ws.config()
+    p.write_bytes(p.read_bytes().replace(b'name = "', "# café £\nname = \"".encode("latin-1"), 1))
+    return p
+
+
+@config_case("cfg-utf16", "cld.toml saved as UTF-16", error(r"cld\.toml.*UTF-8"))
+def _cfg_utf16(ws):
+    p = ws.config()
+    p.write_bytes(p.read_text(encoding="utf-8").encode("utf-16"))
+    return p
+
+
+@config_case("cfg-bom", "cld.toml with a UTF-8 byte-order mark (Notepad)",
+             Expect("checked", text="read as usual"))
+def _cfg_bom(ws):
+    p = ws.config()
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
+    return p
+
+
+@config_case("cfg-missing", "the --config file does not exist", error(r"not found"))
+def _cfg_missing(ws):
+    return ws.dir / "nope.toml"
+
+
+@config_case("cfg-folder", "--config names a folder", error(r"is a folder|not a file"))
+def _cfg_folder(ws):
+    (ws.dir / "conf").mkdir()
+    return ws.dir / "conf"
+
+
+@config_case("cfg-not-toml", "cld.toml that is not TOML (an INI file)", error(r"not valid TOML"))
+def _cfg_ini(ws):
+    p = ws.dir / "cld.toml"
+    p.write_text("[council]\nla_code: 999\n", encoding="utf-8")
+    return p
+
+
+@config_case("cfg-unknown-key", "an unknown key ([council] la_cod)", error(r"unknown key"))
+def _cfg_unknown(ws):
+    return ws.config(council__la_cod='"999"')
+
+
+@config_case("cfg-unknown-section", "an unknown section ([sauce])", error(r"unknown key sauce"))
+def _cfg_unknown_section(ws):
+    return ws.config(sauce__x='"1"')
+
+
+@config_case("cfg-wrong-type", "a value of the wrong type (retries = \"three\")",
+             error(r"\[delivery\] retries"))
+def _cfg_type(ws):
+    return ws.config(delivery__retries='"three"')
+
+
+@config_case("cfg-bad-la-code", "an LA code that is not a CASSR code", error(r"la_code"))
+def _cfg_la(ws):
+    return ws.config(council__la_code='"ABC"')
+
+
+@config_case("cfg-no-council", "no [council] section", error(r"missing key council"))
+def _cfg_no_council(ws):
+    text = ws.config().read_text(encoding="utf-8")
+    return ws.config(text=re.sub(r"\[council\][^\[]*", "", text))
+
+
+@config_case("cfg-thresholds-missing", "[checks] thresholds names no file (cld check)",
+             error(r"\[checks\] thresholds.*no such file"))
+def _cfg_thr_missing(ws):
+    return ws.config(checks__thresholds='"nowhere/thresholds.yaml"')
+
+
+@config_case("cfg-thresholds-missing-run", "[checks] thresholds names no file (cld run)",
+             error(r"\[checks\] thresholds.*no such file"), command="run")
+def _cfg_thr_missing_run(ws):
+    return ws.config(checks__thresholds='"nowhere/thresholds.yaml"')
+
+
+@config_case("cfg-directory-missing", "[delivery] directory names no file (cld run)",
+             error(r"\[delivery\] directory.*no such file"), command="run")
+def _cfg_dir_missing(ws):
+    return ws.config(delivery__directory='"nowhere/team_directory.csv"')
+
+
+@config_case("cfg-thresholds-broken-yaml", "a thresholds file of broken YAML",
+             error(r"thresholds.*not valid YAML.*line \d+"))
+def _cfg_thr_yaml(ws):
+    bad = ws.dir / "thresholds.yaml"
+    bad.write_text("completeness:\n  Gender: {mostly: 0.9\n  Ethnicity: [\n", encoding="utf-8")
+    return ws.config(checks__thresholds=f'"{bad}"')
+
+
+@config_case("cfg-thresholds-wrong-type", "a thresholds file with mostly: \"high\"",
+             error(r"thresholds"))
+def _cfg_thr_type(ws):
+    bad = ws.dir / "thresholds.yaml"
+    bad.write_text("completeness:\n  Gender: {mostly: high}\n", encoding="utf-8")
+    return ws.config(checks__thresholds=f'"{bad}"')
+
+
+@config_case("cfg-thresholds-latin1", "a thresholds file saved in Latin-1",
+             error(r"thresholds.*UTF-8"))
+def _cfg_thr_latin1(ws):
+    bad = ws.dir / "thresholds.yaml"
+    bad.write_bytes("# seuil café\ncompleteness: {}\n".encode("latin-1"))
+    return ws.config(checks__thresholds=f'"{bad}"')
+
+
+@config_case("cfg-layout-broken-yaml", "a feedback layout of broken YAML",
+             error(r"feedback layout.*not valid YAML.*line \d+"), command="feedback")
+def _cfg_layout_yaml(ws):
+    bad = ws.dir / "layout.yaml"
+    bad.write_text("columns:\n  la_person_id: [LA_Person_ID\n  nhs: x\n", encoding="utf-8")
+    return ws.config(feedback__layout=f'"{bad}"')
+
+
+@config_case("cfg-layout-missing", "[feedback] layout names no file",
+             error(r"\[feedback\] layout.*no such file"), command="feedback")
+def _cfg_layout_missing(ws):
+    return ws.config(feedback__layout='"nowhere.yaml"')
+
+
+@config_case("cfg-output-under-file", "[paths] output_dir inside a file (not a folder)",
+             error(r"output_dir|Not a directory|not a folder"), command="run")
+def _cfg_out_file(ws):
+    (ws.dir / "afile").write_text("x")
+    return ws.config(paths__output_dir=f'"{ws.dir / "afile" / "out"}"')
+
+
+@config_case("cfg-contracts-missing", "[paths] contracts_dir names no folder",
+             error(r"contracts"), command="build")
+def _cfg_contracts_missing(ws):
+    return ws.config(paths__contracts_dir='"nowhere"')
+
+
+@config_case("cfg-contract-invalid", "a feed contract with a wrong key (type: datetime)",
+             error(r"carers_feed\.yaml.*columns.*type"), command="build")
+def _cfg_contract_invalid(ws):
+    import shutil
+
+    src = ws.council.config.read_text(encoding="utf-8")
+    contracts = Path(re.search(r'contracts_dir = "([^"]+)"', src).group(1))
+    mine = ws.dir / "contracts"
+    shutil.copytree(contracts, mine)
+    p = mine / "carers_feed.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace("type: date", "type: datetime", 1),
+                 encoding="utf-8")
+    return ws.config(paths__contracts_dir=f'"{mine}"')
+
+
+@config_case("cfg-contract-broken-yaml", "a feed contract of broken YAML",
+             error(r"carers_feed\.yaml.*not valid YAML.*line \d+"), command="build")
+def _cfg_contract_yaml(ws):
+    import shutil
+
+    src = ws.council.config.read_text(encoding="utf-8")
+    contracts = Path(re.search(r'contracts_dir = "([^"]+)"', src).group(1))
+    mine = ws.dir / "contracts"
+    shutil.copytree(contracts, mine)
+    (mine / "carers_feed.yaml").write_text("name: carers\ncolumns: [\n", encoding="utf-8")
+    return ws.config(paths__contracts_dir=f'"{mine}"')
+
+
+@config_case("cfg-mappings-missing", "[paths] mappings_dir names no folder",
+             error(r"mapping"), command="build")
+def _cfg_mappings_missing(ws):
+    return ws.config(paths__mappings_dir='"nowhere"')
+
+
+@config_case("cfg-sql-missing", "[paths] sql_dir names no folder", error(r"SQL folder"),
+             command="build")
+def _cfg_sql_missing(ws):
+    return ws.config(paths__sql_dir='"nowhere"')
+
+
+@config_case("cfg-sample-db-missing", "[source] sample_db names no file", error(r"sample|database"),
+             command="build")
+def _cfg_sample_missing(ws):
+    return ws.config(source__sample_db='"nowhere/council.db"')

@@ -1,0 +1,174 @@
+"""Runs the corpus (tests/corpus/cases.py): every malformed input or fault gets the behaviour
+its row names, and the checks common to every case."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.corpus import cases as table
+from tests.corpus.harness import (
+    Result,
+    assert_no_personal_data,
+    assert_one_line_error,
+    run_cld,
+    run_cld_child,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Workspace:
+    """One case's own folder, with the shared council's inputs to copy from."""
+
+    def __init__(self, dir: Path, council, shared) -> None:
+        self.dir = dir
+        self.council = council
+        self.shared = shared
+        self.env: dict[str, str] = {}
+        self.personal: list[str] = list(shared["personal"])
+        self.extra: dict[str, object] = {}
+
+    @property
+    def base_cld(self) -> bytes:
+        return self.shared["base_cld"]
+
+    def config(self, text: str | None = None, **replace: str) -> Path:
+        """The council's cld.toml, with ``key = value`` lines replaced (``key="section.key"``
+        written as ``section__key``), written into this case's folder; outputs go there."""
+        body = text if text is not None else self.council.config.read_text(encoding="utf-8")
+        if text is None:
+            out = self.dir / "out"
+            body = body.replace(str(self.council.folder / "out"), str(out))
+        for key, value in replace.items():
+            section, name = key.split("__")
+            body = _set_key(body, section, name, value)
+        path = self.dir / "cld.toml"
+        path.write_text(body, encoding="utf-8")
+        return path
+
+    def service_row(self) -> int:
+        return self.shared["service_row"]
+
+    def workbook(self) -> bytes:
+        path = self.dir / "book.xlsx"
+        pl.DataFrame({"LA Code": ["999"]}).write_excel(path)
+        return path.read_bytes()
+
+    def parquet(self) -> bytes:
+        path = self.dir / "p.parquet"
+        pl.DataFrame({"LA Code": ["999"]}).write_parquet(path)
+        return path.read_bytes()
+
+    def million_rows(self) -> bytes:
+        return self.shared["million"]()
+
+
+def _set_key(body: str, section: str, name: str, value: str | None) -> str:
+    lines = body.splitlines()
+    out, current, done = [], None, False
+    for ln in lines:
+        m = re.match(r"^\[(\w+)\]", ln)
+        if m:
+            if current == section and not done and value is not None:
+                out.append(f"{name} = {value}")
+                done = True
+            current = m.group(1)
+        if current == section and re.match(rf"^{name}\s*=", ln):
+            if value is not None:
+                out.append(f"{name} = {value}")
+            done = True
+            continue
+        out.append(ln)
+    if not done and value is not None:
+        if current != section:
+            out.append(f"[{section}]")
+        out.append(f"{name} = {value}")
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture(scope="session")
+def shared(council, tmp_path_factory):
+    """The base CLD file: the council's built file cut to its first 40 rows (plus a service
+    row), and the personal values in it that must never be printed."""
+    text = council.built.read_bytes().decode("cp1252")
+    lines = text.splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    rows = lines[1:41]
+    service = next((ln for ln in lines[41:] if ",Service," in ln), None)
+    if service:
+        rows.append(service)
+    base = "".join([lines[0], *rows])
+    import csv
+    import io
+
+    parsed = list(csv.reader(io.StringIO(base)))
+    h = parsed[0]
+    personal = set()
+    for r in parsed[1:]:
+        for label in ("NHS Number", "Date of Birth", "Postcode"):
+            v = r[h.index(label)]
+            if v:
+                personal.add(v)
+    personal |= {"9434765919", "943 476 5919", "Smithson"}
+    cache: dict[str, bytes] = {}
+
+    def million() -> bytes:
+        if "m" not in cache:
+            body_line = parsed[1]
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\r\n")
+            w.writerow(h)
+            row = buf.getvalue()
+            one = io.StringIO()
+            csv.writer(one, lineterminator="\r\n").writerow(body_line)
+            cache["m"] = (row + one.getvalue() * 999_999 + '999,"open quote\r\n').encode("cp1252")
+        return cache["m"]
+
+    service_row = len(rows) - 1 if service else 0
+    del header
+    return {"base_cld": base.encode("cp1252"), "personal": sorted(personal),
+            "million": million, "service_row": service_row}  # fmt: skip
+
+
+def _verify(c: table.Case, ws: Workspace, res: Result) -> None:
+    e = c.expect
+    assert res.traceback is None, f"traceback:\n{res.traceback}"
+    if e.kind == "error":
+        assert_one_line_error(res, e.pattern, str(ws.dir))
+    elif e.kind == "checked":
+        assert res.code in ((0, 1) if e.code is None else (e.code,)), (
+            f"exit {res.code}:\n{res.err}\n{res.out[-3000:]}"
+        )
+        findings = pl.read_parquet(ws.dir / "o" / "findings.parquet")
+        for rule in e.rules:
+            assert rule in findings["rule_id"].to_list(), (
+                f"no {rule} among {sorted(set(findings['rule_id']))}"
+            )
+    assert_no_personal_data(res, ws.personal)
+    check = ws.extra.get("verify")
+    if callable(check):
+        check(ws, res)
+
+
+@pytest.mark.parametrize("c", table.CASES, ids=[c.id for c in table.CASES])
+def test_case(c: table.Case, council, shared, tmp_path) -> None:
+    if c.root and os.geteuid() != 0:
+        pytest.skip("needs root to mount a tiny tmpfs")
+    ws = Workspace(tmp_path, council, shared)
+    args = c.make(ws)
+    if isinstance(args, Result):
+        res = args
+    elif c.child:
+        res = run_cld_child(args, env=ws.env)
+    else:
+        res = run_cld(args, env=ws.env)
+    _verify(c, ws, res)
+
+
+def test_corpus_size() -> None:
+    assert len(table.CASES) >= 100
