@@ -84,6 +84,6 @@ def test_an_unreadable_csv_does_not_quote_its_cells(tmp_path, spec_r1):
     text = _csv(spec_r1, "label", [{}])
     p = tmp_path / "f.csv"
     p.write_text(text + '"9434765919,Zyxwv\n', encoding="cp1252")  # unterminated quote
-    with pytest.raises(CldFileError, match="not a readable CSV file") as err:
+    with pytest.raises(CldFileError, match="line 3: a quote is opened and not closed") as err:
         read_cld(p)
     assert "9434765919" not in str(err.value) and "Zyxwv" not in str(err.value)
