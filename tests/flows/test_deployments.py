@@ -184,7 +184,7 @@ def test_cld_serve_lists_the_deployments_and_schedules() -> None:
         [str(VENV_BIN / "cld"), "serve", "--list"], capture_output=True, text=True, check=True
     )
     lines = {line.split()[0]: line for line in done.stdout.splitlines()}
-    assert set(lines) == {"quarterly", "nightly", "on-demand", "inbox", "check"}
+    assert set(lines) == {"quarterly", "nightly", "on-demand", "inbox", "cqc", "check"}
     assert "cron 0 2 * * * Europe/London" in lines["nightly"]
     bad = subprocess.run(
         [str(VENV_BIN / "cld"), "serve", "--list", "--only", "nope"], capture_output=True, text=True

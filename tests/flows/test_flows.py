@@ -284,3 +284,18 @@ def test_a_run_that_cannot_be_recorded_leaves_the_output_folder_as_it_was(
     [after] = output_files(council)
     assert after == before and after.stat().st_ino == inode, "the earlier file is back"
     assert len(history_runs(council)) == runs + 1  # only the run that held the history
+
+
+def test_cqc_pack_on_demand_writes_the_pack_and_keeps_people_out_of_prefect(
+    council: Council, tmp_path: Path
+) -> None:
+    from flows.cqc import cqc_pack
+
+    state = cqc_pack(config=str(council.config), period=council.period, seed=3,
+                     out=str(tmp_path / "pack"), return_state=True)
+    assert state.is_completed(), state.message
+    result = state.result()
+    assert Path(result["workbook"]).exists() and result["cases"] == 50
+    assert set(result["figures"]) >= {"W1", "T1", "R1", "C5"}
+    assert len(list((tmp_path / "pack" / "cases").glob("case_*.html"))) == 50
+    leaves_no_personal_data(run_id_of(state), council)
