@@ -187,6 +187,14 @@ def report_step(cfg: Config, run_id: int, out_dir: Path, data_docs: Path | None)
     return write_report(cfg, run_id, out_dir, data_docs=docs)
 
 
+def keep_run_facts(reports: Path, run_id: int, summary: dict[str, Any]) -> None:
+    """Keep the build summary's unmapped codes and quarantined files beside the run's report
+    (the history does not hold them), so the report, made now or again later, shows them."""
+    from pipelines.outputs.report import save_run_facts
+
+    save_run_facts(reports, run_id, build=summary)
+
+
 def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str, Any]:
     """Every team's workbook for a recorded run; delivered by e-mail or to folders as
     ``[delivery]`` says (what ``cld exceptions --run N --deliver`` does)."""
@@ -453,6 +461,7 @@ def quarterly(
         )
         outcome.facts.update(facts)
         _say(progress, "writing the DQ report")
+        keep_run_facts(reports, ids["run_id"], built.summary)
         outcome.facts["DQ report"] = str(steps.report(cfg, ids["run_id"], reports, docs))
         if exceptions:
             _say(progress, "writing the team exception lists")

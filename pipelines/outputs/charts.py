@@ -1,14 +1,16 @@
 """Tiny inline SVG charts, drawn in Python so the DQ report needs no JavaScript, no library
 and no network: it opens offline from a shared drive or an e-mail attachment.
 
-Only what the report needs: horizontal stacked bars (findings by module, completeness) and
-line charts (volumes by month, open issues by team over runs). Every mark has a ``<title>``
-so hovering shows the exact number, and the SVG has an ``aria-label`` for screen readers.
+Only what the report needs: horizontal stacked bars (findings by module, completeness), line
+charts (volumes by month as small multiples, one scale each) and a date-axis chart (open
+issues over time, one series per run kind). Every mark has a ``<title>`` so hovering shows
+the exact number, and the SVG has an ``aria-label`` for screen readers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from html import escape
 
 PALETTE = ["#1d4f76", "#d9822b", "#2e8540", "#8f3f97", "#b8312f", "#4d7ea8", "#7a6a00",
@@ -32,13 +34,34 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
 
 
-def _legend(names: Sequence[str], colours: Sequence[str], x: float, y: float) -> list[str]:
-    out, cx = [], x
+def _legend(names: Sequence[str], colours: Sequence[str], x: float, y: float,
+            width: float = 700) -> list[str]:
+    """Legend entries left to right, wrapping onto further rows at ``width`` so no name is
+    cut off (see :func:`legend_rows` for the height it takes)."""
+    out, cx, cy = [], x, y
     for name, colour in zip(names, colours, strict=True):
-        out.append(f'<rect x="{cx:.1f}" y="{y - 9:.1f}" width="10" height="10" fill="{colour}"/>')
-        out.append(f'<text x="{cx + 14:.1f}" y="{y:.1f}" {FONT}>{escape(name)}</text>')
-        cx += 24 + 7 * len(name)
+        w = 24 + 7 * len(name)
+        if cx > x and cx + w > x + width:
+            cx, cy = x, cy + LEGEND_ROW
+        out.append(f'<rect x="{cx:.1f}" y="{cy - 9:.1f}" width="10" height="10" '
+                   f'fill="{colour}"/>')
+        out.append(f'<text x="{cx + 14:.1f}" y="{cy:.1f}" {FONT}>{escape(name)}</text>')
+        cx += w
     return out
+
+
+LEGEND_ROW = 16
+
+
+def legend_rows(names: Sequence[str], width: float = 700) -> int:
+    """How many rows :func:`_legend` needs for ``names`` within ``width``."""
+    rows, cx = 1, 0.0
+    for name in names:
+        w = 24 + 7 * len(name)
+        if cx > 0 and cx + w > width:
+            rows, cx = rows + 1, 0.0
+        cx += w
+    return rows
 
 
 def hbar_chart(
@@ -95,11 +118,14 @@ def line_chart(
     title: str,
     width: int = 760,
     height: int = 280,
+    colours: Sequence[str] | None = None,
 ) -> str:
-    """Lines over an ordered x axis (months, runs), one per series (event type, team)."""
+    """Lines over an ordered x axis (months, periods), one per series (event type, team)."""
     names = list(series)
-    cols = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
-    left, right, top, bottom = 60, 44, 34, 46
+    cols = list(colours) if colours else [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    left, right, bottom = 60, 44, 46
+    top = 18 + LEGEND_ROW * legend_rows(names, width - left - right) if names else 18
+    height += top - 34
     plot_w, plot_h = width - left - right, height - top - bottom
     vmax = _nice_max(max((v for s in series.values() for v in s), default=0))
     n = len(x_labels)
@@ -112,7 +138,7 @@ def line_chart(
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
              f'width="100%" role="img" aria-label="{escape(title)}" class="chart">']
-    parts += _legend(names, cols, left, 16)
+    parts += _legend(names, cols, left, 16, width - left - right)
     for k in range(5):
         v = vmax * k / 4
         parts.append(f'<line x1="{left}" y1="{py(v):.1f}" x2="{left + plot_w}" y2="{py(v):.1f}" '
@@ -133,5 +159,83 @@ def line_chart(
             parts.append(f'<circle cx="{px(i):.1f}" cy="{py(v):.1f}" r="3" fill="{colour}">'
                          f"<title>{escape(name)}, {escape(x_labels[i])}: {_fmt(v)}</title>"
                          "</circle>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def small_multiples(
+    x_labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    title: str,
+    width: int = 370,
+    height: int = 190,
+) -> str:
+    """One small line chart per series, each on its own scale, side by side (two a row):
+    requests, assessments and reviews stay readable next to the far larger service counts."""
+    charts = []
+    for i, (name, values) in enumerate(series.items()):
+        svg = line_chart(x_labels, {name: values}, title=f"{title}: {name}", width=width,
+                         height=height, colours=[PALETTE[i % len(PALETTE)]])
+        charts.append(f'<figure class="multiple"><figcaption>{escape(name)}</figcaption>'
+                      f"{svg}</figure>")
+    return f'<div class="multiples" role="group" aria-label="{escape(title)}">' \
+           f'{"".join(charts)}</div>'
+
+
+def time_chart(
+    series: dict[str, Sequence[tuple[date, float, str]]],
+    *,
+    title: str,
+    width: int = 760,
+    height: int = 260,
+) -> str:
+    """Lines over a date axis, one per series (e.g. one per run kind: quarterly submissions
+    placed at their period's end, nightly runs at their date), each point ``(date, value,
+    label)``; the label names the point in its tooltip ("2025-26Q4", "2026-01-15")."""
+    names = [n for n, pts in series.items() if pts]
+    cols = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    left, right, bottom = 60, 44, 46
+    top = 18 + LEGEND_ROW * legend_rows(names, width - left - right) if names else 18
+    plot_w, plot_h = width - left - right, height - top - bottom
+    days = [d for n in names for d, _, _ in series[n]]
+    vmax = _nice_max(max((v for n in names for _, v, _ in series[n]), default=0))
+    lo = min(days) if days else date.today()
+    hi = max(days) if days else lo
+    span = max(1, (hi - lo).days)
+
+    def px(d: date) -> float:
+        return left + (plot_w * (d - lo).days / span if hi > lo else plot_w / 2)
+
+    def py(v: float) -> float:
+        return top + plot_h - plot_h * v / vmax
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+             f'width="100%" role="img" aria-label="{escape(title)}" class="chart">']
+    parts += _legend(names, cols, left, 16, width - left - right)
+    for k in range(5):
+        v = vmax * k / 4
+        parts.append(f'<line x1="{left}" y1="{py(v):.1f}" x2="{left + plot_w}" y2="{py(v):.1f}" '
+                     'stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" {FONT} '
+                     f'fill="#555">{_fmt(v)}</text>')
+    ticks = sorted(set(days))
+    step = max(1, -(-len(ticks) * 80 // plot_w))
+    shown = ticks[::step] + ([ticks[-1]] if ticks and ticks[-1] not in ticks[::step] else [])
+    last_x = -1e9
+    for d in shown:
+        if px(d) - last_x < 70:
+            continue
+        last_x = px(d)
+        parts.append(f'<text x="{px(d):.1f}" y="{top + plot_h + 18}" text-anchor="middle" '
+                     f'{FONT} fill="#555">{d.isoformat()}</text>')
+    for name, colour in zip(names, cols, strict=True):
+        pts = sorted(series[name])
+        points = " ".join(f"{px(d):.1f},{py(v):.1f}" for d, v, _ in pts)
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
+                     'stroke-width="2"/>')
+        for d, v, label in pts:
+            parts.append(f'<circle cx="{px(d):.1f}" cy="{py(v):.1f}" r="3.5" fill="{colour}">'
+                         f"<title>{escape(name)}, {escape(label)}: {_fmt(v)}</title></circle>")
     parts.append("</svg>")
     return "".join(parts)

@@ -13,16 +13,23 @@ no person ids, names or values from the file.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from pipelines.outputs.charts import SEVERITY_COLOURS, hbar_chart, line_chart
+from pipelines.outputs.charts import (
+    SEVERITY_COLOURS,
+    hbar_chart,
+    small_multiples,
+    time_chart,
+)
 from pipelines.outputs.exceptions import conform_findings
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
@@ -64,6 +71,13 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar span{display:block;height:10px;border-radius:3px;background:var(--head)}
 .bar i{position:absolute;top:-3px;width:2px;height:16px;background:var(--bad)}
 details summary{cursor:pointer;color:var(--head)}
+.multiples{display:grid;grid-template-columns:1fr 1fr;gap:8px 18px}
+.multiples figure{margin:0}.multiples figcaption{font-weight:600;color:var(--head)}
+table.matrix td.n,table.matrix th.n{min-width:3.2em}
+table.matrix th{font-size:12px;vertical-align:bottom}table.matrix td:first-child{min-width:11em}
+.scroll{overflow-x:auto}
+.facts{display:flex;gap:6px 18px;flex-wrap:wrap;margin:6px 0 0;padding:0;list-style:none}
+.facts li b{font-weight:600}
 @media print{body{background:#fff}section{break-inside:avoid;border:none}}
 """
 
@@ -82,6 +96,15 @@ class ReportInputs:
     trend: pl.DataFrame | None = None  # History.trend(): run_id, started_at, team_*, findings
     data_docs: Path | None = None
     period: tuple[Any, Any] | None = None  # (start, end) dates; default: the file's own
+    period_label: str = ""  # the quarter, e.g. "2025-26Q4"
+    kind: str = ""  # run kind: "quarterly" (a submission build), "nightly", "check"
+    cutoff: date | None = None  # the data's cut-off date (period end, or a nightly's day)
+    build: dict | None = None  # the build summary (unmapped codes, quarantined feed files)
+    national: pl.DataFrame | None = None  # per module and field: cells the national DQ fails
+
+
+KIND_TEXT = {"quarterly": "quarterly submission", "build": "quarterly submission",
+             "nightly": "nightly DQ run", "check": "check of a file"}
 
 
 # --- small HTML helpers -------------------------------------------------------------------
@@ -212,15 +235,29 @@ def completeness_section(inp: ReportInputs) -> str:
                       else '<span class="fail">below threshold</span>')
             mark = f'<i style="left:{limit:.1f}%"></i>' if limit is not None else ""
             bar = f'<div class="bar"><span style="width:{pct:.1f}%"></span>{mark}</div>'
-        rows.append([r["field"], r["module"], r["applies"],
+        rows.append([inp.spec.field(r["field"]).label, r["module"],
+                     national_status(inp.spec, r["field"]), r["applies"],
                      "" if pct is None else f"{pct:.1f}%",
                      "" if limit is None else f"{limit:.0f}%", bar, status])
     lead = (f"<p>{below} field(s) below the council's threshold. Completeness is measured on "
             "the rows each field applies to (national field status mandatory or applicable); "
             "the red mark on each bar is the threshold.</p>")
     return _section("completeness", title, lead + _table(
-        ["Field", "Module", "Rows it applies to", "Filled", "Threshold", "", "Status"], rows,
-        numeric={2, 3, 4}, raw={5, 6}))
+        ["Field", "Module", "National field status", "Rows it applies to", "Filled",
+         "Threshold", "", "Status"], rows, numeric={3, 4, 5}, raw={6, 7}))
+
+
+def national_status(spec, name: str) -> str:
+    """The national field status in words: mandatory (always or when), else optional (or
+    applicable when), from the spec's data."""
+    f = spec.field(name)
+    if f.mandatory == "always":
+        return "Mandatory"
+    if f.mandatory != "never":
+        return f"Mandatory when {spec.describe(f.mandatory)}"
+    if f.applies == "always":
+        return "Optional"
+    return f"Optional; applies when {spec.describe(f.applies)}"
 
 
 def volumes_section(inp: ReportInputs) -> str:
@@ -237,11 +274,13 @@ def volumes_section(inp: ReportInputs) -> str:
     labels = [m.strftime("%b %Y") for m in months.get_column("month").to_list()]
     names = {k: (inp.spec.value("Event_Type", k) or k.title()) for k in EVENT_TYPES}
     series = {names[k]: months.get_column(k).to_list() for k in EVENT_TYPES}
-    chart = line_chart(labels, series, title="Events per month by event type")
+    # One chart per event type, each on its own scale: services run ten times the others.
+    chart = small_multiples(labels, series, title="Events per month by event type")
     rows = [[lab, *[int(v) for v in vals]]
             for lab, vals in zip(labels, months.select(EVENT_TYPES).iter_rows(), strict=True)]
-    note = ("<p class='muted'>Requests, assessments and reviews count in the month they ended; "
-            "services in every month they were active.</p>")
+    note = ("<p class='muted'>Each event type on its own scale. Requests, assessments and "
+            "reviews count in the month they ended; services in every month they were "
+            "active.</p>")
     return _section("volumes", title, chart + note + _table(
         ["Month", *series], rows, numeric={1, 2, 3, 4}))
 
@@ -292,19 +331,89 @@ def _pct(v) -> str:
 
 
 def trend_frame(trend: pl.DataFrame) -> pl.DataFrame:
-    """Open findings per team and run from ``History.trend()`` (one row per rule): summed per
-    run and team, oldest run first."""
+    """Open findings per team and run from ``History.trend()`` (one row per rule), summed per
+    run and team, with each run's kind and where it sits in time: a quarterly submission at
+    its period (placed at the period's end), a nightly run at its date."""
     count = next(c for c in ("findings", "open_issues", "count", "n") if c in trend.columns)
-    order = "started_at" if "started_at" in trend.columns else "run_id"
     t = trend.with_columns(
         pl.col("team_id").cast(pl.String).fill_null("unallocated"),
         (pl.col("team_name") if "team_name" in trend.columns else pl.col("team_id"))
         .cast(pl.String).fill_null("Unallocated").alias("team_name"),
+        (pl.col("kind") if "kind" in trend.columns else pl.lit("run")).cast(pl.String)
+        .alias("kind"),
+        (pl.col("period") if "period" in trend.columns else pl.lit(None)).cast(pl.String)
+        .alias("period"),
+        (pl.col("started_at") if "started_at" in trend.columns else pl.lit(None))
+        .alias("started_at"),
     )
-    return (t.group_by("run_id", "team_id").agg(pl.col(order).min().alias("_o"),
-                                                pl.col("team_name").first(), pl.col(count).sum()
-                                                .alias("open"))
-            .sort("_o", "run_id", "team_id"))
+    per = (t.group_by("run_id", "team_id")
+           .agg(pl.col("team_name").first(), pl.col("kind").first(), pl.col("period").first(),
+                pl.col("started_at").min(), pl.col(count).sum().alias("open")))
+    rows = []
+    for r in per.iter_rows(named=True):
+        kind = "quarterly" if r["kind"] in ("build", "quarterly") else r["kind"]
+        when, label = _when(kind, r["period"], r["started_at"])
+        rows.append({**r, "kind": kind, "when": when, "label": label})
+    schema = {"run_id": pl.String, "team_id": pl.String, "team_name": pl.String,
+              "kind": pl.String, "period": pl.String, "started_at": pl.Datetime,
+              "open": pl.Int64, "when": pl.Date, "label": pl.String}
+    out = pl.DataFrame([{k: (str(v) if k == "run_id" else v) for k, v in r.items()
+                         if k in schema} for r in rows], schema=schema)
+    return out.sort("when", "run_id", "team_id", nulls_last=True)
+
+
+def _when(kind: str, period: str | None, started: Any) -> tuple[date | None, str]:
+    """Where a run sits on the time axis and its label: quarterly runs by their period
+    (placed at its end, the data's cut-off), other runs by the day they ran."""
+    if kind == "quarterly" and period:
+        from pipelines.period import Period, PeriodError
+
+        try:
+            return Period.parse(period).end, period
+        except PeriodError:
+            pass
+    if isinstance(started, datetime):
+        return started.date(), started.date().isoformat()
+    if isinstance(started, date):
+        return started, started.isoformat()
+    return None, ""
+
+
+def trend_points(t: pl.DataFrame) -> dict[str, list[tuple[date, float, str]]]:
+    """One series per run kind: open issues at each period (quarterly: the latest run of the
+    period) or day (nightly: the latest run of the day), all teams in ``t`` summed."""
+    series: dict[str, list[tuple[date, float, str]]] = {}
+    dated = t.filter(pl.col("when").is_not_null())
+    for kind in sorted(dated.get_column("kind").unique().to_list(),
+                       key=lambda k: (k != "quarterly", k)):
+        mine = dated.filter(pl.col("kind") == kind)
+        latest = (mine.group_by("label").agg(pl.col("run_id").sort_by("started_at").last(),
+                                             pl.col("when").first()))
+        points = []
+        for label, run, when in latest.sort("when").iter_rows():
+            total = mine.filter(pl.col("run_id") == run).get_column("open").sum()
+            points.append((when, float(total), label))
+        series[TREND_NAMES.get(kind, kind)] = points
+    return series
+
+
+TREND_NAMES = {"quarterly": "Quarterly submissions (by period)",
+               "nightly": "Nightly runs (by date)"}
+TREND_COLUMNS = 4  # periods and nightly dates each listed in the team table
+
+
+def trend_columns(t: pl.DataFrame) -> list[tuple[str, str, str]]:
+    """The table's columns, oldest first: the last few quarterly periods and the last few
+    nightly dates, each as (heading, kind, label) and its latest run."""
+    cols = []
+    dated = t.filter(pl.col("when").is_not_null())
+    for kind in sorted(dated.get_column("kind").unique().to_list(),
+                       key=lambda k: (k != "quarterly", k)):
+        labels = (dated.filter(pl.col("kind") == kind).select("label", "when").unique()
+                  .sort("when").get_column("label").to_list())
+        word = "quarterly" if kind == "quarterly" else kind
+        cols += [(f"{lab} {word}", kind, lab) for lab in labels[-TREND_COLUMNS:]]
+    return cols
 
 
 def teams_now(findings: pl.DataFrame) -> str:
@@ -324,40 +433,228 @@ def teams_now(findings: pl.DataFrame) -> str:
         colours=SEVERITY_COLOURS, title="Open issues per team in this run")
 
 
-TREND_RUNS_CHART = 60  # runs drawn in the trend chart (a year of nightly runs is too many)
-TREND_RUNS_TABLE = 8  # runs listed in the table
+def trend_body(trend: pl.DataFrame | None, team_id: str | None = None) -> str:
+    """The chart over time (one series per run kind) and the team × period table."""
+    if trend is None or trend.is_empty():
+        return '<p class="muted">No earlier runs in the history yet.</p>'
+    t = trend_frame(trend)
+    if team_id is not None:
+        t = t.filter(pl.col("team_id") == str(team_id))
+        if t.is_empty():
+            return '<p class="muted">No findings recorded for this team in earlier runs.</p>'
+    series = trend_points(t)
+    if not any(series.values()):
+        return '<p class="muted">The runs in the history carry no period or date.</p>'
+    chart = time_chart(series, title="Open issues over time, by run kind"
+                       + ("" if team_id is None else " (this team)"))
+    cols = trend_columns(t)
+    rows = []
+    teams = t.select("team_id", "team_name").unique(subset="team_id")
+    teams = teams.sort(pl.col("team_id") == "unallocated", "team_name")
+    for tid, name in teams.iter_rows():
+        mine = t.filter(pl.col("team_id") == tid)
+        row: list[Any] = [name]
+        for _, kind, label in cols:
+            at = mine.filter((pl.col("kind") == kind) & (pl.col("label") == label))
+            if at.is_empty():
+                row.append(0)
+                continue
+            run = at.sort("started_at").get_column("run_id").to_list()[-1]
+            row.append(int(at.filter(pl.col("run_id") == run).get_column("open").sum()))
+        rows.append(row)
+    lead = ("<p>Open findings recorded at each quarterly submission (by period; the latest "
+            "run of each period) and each nightly run (by date; the latest run of each day).</p>")
+    return (lead + chart + _table(["Team", *[c[0] for c in cols]], rows,
+                                  numeric=set(range(1, len(cols) + 1))))
 
 
 def trend_section(trend: pl.DataFrame | None, findings: pl.DataFrame) -> str:
     title = "Trend of open issues by team"
-    now = teams_now(findings)
-    if trend is None or trend.is_empty():
-        return _section("trend", title, now + '<p class="muted">No earlier runs in the '
-                        "history yet.</p>")
-    t = trend_frame(trend)
-    runs = t.select("run_id", "_o").unique().sort("_o", "run_id").get_column("run_id").to_list()
-    runs = runs[-TREND_RUNS_CHART:]
-    teams = t.select("team_id", "team_name").unique(subset="team_id").sort("team_id")
-    series, rows = {}, []
-    for tid, name in teams.iter_rows():
-        mine = dict(t.filter(pl.col("team_id") == tid).select("run_id", "open").iter_rows())
-        values = [int(mine.get(r, 0)) for r in runs]
-        series[name] = values
-        rows.append([name, *values[-TREND_RUNS_TABLE:]])
-    labels = [f"run {r}" for r in runs]
-    chart = line_chart(labels, series, title="Open issues per team over runs")
-    shown = labels[-TREND_RUNS_TABLE:]
-    return _section("trend", title, now + "<h3>Over the runs in the history</h3>" + chart
-                    + _table(["Team", *shown], rows, numeric=set(range(1, len(shown) + 1))))
+    return _section("trend", title, teams_now(findings) + "<h3>Over time</h3>"
+                    + trend_body(trend))
+
+
+TEAM_RULE_COLUMNS = 10  # rules shown as columns in the team × rule table (the rest summed)
+
+
+def fixes(findings: pl.DataFrame) -> pl.DataFrame:
+    """What a worker must fix: one per person × field × rule (a blank ethnicity on a person
+    is one fix however many of the person's rows show it); file-level findings count one
+    each. Columns: team_id, team_name, rule_id, severity, field, message, how_to_fix,
+    person_id, events (rows affected)."""
+    f = findings.with_columns(
+        pl.col("team_id").fill_null(UNALLOCATED_ID),
+        pl.col("team_name").fill_null(pl.col("team_id")).fill_null("Unallocated"),
+        pl.when(pl.col("person_id").is_null()).then(pl.col("row").cast(pl.String)
+                                                     .fill_null(pl.int_range(pl.len())
+                                                                .cast(pl.String)))
+        .otherwise(pl.lit("")).alias("_alone"),
+    )
+    return (f.group_by("team_id", "rule_id", "person_id", "field", "_alone", maintain_order=True)
+            .agg(pl.col("team_name").first(), pl.col("severity").first(),
+                 pl.col("message").first(), pl.col("how_to_fix").first(),
+                 pl.col("module").first(), pl.len().alias("events"))
+            .drop("_alone"))
+
+
+UNALLOCATED_ID = "unallocated"
+
+
+def short_rule(rule_id: str) -> str:
+    """A column heading for a rule: the field check in words (``Ethnicity blank``,
+    ``NHS Number invalid``), else the rule id (``LOG003``)."""
+    if rule_id.startswith("FLD_"):
+        body = rule_id.removeprefix("FLD_")
+        name, _, check = body.rpartition("_")
+        if name:
+            word = {"mandatory": "blank", "list": "not in list", "mod11": "fails check"}.get(
+                check, "invalid")
+            return f"{name.replace('_', ' ')} {word}"
+    return rule_id
+
+
+def team_rule_section(findings: pl.DataFrame) -> str:
+    """Who must fix what: teams down, the rules with most fixes across, each cell the fixes
+    (person × field) that team owns; unallocated last (the analyst's)."""
+    title = "Who must fix what: teams × rules"
+    if findings.is_empty():
+        return _section("teamrules", title, "<p>Nothing to fix.</p>")
+    fx = fixes(findings)
+    by_rule = (fx.group_by("rule_id").agg(pl.len().alias("n"), pl.col("severity").first(),
+                                          pl.col("message").first())
+               .sort([pl.col("severity") != "error", pl.col("n")], descending=[False, True]))
+    shown = by_rule.head(TEAM_RULE_COLUMNS).get_column("rule_id").to_list()
+    teams = (fx.group_by("team_id").agg(pl.col("team_name").first(), pl.len().alias("n"))
+             .sort([pl.col("team_id") == UNALLOCATED_ID, pl.col("n")],
+                   descending=[False, True]))
+    counts = {(t, r): n for t, r, n in fx.group_by("team_id", "rule_id").len().iter_rows()}
+    rows = []
+    for tid, name, total in teams.iter_rows():
+        cells = [counts.get((tid, r), 0) for r in shown]
+        other = total - sum(cells)
+        rows.append([name, *[c or "" for c in cells], other or "", total])
+    heads = ["Team", *[short_rule(r) for r in shown], "Other rules", "Total fixes"]
+    key = "".join(f"<li><b>{escape(short_rule(r))}</b>: <code>{escape(r)}</code> {_sev(sev)} "
+                  f"{escape(m or '')}</li>"
+                  for r, _, sev, m in by_rule.head(TEAM_RULE_COLUMNS).iter_rows())
+    lead = ("<p>Each cell counts <b>fixes</b>: one per person and field, however many of "
+            "the person's events it affects. The team lists give each fix with its events.</p>")
+    table = _table(heads, rows, numeric=set(range(1, len(heads)))).replace(
+        "<table>", '<div class="scroll"><table class="matrix">', 1) + "</div>"
+    return _section("teamrules", title, lead + table + f"<details><summary>The rules in the "
+                    f"columns</summary><ul>{key}</ul></details>")
+
+
+def unmapped_section(inp: ReportInputs) -> str:
+    """Local codes found in the case system with no row in their mapping table (for the
+    analyst: add them to the table named), with the rows each left blank."""
+    title = "Unmapped local codes"
+    if inp.build is None:
+        return _section("unmapped", title, '<p class="muted">Not available: no build summary '
+                        "kept for this run.</p>")
+    codes = inp.build.get("unmapped") or []
+    if not codes:
+        return _section("unmapped", title, "<p>Every local code found has a mapping.</p>")
+    ordered = sorted(codes, key=lambda c: (-int(c.get("rows") or 0), str(c.get("field"))))
+    label = _label_of(inp.spec)
+    rows = [[c.get("mapping"), label(c.get("field")), c.get("code"), int(c.get("rows") or 0)]
+            for c in ordered]
+    lead = (f"<p>{len(codes)} local code(s) had no row in their mapping table, so the field "
+            "is blank on those rows (the build never guesses). For the analyst: add each code "
+            "to the mapping table named (<code>[paths] mappings_dir</code>), then rebuild.</p>")
+    return _section("unmapped", title, lead + _table(
+        ["Mapping table", "Field", "Local code", "Rows"], rows, numeric={3}))
+
+
+def quarantined_section(inp: ReportInputs) -> str:
+    title = "Quarantined provider files"
+    if inp.build is None:
+        return _section("quarantined", title, '<p class="muted">Not available: no build '
+                        "summary kept for this run.</p>")
+    feeds = inp.build.get("feeds") or {}
+    if not feeds.get("folder_found", True):
+        return _section("quarantined", title, '<p class="muted">No provider feed folder was '
+                        "read in this build.</p>")
+    files = feeds.get("quarantined") or []
+    if not files:
+        return _section("quarantined", title, "<p>No provider file was quarantined.</p>")
+    rows = [[q.get("file"), q.get("reason"), q.get("moved_to") or ""] for q in files]
+    lead = (f"<p>{len(files)} provider file(s) broke their contract and were left out of "
+            "this build, each with its reason. Ask the provider for a corrected file.</p>")
+    return _section("quarantined", title, lead + _table(["File", "Reason", "Kept in"], rows))
+
+
+def national_section(inp: ReportInputs) -> str:
+    """Per national module and field, the cells the national DQ report will count as
+    failed (from ``inp.national``)."""
+    title = "The national DQ report's view: failed cells by module"
+    nat = inp.national
+    if nat is None:
+        return _section("national", title, '<p class="muted">Not available: no CLD file '
+                        "given.</p>")
+    if nat.is_empty():
+        return _section("national", title, "<p>No cell the national DQ report counts as "
+                        "failed.</p>")
+    cols = nat.columns
+    module = next(c for c in ("module", "Module") if c in cols)
+    fld = next(c for c in ("field", "Field") if c in cols)
+    failed = next(c for c in ("failed", "failed_cells", "cells") if c in cols)
+    order = {m: i for i, m in enumerate(MODULE_ORDER)}
+    label = _label_of(inp.spec)
+    nat = nat.sort(pl.col(module).replace_strict(order, default=99, return_dtype=pl.Int32),
+                   pl.col(failed), descending=[False, True])
+    rows = [[r[module], label(r[fld]), int(r[failed] or 0)] for r in nat.iter_rows(named=True)
+            if (r[failed] or 0) > 0]
+    return _section("national", title, "<p>What the national DQ report will count as failed "
+                    "when this file is sent, per module and field.</p>"
+                    + _table(["Module", "Field", "Failed cells"], rows, numeric={2}))
+
+
+def _label_of(spec) -> Callable[[Any], str]:
+    def label(name: Any) -> str:
+        if name is None:
+            return ""
+        if spec is not None and spec.has_field(str(name)):
+            return spec.field(str(name)).label
+        return str(name).replace("_", " ")
+
+    return label
+
+
+def offline_docs_index(folder: Path) -> Path | None:
+    """Great Expectations' own index page lists its results with JavaScript fetched from a
+    CDN, so offline it is empty. Beside it, a plain page that links every validation result
+    and expectation suite and needs nothing from the network."""
+    folder = Path(folder)
+    if folder.is_file():
+        folder = folder.parent
+    if not folder.is_dir():
+        return None
+    pages = sorted(folder.glob("validations/**/*.html")) + sorted(
+        folder.glob("expectations/**/*.html"))
+    items = "".join(
+        f'<li><a href="{escape(os.path.relpath(pg, folder).replace(os.sep, "/"))}">'
+        f'{escape(pg.parent.parent.parent.name if "validations" in pg.parts else pg.stem)}'
+        f'</a> <span class="muted">{escape(os.path.relpath(pg, folder))}</span></li>'
+        for pg in pages)
+    out = folder / "offline_index.html"
+    out.write_text(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<title>Data Docs (offline index)</title><style>{STYLE}</style></head><body>"
+        "<main><h1>Great Expectations Data Docs</h1><p>Validation results and expectation "
+        f"suites of this run.</p><ul>{items or '<li>none</li>'}</ul></main></body></html>\n",
+        encoding="utf-8")
+    return out
 
 
 def docs_section(data_docs: Path | None, out: Path) -> str:
     title = "Great Expectations Data Docs"
-    if data_docs is None:
+    if data_docs is None or not Path(data_docs).exists():
         return _section("docs", title, '<p class="muted">No Data Docs were built for this run.</p>')
-    target = Path(data_docs)
-    if target.is_dir():
-        target = target / "index.html"
+    target = offline_docs_index(Path(data_docs))
+    if target is None:
+        return _section("docs", title, '<p class="muted">No Data Docs were built for this run.</p>')
     rel = os.path.relpath(target, out.parent).replace(os.sep, "/")
     return _section("docs", title, f'<p>The quantitative checks in detail: <a href="{escape(rel)}">'
                     f"{escape(rel)}</a> (opens offline; keep it beside this report).</p>")
@@ -366,35 +663,86 @@ def docs_section(data_docs: Path | None, out: Path) -> str:
 # --- the page -----------------------------------------------------------------------------
 
 
-def render_report(inp: ReportInputs, out: Path) -> str:
-    """The whole page as text."""
-    findings = conform_findings(inp.findings)
-    run_id = inp.run_id or next(iter(findings.get_column("run_id").drop_nulls().unique()
-                                     .to_list()), "")
+@dataclass
+class Page:
+    """What a section sees: the inputs, this page's findings and where the page is written."""
+
+    inp: ReportInputs
+    findings: pl.DataFrame
+    out: Path
+
+
+@dataclass(frozen=True)
+class Section:
+    anchor: str
+    nav: str
+    render: Callable[[Page], str]
+
+
+# The report, in order. A new section is one entry here (its function takes the Page).
+SECTIONS: list[Section] = [
+    Section("verdict", "Ready?", lambda p: verdict_section(p.findings, p.inp)),
+    Section("modules", "Modules", lambda p: modules_section(p.findings)),
+    Section("national", "National DQ", lambda p: national_section(p.inp)),
+    Section("rules", "Rules", lambda p: rules_section(p.findings)),
+    Section("teamrules", "Teams × rules", lambda p: team_rule_section(p.findings)),
+    Section("completeness", "Completeness", lambda p: completeness_section(p.inp)),
+    Section("volumes", "Volumes", lambda p: volumes_section(p.inp)),
+    Section("unmapped", "Unmapped codes", lambda p: unmapped_section(p.inp)),
+    Section("quarantined", "Quarantined files", lambda p: quarantined_section(p.inp)),
+    Section("changes", "Changes", lambda p: changes_section(p.inp.comparison)),
+    Section("trend", "Teams", lambda p: trend_section(p.inp.trend, p.findings)),
+    Section("docs", "Data Docs", lambda p: docs_section(p.inp.data_docs, p.out)),
+]
+
+
+def header_facts(inp: ReportInputs, run_id: str) -> list[tuple[str, str]]:
+    """Council, period, release, the data's cut-off date, run kind and run, for the header."""
+    start, end = inp.period or ((None, None) if inp.frame is None or inp.spec is None
+                                else _file_period(inp.frame, inp.spec))
+    cutoff = inp.cutoff or end
+    facts = [("Council", inp.council or "")]
+    facts.append(("Period", inp.period_label or ("" if start is None else
+                                                 f"{start} to {end}")))
+    if inp.period_label and start is not None:
+        facts.append(("Rolling 12 months", f"{start} to {end}"))
+    if inp.spec is not None:
+        facts.append(("Release", inp.spec.release))
+    facts.append(("Data up to", "" if cutoff is None else str(cutoff)))
+    facts.append(("Run", " ".join(x for x in (KIND_TEXT.get(inp.kind, inp.kind),
+                                              f"run {run_id}" if run_id else "") if x)))
+    return [(k, v) for k, v in facts if v]
+
+
+def page_head(title: str, facts: list[tuple[str, str]]) -> str:
+    items = "".join(f"<li>{escape(k)}: <b>{escape(v)}</b></li>" for k, v in facts)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    release = f" · release {escape(inp.spec.release)}" if inp.spec is not None else ""
-    nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t in [
-        ("verdict", "Ready?"), ("modules", "Modules"), ("rules", "Rules"),
-        ("completeness", "Completeness"), ("volumes", "Volumes"), ("changes", "Changes"),
-        ("trend", "Teams"), ("docs", "Data Docs")])
-    body = "".join([
-        verdict_section(findings, inp), modules_section(findings), rules_section(findings),
-        completeness_section(inp), volumes_section(inp), changes_section(inp.comparison),
-        trend_section(inp.trend, findings), docs_section(inp.data_docs, out),
-    ])
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>CLD data-quality report – {escape(inp.council)} – run "
-        f"{escape(str(run_id))}</title>"
-        f"<style>{STYLE}</style></head><body>"
-        f"<header><h1>CLD data-quality report</h1><p>{escape(inp.council)} · run "
-        f"{escape(str(run_id))}{release} · made {now}</p></header>"
-        f"<main><nav>{nav}</nav>{body}"
-        '<p class="muted">Counts only: this report holds no personal data.</p></main>'
-        "</body></html>\n"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<header><h1>{escape(title.split(' – ')[0])}</h1><ul class=\"facts\">{items}</ul>"
+        f"<p>Made {now}</p></header>"
     )
+
+
+def render_report(inp: ReportInputs, out: Path, sections: list[Section] | None = None) -> str:
+    """The whole page as text."""
+    findings = conform_findings(inp.findings)
+    run_id = inp.run_id or next(iter(findings.get_column("run_id").drop_nulls().unique()
+                                     .to_list()), "")
+    facts = header_facts(inp, str(run_id))
+    chosen = SECTIONS if sections is None else sections
+    page = Page(inp, findings, out)
+    nav = "".join(f'<a href="#{s.anchor}">{escape(s.nav)}</a>' for s in chosen)
+    body = "".join(s.render(page) for s in chosen)
+    where = " – ".join(x for x in (inp.council, inp.period_label or "", f"run {run_id}"
+                                   if run_id else "") if x)
+    return (page_head(f"CLD data-quality report – {where}", facts)
+            + f"<main><nav>{nav}</nav>{body}"
+            '<p class="muted">Counts only: this report holds no personal data.</p></main>'
+            "</body></html>\n")
 
 
 def save_report(inp: ReportInputs, out: Path) -> Path:
@@ -406,20 +754,85 @@ def save_report(inp: ReportInputs, out: Path) -> Path:
     return out
 
 
+def report_name(period: str, kind: str, run_id: Any) -> str:
+    """``dq_report_<period>_<kind>_run<id>.html``: which quarter and run kind, at a glance."""
+    word = "quarterly" if kind in ("build", "quarterly") else (kind or "run")
+    return f"dq_report_{period}_{word}_run{run_id}.html" if period else \
+        f"dq_report_run{run_id}.html"
+
+
+def facts_path(out_dir: Path, run_id: Any) -> Path:
+    return Path(out_dir) / f"run{run_id}.facts.json"
+
+
+def save_run_facts(out_dir: Path, run_id: Any, *, build: dict | None = None,
+                   data_docs: Path | None = None) -> Path:
+    """Keep what the history does not hold about a run beside its report (the build
+    summary's unmapped codes and quarantined files, the Data Docs folder), so ``cld report``
+    run again shows them too. Counts, codes, file names and paths only."""
+    path = facts_path(out_dir, run_id)
+    known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if build is not None:
+        known["build"] = {k: build.get(k) for k in ("period", "release", "reporting_period",
+                                                    "unmapped", "feeds", "rows")}
+    if data_docs is not None:
+        known["data_docs"] = str(Path(data_docs).resolve())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(known, indent=1, default=str), encoding="utf-8")
+    return path
+
+
+def run_facts(out_dir: Path, run_id: Any) -> dict:
+    path = facts_path(out_dir, run_id)
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def national_cells(frame: pl.DataFrame | None, spec) -> pl.DataFrame | None:
+    """Per national module and field, the cells the national DQ report counts as failed
+    (the checks' own function, when present)."""
+    if frame is None or spec is None:
+        return None
+    try:
+        from checks.national import failed_cells  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return failed_cells(frame, spec)
+
+
 def write_report(cfg, run_id: int | None, out_dir: Path, *,
                  data_docs: Path | None = None) -> Path:
     """The report for a run kept in the history (default: the latest checked run), written
-    to ``out_dir/dq_report_run<id>.html``: its findings, its submission (completeness and
-    volumes), the comparison with the previous submission and the teams' trend. This is what
-    the quarterly flow calls after recording the run."""
+    to ``out_dir/dq_report_<period>_<kind>_run<id>.html``: its findings, its submission
+    (completeness and volumes), the comparison with the previous submission, the teams'
+    trend, and what the build kept beside it (unmapped codes, quarantined files, Data Docs).
+    This is what the quarterly flow calls after recording the run."""
     from pipelines.outputs.sources import from_history, load_thresholds
 
     run = from_history(cfg, run_id, with_submission=True)
+    kept = run_facts(out_dir, run.run_id)
+    if data_docs is None and kept.get("data_docs") and Path(kept["data_docs"]).exists():
+        data_docs = Path(kept["data_docs"])
     if data_docs is None and (out_dir / "data_docs").exists():
         data_docs = out_dir / "data_docs"
+    if data_docs is not None:
+        save_run_facts(out_dir, run.run_id, data_docs=data_docs)
     inp = ReportInputs(
         findings=run.findings, frame=run.frame, spec=run.spec, run_id=str(run.run_id),
         council=cfg.council.name, thresholds=load_thresholds(cfg), comparison=run.comparison,
-        trend=run.trend, data_docs=data_docs,
+        trend=run.trend, data_docs=data_docs, period_label=run.period or "",
+        kind=run.kind or "", cutoff=run.cutoff, build=kept.get("build"),
+        national=national_cells(run.frame, run.spec),
     )
-    return save_report(inp, Path(out_dir) / f"dq_report_run{run.run_id}.html")
+    if run.period:
+        from pipelines.period import Period, PeriodError
+
+        try:
+            p = Period.parse(run.period)
+            inp.period = (p.start, p.end)
+        except PeriodError:
+            pass
+    return save_report(inp, Path(out_dir) / report_name(run.period or "", run.kind or "",
+                                                        run.run_id))

@@ -111,6 +111,9 @@ class RunInputs:
     comparison: Any = None
     data_docs: Path | None = None
     label: str = ""
+    kind: str = ""  # the history's run kind: build (a quarterly submission), nightly, check
+    period: str = ""  # the quarter the run covered, e.g. 2025-26Q4
+    cutoff: Any = None  # the data's cut-off date: the period's end, or a nightly run's day
 
 
 def from_history(cfg, run_id: int | None = None, *, with_submission: bool = False) -> RunInputs:
@@ -132,9 +135,31 @@ def from_history(cfg, run_id: int | None = None, *, with_submission: bool = Fals
             feedback=h.open_feedback(),
             trend=h.trend(),
         )
+        _add_run_facts(h, out)
         if with_submission:
             _add_submission(h, cfg, out, HistoryError)
     return out
+
+
+def _add_run_facts(h, out: RunInputs) -> None:
+    """The run's kind, period and the data's cut-off date, from the runs table."""
+    import datetime as dt
+
+    from pipelines.period import Period, PeriodError
+
+    row = h.runs().filter(pl.col("id") == out.run_id)
+    if row.is_empty():
+        return
+    r = row.row(0, named=True)
+    out.kind, out.period = r.get("kind") or "", r.get("period") or ""
+    started = r.get("started_at")
+    if out.kind in ("build", "quarterly") and out.period:
+        try:
+            out.cutoff = Period.parse(out.period).end
+        except PeriodError:
+            out.cutoff = None
+    elif isinstance(started, dt.datetime):
+        out.cutoff = started.date()
 
 
 def _add_submission(h, cfg, out: RunInputs, history_error: type[Exception]) -> None:

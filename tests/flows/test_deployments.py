@@ -117,7 +117,8 @@ def test_worker_runs_the_quarterly_deployment_into_history(
     ]
     assert runs[0]["findings"] > 0 and runs[0]["submission_rows"] > 0
     assert [s["path"] for s in subs] == [str(result_files[0])]
-    assert (council.folder / "out" / "reports" / f"dq_report_run{runs[0]['id']}.html").is_file()
+    report = f"dq_report_{council.period}_quarterly_run{runs[0]['id']}.html"
+    assert (council.folder / "out" / "reports" / report).is_file()
 
     artefacts = api.artifacts(run_id)
     assert f"quarterly-{council.period.lower()}" in {a["key"] for a in artefacts}

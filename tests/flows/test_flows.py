@@ -166,7 +166,7 @@ def test_build_anyway_writes_the_file_and_compares_with_the_previous(council: Co
     assert f"comparison-{result['submission_id']}" in keys
     reports = council.folder / "out" / "reports"
     assert list(reports.glob("compare_run*/compare_*_events.csv"))
-    report = reports / f"dq_report_run{result['run_id']}.html"
+    report = next(reports.glob(f"dq_report_*_quarterly_run{result['run_id']}.html"))
     assert list((council.folder / "out" / "exceptions" / f"run{result['run_id']}").glob("*.xlsx"))
     assert report.is_file() and "<html" in report.read_text(encoding="utf-8").lower()
     leaves_no_personal_data(run_id_of(state), council)

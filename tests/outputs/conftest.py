@@ -91,8 +91,16 @@ def feedback() -> pl.DataFrame:
 
 @pytest.fixture
 def trend() -> pl.DataFrame:
+    """Shaped like History.trend(): a quarterly run of 2025-26Q3, a nightly run, then the
+    quarterly run of 2025-26Q4."""
+    import datetime as dt
+
     return pl.DataFrame({
         "run_id": ["RUN0", "RUN1", "RUN2"] * 3,
+        "kind": ["build", "nightly", "build"] * 3,
+        "period": ["2025-26Q3", "2025-26Q4", "2025-26Q4"] * 3,
+        "started_at": [dt.datetime(2026, 1, 10, 6), dt.datetime(2026, 2, 3, 2),
+                       dt.datetime(2026, 4, 10, 6)] * 3,
         "team_id": ["T01"] * 3 + ["T02"] * 3 + ["T03"] * 3,
         "open_issues": [14, 10, 6, 9, 8, 8, 12, 11, 10],
     })

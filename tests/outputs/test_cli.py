@@ -73,7 +73,7 @@ def test_report_from_findings_file(council, tmp_path):
     assert res.exit_code == 0, res.output
     html = out.read_text()
     assert "NOT ready to submit: 14 errors left" in html and "Test Council" in html
-    assert "below threshold" in html and 'href="out/checks/sub/data_docs/index.html"' in html
+    assert "below threshold" in html and 'href="out/checks/sub/data_docs/offline_index.html"' in html
 
 
 def test_bad_options_are_user_errors(council, tmp_path):
@@ -137,10 +137,45 @@ def test_from_history_latest_run_against_previous(council, tmp_path):
 
     res = _invoke(council, "report")
     assert res.exit_code == 0, res.output
-    html = (tmp_path / "out" / "reports" / f"dq_report_run{latest}.html").read_text()
+    # The file name and the header say which quarter and run kind it covers.
+    report = tmp_path / "out" / "reports" / f"dq_report_2025-26Q4_quarterly_run{latest}.html"
+    html = report.read_text()
     assert "Changes against the previous submission" in html
     assert "200 rows) → submission" in html and "40 events added" in html
-    assert "North Locality" in html and f"run {latest}" in html
+    assert "North Locality" in html and f"quarterly submission run {latest}" in html
+    assert "Data up to: <b>2026-03-31</b>" in html and "Period: <b>2025-26Q4</b>" in html
+
+
+def test_report_again_keeps_data_docs_and_build_facts(council, tmp_path):
+    """`cld report` run again still links the run's Data Docs (through a page that works
+    offline) and shows the unmapped codes and quarantined files the build kept."""
+    from pipelines.outputs.report import save_run_facts
+
+    with (History.open(tmp_path / "out" / "history.duckdb") as h,
+          h.run("build", "2025-26Q4", "R2", "test") as run):
+        run.add_submission(None, cld_frame(load_spec("R2")))
+        run.add_findings(make_findings("x"))
+        rid = run.id
+    reports = tmp_path / "out" / "reports"
+    docs = reports / "data_docs_2025-26Q4_abc"
+    page = docs / "validations" / "completeness" / "__none__" / "2026" / "completeness.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<html>result</html>")
+    save_run_facts(reports, rid, build={
+        "unmapped": [{"mapping": "gender.csv", "field": "Gender", "code": "NS", "rows": 21}],
+        "feeds": {"folder_found": True, "quarantined": [
+            {"file": "carers_2025-03.csv", "reason": "missing column(s): 'Carer NHS Number'",
+             "moved_to": None}]}}, data_docs=docs)
+    for _ in range(2):  # the second time without being told where the Data Docs are
+        res = _invoke(council, "report")
+        assert res.exit_code == 0, res.output
+        html = (reports / f"dq_report_2025-26Q4_quarterly_run{rid}.html").read_text()
+        assert 'href="data_docs_2025-26Q4_abc/offline_index.html"' in html
+        assert "<td>gender.csv</td><td>Gender</td><td>NS</td>" in html
+        assert "carers_2025-03.csv" in html and "Carer NHS Number" in html
+    index = (docs / "offline_index.html").read_text()
+    assert 'href="validations/completeness/__none__/2026/completeness.html"' in index
+    assert "<script" not in index
 
 
 def test_teamless_findings_file_not_delivered(council, tmp_path):

@@ -63,7 +63,7 @@ def report_inputs(spec, trend, tmp_path) -> ReportInputs:
         thresholds={"completeness": {"Ethnicity": 0.95, "Gender": 0.99}},
         trend=trend.rename({"open_issues": "findings"}).with_columns(
             pl.col("team_id").replace(TEAMS).alias("team_name")),
-        data_docs=docs,
+        data_docs=docs, period_label="2025-26Q4", kind="quarterly",
     )
 
 
@@ -74,8 +74,8 @@ def test_report_content(report_inputs, tmp_path, findings):
     for text in ("Findings by national DQ module", "FLD_Gender_list", "LOG020",
                  "Events (services only)", "Record the person&#x27;s gender",
                  "below threshold", "80.0%", "Events per month by event type", "Apr 2025",
-                 "Trend of open issues by team", "North Locality", "run RUN0",
-                 'href="../data_docs/local_site/index.html"'):
+                 "Trend of open issues by team", "North Locality", "2025-26Q3 quarterly",
+                 'href="../data_docs/local_site/offline_index.html"'):
         assert text in html, text
     # Self-contained and free of personal data: no scripts, no remote references, no ids.
     assert "<script" not in html and "http://" not in html.replace(
@@ -103,6 +103,14 @@ def test_report_renders_in_chromium_offline(report_inputs, tmp_path):
     assert "NOT ready to submit: 14 errors left" in visit.text
     assert "Completeness by field against thresholds" in visit.text
     assert "Hospital Discharge" in visit.text  # team name in the trend table
+    # What the meeting reads: the period in the header, who must fix what, trends by period.
+    head = visit.text[:visit.text.index("Ready to submit?")]
+    assert "Period: 2025-26Q4" in head and "Release: R2" in head
+    assert "Data up to: 2026-03-31" in head and "quarterly submission run RUN2" in head
+    assert "Who must fix what: teams × rules" in visit.text
+    assert "North Locality\t3\t\t\t3\t\t6" in visit.text  # 3 Gender + 3 unit-cost fixes
+    assert "2025-26Q3 quarterly\t2025-26Q4 quarterly" in visit.text
+    assert "run RUN" not in visit.text.replace("quarterly submission run RUN2", "")
     assert shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, ARTIFACTS / "dq_report.png")
@@ -144,12 +152,82 @@ def test_charts_carry_exact_numbers():
 
 
 def test_this_run_by_team_and_long_history_kept_readable(tmp_path, findings):
-    many = pl.DataFrame({
-        "run_id": list(range(1, 101)) * 2, "team_id": ["T01"] * 100 + ["T02"] * 100,
-        "team_name": ["North Locality"] * 100 + ["South Locality"] * 100,
-        "findings": list(range(100)) * 2})
-    html = save_report(ReportInputs(findings=findings, trend=many),
+    """A year of nightly runs and quarterly runs: one series per run kind on a date axis,
+    the table keeps the last four periods and the last four nightly dates, never "run N"."""
+    import datetime as dt
+
+    day = dt.datetime(2025, 4, 2, 2)
+    rows = []
+    for n in range(100):
+        when = day + dt.timedelta(days=3 * n)
+        for team, name in (("T01", "North Locality"), ("T02", "South Locality")):
+            rows.append({"run_id": n + 1, "kind": "nightly", "period": "2025-26Q4",
+                         "started_at": when, "team_id": team, "team_name": name,
+                         "findings": 100 - n})
+    for k, period in enumerate(["2024-25Q4", "2025-26Q1", "2025-26Q2", "2025-26Q3",
+                                "2025-26Q4"]):
+        rows.append({"run_id": 200 + k, "kind": "build", "period": period,
+                     "started_at": day, "team_id": "T01", "team_name": "North Locality",
+                     "findings": 339 - k})
+    html = save_report(ReportInputs(findings=findings, trend=pl.DataFrame(rows)),
                        tmp_path / "r.html").read_text()
     assert "Open issues per team in this run" in html and "Unallocated" in html
-    assert '<th class="n">run 93</th>' in html and '<th class="n">run 92</th>' not in html
-    assert "run 41:" in html and "run 40:" not in html  # the chart shows the last 60 runs
+    assert "run 93" not in html and "run 1:" not in html
+    assert "Quarterly submissions (by period)" in html and "Nightly runs (by date)" in html
+    assert '<th class="n">2025-26Q4 quarterly</th>' in html
+    assert '<th class="n">2025-26Q1 quarterly</th>' in html
+    assert '<th class="n">2024-25Q4 quarterly</th>' not in html  # the last four periods
+    last = (day + dt.timedelta(days=297)).date().isoformat()
+    assert f'<th class="n">{last} nightly</th>' in html
+    # each quarterly point sits at its period's end and says which period it is
+    assert "<title>Quarterly submissions (by period), 2025-26Q3: 336</title>" in html
+
+
+def test_team_rule_table_counts_fixes_not_rows(tmp_path):
+    """One blank ethnicity on one person across five events is one fix, not five."""
+    rows = [{"run_id": "R", "rule_id": "FLD_Ethnicity_mandatory", "severity": "error",
+             "module": "Person details", "category": "field", "row": i, "person_id": "P1",
+             "field": "Ethnicity", "team_id": "T01", "team_name": "North Locality",
+             "message": "Ethnicity is blank but mandatory for this row"} for i in range(5)]
+    rows.append({**rows[0], "person_id": "P2", "row": 9})
+    rows.append({**rows[0], "person_id": "P3", "row": 10, "team_id": "T02",
+                 "team_name": "South Locality", "rule_id": "LOG003", "field": "Event_Start_Date",
+                 "message": "Event starts after the person's date of death"})
+    html = save_report(ReportInputs(findings=pl.DataFrame(rows)), tmp_path / "r.html").read_text()
+    section = html[html.index('id="teamrules"'):]
+    section = section[:section.index("</section>")]
+    assert "Ethnicity blank" in section and "LOG003" in section
+    assert "<tr><td>North Locality</td><td class=\"n\">2</td>" in section  # P1 once, P2 once
+    assert "<td>South Locality</td><td class=\"n\"></td><td class=\"n\">1</td>" in section
+
+
+def test_sections_from_the_build_and_the_spec(spec, tmp_path):
+    """Unmapped codes with counts, quarantined files with reasons, the national field status
+    beside completeness, and volumes as one chart per event type (each its own scale)."""
+    build = {"unmapped": [{"mapping": "ethnicity.csv", "field": "Ethnicity", "code": "WEEU",
+                           "rows": 10}],
+             "feeds": {"folder_found": True, "quarantined": [
+                 {"file": "equipment_2025-03.csv", "reason": "column 'Quantity' is not a whole "
+                  "number", "moved_to": None}]}}
+    html = save_report(ReportInputs(findings=make_findings(), frame=cld_frame(spec), spec=spec,
+                                    build=build), tmp_path / "r.html").read_text()
+    assert "<td>ethnicity.csv</td><td>Ethnicity</td><td>WEEU</td><td class=\"n\">10</td>" in html
+    assert "equipment_2025-03.csv" in html and "not a whole number" in html
+    assert "National field status" in html and "<td>Mandatory</td>" in html
+    vol = html[html.index('id="volumes"'):]
+    vol = vol[:vol.index("<table>")]
+    assert vol.count("<svg") == 4  # small multiples
+    assert "Events per month by event type: Request" in vol
+    assert "Events per month by event type: Service" in vol
+
+
+def test_legend_wraps_instead_of_running_off():
+    from pipelines.outputs.charts import line_chart
+
+    names = [f"Older People Team number {i}" for i in range(15)]
+    svg = line_chart(["a", "b"], {n: [1, 2] for n in names}, title="t")
+    ys = {float(part.split('"')[0]) for part in svg.split('<rect x="')[1:]
+          for part in [part.split('y="')[1]]}
+    assert len(ys) >= 4  # four or more legend rows
+    xs = [float(part.split('"')[0]) for part in svg.split("<text x=\"")[1:]]
+    assert max(xs) < 760
