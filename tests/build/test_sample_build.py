@@ -33,6 +33,10 @@ feeds_dir = "{feeds}"
 contracts_dir = "{ROOT / 'data' / 'sample' / 'contracts'}"
 [source]
 sample_db = "{db}"
+[checks]
+thresholds = "{ROOT / 'data' / 'sample' / 'thresholds.yaml'}"
+[delivery]
+directory = "{ROOT / 'data' / 'sample' / 'team_directory.csv'}"
 """,
         encoding="utf-8",
     )
