@@ -33,6 +33,7 @@ carry file, line, column and what is wrong, never the value.
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import io
 import logging
@@ -47,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipelines.cldfile import csv_error_text
 from pipelines.config import ConfigError, read_yaml, validation_text
+from pipelines.textfile import NotText, check_text, read_rows, sniff, structure_fault
 
 log = logging.getLogger(__name__)
 
@@ -182,16 +184,67 @@ def _decode(raw: bytes, encodings: list[str]) -> str:
 
 
 def _read_csv(path: Path, contract: Contract) -> pl.DataFrame:
-    text = _decode(path.read_bytes(), contract.encodings)
+    raw = path.read_bytes()
+    try:
+        sniff(raw)
+    except NotText as exc:
+        raise _Breach(f"the file is {exc}") from None
+    text = _decode(raw, contract.encodings)
+    try:
+        check_text(text)
+    except NotText as exc:
+        raise _Breach(str(exc)) from None
     if not text.strip():
         raise _Breach("the file is empty (no header row)")
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    _check_names(header, contract)
+    fault = structure_fault(text, len(header))
+    if fault:
+        raise _Breach(f"the file is not a well-formed CSV table: {fault}")
     try:
         return pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False)
     except pl.exceptions.PolarsError as exc:
+        try:  # a quote inside an unquoted value: polars refuses, a spreadsheet reads it
+            return read_rows(text)
+        except Exception:
+            pass
         raise _Breach(f"the file is not a well-formed CSV table: {csv_error_text(exc)}") from None
 
 
-def _read_xlsx(path: Path) -> pl.DataFrame:
+def _check_names(header: list[str], contract: Contract) -> None:
+    """A column named twice, or two names that differ only in spaces or capitals, make the
+    file ambiguous (which one is meant?): the file breaks its contract. Names are repeated
+    in the reason only when they are the contract's (a data row is never echoed)."""
+    known = {c.name.casefold() for c in contract.columns}
+    if not any(n.strip().casefold() in known for n in header):
+        return  # no header at all: _check_header says so
+    seen: dict[str, str] = {}
+    for name in header:
+        name = name.removeprefix(UTF8_BOM)
+        key = name.strip().casefold()
+        if key in seen:
+            first = seen[key]
+            if key not in known:
+                raise _Breach("two columns have the same name")
+            if first == name:
+                raise _Breach(f"column {name!r} appears twice in the header")
+            raise _Breach(
+                f"columns {first!r} and {name!r} differ only in spaces or capitals; "
+                "rename or remove one"
+            )
+        seen[key] = name
+
+
+def _read_xlsx(path: Path, contract: Contract) -> pl.DataFrame:
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        first = next(wb.active.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        wb.close()
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise _Breach(f"the workbook cannot be read ({type(exc).__name__})") from None
+    _check_names(["" if v is None else str(v) for v in first], contract)
     try:
         return pl.read_excel(path, engine="openpyxl", infer_schema_length=0, drop_empty_rows=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
@@ -200,7 +253,7 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
 
 def _read_table(path: Path, contract: Contract) -> pl.DataFrame:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = _read_xlsx(path)
+        frame = _read_xlsx(path, contract)
     else:
         frame = _read_csv(path, contract)
     frame = frame.rename({c: c.strip().removeprefix(UTF8_BOM) for c in frame.columns})

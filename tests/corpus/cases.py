@@ -547,3 +547,148 @@ def _cfg_sql_missing(ws):
              command="build")
 def _cfg_sample_missing(ws):
     return ws.config(source__sample_db='"nowhere/council.db"')
+
+
+# --------------------------------------------------------------------------------------------
+# Provider feed files: all of them dropped into one feeds folder and taken in by one build
+# (the build must go on past every one of them)
+
+FEED = "provider feed file (cld build)"
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    name: str
+    data: bytes
+
+
+def feed_case(id: str, input: str, expect: Expect, ext: str = "csv", kind: str = "carers"):
+    def register(make: Callable[[Any], bytes | str]):
+        def run(ws) -> FeedFile:
+            data = make(ws)
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+            return FeedFile(f"{kind}_corpus-{id}.{ext}", data)
+
+        case(FEED, id, input, expect, tags=("feed",))(run)
+        return make
+
+    return register
+
+
+def _feed_rows(ws, kind: str = "carers") -> tuple[list[str], list[list[str]]]:
+    rows = list(csv.reader(io.StringIO(ws.feed_text(kind))))
+    return rows[0], rows[1:]
+
+
+def _feed(header: list[str], rows: list[list[str]], newline: str = "\r\n") -> str:
+    return _csv_text(header, rows, newline)
+
+
+def _feed_edit(ws, fn: Callable[[list[str], list[list[str]]], tuple[list, list]]) -> str:
+    h, rows = _feed_rows(ws)
+    return _feed(*fn(h, rows))
+
+
+def _dup_col(name: str, new: str):
+    def fn(h, rows):
+        i = h.index(name)
+        return [*h, new], [[*r, r[i]] for r in rows]
+
+    return fn
+
+
+feed_case("feed-duplicate-column", "a carers file with a second 'Activity Start Date' column",
+          quarantined(r"'Activity Start Date' appears twice"))(
+    lambda ws: _feed_edit(ws, _dup_col("Activity Start Date", "Activity Start Date")))
+feed_case("feed-near-duplicate-space", "'Record ID' and 'Record ID ' (a trailing space)",
+          quarantined(r"'Record ID' and 'Record ID ' differ only"))(
+    lambda ws: _feed_edit(ws, _dup_col("Record ID", "Record ID ")))
+feed_case("feed-near-duplicate-case", "'Outcome' and 'OUTCOME'",
+          quarantined(r"'Outcome' and 'OUTCOME' differ only"))(
+    lambda ws: _feed_edit(ws, _dup_col("Outcome", "OUTCOME")))
+feed_case("feed-duplicate-xlsx", "a workbook with 'Record ID' twice",
+          quarantined(r"'Record ID' appears twice"), ext="xlsx")(
+    lambda ws: ws.feed_workbook(_dup_col("Record ID", "Record ID")))
+feed_case("feed-missing-column", "a required column missing",
+          quarantined(r"missing column\(s\): 'Activity Type'"))(
+    lambda ws: _feed_edit(ws, lambda h, rows: (
+        [c for c in h if c != "Activity Type"],
+        [[v for c, v in zip(h, r, strict=True) if c != "Activity Type"] for r in rows])))
+feed_case("feed-no-header", "the header row missing",
+          quarantined(r"is the header missing"))(
+    lambda ws: "".join(ws.feed_text().splitlines(True)[1:]))
+feed_case("feed-empty", "an empty file", quarantined(r"empty"))(lambda ws: b"")
+feed_case("feed-header-only", "a header and no rows", quarantined(r"no data rows"))(
+    lambda ws: ws.feed_text().splitlines(True)[0])
+feed_case("feed-utf16", "UTF-16 text", quarantined(r"UTF-16"))(
+    lambda ws: ws.feed_text().encode("utf-16"))
+feed_case("feed-gzip", "a gzip-compressed file named .csv", quarantined(r"gzip-compressed"))(
+    lambda ws: gzip.compress(ws.feed_text().encode()))
+feed_case("feed-zip", "a zip archive named .csv", quarantined(r"zip archive"))(
+    lambda ws: _zip(ws.feed_text().encode()))
+feed_case("feed-pdf", "a PDF named .csv", quarantined(r"PDF"))(
+    lambda ws: b"%PDF-1.4\n%\xe2\xe3\n")
+feed_case("feed-csv-as-xlsx", "a CSV file named .xlsx", quarantined(r"workbook cannot be read"),
+          ext="xlsx")(lambda ws: ws.feed_text())
+feed_case("feed-nul", "a NUL byte in a value", quarantined(r"NUL byte on line 3"))(
+    lambda ws: _feed_edit(ws, lambda h, rows: (h, [rows[0], [rows[1][0] + "\x00", *rows[1][1:]],
+                                                    *rows[2:]])))
+feed_case("feed-cr-endings", "old Mac line endings", quarantined(r"CR only"))(
+    lambda ws: ws.feed_text().replace("\r\n", "\r").replace("\n", "\r"))
+feed_case("feed-unclosed-quote", "a quote opened and never closed",
+          quarantined(r"line \d+: a quote is opened"))(
+    lambda ws: ws.feed_text() + 'CC9999999,"9434765919,Smithson\r\n')
+feed_case("feed-long-row", "a row with more fields than the header",
+          quarantined(r"line \d+ has \d+ fields, more than"))(
+    lambda ws: ws.feed_text() + "CC9999998," + ",".join(["x"] * 30) + "\r\n")
+feed_case("feed-short-row", "a row with fewer fields than the header",
+          quarantined(r"line \d+ has 3 fields, fewer than"))(
+    lambda ws: ws.feed_text() + "CC9999997,9434765919,Smithson\r\n")
+feed_case("feed-us-dates", "dates written mm/dd/yyyy throughout",
+          quarantined(r"'Activity Start Date' \(required\) is not a date as dd/mm/yyyy"))(
+    lambda ws: _feed_edit(ws, lambda h, rows: (h, [
+        [("12/31/2025" if c == "Activity Start Date" else v) for c, v in zip(h, r, strict=True)]
+        for r in rows])))
+feed_case("feed-iso-dates", "dates written yyyy-mm-dd",
+          quarantined(r"'Activity Start Date' \(required\) is not a date"))(
+    lambda ws: _feed_edit(ws, lambda h, rows: (h, [
+        [("2025-06-01" if c == "Activity Start Date" else v) for c, v in zip(h, r, strict=True)]
+        for r in rows])))
+feed_case("feed-semicolon", "semicolon-separated", quarantined(r"missing column"))(
+    lambda ws: ws.feed_text().replace(",", ";"))
+feed_case("feed-no-contract", "a file no contract covers (mystery_*.csv)",
+          quarantined(r"no feed contract covers"), kind="mystery")(lambda ws: ws.feed_text())
+feed_case("feed-formula", "a formula in a surname (=cmd|...)",
+          taken(text="read; the formula never reaches a file as a formula"))(
+    lambda ws: _feed_edit(ws, lambda h, rows: (h, [
+        [("=cmd|' /C calc'!A0" if c == "Carer Surname" else v) for c, v in zip(h, r, strict=True)]
+        for r in rows])))
+feed_case("feed-huge-field", "a 2 MB value in Outcome", taken(text="read"))(
+    lambda ws: _feed_edit(ws, lambda h, rows: (h, [
+        [("y" * 2_000_000 if c == "Outcome" else v) for c, v in zip(h, r, strict=True)]
+        for r in rows[:1]] + rows[1:])))
+feed_case("feed-cp1252", "Windows-1252 text with accents", taken(text="read"))(
+    lambda ws: ws.feed_text().replace("King", "Kingé").encode("cp1252"))
+feed_case("feed-bom", "UTF-8 with a byte-order mark", taken(text="read"))(
+    lambda ws: b"\xef\xbb\xbf" + ws.feed_text().encode())
+feed_case("feed-blank-required", "a required value blank on one row",
+          taken(text="read; the row left out and listed"))(
+    lambda ws: _feed_edit(ws, lambda h, rows: (h, [
+        [("" if c == "Activity Type" else v) for c, v in zip(h, r, strict=True)]
+        for r in rows[:1]] + rows[1:])))
+feed_case("feed-bad-code", "a value outside the allowed list on one row",
+          taken(text="read; the value blanked and listed"))(
+    lambda ws: _feed_edit(ws, lambda h, rows: (h, [
+        [("HOLIDAY" if c == "Support Type" else v) for c, v in zip(h, r, strict=True)]
+        for r in rows[:1]] + rows[1:])))
+feed_case("feed-header-spaces", "headers with spaces around them", taken(text="read"))(
+    lambda ws: _feed_edit(ws, lambda h, rows: ([f" {c} " for c in h], rows)))
+feed_case("feed-equipment-dup", "an equipment file with 'Order Number' and 'order number'",
+          quarantined(r"'Order Number' and 'order number' differ only"), kind="equipment")(
+    lambda ws: _feed_edit_kind(ws, "equipment", _dup_col("Order Number", "order number")))
+
+
+def _feed_edit_kind(ws, kind, fn) -> str:
+    h, rows = _feed_rows(ws, kind)
+    return _feed(*fn(h, rows))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -62,6 +63,27 @@ class Workspace:
     def parquet(self) -> bytes:
         path = self.dir / "p.parquet"
         pl.DataFrame({"LA Code": ["999"]}).write_parquet(path)
+        return path.read_bytes()
+
+    def feed_text(self, kind: str = "carers") -> str:
+        return self.shared["feeds"][kind]
+
+    def feed_workbook(self, fn) -> bytes:
+        import csv
+        import io
+
+        rows = list(csv.reader(io.StringIO(self.feed_text())))
+        header, body = fn(rows[0], rows[1:])
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.append(header)
+        for r in body:
+            ws.append(r)
+        path = self.dir / "feed.xlsx"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        wb.save(path)
         return path.read_bytes()
 
     def million_rows(self) -> bytes:
@@ -129,10 +151,72 @@ def shared(council, tmp_path_factory):
             cache["m"] = (row + one.getvalue() * 999_999 + '999,"open quote\r\n').encode("cp1252")
         return cache["m"]
 
+    feeds = {}
+    for kind in ("carers", "equipment"):
+        src = sorted(council.feeds.glob(f"{kind}_*.csv"))[-1].read_bytes()
+        try:
+            t = src.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            t = src.decode("cp1252")
+        t = t.replace("\r\n", "\n").replace("\n", "\r\n")
+        feeds[kind] = "".join(t.splitlines(True)[:8])
     service_row = len(rows) - 1 if service else 0
     del header
     return {"base_cld": base.encode("cp1252"), "personal": sorted(personal),
-            "million": million, "service_row": service_row}  # fmt: skip
+            "million": million, "service_row": service_row, "feeds": feeds}  # fmt: skip
+
+
+FEED_CASES = [c for c in table.CASES if c.area == table.FEED]
+
+
+@pytest.fixture(scope="session")
+def feed_build(council, shared, tmp_path_factory):
+    """Every feed case's file in one feeds folder (with the council's own files), and one
+    ``cld build`` over them all: it must finish and account for each file."""
+    import json
+
+    folder = tmp_path_factory.mktemp("feed-build")
+    feeds = folder / "feeds"
+    shutil.copytree(council.feeds, feeds)
+    files = {}
+    for c in FEED_CASES:
+        ws = Workspace(folder / "cases" / c.id, council, shared)
+        ws.dir.mkdir(parents=True)
+        ff = c.make(ws)
+        (feeds / ff.name).write_bytes(ff.data)
+        files[c.id] = ff
+    ws = Workspace(folder, council, shared)
+    cfg = ws.config(paths__feeds_dir=f'"{feeds}"')
+    res = run_cld(["-c", str(cfg), "build", "--period", council.period])
+    summaries = list((folder / "out").glob("cld_*.summary.json"))
+    summary = json.loads(summaries[0].read_text()) if summaries else None
+    return {"result": res, "summary": summary, "files": files, "feeds": feeds,
+            "quarantine": folder / "out" / "quarantine"}  # fmt: skip
+
+
+def _verify_feed(c: table.Case, fb, personal: list[str]) -> None:
+    res: Result = fb["result"]
+    assert res.traceback is None, f"the build ended in a traceback:\n{res.traceback}"
+    assert res.code == 0 and fb["summary"], f"the build did not finish:\n{res.err}"
+    ff = fb["files"][c.id]
+    feeds = fb["summary"]["feeds"]
+    q = {x["file"]: x for x in feeds["quarantined"]}
+    if c.expect.kind == "quarantined":
+        assert ff.name in q, f"{ff.name} not quarantined (processed: {ff.name in feeds['processed']})"
+        reason = q[ff.name]["reason"]
+        assert re.search(c.expect.pattern, reason), f"reason {reason!r} !~ {c.expect.pattern!r}"
+        moved = Path(q[ff.name]["moved_to"])
+        assert moved.read_bytes() == ff.data, "the quarantined copy differs from the file"
+        note = moved.with_name(moved.name + ".reason.txt").read_text(encoding="utf-8")
+        assert reason in note
+        assert not (fb["feeds"] / ff.name).exists()
+        assert reason.count("\n") == 0
+        for value in personal:
+            assert value not in reason and value not in note
+        assert reason in res.out  # the build says so
+    else:
+        assert ff.name in feeds["processed"], f"{ff.name}: {q.get(ff.name)}"
+        assert (fb["feeds"] / ff.name).read_bytes() == ff.data, "a read file must stay as it was"
 
 
 def _verify(c: table.Case, ws: Workspace, res: Result) -> None:
@@ -156,9 +240,12 @@ def _verify(c: table.Case, ws: Workspace, res: Result) -> None:
 
 
 @pytest.mark.parametrize("c", table.CASES, ids=[c.id for c in table.CASES])
-def test_case(c: table.Case, council, shared, tmp_path) -> None:
+def test_case(c: table.Case, council, shared, tmp_path, request) -> None:
     if c.root and os.geteuid() != 0:
         pytest.skip("needs root to mount a tiny tmpfs")
+    if c.area == table.FEED:
+        _verify_feed(c, request.getfixturevalue("feed_build"), shared["personal"])
+        return
     ws = Workspace(tmp_path, council, shared)
     args = c.make(ws)
     if isinstance(args, Result):
