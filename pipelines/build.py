@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,72 @@ def _feeds(cfg: Config, tables: dict[str, pl.DataFrame]) -> Any:
         cfg.path(cfg.paths.quarantine_dir),
         persons,
     )
+
+
+# Person-level tables: one person's details and history (the transform takes the latest value
+# known in the period, and the owning team from the allocations).
+PERSON_TABLES = frozenset(
+    {
+        "persons",
+        "person_addresses",
+        "person_support_reasons",
+        "person_employment",
+        "person_gp_registrations",
+        "person_conditions",
+        "allocations",
+        "financial_assessments",
+    }
+)
+ALL_HISTORY = date(1900, 1, 1)
+
+
+def feed_people_outside_scope(tables: dict[str, pl.DataFrame], feeds: Any) -> pl.Series:
+    """Person ids matched by a provider feed whose details the extract did not read.
+
+    The extract reads person details for the people with a step, service or carer
+    relationship touching the window (``:lookback_start`` .. period end). Someone on a
+    long equipment loan or at the carers' centre can have all their own case activity before
+    it (person 100878 of the sample: steps in 2024-02, equipment in place since, an open
+    allocation): matched through the feed, but with no details and no team."""
+    frames: dict[str, pl.DataFrame] = getattr(feeds, "frames", None) or {}
+    ids = [f.get_column("_person_id").cast(pl.Int64) for f in frames.values() if f.height]
+    if not ids or "persons" not in tables:
+        return pl.Series("person_id", [], pl.Int64)
+    known = tables["persons"].get_column("person_id").cast(pl.Int64)
+    matched = pl.concat(ids).drop_nulls().unique()
+    return matched.filter(~matched.is_in(known.implode())).sort().rename("person_id")
+
+
+def add_feed_people(
+    cfg: Config, url: str, period: Period, tables: dict[str, pl.DataFrame], feeds: Any
+) -> tuple[dict[str, pl.DataFrame], int]:
+    """The person-level tables of the feed's people outside the extract's scope, read in a
+    second pass over the same SQL files with the window opened to all history, kept for
+    those people only and added to the tables. Returns (tables, people added)."""
+    from pipelines.extract import extract
+
+    missing = feed_people_outside_scope(tables, feeds)
+    if missing.is_empty():
+        return tables, 0
+    names = {n for n in PERSON_TABLES if n in tables}
+    more = extract(
+        url,
+        period,
+        cfg.path(cfg.paths.sql_dir),
+        engine=cfg.source.read_engine,
+        only=names,
+        lookback_start=ALL_HISTORY,
+    )
+    out = dict(tables)
+    wanted = missing.implode()
+    for name, frame in more.items():
+        if "person_id" not in frame.columns:
+            continue
+        extra = frame.filter(pl.col("person_id").cast(pl.Int64).is_in(wanted))
+        if extra.height:
+            out[name] = pl.concat([tables[name], extra], how="vertical_relaxed")
+    added = out["persons"].height - tables["persons"].height
+    return out, added
 
 
 def _feed_summary(feeds: Any, feeds_dir: Path) -> dict[str, Any]:
@@ -204,6 +270,10 @@ def build(
         feeds = _feeds(cfg, tables)
     except FeedError as exc:
         raise BuildError(f"provider feeds: {exc}") from None
+    try:
+        tables, feed_people = add_feed_people(cfg, url, period, tables, feeds)
+    except ExtractError as exc:
+        raise BuildError(f"cannot read the case-management database: {exc}") from None
     tick("feeds", 1, 1)
     timings["feeds"] = time.perf_counter() - t0
 
@@ -231,6 +301,7 @@ def build(
         raise BuildError(f"the submission file was not written: {exc}") from None
     timings["write"] = time.perf_counter() - t0
     summary = make_summary(cfg, period, release, style, written, result, feeds, timings)
+    summary["feed_people_outside_scope"] = feed_people  # details read in the second pass
     summary_path = summary_path_for(written)
     _write_json(summary, summary_path)
     tick("write", 1, 1)

@@ -501,8 +501,13 @@ def extract(
     retries: int = 3,
     progress: Progress | None = None,
     backoff: float = 1.0,
+    only: set[str] | None = None,
+    lookback_start: date | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Run every query of ``sql_dir`` for ``period`` and return one typed frame per file.
+
+    ``only`` limits the run to those queries (by file name); ``lookback_start`` replaces the
+    ``:lookback_start`` bind (the build's second pass for people known through a feed).
 
     ``retries`` is how many more attempts follow a lost connection; the wait doubles each time
     from ``backoff`` seconds. ``progress(name, done, total)`` is called after each query of an
@@ -511,10 +516,14 @@ def extract(
     if isinstance(period, str):
         period = Period.parse(period)
     queries = load_queries(sql_dir)
+    if only is not None:
+        queries = [q for q in queries if q.name in only]
     source = resolve_source(url)
     chosen = choose_engine(source, engine)
     read = _read_arrow_odbc if chosen == "arrow-odbc" else _read_sqlalchemy
     binds = _binds(period)
+    if lookback_start is not None:
+        binds["lookback_start"] = lookback_start
     last: Exception | None = None
     for attempt in range(retries + 1):
         if attempt:
