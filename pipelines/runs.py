@@ -264,6 +264,8 @@ def feedback_step(cfg: Config, path: Path) -> dict[str, Any]:
         "status": "taken in",
         **{k: v for k, v in asdict(res).items() if isinstance(v, int)},
         "rejected rows": sum(res.rejected.values()),
+        "set aside rows": sum(res.set_aside.values()),
+        "action needed": res.action_needed,
         "teams": len(res.by_team),
     }
 

@@ -83,7 +83,10 @@ def feedback(
     ] = False,
     period: Annotated[
         str | None,
-        typer.Option(help="With --case-db: the period to extract (default: the current one)."),
+        typer.Option(
+            help="With --case-db: the period to extract (default: the latest submission's "
+            "period in history, else the last complete quarter)."
+        ),
     ] = None,
 ) -> None:
     """Take in an NHS-number matching feedback file and route the numbers found to teams.
@@ -101,7 +104,7 @@ def feedback(
         raise UserError(f"feedback file {file} not found")
     persons = allocations = None
     if case_db:
-        persons, allocations = _case_people(cfg, period)
+        persons, allocations = _case_people(cfg, period or _submitted_period(cfg))
     with _history() as h, user_errors(HistoryError):
         layout = FeedbackLayout.load(cfg.path(cfg.feedback.layout))
         res = ingest(
@@ -111,21 +114,43 @@ def feedback(
     typer.echo(
         f"{file.name}: {res.rows} rows; {res.items} NHS numbers found "
         f"({res.resolved_at_once} already held, {res.conflicts_at_once} conflicting), "
-        f"{res.no_match} not matched, {sum(res.rejected.values())} rows skipped"
+        f"{res.no_match} not matched, {sum(res.rejected.values())} rows skipped, "
+        f"{sum(res.set_aside.values())} set aside"
     )
     for problem, n in sorted(res.rejected.items()):
         typer.echo(f"  skipped: {problem}: {n}")
+    for reason, n in sorted(res.set_aside.items()):
+        typer.echo(f"  set aside: {reason}: {n} (rows kept in {res.set_aside_file})")
+    typer.echo(f"for teams to act on: {res.action_needed}")
     for team, n in sorted(res.by_team.items()):
         typer.echo(f"  to {team}: {n}")
+
+
+def _submitted_period(cfg) -> str | None:
+    """The period of the latest submission in history: the one the feedback answers."""
+    path = cfg.path(cfg.paths.history_db)
+    if not path.exists():
+        return None
+    with _history() as h:
+        latest = h.latest_submission()
+    from pipelines.period import Period, PeriodError
+
+    if latest is None or not latest.period:
+        return None
+    try:
+        return str(Period.parse(latest.period))
+    except PeriodError:  # a nightly run's rolling year: not a quarter
+        return None
 
 
 def _case_people(cfg, period: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Persons and current team allocations, read with the council's extract SQL."""
     from pipelines.extract import ExtractError, extract
     from pipelines.period import Period
+    from pipelines.runs import last_complete_quarter
 
     with user_errors():
-        p = Period.parse(period) if period else Period.containing(dt.date.today())
+        p = Period.parse(period) if period else last_complete_quarter()
     with user_errors(ExtractError):
         tables = extract(
             cfg.database_url, p, cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine

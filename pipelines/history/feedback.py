@@ -8,6 +8,18 @@ and date format are all configurable. A file that cannot be read, lacks a requir
 has too many bad rows is copied to the quarantine folder with a reason file (counts and line
 numbers only, never values) and nothing from it is used. Single bad rows in an otherwise good
 file are skipped and counted.
+
+A real feedback file names people who have since left scope (the file answers a submission
+made months ago): rows whose person id is not among the people checked against (the latest
+submission, or the case database's people in scope) are **set aside**: counted, with their
+reason, copied to ``<quarantine>/<stamp>_<file>.set_aside.csv`` and recorded, and the rest are
+taken in. They do not count towards ``max_invalid_share``: only rows that are wrong in
+themselves (no person id, unknown match basis, an NHS number failing Modulus 11, a bad date)
+do, and only those, or a file that cannot be read as the layout, quarantine it. A quarantined
+attempt is recorded as a failed run.
+
+Each item carries ``action_needed``: true while the team must act (the record holds no number
+yet, or a different one), false once the council's record holds the number found.
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from cld_schema import nhs_number_valid
 from pipelines.history.store import History, HistoryError, file_sha256, first, sql
 
 MEANINGS = ("la_person_id", "nhs_number_found", "match_basis", "traced_on")
+LEFT_SCOPE = "person not among the people checked against (left scope since the submission)"
 
 
 class FeedbackError(HistoryError):
@@ -110,6 +123,14 @@ class FeedbackResult:
     by_team: dict[str, int] = field(default_factory=dict)
     resolved_at_once: int = 0
     conflicts_at_once: int = 0
+    set_aside: dict[str, int] = field(default_factory=dict)
+    set_aside_file: Path | None = None
+
+    @property
+    def action_needed(self) -> int:
+        """Items a team must act on: those whose number the council's record does not
+        already hold (``items`` minus ``resolved_at_once``)."""
+        return self.items - self.resolved_at_once
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -167,8 +188,6 @@ def validate(frame: pl.DataFrame, layout: FeedbackLayout, known_ids: pl.Series) 
     problem = (
         pl.when(pl.col("la_person_id").is_null() | (pl.col("la_person_id") == ""))
         .then(pl.lit("person id missing"))
-        .when(~pl.col("la_person_id").is_in(known_ids.implode()))
-        .then(pl.lit("unknown person id"))
         .when(basis.is_null() | ~basis.is_in(allowed))
         .then(pl.lit("unknown match basis"))
         .when(is_match & ~nhs_number_valid(nhs))
@@ -176,8 +195,18 @@ def validate(frame: pl.DataFrame, layout: FeedbackLayout, known_ids: pl.Series) 
         .when(pl.col("traced_on").is_not_null() & traced.is_null())
         .then(pl.lit("traced date not in the layout's format"))
     )
+    out_of_scope = (
+        pl.when(
+            pl.col("la_person_id").is_not_null()
+            & (pl.col("la_person_id") != "")
+            & ~pl.col("la_person_id").is_in(known_ids.implode())
+        )
+        .then(pl.lit(LEFT_SCOPE))
+        .otherwise(None)
+    )
     return frame.with_columns(
         problem.alias("problem"),
+        out_of_scope.alias("set_aside"),
         is_match.fill_null(False).alias("is_match"),
         nhs.alias("nhs_number_found"),
         basis.alias("match_basis"),
@@ -292,12 +321,34 @@ def ingest(
     if share > layout.max_invalid_share:
         summary = (
             f"{bad.height} of {checked.height} rows are invalid ({share:.0%}, more than the "
-            f"layout's max_invalid_share {layout.max_invalid_share:.0%})"
+            f"layout's max_invalid_share {layout.max_invalid_share:.0%}; rows of people out "
+            "of scope are not counted as invalid)"
         )
         return _reject(
             h, path, digest, received_on, quarantine_dir, summary, checked, checked.height
         )
-    return _accept(h, path, digest, received_on, checked, teams, people)
+    return _accept(h, path, digest, received_on, checked, teams, people, quarantine_dir)
+
+
+def _set_aside(path: Path, quarantine_dir: Path, rows: pl.DataFrame) -> Path:
+    """The rows kept aside, as read (line, the layout's meanings, reason), beside the
+    quarantined files: personal data, in the folder that already holds such copies."""
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    dest = quarantine_dir / f"{stamp}_{path.stem}.set_aside.csv"
+    from pipelines.outputs.excel_safe import excel_safe_frame
+
+    excel_safe_frame(
+        rows.select(
+            "line",
+            "la_person_id",
+            "nhs_number_found",
+            "match_basis",
+            pl.col("traced_on").cast(pl.String),
+            pl.col("set_aside").alias("reason"),
+        )
+    ).write_csv(dest)
+    return dest
 
 
 def _reject(
@@ -312,6 +363,9 @@ def _reject(
              "sha": digest, "received_on": received_on, "rows": rows, "accepted": 0,
              "rejected": rows, "status": "quarantined", "reason": summary},
         )  # fmt: skip
+        # recorded (so the same file is known), but the run did not take the file in
+        run.status, run.error = "failed", "FeedbackQuarantined"
+        run.counts.update({"feedback_rows": rows, "feedback_quarantined": 1})
     raise FeedbackQuarantined(
         f"{path.name} quarantined: {summary}. Copy and reason in {reason_file}", dest, reason_file
     )
@@ -319,12 +373,20 @@ def _reject(
 
 def _accept(
     h: History, path: Path, digest: str, received_on: dt.date, checked: pl.DataFrame,
-    teams: pl.DataFrame, people: pl.DataFrame,
+    teams: pl.DataFrame, people: pl.DataFrame, quarantine_dir: Path,
 ) -> FeedbackResult:  # fmt: skip
-    good = checked.filter(pl.col("problem").is_null())
+    aside = checked.filter(pl.col("problem").is_null() & pl.col("set_aside").is_not_null())
+    good = checked.filter(pl.col("problem").is_null() & pl.col("set_aside").is_null())
     found = good.filter(pl.col("is_match"))
     rejected = dict(
         checked.filter(pl.col("problem").is_not_null()).group_by("problem").len().iter_rows()
+    )
+    set_aside = dict(aside.group_by("set_aside").len().iter_rows())
+    aside_file = _set_aside(path, quarantine_dir, aside) if aside.height else None
+    reason = (
+        f"{aside.height} row(s) set aside: {LEFT_SCOPE} ({aside_file.name})"
+        if aside_file is not None
+        else None
     )
     with h.run("feedback", source=str(path)) as run:
         file_id = h._next_id("feedback_files")
@@ -332,7 +394,7 @@ def _accept(
             sql("feedback/insert_file.sql"),
             {"id": file_id, "run_id": run.id, "path": str(path), "sha": digest,
              "received_on": received_on, "rows": checked.height, "accepted": good.height,
-             "rejected": checked.height - good.height, "status": "accepted", "reason": None},
+             "rejected": checked.height - good.height, "status": "accepted", "reason": reason},
         )  # fmt: skip
         first_id = h._next_id("feedback_items")
         items = found.join(
@@ -357,18 +419,22 @@ def _accept(
             h.con.execute(sql("feedback/insert_items.sql"))
         finally:
             h.con.unregister("_new_items")
-        run.counts.update({"feedback_rows": checked.height, "feedback_items": items.height})
+        run.counts.update(
+            {"feedback_rows": checked.height, "feedback_items": items.height,
+             "feedback_set_aside": aside.height,
+             "feedback_invalid": int(sum(rejected.values()))}
+        )  # fmt: skip
         # What the council already holds decides at once: same number, or a different one.
         at_once = resolve(h, people, run.id, today=received_on)
-    by_team = dict(
-        items.group_by(pl.col("team_name").fill_null(pl.col("team_id")).fill_null("(no team)"))
-        .len()
-        .iter_rows()
-    )
+        # only what a team must act on: not the numbers the council's record already holds
+        by_team = dict(
+            h.con.execute(sql("feedback/action_by_team.sql"), {"file_id": file_id}).fetchall()
+        )
     return FeedbackResult(
         file_id=file_id, run_id=run.id, rows=checked.height, items=items.height,
         no_match=good.height - found.height, rejected=rejected, by_team=by_team,
         resolved_at_once=at_once["resolved"], conflicts_at_once=at_once["conflict"],
+        set_aside=set_aside, set_aside_file=aside_file,
     )  # fmt: skip
 
 

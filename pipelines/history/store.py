@@ -267,6 +267,10 @@ class Run:
     submissions: int = 0
     submission_rows: int = 0
     findings: int = 0
+    # what is recorded when the block ends without an exception ("failed" for an attempt
+    # that was recorded but did not do its job, e.g. a quarantined feedback file)
+    status: str = "ok"
+    error: str | None = None
 
     def add_submission(self, path: Path | str | None, frame: pl.DataFrame) -> int:
         """Store a built submission (file path and its CLD frame); returns the submission id."""
@@ -362,7 +366,7 @@ class History:
             raise
         try:
             yield run
-            self._insert_run(run, "ok", None)
+            self._insert_run(run, run.status, run.error)
             self.con.commit()
         except BaseException as exc:
             with contextlib.suppress(duckdb.Error):
@@ -519,6 +523,15 @@ class History:
         """Outstanding NHS-number feedback items with their age (NHS number masked)."""
         return self.query(
             "feedback/open_items.sql",
+            {"team_id": None if team_id is None else str(team_id), "today": dt.date.today()},
+        )
+
+    def feedback_items(self, team_id: str | None = None) -> pl.DataFrame:
+        """Every NHS-number feedback item (of one team) with its ``action_needed`` flag: true
+        while the team must act (open or conflict), false once the record holds the number
+        found. NHS number masked as in :meth:`open_feedback`."""
+        return self.query(
+            "feedback/items.sql",
             {"team_id": None if team_id is None else str(team_id), "today": dt.date.today()},
         )
 

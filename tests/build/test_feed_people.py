@@ -9,8 +9,6 @@ real path: the sample council on the suite's PostgreSQL.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 import sqlalchemy as sa
@@ -22,8 +20,14 @@ from tests.build.test_sample_build import _config
 
 PEOPLE, SEED = 300, 5
 QUARTERS = ("2025-26Q3", "2025-26Q4")  # Q4: two equipment people outside the window
-PERSON_FIELDS = ("Ethnicity", "Gender", "Date_of_Birth", "Postcode", "Accommodation_Status",
-                 "Primary_Support_Reason")
+PERSON_FIELDS = (
+    "Ethnicity",
+    "Gender",
+    "Date_of_Birth",
+    "Postcode",
+    "Accommodation_Status",
+    "Primary_Support_Reason",
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +77,10 @@ def test_a_feed_person_reads_the_same_in_both_quarters(pg_builds) -> None:
     builds, _ = pg_builds
     q3, q4 = (_feed_rows(builds[q]) for q in QUARTERS)
     cols = ["LA_Person_Unique_Identifier", *PERSON_FIELDS, "_team_id"]
-    both = q3.select(cols).unique().join(
-        q4.select(cols).unique(), on="LA_Person_Unique_Identifier", suffix="_q4"
+    both = (
+        q3.select(cols)
+        .unique()
+        .join(q4.select(cols).unique(), on="LA_Person_Unique_Identifier", suffix="_q4")
     )
     assert both.height > 0
     for c in [*PERSON_FIELDS, "_team_id"]:

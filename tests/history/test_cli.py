@@ -75,7 +75,7 @@ def test_feedback_and_export(cfg: Path, tmp_path: Path) -> None:
     out = _cld(cfg, "feedback", str(fb))
     assert out.exit_code == 0, out.output
     assert "2 NHS numbers found (1 already held, 0 conflicting)" in out.output
-    assert "to North: 2" in out.output
+    assert "to North: 1" in out.output  # only what the team must act on (1 already held)
     out = _cld(cfg, "history", "feedback", "--out", str(tmp_path / "open.csv"))
     assert out.exit_code == 0 and "North" in out.output
     out = _cld(cfg, "history", "feedback", "--team", "1")

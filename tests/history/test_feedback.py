@@ -73,7 +73,10 @@ def test_feedback_resolved_across_two_extracts(h: History, tmp_path: Path) -> No
     res = ingest(h, _write(tmp_path, "fb.csv", body), LAYOUT, tmp_path / "q",
                  received_on=received)  # fmt: skip
     assert (res.rows, res.items, res.no_match, res.resolved_at_once) == (4, 3, 1, 1)
-    assert res.by_team == {"Team 1": 2, "Team 2": 1}
+    # only the items a team must act on: P3's record already holds the number found
+    assert res.by_team == {"Team 1": 1, "Team 2": 1} and res.action_needed == 2
+    flags = h.feedback_items().select("person_id", "status", "action_needed").rows()
+    assert flags == [("P1", "open", True), ("P2", "open", True), ("P3", "resolved", False)]
 
     outstanding = h.open_feedback()
     assert outstanding.select(
@@ -127,13 +130,36 @@ def test_too_many_bad_rows_quarantined_without_values(h: History, tmp_path: Path
     rows[5] = f"NOBODY,{N2},NAME_DOB,01/10/2024"
     rows[7] = f"X7,{N2},GUESS,01/10/2024"
     src = _write(tmp_path, "fb.csv", HEADER + "\n".join(rows) + "\n")
-    with pytest.raises(FeedbackQuarantined, match="3 of 30 rows are invalid") as err:
+    # NOBODY is a person out of scope (set aside), not an invalid row: 2 of 30 are invalid
+    with pytest.raises(FeedbackQuarantined, match="2 of 30 rows are invalid") as err:
         ingest(h, src, LAYOUT, tmp_path / "q")
     reason = err.value.reason_file.read_text()
     assert "invalid NHS number (Modulus 11): 1 row(s), lines [5]" in reason
-    assert "unknown person id: 1 row(s), lines [7]" in reason
     assert "unknown match basis: 1 row(s), lines [9]" in reason
+    assert "unknown person id" not in reason
     assert bad_check(N1) not in reason and "NOBODY" not in reason
+    # the attempt is recorded, and as a run that did not take the file in
+    status = h.con.execute("SELECT status, error FROM runs WHERE kind = 'feedback'").fetchall()
+    assert status == [("failed", "FeedbackQuarantined")]
+
+
+def test_people_out_of_scope_are_set_aside_and_the_rest_taken_in(h: History, tmp_path: Path):
+    """A fifth of the rows name people no longer in the submission: far over the 5% limit
+    were they invalid, but they are set aside (counted, kept, recorded) and the rest used."""
+    rows = [f"X{i},{nhs(300000000 + i * 11)},NAME_DOB,01/10/2024" for i in range(40)]
+    rows += [f"GONE{i},{nhs(600000000 + i * 13)},NAME_DOB,01/10/2024" for i in range(10)]
+    src = _write(tmp_path, "fb.csv", HEADER + "\n".join(rows) + "\n")
+    res = ingest(h, src, LAYOUT, tmp_path / "q")
+    assert (res.rows, res.items, sum(res.rejected.values())) == (50, 40, 0)
+    assert sum(res.set_aside.values()) == 10 and "left scope" in next(iter(res.set_aside))
+    kept = pl.read_csv(res.set_aside_file, infer_schema=False)
+    assert kept["la_person_id"].to_list() == [f"GONE{i}" for i in range(10)]
+    assert kept["line"].to_list() == [str(n) for n in range(42, 52)]
+    f = h.con.execute("SELECT status, accepted, rejected, reason FROM feedback_files").fetchall()
+    assert f[0][:3] == ("accepted", 40, 10) and "10 row(s) set aside" in f[0][3]
+    run = h.con.execute("SELECT status, counts FROM runs WHERE kind = 'feedback'").fetchall()[0]
+    assert run[0] == "ok" and '"feedback_set_aside": 10' in run[1]
+    assert "GONE" not in h.open_feedback()["person_id"].str.join("").item()
 
 
 def test_a_few_bad_rows_skipped_and_counted(h: History, tmp_path: Path) -> None:

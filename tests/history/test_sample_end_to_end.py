@@ -104,3 +104,80 @@ def test_cli_feedback_checked_against_the_case_database(council) -> None:
     rows = read_feedback(feedback, LAYOUT).height
     assert f"{feedback.name}: {rows} rows" in out.output
     assert "to (no team)" not in out.output  # every person routed by current allocation
+
+
+def _config_with_history(base: Path, name: str) -> Path:
+    """The council's cld.toml with its own history file (each test takes the file in once)."""
+    text = (base / "cld.toml").read_text(encoding="utf-8")
+    path = base / f"{name}.toml"
+    path.write_text(
+        text.replace("[paths]\n", f'[paths]\nhistory_db = "{base / (name + ".duckdb")}"\n'),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _record(db: Path, res) -> None:
+    with History.open(db) as h, h.run("build", "2025-26Q3", res.summary["release"]) as run:
+        run.add_submission(res.path, res.frame)
+
+
+def test_cli_takes_in_the_samples_own_feedback_file(council) -> None:
+    """`cld feedback FILE` as documented: checked against the latest submission. The people
+    it names who are not in that submission are set aside (counted, kept), the rest taken
+    in, and history records an ok run."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    base, info, builds = council
+    cfg = _config_with_history(base, "own_feedback")
+    _record(base / "own_feedback.duckdb", builds[1])
+    feedback = next(info.feedback_dir.glob("*.csv"))
+    rows = read_feedback(feedback, LAYOUT)
+    in_file = set(builds[1].frame["LA_Person_Unique_Identifier"].to_list())
+    gone = rows.filter(~pl.col("la_person_id").is_in(list(in_file))).height
+    assert gone / rows.height > LAYOUT.max_invalid_share  # would have quarantined the file
+    out = CliRunner().invoke(app, ["--config", str(cfg), "feedback", str(feedback)])
+    assert out.exit_code == 0, out.output
+    assert f"{rows.height} rows;" in out.output and "0 rows skipped" in out.output
+    assert f"{gone} set aside" in out.output
+    assert not list((base / "quarantine").glob(f"*_{feedback.name}"))  # not quarantined
+    kept = next((base / "quarantine").glob(f"*_{feedback.stem}.set_aside.csv"))
+    assert pl.read_csv(kept, infer_schema=False).height == gone
+    with History.open(base / "own_feedback.duckdb") as h:
+        status = h.con.execute("SELECT status FROM runs WHERE kind = 'feedback'").fetchall()
+        assert status == [("ok",)]
+        items = h.feedback_items()
+    assert (
+        items.height
+        == rows.height
+        - gone
+        - rows.filter(
+            (pl.col("match_basis") == "NO_MATCH") & pl.col("la_person_id").is_in(list(in_file))
+        ).height
+    )
+    needed = items.filter(pl.col("action_needed")).height
+    assert f"for teams to act on: {needed}" in out.output
+    assert needed < items.height  # the numbers the council already holds are not counted
+
+
+def test_cli_case_db_default_period_is_the_submitted_one(council) -> None:
+    """With --case-db and no --period the people come from the latest submission's period,
+    not from today's quarter: the same result as naming that period."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    base, info, builds = council
+    feedback = next(info.feedback_dir.glob("*.csv"))
+    outputs = []
+    for name, extra in (("default_period", []), ("named_period", ["--period", "2025-26Q3"])):
+        cfg = _config_with_history(base, name)
+        _record(base / f"{name}.duckdb", builds[1])
+        out = CliRunner().invoke(
+            app, ["--config", str(cfg), "feedback", str(feedback), "--case-db", *extra]
+        )
+        assert out.exit_code == 0, out.output
+        outputs.append(out.output.splitlines()[0])
+    assert outputs[0] == outputs[1]
