@@ -136,9 +136,11 @@ def record_step(
     frame: Any,
     findings: Any,
     submission: Path | None,
+    waiting: Any = None,
 ) -> dict[str, int]:
     """Keep the run, the built rows (quarterly) and the findings in history, atomically; a
-    nightly run also resolves NHS-number feedback against today's records."""
+    nightly run also resolves NHS-number feedback against today's records and keeps the
+    waiting-now figures (``waiting``, pipelines.cqc.trend)."""
     from pipelines.history import History
 
     out: dict[str, Any] = {}
@@ -149,6 +151,8 @@ def record_step(
         if kind == "nightly":
             resolved = run.resolve_feedback(frame)
             out["feedback"] = {k: int(v) for k, v in resolved.items()}
+            if waiting is not None and waiting.height:
+                run.add_waiting(waiting)
         else:
             out["submission_id"] = run.add_submission(submission, frame)
         run.add_findings(findings)
@@ -500,8 +504,13 @@ def nightly(
         _, prev_frame = steps.previous(cfg)
         _say(progress, f"checking {built.summary['rows']} rows")
         checked = steps.checks(cfg, built.frame, rel, p, prev_frame, None, run_id=run_id)
+        _say(progress, "working out the waiting lists now (CQC pack W1-W5)")
+        from pipelines.cqc.trend import waiting_now
+
+        waiting = waiting_now(cfg, today or date.today())
         _say(progress, "recording the findings in history")
-        recorded = steps.record(cfg, "nightly", p, rel, built.frame, checked.findings, None)
+        recorded = steps.record(cfg, "nightly", p, rel, built.frame, checked.findings, None,
+                                waiting=waiting)
         _say(progress, f"history: run {recorded['run_id']}")
         _say(progress, "writing the team exception lists")
         delivered = steps.exceptions(cfg, recorded["run_id"], deliver=deliver)

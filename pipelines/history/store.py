@@ -284,6 +284,17 @@ class Run:
         """Resolve open NHS-number feedback items against this extract's persons."""
         return self.history.resolve_feedback(persons, self.id)
 
+    def add_waiting(self, rows: pl.DataFrame) -> int:
+        """Store the waiting-now figures (pipelines.cqc.trend.waiting_rows: counts only)."""
+        self.history._require_active(self)
+        con = self.history.con
+        con.register("_new_waiting", rows)
+        try:
+            con.execute(sql("insert_waiting.sql"), {"run_id": self.id})
+        finally:
+            con.unregister("_new_waiting")
+        return rows.height
+
 
 class History:
     """The history database. Open with :meth:`open`; use as a context manager."""
@@ -466,6 +477,10 @@ class History:
 
     def runs(self) -> pl.DataFrame:
         return self.query("runs.sql")
+
+    def waiting_trend(self, grain: str = "week") -> pl.DataFrame:
+        """The waiting-now figures over time (one point per week or month), by team."""
+        return self.query("waiting_trend.sql", {"grain": grain})
 
     def submissions(self) -> pl.DataFrame:
         return self.query("submissions.sql")

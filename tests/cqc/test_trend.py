@@ -1,0 +1,39 @@
+"""Nightly runs record the waiting-now figures in history; the pack shows them over time."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from pipelines import runs
+from pipelines.config import load_config
+from pipelines.cqc.trend import WAITING, read_trend, waiting_now
+from pipelines.history import History
+from pipelines.sample import small_council
+from tests.flows.conftest import write_config
+
+
+def test_nightly_records_the_waiting_list_over_time(tmp_path: Path) -> None:
+    info = small_council(tmp_path / "s", defects=0)
+    cfg = load_config(write_config(tmp_path / "cfg", sample_db=info.db, feeds=info.feeds_dir))
+    days = (date(2026, 3, 3), date(2026, 3, 31))
+    for d in days:
+        runs.nightly(cfg, d, deliver=False)
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        stored = h.query("waiting_trend.sql", {"grain": "week"})
+        assert set(h.con.sql("SELECT DISTINCT figure FROM waiting_now").pl()["figure"]) \
+            <= set(WAITING)
+    trend = read_trend(cfg)
+    assert trend is not None and trend.equals(stored)
+    assert sorted(set(trend["as_at"])) == list(days)
+    for d in days:
+        expected = waiting_now(cfg, d).group_by("figure").agg(pl.col("count").sum())
+        got = trend.filter(pl.col("as_at") == d).group_by("figure").agg(pl.col("count").sum())
+        assert got.sort("figure").equals(expected.sort("figure"))
+        assert got.filter(pl.col("figure") == "W1")["count"][0] > 0
+    # no person in the stored figures
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        cols = h.con.sql("DESCRIBE waiting_now").pl()["column_name"].to_list()
+    assert not {"person_id", "nhs_number"} & set(cols)
