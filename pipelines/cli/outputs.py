@@ -130,8 +130,9 @@ def report_command(
     rule and module, completeness against thresholds, volumes by month, changes against the
     previous submission, the teams' trend, and a link to the Data Docs. Opens offline."""
     from pipelines.cldfile import CldFileError, read_cld
-    from pipelines.outputs.report import ReportInputs, save_report, write_report
+    from pipelines.outputs.report import ReportInputs, national_cells, save_report, write_report
     from pipelines.outputs.sources import from_build, load_thresholds, read_findings
+    from pipelines.period import Period
 
     _one_source(run, findings, period)
     cfg = get_config()
@@ -141,10 +142,13 @@ def report_command(
             target = out or reports / f"dq_report_{period}-now.html"
             got = from_build(cfg, period, quantitative=True,
                              data_docs_dir=target.parent / f"data_docs_{period}")
+            p = Period.parse(period)
             inp = ReportInputs(
                 findings=got.findings, frame=got.frame, spec=got.spec, run_id=got.label,
                 council=cfg.council.name, thresholds=load_thresholds(cfg), trend=got.trend,
-                data_docs=data_docs or got.data_docs,
+                data_docs=data_docs or got.data_docs, period_label=str(p),
+                period=(p.start, p.end), kind="check", cutoff=p.end,
+                national=national_cells(got.frame, got.spec, got.findings, p),
             )
             path = save_report(inp, target)
         elif findings is None:
@@ -154,10 +158,12 @@ def report_command(
         else:
             frame, spec = read_cld(cld) if cld else (None, None)
             docs = data_docs or (findings.parent / "data_docs")
+            found = read_findings(findings)
             inp = ReportInputs(
-                findings=read_findings(findings), frame=frame, spec=spec,
+                findings=found, frame=frame, spec=spec, kind="check",
                 council=cfg.council.name, thresholds=load_thresholds(cfg),
                 data_docs=docs if docs.exists() else None,
+                national=national_cells(frame, spec, found),
             )
             path = save_report(inp, out or reports / f"dq_report_{findings.parent.name}.html")
     typer.echo(f"DQ report: {path}")

@@ -586,28 +586,45 @@ def quarantined_section(inp: ReportInputs) -> str:
 
 def national_section(inp: ReportInputs) -> str:
     """Per national module and field, the cells the national DQ report will count as
-    failed (from ``inp.national``)."""
+    failed (``checks.national.national_dq``), so the analyst sees the national picture
+    before sending."""
     title = "The national DQ report's view: failed cells by module"
     nat = inp.national
     if nat is None:
         return _section("national", title, '<p class="muted">Not available: no CLD file '
                         "given.</p>")
-    if nat.is_empty():
+    failing = nat.filter(pl.col("failed") > 0)
+    if failing.is_empty():
         return _section("national", title, "<p>No cell the national DQ report counts as "
                         "failed.</p>")
-    cols = nat.columns
-    module = next(c for c in ("module", "Module") if c in cols)
-    fld = next(c for c in ("field", "Field") if c in cols)
-    failed = next(c for c in ("failed", "failed_cells", "cells") if c in cols)
     order = {m: i for i, m in enumerate(MODULE_ORDER)}
-    label = _label_of(inp.spec)
-    nat = nat.sort(pl.col(module).replace_strict(order, default=99, return_dtype=pl.Int32),
-                   pl.col(failed), descending=[False, True])
-    rows = [[r[module], label(r[fld]), int(r[failed] or 0)] for r in nat.iter_rows(named=True)
-            if (r[failed] or 0) > 0]
-    return _section("national", title, "<p>What the national DQ report will count as failed "
-                    "when this file is sent, per module and field.</p>"
-                    + _table(["Module", "Field", "Failed cells"], rows, numeric={2}))
+    by_module = (failing.group_by("module").agg(pl.col("failed").sum(), pl.len().alias("fields"))
+                 .with_columns(pl.col("module").replace_strict(order, default=99,
+                                                               return_dtype=pl.Int32).alias("_o"))
+                 .sort("_o", "module"))
+    summary = _table(["Module", "Fields with failed cells", "Failed cells"],
+                     [[m, int(n), int(f)] for m, f, n in
+                      by_module.select("module", "failed", "fields").iter_rows()],
+                     numeric={1, 2})
+    has_here = ("not_errors_here" in failing.columns
+                and failing["not_errors_here"].is_not_null().any())
+    heads = ["Module", "Field", "Cells counted", "Blank (mandatory)", "Invalid", "Release 1",
+             "Failed", *(["Not an error here"] if has_here else [])]
+    rows = []
+    for r in failing.iter_rows(named=True):
+        row = [r["module"], r.get("label") or r["field"], int(r["cells"] or 0),
+               int(r["failed_blank_mandatory"] or 0), int(r["failed_invalid"] or 0),
+               int(r["failed_release_1"] or 0), int(r["failed"] or 0)]
+        if has_here:
+            row.append(int(r["not_errors_here"] or 0))
+        rows.append(row)
+    lead = ("<p>What the national DQ report will count as failed when this file is sent "
+            "(the national GetDQValues method): per module, then per field. "
+            + ("<i>Not an error here</i> counts failed cells this tool reports as a warning "
+               "or not at all (e.g. a blank NHS number), so they do not block the file but "
+               "still show nationally.</p>" if has_here else "</p>"))
+    return _section("national", title, lead + summary + "<h3>By field</h3>" + _table(
+        heads, rows, numeric=set(range(2, len(heads)))))
 
 
 def _label_of(spec) -> Callable[[Any], str]:
@@ -790,16 +807,15 @@ def run_facts(out_dir: Path, run_id: Any) -> dict:
         return {}
 
 
-def national_cells(frame: pl.DataFrame | None, spec) -> pl.DataFrame | None:
+def national_cells(frame: pl.DataFrame | None, spec, findings: pl.DataFrame | None = None,
+                   period: Any = None) -> pl.DataFrame | None:
     """Per national module and field, the cells the national DQ report counts as failed
-    (the checks' own function, when present)."""
+    (``checks.national.national_dq``, docs/contracts.md "The national picture")."""
     if frame is None or spec is None:
         return None
-    try:
-        from checks.national import failed_cells  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return failed_cells(frame, spec)
+    from checks.national import national_dq
+
+    return national_dq(frame, spec, findings, period=period)
 
 
 def write_report(cfg, run_id: int | None, out_dir: Path, *,
@@ -824,15 +840,16 @@ def write_report(cfg, run_id: int | None, out_dir: Path, *,
         council=cfg.council.name, thresholds=load_thresholds(cfg), comparison=run.comparison,
         trend=run.trend, data_docs=data_docs, period_label=run.period or "",
         kind=run.kind or "", cutoff=run.cutoff, build=kept.get("build"),
-        national=national_cells(run.frame, run.spec),
     )
+    period = None
     if run.period:
         from pipelines.period import Period, PeriodError
 
         try:
-            p = Period.parse(run.period)
-            inp.period = (p.start, p.end)
+            period = Period.parse(run.period)
+            inp.period = (period.start, period.end)
         except PeriodError:
-            pass
+            period = None
+    inp.national = national_cells(run.frame, run.spec, run.findings, period)
     return save_report(inp, Path(out_dir) / report_name(run.period or "", run.kind or "",
                                                         run.run_id))

@@ -231,3 +231,21 @@ def test_legend_wraps_instead_of_running_off():
     assert len(ys) >= 4  # four or more legend rows
     xs = [float(part.split('"')[0]) for part in svg.split("<text x=\"")[1:]]
     assert max(xs) < 760
+
+
+def test_national_failed_cells_per_module(spec, tmp_path):
+    """The national DQ report's view (checks.national.national_dq): a blank Ethnicity on
+    every fifth of 240 rows is 48 failed cells in Person details."""
+    from pipelines.outputs.report import national_cells
+
+    frame = cld_frame(spec)
+    findings = make_findings()
+    html = save_report(ReportInputs(findings=findings, frame=frame, spec=spec,
+                                    national=national_cells(frame, spec, findings)),
+                       tmp_path / "r.html").read_text()
+    section = html[html.index('id="national"'):]
+    section = section[:section.index("</section>")]
+    assert ('<td>Person details</td><td>Ethnicity</td><td class="n">240</td>'
+            '<td class="n">48</td><td class="n">0</td><td class="n">0</td>'
+            '<td class="n">48</td>') in section
+    assert "Not available" not in section
