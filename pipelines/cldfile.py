@@ -174,7 +174,10 @@ def _explain_mismatch(headers: list[str], release: str | None) -> str:
         )
     missing = [h for h in expected if h not in headers]
     unknown = [h for h in headers if h not in expected]
+    duplicated = [h for h in dict.fromkeys(headers) if h in expected and headers.count(h) > 1]
     parts = [f"the header row does not match the {rel} CLD specification ({style} headers)"]
+    if duplicated:
+        parts.append(f"duplicated columns: {', '.join(duplicated)}")
     if missing:
         parts.append(f"missing columns: {', '.join(missing)}")
     if unknown:

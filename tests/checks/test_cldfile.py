@@ -87,3 +87,14 @@ def test_an_unreadable_csv_does_not_quote_its_cells(tmp_path, spec_r1):
     with pytest.raises(CldFileError, match="line 3: a quote is opened and not closed") as err:
         read_cld(p)
     assert "9434765919" not in str(err.value) and "Zyxwv" not in str(err.value)
+
+
+def test_a_column_named_twice_is_named_as_the_duplicate(tmp_path, spec_r1):
+    """A header naming a column twice (here Gender, in place of Ethnicity) names it."""
+    text = _csv(spec_r1, "label", [{}]).replace("Ethnicity", "Gender", 1)
+    p = tmp_path / "f.csv"
+    p.write_text(text, encoding="cp1252")
+    with pytest.raises(
+        CldFileError, match=r"duplicated columns: Gender; missing columns: Ethnicity"
+    ):
+        read_cld(p)
