@@ -78,7 +78,8 @@ def national_dq(
     ``source`` is either a check's taxonomy (``CheckResult.taxonomy``: module, field, status,
     validity, rows) or a CLD frame (its field status is then computed here; ``period`` as
     for ``run_checks``). ``findings`` (the check's findings) fills ``errors_here``: the cells
-    of the field holding an error-severity field finding (``category == "field"``); without
+    of the field holding an error-severity finding (a field check, or a logical rule naming
+    the field, e.g. a completed event without its end date); without
     it ``errors_here`` and ``not_errors_here`` are null.
 
     Columns: module, field, label, cells (records counted), failed_blank_mandatory
@@ -123,7 +124,6 @@ def national_dq(
         here = (
             findings.filter(
                 (pl.col("severity") == "error")
-                & (pl.col("category") == "field")
                 & pl.col("row").is_not_null()
                 & pl.col("field").is_not_null()
             )
