@@ -42,16 +42,21 @@ class FieldCheck:
     message: str
 
 
-def _expr_check(name: str, ok: pl.Expr) -> Check:
+def _expr_check(name: str, ok: pl.Expr, rules: list[tuple[FieldCheck, pl.Expr]]) -> Check:
     """A vectorised pandera check from a polars expression on the column (True = passes).
 
-    Blank values pass: whether a blank is allowed is the field status's job.
+    Blank values pass: whether a blank is allowed is the field status's job. The check
+    carries the field's individual rules (``cld_rules``: what each is and its expression), so
+    the schema is the one place the contract is held, whether pandera runs it
+    (:func:`validate_fields`) or the engine puts it in its one plan (:func:`failure_exprs`).
     """
 
     def fn(data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select((pl.col(data.key).is_null() | ok).fill_null(False))
 
-    return Check(fn, name=name)
+    check = Check(fn, name=name)
+    check.cld_rules = rules
+    return check
 
 
 def _field_rules(spec, f) -> list[tuple[FieldCheck, pl.Expr]]:
@@ -104,9 +109,36 @@ def build_contract(spec) -> pa.DataFrameSchema:
         checks = []
         if rules:
             ok = pl.all_horizontal([expr for _, expr in rules])
-            checks.append(_expr_check(f"FLD_{f.name}", ok))
+            checks.append(_expr_check(f"FLD_{f.name}", ok, rules))
         columns[f.name] = pa.Column(pl.String, nullable=True, checks=checks)
     return pa.DataFrameSchema(columns, strict=False, name=f"CLD {spec.release}")
+
+
+def failure_exprs(schema: pa.DataFrameSchema) -> list[tuple[FieldCheck, pl.Expr]]:
+    """Every rule of the contract as (what it is, expression True on a failing row), read from
+    the pandera schema: the engine evaluates them in its one plan over the file, row-aligned,
+    instead of one pandera pass and collect per field. A row fails a rule exactly when
+    :func:`field_failures` lists it (blank passes; a test that cannot tell fails)."""
+    out = []
+    for name, column in schema.columns.items():
+        for check in column.checks:
+            for meta, ok in getattr(check, "cld_rules", ()):
+                out.append((meta, ~(pl.col(name).is_null() | ok).fill_null(False)))
+    return out
+
+
+def check_schema(lf: pl.LazyFrame, schema: pa.DataFrameSchema) -> None:
+    """pandera's schema-level validation of the plan (every field present, as text), without
+    a data pass; raises ``ValueError`` when the frame is not a CLD frame."""
+    try:
+        with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
+            schema.validate(lf, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        raise ValueError(
+            "the frame is not a CLD frame: "
+            + "; ".join(f"{r['column']}: {r['check']}" for r in fc.head(5).iter_rows(named=True))
+        ) from None
 
 
 def field_checks(spec) -> list[FieldCheck]:

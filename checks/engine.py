@@ -1,23 +1,27 @@
 """The engine: field contract, logical rules and quantitative expectations into one findings
 table (docs/contracts.md section 3).
 
-Two collects do the row work: the first adds typed helper columns and the national field
-status/validity of every field; the second adds every logical rule's flag in one plan (the
-split lets Great Expectations reuse the status in a worker thread while the flags run). The
-pandera contract runs beside them on the same LazyFrame. Findings are then cut from the
-flags with one vectorised gather per rule, never a Python loop over rows.
+One lazy plan over the file, collected once, does the row work (:func:`check_plan`): the
+pandera contract's rules (read from the pandera schema, which also validates the plan's
+columns), typed helper columns, the national field status and validity of every field, and a
+boolean flag per mandatory blank and per logical rule, side by side. Findings are cut from
+the flags in one vectorised step (:func:`cut_findings`), never a Python loop over rows or a
+collect per rule; the taxonomy and the completeness counts the quantitative expectations
+need are small group-bys of the same collected statuses. Great Expectations runs in a worker
+thread on those small tables, not on the rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from checks.contract import field_failures
+from checks.contract import failure_exprs
 from checks.rules import RuleContext, RuleMeta, catalogue, rule_function
 
 PID_MASK = "N/A - PID"
@@ -70,10 +74,11 @@ def empty_findings() -> pl.DataFrame:
     return pl.DataFrame(schema=FINDING_COLUMNS)
 
 
+@cache
 def _field_severity() -> dict[str, str]:
-    import yaml
+    from cld_schema.spec import load_yaml
 
-    raw = yaml.safe_load(FIELD_SEVERITY_FILE.read_text(encoding="utf-8")) or {}
+    raw = load_yaml(FIELD_SEVERITY_FILE.read_text(encoding="utf-8")) or {}
     return dict(raw.get("severity", {}))
 
 
@@ -157,6 +162,71 @@ def _flag_exprs(ctx: RuleContext, flags: list[tuple[RuleMeta, str, str]]) -> lis
 # --- findings ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Flag:
+    """One boolean column of the plan and the finding a True row becomes."""
+
+    column: str
+    rule_id: str
+    severity: str
+    module: str
+    category: str
+    field: str | None
+    message: str
+    how_to_fix: str
+
+
+def _flags(spec, ctx: RuleContext, schema) -> tuple[list[_Flag], list[pl.Expr], list[pl.Expr]]:
+    """Every finding kind as a flag column: (flags, expressions on the raw fields evaluated
+    before the field status (the pandera contract's rules), expressions on the prepared frame
+    (mandatory blanks and logical rules))."""
+    severity = _field_severity()
+    flags: list[_Flag] = []
+    raw: list[pl.Expr] = []
+    for meta, fails in failure_exprs(schema):
+        f = spec.field(meta.field)
+        col = f"__c_{meta.rule_id}"
+        raw.append(fails.alias(col))
+        flags.append(
+            _Flag(
+                col,
+                meta.rule_id,
+                severity.get(meta.rule_id, "error"),
+                f.module,
+                "field",
+                f.name,
+                f"{f.label}: {meta.message}",
+                f"Correct {f.label} in the case system (or the mapping table for its local code).",
+            )
+        )
+    prepared: list[pl.Expr] = []
+    for f in spec.fields:
+        rid = f"FLD_{f.name}_mandatory"
+        col = f"__m_{f.name}"
+        prepared.append((pl.col(f"{f.name}__validity") == -1).alias(col))
+        flags.append(
+            _Flag(
+                col,
+                rid,
+                severity.get(rid, "error"),
+                f.module,
+                "field",
+                f.name,
+                f"{f.label} is blank but mandatory for this row",
+                f"Record {f.label} in the case system for this person or event.",
+            )
+        )
+    rules = _rule_flags(ctx, catalogue())
+    prepared += _flag_exprs(ctx, rules)
+    for m, col, fname in rules:
+        flags.append(
+            _Flag(
+                col, m.id, m.severity, m.module, "logical", fname or None, m.message, m.how_to_fix
+            )
+        )
+    return flags, raw, prepared
+
+
 def _context_exprs(names: set[str]) -> list[pl.Expr]:
     return [
         (pl.col(src) if src in names else pl.lit(None, pl.String)).cast(pl.String).alias(dst)
@@ -164,140 +234,69 @@ def _context_exprs(names: set[str]) -> list[pl.Expr]:
     ]
 
 
-def _value_expr(spec, fname: str, names: set[str]) -> pl.Expr:
-    if not fname or fname not in names:
-        return pl.lit(None, pl.String)
-    if spec.has_field(fname) and spec.field(fname).pid:
-        return pl.when(pl.col(fname).is_not_null()).then(pl.lit(PID_MASK)).otherwise(None)
-    return pl.col(fname)
-
-
-def _rows_to_findings(
-    rows: pl.DataFrame,
-    spec,
-    *,
-    run_id: str,
-    rule_id: str,
-    severity: str,
-    module: str,
-    category: str,
-    fname: str,
-    message: str,
-    how_to_fix: str,
-) -> pl.DataFrame:
-    names = set(rows.columns)
-    return rows.select(
-        pl.lit(run_id).alias("run_id"),
-        pl.lit(rule_id).alias("rule_id"),
-        pl.lit(severity).alias("severity"),
-        pl.lit(module).alias("module"),
-        pl.lit(category).alias("category"),
-        pl.col("_row").cast(pl.Int64).alias("row"),
-        *_context_exprs(names)[:4],
-        pl.lit(fname or None, pl.String).alias("field"),
-        _value_expr(spec, fname, names).cast(pl.String).alias("value"),
-        pl.lit(message).alias("message"),
-        pl.lit(how_to_fix).alias("how_to_fix"),
-        *_context_exprs(names)[4:],
+def cut_findings(df: pl.DataFrame, spec, flags: list[_Flag], run_id: str) -> pl.DataFrame:
+    """Findings from the flag columns of the collected plan, vectorised: the rows with any
+    flag are gathered once, their True flags unpivoted into (row, flag) pairs and joined to
+    the flag texts and to the row's value of the finding's field (masked for personal data)."""
+    cols = [fl.column for fl in flags]
+    names = set(df.columns)
+    hit = df.select(pl.any_horizontal(cols) if cols else pl.lit(False)).to_series()
+    rows = df.filter(hit).with_row_index("__i")
+    if rows.is_empty():
+        return empty_findings()
+    pairs = (
+        rows.select("__i", *cols)
+        .unpivot(index="__i", variable_name="__flag", value_name="__hit")
+        .filter(pl.col("__hit"))
+        .drop("__hit")
     )
-
-
-def _take(df: pl.DataFrame, mask: pl.Series, fname: str) -> pl.DataFrame | None:
-    """The flagged rows, narrowed to what a finding needs before gathering (the prepared
-    frame is hundreds of columns wide; filtering it whole per rule would copy them all)."""
-    idx = mask.arg_true()
-    if idx.len() == 0:
-        return None
-    keep = ["_row", *[c for c in _CONTEXT.values() if c in df.columns]]
-    if fname and fname in df.columns and fname not in keep:
-        keep.append(fname)
-    return df.select(keep)[idx]
-
-
-def logical_findings(
-    df: pl.DataFrame, spec, flags: list[tuple[RuleMeta, str, str]], run_id: str
-) -> list[pl.DataFrame]:
-    out = []
-    for m, col, fname in flags:
-        rows = _take(df, df.get_column(col), fname)
-        if rows is not None:
-            out.append(
-                _rows_to_findings(
-                    rows,
-                    spec,
-                    run_id=run_id,
-                    rule_id=m.id,
-                    severity=m.severity,
-                    module=m.module,
-                    category="logical",
-                    fname=fname,
-                    message=m.message,
-                    how_to_fix=m.how_to_fix,
-                )
+    texts = pl.DataFrame(
+        [
+            {
+                "__flag": fl.column,
+                "rule_id": fl.rule_id,
+                "severity": fl.severity,
+                "module": fl.module,
+                "category": fl.category,
+                "field": fl.field,
+                "message": fl.message,
+                "how_to_fix": fl.how_to_fix,
+            }
+            for fl in flags
+        ],
+        schema={
+            k: pl.String
+            for k in (
+                "__flag",
+                "rule_id",
+                "severity",
+                "module",
+                "category",
+                "field",
+                "message",
+                "how_to_fix",
             )
-    return out
-
-
-def mandatory_findings(
-    df: pl.DataFrame, spec, run_id: str, severity: dict[str, str]
-) -> list[pl.DataFrame]:
-    """Blank but mandatory (validity -1) under the national field status rules."""
-    out = []
-    for f in spec.fields:
-        rows = _take(df, df.get_column(f"{f.name}__validity") == -1, f.name)
-        if rows is not None:
-            rid = f"FLD_{f.name}_mandatory"
-            out.append(
-                _rows_to_findings(
-                    rows,
-                    spec,
-                    run_id=run_id,
-                    rule_id=rid,
-                    severity=severity.get(rid, "error"),
-                    module=f.module,
-                    category="field",
-                    fname=f.name,
-                    message=f"{f.label} is blank but mandatory for this row",
-                    how_to_fix=f"Record {f.label} in the case system for this person or event.",
-                )
-            )
-    return out
-
-
-def contract_findings(
-    df: pl.DataFrame, failures: pl.DataFrame, spec, run_id: str, severity: dict[str, str]
-) -> list[pl.DataFrame]:
-    """Pandera failure cases joined back to their rows (one join, no per-row Python)."""
-    if not failures.height:
-        return []
-    out = []
-    keep = ["_row", *[c for c in _CONTEXT.values() if c in df.columns]]
-    indexed = (
-        df.select([*keep, *[f for f in failures["field"].unique() if f not in keep]])
-        .with_row_index("__index")
-        .with_columns(pl.col("__index").cast(pl.Int64))
+        },
     )
-    for (rid, fname, message), grp in failures.group_by(["rule_id", "field", "message"]):
-        rows = indexed.join(grp.select(pl.col("index").alias("__index")), on="__index", how="semi")
-        f = spec.field(fname)
-        out.append(
-            _rows_to_findings(
-                rows,
-                spec,
-                run_id=run_id,
-                rule_id=rid,
-                severity=severity.get(rid, "error"),
-                module=f.module,
-                category="field",
-                fname=fname,
-                message=f"{f.label}: {message}",
-                how_to_fix=(
-                    f"Correct {f.label} in the case system "
-                    "(or the mapping table for its local code)."
-                ),
-            )
+    fields = [n for n in spec.field_names if n in names]
+    pid = [n for n in fields if spec.field(n).pid]
+    values = rows.select("__i", *fields).unpivot(
+        index="__i", variable_name="field", value_name="value"
+    )
+    context = rows.select("__i", pl.col("_row").cast(pl.Int64).alias("row"), *_context_exprs(names))
+    out = (
+        pairs.join(texts, on="__flag", how="left")
+        .join(values, on=["__i", "field"], how="left")
+        .join(context, on="__i", how="left")
+        .with_columns(
+            pl.when(pl.col("field").is_in(pid) & pl.col("value").is_not_null())
+            .then(pl.lit(PID_MASK))
+            .otherwise(pl.col("value"))
+            .alias("value"),
+            pl.lit(run_id, pl.String).alias("run_id"),
         )
-    return out
+    )
+    return out.select(list(FINDING_COLUMNS)).cast(FINDING_COLUMNS)
 
 
 def _drop_covered_mandatory(findings: pl.DataFrame) -> pl.DataFrame:
@@ -334,13 +333,34 @@ def taxonomy(df: pl.DataFrame, spec) -> pl.DataFrame:
     )
 
 
-def row_checks(
-    frame: pl.DataFrame, spec, *, run_id: str, period=None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Field contract + field status + logical rules: (findings, taxonomy)."""
-    prep = prepare(frame, spec, period)
-    findings, tax = finish_row_checks(prep, run_id)
-    return findings, tax
+def completeness_counts(frame: pl.DataFrame, checked: pl.DataFrame, fields: list[str]):
+    """Per field: rows where it applies (status 1 or 2) and of those the blank ones, from
+    the file's values and the checked plan's statuses (row-aligned): the small table the
+    completeness expectations run on."""
+    if not fields:
+        return pl.DataFrame(schema={"field": pl.String, "applicable": pl.Int64, "blank": pl.Int64})
+    both = pl.concat(
+        [
+            frame.select(pl.col(f).is_null().alias(f"__b_{f}") for f in fields),
+            checked.select(f"{f}__status" for f in fields),
+        ],
+        how="horizontal",
+    )
+    sums = both.select(
+        *[(pl.col(f"{f}__status") >= 1).sum().alias(f"{f}|applicable") for f in fields],
+        *[
+            ((pl.col(f"{f}__status") >= 1) & pl.col(f"__b_{f}")).sum().alias(f"{f}|blank")
+            for f in fields
+        ],
+    ).row(0, named=True)
+    return pl.DataFrame(
+        {
+            "field": fields,
+            "applicable": [int(sums[f"{f}|applicable"]) for f in fields],
+            "blank": [int(sums[f"{f}|blank"]) for f in fields],
+        },
+        schema={"field": pl.String, "applicable": pl.Int64, "blank": pl.Int64},
+    )
 
 
 @dataclass
@@ -352,40 +372,60 @@ class Prepared:
     ctx: RuleContext
     df: pl.DataFrame
 
-    @property
-    def statuses(self) -> pl.DataFrame:
-        """Each field's national status per row (reused by the completeness expectations)."""
-        return self.df.select(f"{f.name}__status" for f in self.spec.fields)
 
-
-def prepare(frame: pl.DataFrame, spec, period=None) -> Prepared:
-    """First half of the row checks: helper columns and field status, one collect."""
+def _checked_frame(frame: pl.DataFrame, spec) -> pl.DataFrame:
     if "_row" not in frame.columns:
         frame = frame.with_row_index("_row")
     missing = [n for n in spec.field_names if n not in frame.columns]
     if missing:
         raise ValueError(f"the frame lacks CLD fields for {spec.release}: {', '.join(missing)}")
+    return frame
+
+
+def prepare(frame: pl.DataFrame, spec, period=None) -> Prepared:
+    """Helper columns and field status, one collect (the national picture of a frame)."""
+    frame = _checked_frame(frame, spec)
     start, end = _period_bounds(frame, spec, period)
     ctx = RuleContext(spec, start, end)
     return Prepared(frame, spec, ctx, _prepared(frame.lazy(), spec, start, end).collect())
 
 
-def finish_row_checks(prep: Prepared, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Second half: every logical rule flag (one plan, one collect), the pandera contract,
-    then the findings cut from the flags."""
-    spec, ctx = prep.spec, prep.ctx
-    flags = _rule_flags(ctx, catalogue())
-    df = prep.df.lazy().with_columns(_flag_exprs(ctx, flags)).collect()
-    severity = _field_severity()
-    failures = field_failures(prep.frame.lazy().select(spec.field_names), spec)
-    parts = [
-        *contract_findings(df, failures, spec, run_id, severity),
-        *mandatory_findings(df, spec, run_id, severity),
-        *logical_findings(df, spec, flags, run_id),
-    ]
-    findings = pl.concat(parts, how="vertical") if parts else empty_findings()
-    findings = _drop_covered_mandatory(findings.cast(FINDING_COLUMNS))
-    return findings.sort("row", "rule_id", nulls_last=True), taxonomy(df, spec)
+def check_plan(frame: pl.DataFrame, spec, period=None) -> tuple[pl.LazyFrame, list[_Flag]]:
+    """The one lazy plan over the file: the pandera contract's rules on the raw values,
+    helper columns, the national field status and validity of every field, mandatory blanks
+    and every logical rule, side by side, row-aligned with ``frame``; and the flags to cut
+    findings from. pandera checks the plan's schema (every field, as text) first."""
+    from checks.contract import build_contract, check_schema
+
+    frame = _checked_frame(frame, spec)
+    start, end = _period_bounds(frame, spec, period)
+    ctx = RuleContext(spec, start, end)
+    schema = build_contract(spec)
+    lf = frame.lazy()
+    check_schema(lf.select(spec.field_names), schema)
+    flags, raw, prepared = _flags(spec, ctx, schema)
+    plan = _prepared(lf.with_columns(raw), spec, start, end).with_columns(prepared)
+    helpers = [c for c in plan.collect_schema().names() if c.startswith("__") and c[2] in "dnp"]
+    return plan.drop(helpers), flags
+
+
+def row_checks(
+    frame: pl.DataFrame, spec, *, run_id: str, period=None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Field contract + field status + logical rules: (findings, taxonomy)."""
+    findings, tax, _ = _row_checks(frame, spec, run_id=run_id, period=period)
+    return findings, tax
+
+
+def _row_checks(frame, spec, *, run_id: str, period=None, on_checked=None):
+    """The plan collected once; ``on_checked(checked)`` runs before findings are cut (the
+    caller hands the quantitative side its small tables there)."""
+    plan, flags = check_plan(frame, spec, period)
+    checked = plan.collect()
+    extra = on_checked(checked) if on_checked else None
+    findings = _drop_covered_mandatory(cut_findings(checked, spec, flags, run_id))
+    findings = findings.sort("row", "rule_id", "field", nulls_last=True)
+    return findings, taxonomy(checked, spec), extra
 
 
 def summarise(findings: pl.DataFrame) -> dict[str, Any]:
@@ -431,28 +471,38 @@ def run_checks(
     if not quantitative:
         findings, tax = row_checks(frame, spec, run_id=run_id, period=period)
     else:
-        # GX is seconds of pure Python (import, then validation); the row checks are polars
-        # (GIL released). The worker thread imports GX while the field status is computed,
-        # then validates (reusing that status) while the rule flags and contract run.
+        # GX is seconds of pure Python (import, then validation); the plan is polars (GIL
+        # released). A worker thread imports GX while the plan runs, then validates the small
+        # tables taken from it while the findings are cut.
         from concurrent.futures import ThreadPoolExecutor
 
-        from checks.quantitative import import_gx, quantitative_findings
+        from checks.quantitative import (
+            completeness_fields,
+            quantitative_findings,
+            start_gx_import,
+        )
 
+        start_gx_import()
+        th = thresholds or {}
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(import_gx)
-            prep = prepare(frame, spec, period)
-            pending = pool.submit(
-                quantitative_findings,
-                frame,
-                spec,
-                run_id=run_id,
-                period=period,
-                thresholds=thresholds or {},
-                previous=previous,
-                data_docs_dir=data_docs_dir,
-                statuses=prep.statuses,
+
+            def submit(checked: pl.DataFrame):
+                comp = completeness_counts(frame, checked, completeness_fields(th, spec))
+                return pool.submit(
+                    quantitative_findings,
+                    frame,
+                    spec,
+                    run_id=run_id,
+                    period=period,
+                    thresholds=th,
+                    previous=previous,
+                    data_docs_dir=data_docs_dir,
+                    completeness=comp,
+                )
+
+            findings, tax, pending = _row_checks(
+                frame, spec, run_id=run_id, period=period, on_checked=submit
             )
-            findings, tax = finish_row_checks(prep, run_id)
             q, docs = pending.result()
         findings = pl.concat([findings, q.select(list(FINDING_COLUMNS)).cast(FINDING_COLUMNS)])
     summary = summarise(findings)

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
+import threading
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +31,12 @@ STATIC = Path(__file__).with_name("static")
 TEXTS = Path(__file__).with_name("quantitative.yaml")
 
 
+@cache
 def texts() -> dict[str, dict[str, str]]:
     """Rule texts of the quantitative expectations (data, listed by ``cld rules``)."""
-    import yaml
+    from cld_schema.spec import load_yaml
 
-    return yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
+    return load_yaml(TEXTS.read_text(encoding="utf-8"))
 
 
 def _meta(name: str, kind: str, field_name: str, **fill: Any) -> dict[str, Any]:
@@ -128,6 +132,18 @@ def completeness_frame(
     return base.lazy().select(exprs).collect()
 
 
+def _completeness_counts(frame, spec, fields, statuses) -> pl.DataFrame:
+    comp = completeness_frame(frame, spec, fields, statuses)
+    return pl.DataFrame(
+        {
+            "field": fields,
+            "applicable": [int(comp[f].is_not_null().sum()) for f in fields],
+            "blank": [int((comp[f] == "blank").sum()) for f in fields],
+        },
+        schema={"field": pl.String, "applicable": pl.Int64, "blank": pl.Int64},
+    )
+
+
 def monthly_counts(frame: pl.DataFrame, spec, start: date, end: date) -> pl.DataFrame:
     """Events per month and event type (KEY columns), zeros included.
 
@@ -197,6 +213,37 @@ def import_gx() -> None:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
+_GX_IMPORT: list[threading.Thread] = []
+
+
+def start_gx_import() -> None:
+    """Start importing GX in a background thread (once per process), so the import overlaps
+    the polars work (which releases the GIL); a later ``import great_expectations`` waits
+    for it to finish."""
+    if _GX_IMPORT or "great_expectations" in sys.modules:
+        return
+    t = threading.Thread(target=import_gx, name="cld-import-gx", daemon=True)
+    _GX_IMPORT.append(t)
+    t.start()
+
+
+def completeness_fields(thresholds: dict, spec) -> list[str]:
+    """The fields with a completeness threshold, in the thresholds file's order."""
+    return [f for f in (thresholds.get("completeness") or {}) if spec.has_field(f)]
+
+
+def completeness_table(counts: pl.DataFrame) -> pl.DataFrame:
+    """One row, one column per field: the share of applicable rows that are filled (null
+    where the field applies to no row, which passes, as GX's ``mostly`` passes a column with
+    no non-null value). Computed as GX computes ``mostly``: (considered - blank) / considered."""
+    shares = {
+        f: ((float(n) - float(b)) / float(n) if n else None)
+        for f, n, b in counts.select("field", "applicable", "blank").iter_rows()
+    }
+    schema = dict.fromkeys(shares, pl.Float64)
+    return pl.DataFrame({f: [v] for f, v in shares.items()}, schema=schema)
+
+
 def _gx():
     import great_expectations as gx
     import great_expectations.expectations as gxe
@@ -257,8 +304,11 @@ def quantitative_findings(
     previous: pl.DataFrame | None = None,
     data_docs_dir: Path | None = None,
     statuses: pl.DataFrame | None = None,
+    completeness: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, Path | None]:
-    """Run the expectations; return (findings, Data Docs index or None)."""
+    """Run the expectations; return (findings, Data Docs index or None). ``completeness``
+    (field, applicable, blank: :func:`checks.engine.completeness_counts`) saves counting
+    from the rows here; the suites run on small tables either way."""
     import logging
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -269,19 +319,19 @@ def quantitative_findings(
     ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
     suites: list[_Suite] = []
 
-    # completeness
-    fields = [f for f in (thresholds.get("completeness") or {}) if spec.has_field(f)]
+    # completeness: one row of shares (filled among applicable rows) per field
+    fields = completeness_fields(thresholds, spec)
     if fields:
-        comp = _Suite(
-            ctx,
-            "completeness",
-            completeness_frame(frame, spec, fields, statuses).to_pandas(),
-            "BASIC",
-        )
+        if completeness is None:
+            completeness = _completeness_counts(frame, spec, fields, statuses)
+        counts = {r["field"]: r for r in completeness.iter_rows(named=True)}
+        comp = _Suite(ctx, "completeness", completeness_table(completeness).to_pandas())
         for f in fields:
             mostly = float(thresholds["completeness"][f])
             comp.add(
-                gxe.ExpectColumnValuesToBeInSet(column=f, value_set=["filled"], mostly=mostly),
+                gxe.ExpectColumnValuesToBeBetween(column=f, min_value=mostly),
+                applicable=counts[f]["applicable"],
+                blank=counts[f]["blank"],
                 **_meta(
                     "QNT_complete_field",
                     "completeness",
@@ -409,7 +459,8 @@ def _to_findings(suite: _Suite, res, run_id: str) -> list[dict[str, Any]]:
         }
         result = r.result or {}
         if meta["kind"] == "completeness":
-            pct = 100 - float(result.get("unexpected_percent") or 0)
+            # as GX's unexpected_percent of the rows considered (blank / applicable)
+            pct = 100 - meta["blank"] / meta["applicable"] * 100
             out.append({**base, "value": f"{pct:.1f}% filled"})
         elif meta["kind"] == "months":
             for i in result.get("unexpected_index_list") or []:

@@ -10,8 +10,6 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from checks.rules import (  # noqa: F401  (imported to register the rules)
     applicability,
     costs,
@@ -75,7 +73,9 @@ def _entry(raw: dict) -> RuleMeta:
 @cache
 def catalogue() -> tuple[RuleMeta, ...]:
     """All logical rules, in catalogue order, checked against the registered functions."""
-    raw = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))["rules"]
+    from cld_schema.spec import load_yaml
+
+    raw = load_yaml(CATALOGUE.read_text(encoding="utf-8"))["rules"]
     metas = tuple(_entry(r) for r in raw)
     ids = [m.id for m in metas]
     dupes = {i for i in ids if ids.count(i) > 1}
