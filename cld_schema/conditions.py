@@ -16,6 +16,7 @@ a test on a field holding a value outside its list, or an age from an unreadable
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -132,6 +133,22 @@ def age_in_years(dob: pl.Expr, at: pl.Expr) -> pl.Expr:
     return years - before_birthday.cast(pl.Int32)
 
 
+def atom_key(cond: Condition) -> str:
+    """A canonical text for a leaf test (a field or age test), to share it between fields."""
+    return json.dumps(cond, sort_keys=True, default=list)
+
+
+def leaves(cond: Condition) -> list[Condition]:
+    """The leaf tests of a condition (field tests and age tests), in order."""
+    if isinstance(cond, str):
+        return []
+    if "all" in cond or "any" in cond:
+        return [leaf for part in cond.get("all", cond.get("any")) for leaf in leaves(part)]
+    if "not" in cond:
+        return leaves(cond["not"])
+    return [cond]
+
+
 def compile_condition(
     cond: Condition,
     *,
@@ -139,15 +156,22 @@ def compile_condition(
     all_texts: Callable[[str], list[str]],
     keys_with_prefix: Callable[[str, str], list[str]],
     date_format: str,
+    atoms: Mapping[str, pl.Expr] | None = None,
 ) -> pl.Expr:
     """A Boolean polars expression (null = undetermined) for a validated condition.
 
     ``texts_of_keys(field, keys)`` gives the file texts meaning those keys (all releases'
     spellings, so an R1 spelling in an R2 file still determines the status; its validity is
     reported separately). ``all_texts(field)`` gives every known text of the field's list.
+    ``atoms`` (by :func:`atom_key`) replaces leaf tests by expressions already computed, e.g.
+    columns holding each distinct leaf of a spec once, shared by every field's condition.
     """
 
     def comp(c: Condition) -> pl.Expr:
+        if atoms is not None and isinstance(c, Mapping) and not _compound_or_not(c):
+            shared = atoms.get(atom_key(c))
+            if shared is not None:
+                return shared
         if c == "always":
             return pl.lit(True)
         if c == "never":
@@ -226,6 +250,10 @@ def describe(cond: Condition, value_text: Callable[[str, str], str] | None = Non
         return f"{name} starts '{c['key_prefix']}…'"
 
     return d(cond)
+
+
+def _compound_or_not(c: Mapping[str, Any]) -> bool:
+    return "all" in c or "any" in c or "not" in c
 
 
 def _compound(c: Condition) -> bool:

@@ -226,14 +226,16 @@ class Spec:
         dl = self.list_of(field)
         return [v.key for v in dl.values if v.key.startswith(prefix)] if dl else []
 
-    def condition_expr(self, cond: cond_mod.Condition):  # -> pl.Expr
-        """A validated condition as a polars Boolean expression (null = undetermined)."""
+    def condition_expr(self, cond: cond_mod.Condition, atoms=None):  # -> pl.Expr
+        """A validated condition as a polars Boolean expression (null = undetermined);
+        ``atoms``: leaf tests already computed (see ``conditions.compile_condition``)."""
         return cond_mod.compile_condition(
             cond,
             texts_of_keys=self._texts_of_keys,
             all_texts=self._all_texts,
             keys_with_prefix=self._keys_with_prefix,
             date_format=self.date_format,
+            atoms=atoms,
         )
 
     def describe(self, cond: cond_mod.Condition) -> str:

@@ -17,6 +17,8 @@ from typing import TypeVar
 
 import polars as pl
 
+from cld_schema.conditions import atom_key
+from cld_schema.conditions import leaves as leaves_of
 from cld_schema.spec import FieldSpec, Spec
 
 STATUS_MANDATORY, STATUS_APPLICABLE, STATUS_NOT_APPLICABLE, STATUS_UNDETERMINED = 2, 1, 0, -1
@@ -96,9 +98,9 @@ def _format_ok(f: FieldSpec, spec: Spec) -> pl.Expr:
     return ok.fill_null(False)
 
 
-def status_expr(f: FieldSpec, spec: Spec) -> pl.Expr:
-    applies = spec.condition_expr(f.applies)
-    mandatory = spec.condition_expr(f.mandatory)
+def status_expr(f: FieldSpec, spec: Spec, atoms=None) -> pl.Expr:
+    applies = spec.condition_expr(f.applies, atoms)
+    mandatory = spec.condition_expr(f.mandatory, atoms)
     return (
         pl.when(applies.is_null())
         .then(pl.lit(STATUS_UNDETERMINED))
@@ -147,10 +149,21 @@ def field_status(frame: _F, spec: Spec, period_end: str | None = None) -> _F:
             .otherwise(pl.col("Reporting_Period_End_Date"))
             .alias("Reporting_Period_End_Date")
         )
-    statuses = [status_expr(f, spec) for f in spec.fields]
+    # Every distinct leaf test of the fields' conditions (Event_Type in [SERVICE], an age
+    # band, ...) is computed once as a column and shared by all the conditions that use it.
+    leaves = {
+        atom_key(leaf): leaf
+        for f in spec.fields
+        for cond in (f.applies, f.mandatory)
+        for leaf in leaves_of(cond)
+    }
+    cols = {key: f"__leaf{i}" for i, key in enumerate(leaves)}
+    work = work.with_columns(spec.condition_expr(leaf).alias(cols[k]) for k, leaf in leaves.items())
+    atoms = {k: pl.col(c) for k, c in cols.items()}
+    statuses = [status_expr(f, spec, atoms) for f in spec.fields]
     work = work.with_columns(statuses)
     validities = [validity_expr(f, spec, pl.col(f"{f.name}__status")) for f in spec.fields]
-    out = work.with_columns(validities)
+    out = work.with_columns(validities).drop(list(cols.values()))
     if missing:
         out = out.drop([n for n in spec.field_names if n not in names])
     return out

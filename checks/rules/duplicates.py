@@ -45,8 +45,8 @@ def duplicate_service(ctx: RuleContext) -> pl.Expr:
 
 @rule("LOG104")
 def exact_duplicate_row(ctx: RuleContext) -> pl.Expr:
-    # A 64-bit hash of the whole row: one pass instead of a 50-column struct comparison.
-    return f(pl.struct(list(ctx.spec.field_names)).hash(seed=7).is_duplicated())
+    # The whole row as one struct, compared exactly (polars row-encodes it once; nulls equal).
+    return f(pl.struct(list(ctx.spec.field_names)).is_duplicated())
 
 
 @rule("LOG105")
