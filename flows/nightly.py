@@ -29,11 +29,12 @@ def nightly_dq(config: str | None = None, today: str | None = None) -> dict[str,
 
     Args:
         config: the council's cld.toml; default ``$CLD_CONFIG``, ./cld.toml, the sample's.
-        today: ISO date standing in for today (reruns and tests); default today.
+        today: ISO date standing in for today (reruns and tests); default
+            ``[runs] reference_date`` in cld.toml, else the real date.
     """
     logger = get_run_logger()
     cfg = load_cfg(config)
-    day = date.fromisoformat(today) if today else date.today()
+    day = date.fromisoformat(today) if today else None  # None: cfg.today()
     failure: runs.DeliveryFailed | None = None
     try:
         outcome = runs.nightly(

@@ -126,7 +126,8 @@ def quarterly_submission(
     """Build, check and record one quarter's CLD return (as ``cld run quarterly``).
 
     Args:
-        period: the quarter, e.g. ``2024-25Q3``; default the quarter just ended.
+        period: the quarter, e.g. ``2024-25Q3``; default the latest quarter ended by
+            ``[runs] reference_date`` in cld.toml, else by the real date.
         release: ``R1`` or ``R2``; default ``[submission] release`` (auto: by period).
         header_style: ``label`` or ``database``; default ``[submission] header_style``.
         dry_run: build and check only; nothing goes into history or the output folder, and
@@ -136,7 +137,7 @@ def quarterly_submission(
     """
     logger = get_run_logger()
     cfg = load_cfg(config)
-    p = Period.parse(period) if period else runs.last_complete_quarter()
+    p = Period.parse(period) if period else runs.last_complete_quarter(cfg.today())
     try:
         outcome = runs.quarterly(
             cfg, p, release, header_style,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -96,6 +97,13 @@ class FeedbackConfig(_Section):
     layout: Path = Path("data/sample/feedback_layout.yaml")
 
 
+class RunsConfig(_Section):
+    # The day that stands in for today when a run picks its period (quarterly: the latest
+    # quarter ended by then; nightly: the rolling year up to it). Unset: the real date. For a
+    # database whose data stop on a known day (the sample council, a frozen copy).
+    reference_date: date | None = None
+
+
 class Config(_Section):
     council: CouncilConfig
     paths: PathsConfig = PathsConfig()
@@ -105,6 +113,7 @@ class Config(_Section):
     checks: ChecksConfig = ChecksConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     feedback: FeedbackConfig = FeedbackConfig()
+    runs: RunsConfig = RunsConfig()
 
     # Where the file was read from; relative paths resolve against its folder.
     file: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
@@ -120,6 +129,10 @@ class Config(_Section):
         if url:
             return url
         return f"sqlite:///{self.path(self.source.sample_db)}"
+
+    def today(self) -> date:
+        """Today for choosing a run's period: ``[runs] reference_date``, else the real date."""
+        return self.runs.reference_date or date.today()
 
     @property
     def smtp_password(self) -> str | None:

@@ -44,6 +44,12 @@ class Period:
         q = ((d.month - 4) % 12) // 3 + 1
         return cls(fy, q)
 
+    @classmethod
+    def latest_ended(cls, d: date) -> Period:
+        """The latest quarter that has ended by ``d`` (its last day is ``d`` or earlier)."""
+        q = cls.containing(d)
+        return q if q.end <= d else q.previous()
+
     def __str__(self) -> str:
         return f"{self.fy_start}-{(self.fy_start + 1) % 100:02d}Q{self.quarter}"
 

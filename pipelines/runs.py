@@ -75,8 +75,9 @@ def check_settings(cfg: Config) -> None:
 
 
 def last_complete_quarter(today: date | None = None) -> Period:
-    """The quarter a scheduled quarterly run submits: the one before today's quarter."""
-    return Period.containing(today or date.today()).previous()
+    """The quarter a scheduled quarterly run submits: the latest one that has ended by
+    ``today`` (default the real date; runs pass ``cfg.today()``, i.e. ``[runs] reference_date``)."""
+    return Period.latest_ended(today or date.today())
 
 
 # -- steps ------------------------------------------------------------------------------------
@@ -409,7 +410,7 @@ def quarterly(
     """
     from pipelines.build import default_path, summary_path_for
 
-    p = period or last_complete_quarter()
+    p = period or last_complete_quarter(cfg.today())
     out_dir = cfg.path(cfg.paths.output_dir)
     staging = out_dir / f".staging-{uuid.uuid4().hex[:12]}"
     check_settings(cfg)
@@ -494,7 +495,7 @@ def nightly(
 ) -> RunOutcome:
     """Check the rolling year up to today, record its findings and resolve NHS-number
     feedback, and write (and deliver) every team's exception list."""
-    p = Period.containing(today or date.today())
+    p = Period.containing(today or cfg.today())
     staging = cfg.path(cfg.paths.output_dir) / f".staging-{uuid.uuid4().hex[:12]}"
     check_settings(cfg)
     try:

@@ -77,3 +77,17 @@ def test_bad_toml(tmp_path: Path) -> None:
 def test_bad_la_code(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="la_code"):
         load_config(_write(tmp_path, "[council]\nla_code = 'ABCD'\n"))
+
+
+def test_reference_date_stands_in_for_today(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from pipelines.sample import DEFAULT_REFERENCE
+
+    # The sample's config runs on the day its data stop; a council's (unset) on the real date.
+    assert load_config(PROJECT_ROOT / "cld.toml").today() == DEFAULT_REFERENCE
+    assert load_config(_write(tmp_path, GOOD)).today() == dt.date.today()
+    cfg = load_config(_write(tmp_path, GOOD + "[runs]\nreference_date = 2025-09-30\n"))
+    assert cfg.today() == dt.date(2025, 9, 30)
+    with pytest.raises(ConfigError, match=r"\[runs\] reference_date"):
+        load_config(_write(tmp_path, GOOD + '[runs]\nreference_date = "last tuesday"\n'))

@@ -33,3 +33,16 @@ def test_containing_and_previous() -> None:
     assert str(Period.containing(date(2025, 2, 14))) == "2024-25Q4"
     assert str(Period.containing(date(2025, 4, 1))) == "2025-26Q1"
     assert str(Period.parse("2025-26Q1").previous()) == "2024-25Q4"
+
+
+@pytest.mark.parametrize(
+    ("day", "quarter"),
+    [
+        (date(2026, 12, 2), "2026-27Q2"),  # the real date of this work: Jul-Sep 2026 has ended
+        (date(2026, 3, 31), "2025-26Q4"),  # the last day of a quarter: that quarter has ended
+        (date(2026, 3, 30), "2025-26Q3"),
+        (date(2026, 4, 1), "2025-26Q4"),
+    ],
+)
+def test_latest_ended_quarter(day: date, quarter: str) -> None:
+    assert str(Period.latest_ended(day)) == quarter

@@ -7,6 +7,7 @@ triggered from the Prefect UI or ``prefect deployment run``. See docs/flows.md.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,10 +19,10 @@ HELP = (
     "this process, with the schedules of prefect.yaml.\n\n"
     "Keeps running until stopped (Ctrl-C), starting scheduled runs and any run triggered "
     "from the Prefect UI or with `prefect deployment run 'quarterly-submission/quarterly'`. "
-    "Point PREFECT_API_URL at a standing `prefect server start` to see the runs in its UI "
-    "and trigger them; without it a temporary server runs inside this process (schedules "
-    "only, no UI). Prefect's state stays in the project's .prefect/ folder unless "
-    "PREFECT_HOME says otherwise."
+    "Needs a standing `prefect server start` named by PREFECT_API_URL: Prefect's scheduler, "
+    "which turns the schedules into runs, runs only there (README: Scheduling with Prefect). "
+    "Prefect's state stays in the project's .prefect/ folder unless PREFECT_HOME says "
+    "otherwise."
 )
 
 
@@ -48,6 +49,13 @@ def serve(
             "--limit", help="At most this many runs at once (they share one history database)."
         ),
     ] = 1,
+    prefect_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--prefect-file",
+            help="The deployments and schedules to serve (default: the project's prefect.yaml).",
+        ),
+    ] = None,
     list_only: Annotated[
         bool,
         typer.Option("--list", help="Print the deployments and their schedules, then exit."),
@@ -56,10 +64,13 @@ def serve(
     """Serve the council's flows (see HELP)."""
     cfg = get_config()  # every served flow gets this config file as its `config` parameter
 
-    from flows.deployments import read_specs, runner_deployments, select
+    from flows.deployments import PREFECT_YAML, read_specs, runner_deployments, select
 
+    source = prefect_file or PREFECT_YAML
+    if not source.is_file():
+        raise UserError(f"--prefect-file {source}: no such file")
     try:
-        specs = select(read_specs(), only)
+        specs = select(read_specs(source), only)
     except ValueError as exc:
         raise UserError(str(exc)) from None
 
@@ -70,7 +81,15 @@ def serve(
         return
 
     from prefect import serve as prefect_serve
+    from prefect.settings import get_current_settings
 
+    if not get_current_settings().api.url:
+        # Without one, Prefect would start a temporary server inside this process: it has no
+        # scheduler (so no schedule would ever fire) and nothing outside can trigger a run.
+        raise UserError(
+            "cld serve needs a standing Prefect server: start `prefect server start` and set "
+            "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api); see README, Scheduling with Prefect"
+        )
     typer.echo(f"serving {len(specs)} deployment(s) for {cfg.council.name}; Ctrl-C to stop")
     deployments = runner_deployments(specs, config=cfg.file, schedules=not no_schedules)
     prefect_serve(*deployments, limit=limit)

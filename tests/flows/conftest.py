@@ -52,6 +52,7 @@ def write_config(
     la_code: str = "999",
     mappings: Path | None = None,
     feeds: Path | None = None,
+    reference_date: str | None = None,
 ) -> Path:
     """A council config whose outputs all go under ``folder``; the rest from the sample's."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -88,6 +89,8 @@ folder = "{out / "exceptions"}"
 [feedback]
 layout = "{data / "feedback_layout.yaml"}"
 """
+    if reference_date:
+        text += f"\n[runs]\nreference_date = {reference_date}\n"
     path = folder / "cld.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -159,7 +162,10 @@ def make_council(folder: Path, la_code: str = "999") -> Council:
 
         info = small_council(folder)
         db = Path(info.db)
-        config = write_config(folder, sample_db=db, la_code=la_code, feeds=info.feeds_dir)
+        config = write_config(
+            folder, sample_db=db, la_code=la_code, feeds=info.feeds_dir,
+            reference_date=info.reference_date.isoformat(),
+        )  # fmt: skip
         period = info.defect_periods[-1]
         today = info.reference_date.isoformat()
         feedback_dir = info.feedback_dir
@@ -224,13 +230,9 @@ class PrefectServer:
         return env
 
     def start(self, timeout: float = 90) -> None:
-        env = self.env(
-            # Only what the test needs: no scheduler creating runs from the schedules.
-            PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
-            PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED="false",
-            PREFECT_SERVER_SERVICES_FOREMAN_ENABLED="false",
-            PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED="true",
-        )
+        # Every service on, as `prefect server start` runs them for a council: the scheduler
+        # turning schedules into runs above all (it once failed on SQLAlchemy 2.1 unseen).
+        env = self.env()
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
@@ -252,6 +254,12 @@ class PrefectServer:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"prefect server not healthy in {timeout}s:\n{self.log.read_text()}")
+
+    def problems(self) -> list[str]:
+        """ERROR lines and tracebacks in the server's log (the scheduler logs its failures
+        there and carries on, so nothing else shows them)."""
+        lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        return [ln for ln in lines if " ERROR " in ln or "Traceback" in ln or "Error:" in ln]
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
