@@ -48,6 +48,10 @@ class CldFileInfo:
     header_order_ok: bool = True
     rows: int = 0  # data rows (a header-only file has none)
     notes: list[str] = field(default_factory=list)
+    header_faults: HeaderFaults | None = None  # read_cld_for_check only
+    period_release: str | None = None  # the release the file's period implies
+    period: str | None = None  # that period (e.g. 2024-25Q4)
+    asked_release: str | None = None  # --release, when given
 
 
 def _raw_bytes(path: Path) -> tuple[bytes, bool]:
@@ -247,3 +251,166 @@ def read_cld(path: Path | str, release: str | None = None):
     """Read a submission file into a CLD frame: ``(frame, spec)``."""
     frame, spec, _ = read_cld_info(path, release)
     return frame, spec
+
+
+# -- reading a file to check it: the release from its period, header faults as a finding -----
+
+
+@dataclass
+class HeaderFaults:
+    """How the header row differs from the release's (names as in the file's style)."""
+
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    misordered: list[str] = field(default_factory=list)
+    missing_fields: list[str] = field(default_factory=list)  # spec names of the missing ones
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.extra or self.duplicated or self.misordered)
+
+    def text(self) -> str:
+        parts = []
+        if self.missing:
+            parts.append(f"missing columns: {', '.join(self.missing)}")
+        if self.extra:
+            parts.append(f"extra columns: {', '.join(_shown(self.extra))}")
+        if self.duplicated:
+            parts.append(f"duplicated columns: {', '.join(self.duplicated)}")
+        if self.misordered:
+            parts.append(f"columns out of order: {', '.join(self.misordered)}")
+        return "; ".join(parts)
+
+
+def _out_of_order(positions: list[int]) -> set[int]:
+    """Indexes (into ``positions``) off the longest increasing run: the columns to move."""
+    import bisect
+
+    tails: list[int] = []
+    tail_at: list[int] = []
+    parent = [-1] * len(positions)
+    for i, p in enumerate(positions):
+        k = bisect.bisect_left(tails, p)
+        if k == len(tails):
+            tails.append(p)
+            tail_at.append(i)
+        else:
+            tails[k] = p
+            tail_at[k] = i
+        parent[i] = tail_at[k - 1] if k else -1
+    keep, i = set(), tail_at[-1] if tail_at else -1
+    while i != -1:
+        keep.add(i)
+        i = parent[i]
+    return set(range(len(positions))) - keep
+
+
+def header_faults(headers: list[str], spec, style: str) -> HeaderFaults:
+    """Missing, extra, duplicated and misordered columns of ``headers`` against ``spec``."""
+    expected = spec.headers(style)
+    where = {h: i for i, h in enumerate(expected)}
+    faults = HeaderFaults()
+    faults.missing = [h for h in expected if h not in headers]
+    faults.missing_fields = [spec.field_names[where[h]] for h in faults.missing]
+    faults.extra = list(dict.fromkeys(h for h in headers if h not in where))
+    faults.duplicated = [h for h in dict.fromkeys(headers) if h in where and headers.count(h) > 1]
+    firsts = [h for h in dict.fromkeys(headers) if h in where]
+    moved = _out_of_order([where[h] for h in firsts])
+    faults.misordered = [h for i, h in enumerate(firsts) if i in moved]
+    return faults
+
+
+def _period_release(headers: list[str], raw: pl.DataFrame) -> tuple[str | None, str | None]:
+    """(release, period) the national process applies: from the file's Reporting Period End
+    Date (its most common value), or (None, None) when the file does not say."""
+    from datetime import date as _date
+
+    from pipelines.period import Period
+
+    names = set()
+    for rel in RELEASES:
+        spec = load_spec(rel)
+        f = spec.field("Reporting_Period_End_Date")
+        names |= {f.name, f.label}
+    idx = next((i for i, h in enumerate(headers) if h in names), None)
+    if idx is None or raw.height == 0:
+        return None, None
+    mode = raw.select(pl.nth(idx).drop_nulls().mode().sort().first()).item()
+    try:
+        end = _date.fromisoformat(str(mode).strip()) if mode else None
+    except ValueError:
+        end = None
+    if end is None:
+        return None, None
+    period = Period.containing(end)
+    return period.default_release, str(period)
+
+
+def read_cld_for_check(path: Path | str, release: str | None = None):
+    """Read a file to check it, as the national process will see it: ``(frame, spec, info)``.
+
+    The release is the one the national process applies to the file's reporting period
+    (its Reporting Period End Date: R1 up to 2025-26 Q1, R2 after); ``release`` only when
+    the file does not say its period; else the headers decide as in :func:`read_cld_info`.
+    A header row that does not match that release is no reason to stop:
+    ``info.header_faults`` names the missing, extra, duplicated and misordered columns (one
+    file-level finding), and the frame holds the columns present (a column named twice:
+    its first one; missing ones blank), so the row checks still run.
+    ``info.period_release`` / ``info.period`` say what the period implies (None when the
+    file does not say)."""
+    path = Path(path)
+    if release is not None and release not in RELEASES:
+        raise CldFileError(f"release must be one of {', '.join(RELEASES)}, not {release!r}")
+    data, gz = _raw_bytes(path)
+    text, encoding, bom = _text_of(path, data)
+    try:
+        headers = list(_header(text))
+    except CldFileError as exc:
+        raise CldFileError(f"{path}: {exc}") from None
+    known = {h for rel in RELEASES for s in STYLES for h in load_spec(rel).headers(s)}
+    if not any(h in known for h in headers):
+        raise CldFileError(f"{path}: {_explain_mismatch(headers, release)}")
+    raw = _read_table(path, text, len(headers))
+    raw = raw.rename(dict(zip(raw.columns, [f"__c{i}" for i in range(raw.width)], strict=True)))
+    by_period, period = _period_release(headers, raw)
+    rel = by_period or release
+    if rel is None:  # the file does not say its period: the headers decide
+        candidates = _match_headers(headers, None)
+        rel = _pick_release(raw, candidates)[0] if candidates else None
+        if rel is None:
+            best = max(
+                (len(set(headers) & set(load_spec(r).headers(s))), r) for r in RELEASES
+                 for s in STYLES
+            )  # fmt: skip
+            rel = best[1]
+    spec = load_spec(rel)
+    style = max(STYLES, key=lambda s: (len(set(headers) & set(spec.headers(s))), s == "label"))
+    faults = header_faults(headers, spec, style)
+    if len(faults.missing) * 2 > len(spec.fields):  # not a CLD file with a few faults
+        raise CldFileError(f"{path}: {_explain_mismatch(headers, rel)}")
+    first_at = {}
+    for i, h in enumerate(headers):
+        first_at.setdefault(h, i)
+    cols = []
+    for f, h in zip(spec.fields, spec.headers(style), strict=True):
+        if h in first_at:
+            cols.append(pl.col(f"__c{first_at[h]}").alias(f.name))
+        else:
+            cols.append(pl.lit(None, pl.String).alias(f.name))
+    frame = raw.select(cols).with_row_index("_row").with_columns(
+        pl.lit(None, pl.String).alias(c) for c in ("_team_id", "_team_name", "_worker_name")
+    )
+    frame = frame.select([*spec.field_names, "_row", "_team_id", "_team_name", "_worker_name"])
+    info = CldFileInfo(
+        path, gz, encoding, bom, style, rel, not faults.misordered, rows=frame.height
+    )
+    info.header_faults = faults
+    info.period_release, info.period = by_period, period
+    info.asked_release = release
+    if bom:
+        info.notes.append("UTF-8 byte-order mark at the start (the portal rejects it)")
+    if encoding == "utf-8":
+        info.notes.append("encoded as UTF-8 (the portal expects Windows-1252)")
+    if faults:
+        info.notes.append(f"header row: {faults.text()}")
+    return frame, spec, info

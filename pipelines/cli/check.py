@@ -54,12 +54,33 @@ def file_findings(info, run_id: str) -> pl.DataFrame:
             "The file holds a header row and no data rows: there is nothing to submit",
             "Build the file again (cld build); check the export selected the period's events.",
         )
-    if not info.header_order_ok:
+    faults = getattr(info, "header_faults", None)
+    if faults:
+        period = f" of period {info.period}" if info.period else ""
+        add(
+            "FILE_header",
+            "error",
+            f"The header row does not match the {info.release} specification for a file"
+            f"{period} ({info.header_style} headers): {faults.text()}",
+            "Write the header row of the release the period needs, in its order, each column "
+            "once (cld build does this); spaces and underscores are not interchangeable.",
+        )
+    elif not info.header_order_ok:
         add(
             "FILE_header_order",
             "error",
             "Columns are not in the specification's order",
             "Write the columns in the order of the specification (cld build does this).",
+        )
+    asked = getattr(info, "asked_release", None)
+    if asked and info.period_release and asked != info.period_release:
+        add(
+            "FILE_release_period",
+            "warning",
+            f"Checked as {info.period_release}, the release the national process applies to "
+            f"a file of period {info.period}, not {asked} (--release)",
+            f"Build the file as {info.period_release} for this period, or check that its "
+            "reporting period dates are right.",
         )
     return (
         pl.DataFrame(rows, schema=FINDING_COLUMNS) if rows else pl.DataFrame(schema=FINDING_COLUMNS)
@@ -122,7 +143,11 @@ def print_summary(
 def check_command(
     file: Annotated[Path, typer.Argument(help="CLD submission file (.csv or .csv.gz)")],
     release: Annotated[
-        str | None, typer.Option(help="R1 or R2 (default: from the headers)")
+        str | None,
+        typer.Option(
+            help="R1 or R2, used when the file does not say its reporting period (the release "
+            "the national process applies to that period always comes first)"
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Folder for findings (default: <output_dir>/checks/<file>)")
@@ -143,12 +168,12 @@ def check_command(
     (parquet and an Excel-safe CSV). Exit code 1 when errors remain.
     """
     from checks import run_checks
-    from pipelines.cldfile import CldFileError, read_cld, read_cld_info
+    from pipelines.cldfile import CldFileError, read_cld, read_cld_for_check
     from pipelines.period import Period
 
     cfg = get_config()
     with user_errors(CldFileError):
-        frame, spec, info = read_cld_info(file, release)
+        frame, spec, info = read_cld_for_check(file, release)
         prev = read_cld(previous)[0] if previous else None
         per = Period.parse(period) if period else None
     from checks.quantitative import ThresholdsError, check_thresholds
@@ -173,7 +198,13 @@ def check_command(
         thresholds=thresholds,
         data_docs_dir=(out / "data_docs") if docs else None,
     )
-    findings = pl.concat([file_findings(info, run_id), res.findings])
+    row_findings = res.findings
+    if info.header_faults and info.header_faults.missing_fields:
+        # a column the file lacks is the header finding's, not one finding per row
+        row_findings = row_findings.filter(
+            ~pl.col("field").is_in(info.header_faults.missing_fields).fill_null(False)
+        )
+    findings = pl.concat([file_findings(info, run_id), row_findings])
     from checks.engine import summarise
 
     summary = {**res.summary, **summarise(findings)}

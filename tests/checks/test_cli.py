@@ -145,3 +145,103 @@ def test_header_only_file_is_not_ready(tmp_path, spec_r1):
     assert "NOT ready to submit" in res.output and "FILE_no_rows" in res.output
     findings = pl.read_parquet(out / "findings.parquet")
     assert findings.filter(pl.col("rule_id") == "FILE_no_rows")["severity"].to_list() == ["error"]
+
+
+R1_ONLY = ("GP_Practice_Name", "Provider_CQC_Location_Name", "First_Name", "Last_Name")
+FY2425 = {
+    "Reporting_Period_Start_Date": "2024-04-01",
+    "Reporting_Period_End_Date": "2025-03-31",
+    "Event_Start_Date": "2024-06-01",
+    "Event_End_Date": "2024-06-02",
+}
+
+
+def _write_columns(spec, path, rows, columns: list[str]):
+    """A file of these spec fields (label headers), in this order (names may repeat)."""
+    import csv
+    import io
+
+    frame = frame_of(spec, rows).drop("_row")
+    label = {f.name: f.label for f in spec.fields}
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\r\n")
+    out.writerow([label[c] for c in columns])
+    for r in frame.iter_rows(named=True):
+        out.writerow(["" if r[c] is None else r[c] for c in columns])
+    path.write_bytes(buf.getvalue().encode("cp1252"))
+
+
+def test_release_comes_from_the_period_not_the_header(tmp_path, spec_r1):
+    """A 2024-25 file whose header lacks the four optional Release 1 columns (so it matches
+    Release 2's header) is checked as Release 1: one header finding naming them, no
+    'Release 1 value in a Release 2 file', and the Release 1 rules fire."""
+    rows = [
+        {**FY2425},
+        {**FY2425, "LA_Person_Unique_Identifier": "P2", "Event_Reference": "E2",
+         "NHS_Number": "9434765870", "Date_of_Birth": "2010-01-31"},  # under 18
+        {**FY2425, "LA_Person_Unique_Identifier": "P3", "Event_Reference": "E3",
+         "NHS_Number": "9434765862", "Client_Type": "key:CARER_KNOWN_BY_ASSOCIATION"},
+        {**FY2425, "LA_Person_Unique_Identifier": "P4", "Event_Reference": "E4",
+         "NHS_Number": "9434765854", "Event_Type": "key:SERVICE",
+         "Request_Route_of_Access": None, "Event_End_Date": None,
+         "Event_Outcome": "key:PROVISION_OF_SERVICE",
+         "Service_Type": "key:LONG_TERM_PRISON", "Delivery_Mechanism": "key:DIRECT_PAYMENT",
+         "Service_Component": spec_r1.values("Service_Component")[0]},
+    ]  # fmt: skip
+    columns = [n for n in spec_r1.field_names if n not in R1_ONLY]
+    f = tmp_path / "fy2425.csv"
+    _write_columns(spec_r1, f, rows, columns)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["check", str(f), "--out", str(out), "--no-docs"])
+    assert res.exit_code == 1, res.output
+    assert "(R1," in res.output
+    findings = pl.read_parquet(out / "findings.parquet")
+    header = findings.filter(pl.col("rule_id") == "FILE_header")
+    assert header.height == 1
+    message = header["message"].item()
+    assert "R1 specification for a file of period 2024-25Q4" in message
+    labels = [f.label for f in spec_r1.fields if f.name in R1_ONLY]  # spec order
+    assert "missing columns: " + ", ".join(labels) in message
+    ids = set(findings["rule_id"])
+    assert "LOG093" not in ids  # no 'Release 1 value in a Release 2 file'
+    assert {"LOG006", "LOG050", "LOG078"} <= ids  # the Release 1 rules that must fire
+    # the missing columns are the header finding's, not one finding per row
+    assert findings.filter(pl.col("field").is_in(list(R1_ONLY))).height == 0
+
+
+def test_header_faults_are_one_finding_and_the_rows_are_still_checked(tmp_path, spec_r1):
+    rows = [{}, {"NHS_Number": "9434765918", "LA_Person_Unique_Identifier": "P2",
+                 "Event_Reference": "E2"}]  # fmt: skip
+    names = list(spec_r1.field_names)
+    g, e = names.index("Gender"), names.index("Ethnicity")
+    names[g], names[e] = names[e], names[g]  # two columns swapped
+    columns = [*names, "Gender"]  # and Gender named twice
+    f = tmp_path / "faults.csv"
+    _write_columns(spec_r1, f, rows, columns)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["check", str(f), "--out", str(out), "--no-docs"])
+    assert res.exit_code == 1, res.output
+    findings = pl.read_parquet(out / "findings.parquet")
+    header = findings.filter(pl.col("rule_id").str.starts_with("FILE_header"))
+    assert header["rule_id"].to_list() == ["FILE_header"]
+    message = header["message"].item()
+    assert "duplicated columns: Gender" in message
+    assert "columns out of order: Ethnicity" in message or "out of order: Gender" in message
+    assert "missing columns" not in message
+    assert "FLD_NHS_Number_mod11" in set(findings["rule_id"])  # rows checked all the same
+    assert "FLD_Gender_mandatory" not in set(findings["rule_id"])  # first Gender column read
+
+
+def test_release_option_does_not_override_the_period(tmp_path, spec_r2):
+    period = {"Reporting_Period_Start_Date": "2025-01-01",
+              "Reporting_Period_End_Date": "2025-12-31",
+              "Event_Start_Date": "2025-06-01", "Event_End_Date": "2025-06-02"}  # fmt: skip
+    f = tmp_path / "q3.csv"
+    _write(spec_r2, f, [period])
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["check", str(f), "--release", "R1", "--out", str(out), "--no-docs"])
+    assert "(R2," in res.output, res.output
+    findings = pl.read_parquet(out / "findings.parquet")
+    warn = findings.filter(pl.col("rule_id") == "FILE_release_period")
+    assert warn["severity"].to_list() == ["warning"]
+    assert "period 2025-26Q3" in warn["message"].item()
