@@ -156,9 +156,24 @@ def record_step(
                 run.add_waiting(waiting)
         else:
             out["submission_id"] = run.add_submission(submission, frame)
+            out.update(measures_record(cfg, h, run, out["submission_id"], frame, period, release))
         run.add_findings(findings)
         out["run_id"] = run.id
     return out
+
+
+def measures_record(cfg: Config, h: Any, run: Any, submission_id: int, frame: Any,
+                    period: Period, release: str) -> dict[str, Any]:
+    """The SALT/ASCOF preview figures of a recorded submission, kept in the same history run;
+    measures.csv and the analysts' drill-downs go to ``reports/measures_run<N>/``. A failure
+    here never loses the run: it is reported by type only (messages can carry personal data)."""
+    from pipelines.measures.history import record_step as measures_step
+
+    out_dir = cfg.path(cfg.paths.output_dir) / "reports" / f"measures_run{run.id}"
+    try:
+        return measures_step(h, run, submission_id, frame, period, release, out_dir)
+    except Exception as exc:  # noqa: BLE001 - the submission must still be recorded
+        return {"measures": f"not computed ({type(exc).__name__})"}
 
 
 def compare_step(
@@ -462,6 +477,9 @@ def quarterly(
         _say(progress, f"history: run {ids['run_id']}, submission {ids['submission_id']}")
         outcome.facts["history run"] = ids["run_id"]
         outcome.facts["submission id"] = ids["submission_id"]
+        if "measures" in ids:
+            outcome.facts["SALT/ASCOF figures"] = ids["measures"]
+            outcome.facts["measures file"] = ids.get("measures file", "(not written)")
         _say(progress, "comparing with the previous submission")
         facts, outcome.comparison_text = steps.compare(
             cfg, prev_id, ids["submission_id"], reports / f"compare_run{ids['run_id']}"

@@ -13,6 +13,7 @@ from pipelines.cli import (
     common,
     cqc,
     history,
+    measures,
     outputs,
     quickstart,
     run,
@@ -29,7 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.callback()(common.global_options)
-for _module in (spec, sample, build, check, history, outputs, run, serve, quickstart, cqc):
+for _module in (spec, sample, build, check, measures, history, outputs, run, serve, quickstart,
+                cqc):
     _module.register(app)
 
 

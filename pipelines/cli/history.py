@@ -200,12 +200,18 @@ def runs(
 def trend(
     team: Annotated[str | None, typer.Option("--team", help="One team's id.")] = None,
     last: Annotated[int, typer.Option("--last", "-n", help="How many runs.")] = 8,
+    measure: Annotated[
+        str | None, typer.Option("--measure", help="One SALT/ASCOF measure, every group.")
+    ] = None,
 ) -> None:
-    """Findings per rule over the last runs (one team with --team)."""
+    """Findings per rule, and the SALT/ASCOF figures, over the last runs and submissions."""
     with _history() as h:
+        from pipelines.cli.measures import print_trend
+
         frame = h.trend(team)
         if frame.is_empty():
             typer.echo(f"no findings recorded yet{' for team ' + team if team else ''}")
+            print_trend(h, last, measure)
             return
         keep = frame["run_id"].unique().sort().tail(last)
         pivot = (
@@ -219,6 +225,7 @@ def trend(
         )
         pivot = pivot.rename({c: f"run {c}" for c in pivot.columns if c != "rule_id"})
         _table(pivot, f"Findings per rule{' for team ' + team if team else ''}")
+        print_trend(h, last, measure)
 
 
 def feedback_status(

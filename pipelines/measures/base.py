@@ -140,7 +140,7 @@ def typed_events(editions: list[Edition]) -> pl.DataFrame:
             if c not in f.columns:
                 f = f.with_columns(pl.lit(None, pl.String).alias(c))
         keyed = [
-            pl.when(pl.col(n).str.strip_chars() == "")
+            pl.when(pl.col(n).is_null() | (pl.col(n).str.strip_chars() == ""))
             .then(None)
             .otherwise(pl.col(n).replace_strict(maps[n], default=INVALID, return_dtype=pl.String))
             .alias(n)
@@ -315,12 +315,13 @@ def dhsc_main(events: pl.DataFrame, editions: list[Edition]) -> pl.DataFrame:
     # GetUniqueEvents (joined): one record per unique event
     # ranking: latest reference period; open (NULL) end first, then latest end; outcome
     # hierarchy (NULL as 999, last); [Der_Conversation: not published, not reproduced]; record id
-    ev = ev.with_columns(pl.col("der_end").is_null().alias("_open")).sort(
-        ["event_ref", "ref_end", "_open", "der_end", "eo_hier", "rid"],
-        descending=[False, True, True, True, False, True],
-        nulls_last=True,
-    )
-    return ev.unique("event_ref", keep="first", maintain_order=True).drop("_open")
+    ev = ev.with_columns(pl.col("der_end").is_null().alias("_open"),
+                         pl.col("eo_hier").fill_null(999).alias("_h"))
+    ev = top_rows(ev, "event_ref", ["ref_end", "_open", "der_end", "_h", "rid"],
+                  [True, True, True, False, True])
+    ev = ev.unique("event_ref", keep="first", maintain_order=True).drop("_open", "_h")
+    # an integer person key: windows over people hash it much faster than the text id
+    return ev.with_columns(pl.col("person").cast(pl.Categorical).to_physical().alias("pk"))
 
 
 # -- DHSC latest person details ---------------------------------------------------------------
@@ -343,14 +344,12 @@ _MAPPABLE_COMPONENTS = ("SHARED_LIVES", "COMMUNITY_SUPPORTED_LIVING", "EXTRA_CAR
 
 
 def top_rows(df: pl.DataFrame, group: str, keys: list[str], descending: list[bool]) -> pl.DataFrame:
-    """Rows tied first per ``group`` when sorted by ``keys`` (``DENSE_RANK() ... = 1``);
-    nulls sort last, as an open date already stands in as ``FAR``."""
-    firsts = (
-        df.select(group, *keys)
-        .sort([group, *keys], descending=[False, *descending], nulls_last=True)
-        .unique(group, keep="first")
-    )
-    return df.join(firsts, on=[group, *keys], how="semi", nulls_equal=True)
+    """Rows tied first per ``group`` when sorted by ``keys`` (``DENSE_RANK() ... = 1``), nulls
+    last: narrowed one key at a time to the rows holding the group's best value."""
+    for key, desc in zip(keys, descending, strict=True):
+        best = pl.col(key).max() if desc else pl.col(key).min()
+        df = df.filter(pl.col(key).eq_missing(best.over(group)))
+    return df
 
 
 def first_by(df: pl.DataFrame, group: str, keys: list[str], descending: list[bool]) -> pl.DataFrame:
@@ -365,10 +364,10 @@ def _latest_known(main: pl.DataFrame, col: str, known: pl.Expr, unknown: str, ou
     Der_Event_End_Date DESC (open first), Event_Start_Date DESC; rank-1 rows that disagree
     become ``unknown`` ("known beats Unknown", conflicts are Unknown)."""
     t = main.select(
-        "person", pl.col(col).fill_null(unknown).alias("v"), known.fill_null(False).cast(pl.Int8)
+        "pk", "person", pl.col(col).fill_null(unknown).alias("v"), known.fill_null(False).cast(pl.Int8)
         .alias("k"), "ref_end", pl.col("der_end").fill_null(FAR).alias("de"), "start",
     )  # fmt: skip
-    top = top_rows(t, "person", ["k", "ref_end", "de", "start"], [True, True, True, True])
+    top = top_rows(t, "pk", ["k", "ref_end", "de", "start"], [True, True, True, True])
     return top.group_by("person").agg(
         pl.when(pl.col("v").n_unique() > 1).then(pl.lit(unknown)).otherwise(pl.col("v").first())
         .alias(out)
@@ -393,7 +392,7 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
     unk = accom.filter(pl.col("accom") == "UNKNOWN").select("person")
     svc = main.filter(pl.col("Event_Type") == "SERVICE").join(unk, on="person", how="semi")
     svc = svc.select(
-        "person",
+        "pk", "person",
         pl.col("der_end").fill_null(FAR).alias("de"),
         pl.col("Service_Type").replace_strict(_SERVICE_HIER, default=99, return_dtype=pl.Int32)
         .alias("h"),
@@ -401,7 +400,7 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
         .alias("m"),
         "start", pl.col("Service_Type").alias("st"), pl.col("Service_Component").alias("sc"),
     )  # fmt: skip
-    svc = top_rows(svc, "person", ["de", "h", "m", "start"], [True, False, True, True]).with_columns(
+    svc = top_rows(svc, "pk", ["de", "h", "m", "start"], [True, False, True, True]).with_columns(
         pl.when(pl.col("h") == 99).then(None).otherwise(pl.col("st")).alias("st"),
         pl.when(pl.col("m") == 1).then(pl.col("sc")).alias("sc"),
     )  # fmt: skip
@@ -451,15 +450,15 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
         "UNKNOWN", "employ",
     )  # fmt: skip
     # birth: valid first, later submissions, earliest birth date
-    birth = first_by(
-        main.select("person", "ref_end", "birth_date",
+    birth = top_rows(
+        main.select("pk", "person", "ref_end", "birth_date",
                     pl.col("birth_date").is_null().alias("_n")),
-        "person", ["_n", "ref_end", "birth_date"], [False, True, False],
-    ).select("person", "birth_date")  # fmt: skip
-    death = first_by(
-        main.select("person", "ref_end", "dod", pl.col("dod").is_null().alias("_n")),
-        "person", ["_n", "ref_end", "dod"], [False, True, True],
-    ).select("person", "dod")  # fmt: skip
+        "pk", ["_n", "ref_end", "birth_date"], [False, True, False],
+    ).unique("pk").select("person", "birth_date")  # fmt: skip
+    death = top_rows(
+        main.select("pk", "person", "ref_end", "dod", pl.col("dod").is_null().alias("_n")),
+        "pk", ["_n", "ref_end", "dod"], [False, True, True],
+    ).unique("pk").select("person", "dod")  # fmt: skip
     out = accom
     for t in (psr, gender, employ, birth, death):
         out = out.join(t, on="person", how="left")
@@ -489,6 +488,8 @@ def salt_ids(frame: pl.DataFrame) -> pl.DataFrame:
         )
         .filter(pl.col("id").is_not_null())
         .drop("_dup")
+        # an integer twin of the id for windows (hashing text per window is the slow part)
+        .with_columns(pl.col("id").hash().alias("ik"))
     )  # fmt: skip
 
 

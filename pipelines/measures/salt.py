@@ -139,6 +139,8 @@ def _latest_editions(rows: pl.DataFrame) -> pl.DataFrame:
                          pl.col("start").cast(pl.String), pl.col("Service_Type_Raw"),
                          pl.col("Service_Component_Raw"), pl.col("Delivery_Mechanism_Raw")],
                         separator="|", ignore_nulls=True)  # fmt: skip
+    if rows.select(pl.col("edition").n_unique()).item() <= 1:
+        return rows  # one edition: every event is its own latest edition
     keyed = rows.with_columns(
         pl.when(pl.col("Event_Type") == "REQUEST").then(req)
         .when(pl.col("Event_Type") == "SERVICE").then(svc).alias("_conc")
@@ -173,6 +175,13 @@ def _range_cummin(df: pl.DataFrame, part: list[str], order: str, val: str, out: 
 def _sts_rows(inp: Inputs, *, need_birth: bool) -> pl.DataFrame:
     """STS build: service users' Requests/Assessments/Services/Reviews starting by the period
     end, from every edition, with the amalgamated id and the latest edition of each event."""
+    cache = inp.__dict__.setdefault("_cache", {})
+    if ("sts_rows", need_birth) not in cache:
+        cache[("sts_rows", need_birth)] = _sts_rows_uncached(inp, need_birth=need_birth)
+    return cache[("sts_rows", need_birth)]
+
+
+def _sts_rows_uncached(inp: Inputs, *, need_birth: bool) -> pl.DataFrame:
     pe = inp.period.end
     ev = inp.events.filter(
         pl.col("Event_Type").is_in(["REQUEST", "ASSESSMENT", "SERVICE", "REVIEW"])
@@ -221,16 +230,16 @@ def sts001(inp: Inputs) -> tuple[MeasureResult, pl.DataFrame]:
     rows = _sts_rows(inp, need_birth=True)
     req = rows.filter(pl.col("Event_Type") == "REQUEST").with_columns(
         pl.col("end").fill_null(today).alias("e"))  # fmt: skip
-    req = _islands(req, ["id"], 4)
+    req = _islands(req, ["ik"], 4)
     req = req.filter((pl.col("e") >= ps) & (pl.col("e") <= pe))
-    req = req.filter(pl.col("e") == pl.col("e").max().over(["id", "island"]))
+    req = req.filter(pl.col("e") == pl.col("e").max().over(["ik", "island"]))
     cl = req.select(
-        "id", "age", pl.col("island_start").alias("c_start"), pl.col("e").alias("c_end"),
+        "id", "ik", "age", pl.col("island_start").alias("c_start"), pl.col("e").alias("c_end"),
         pl.col("Route_Raw").alias("route"), "eo1", pl.col("island").alias("count"),
         pl.col("rid"),
     ).unique(["id", "age", "c_start", "c_end", "route", "eo1", "count"])  # fmt: skip
     # new clients only: no long-term service open when the request cluster started
-    key = ["id", "count"]
+    key = ["ik", "count"]
     cl = cl.join(_open_lts(cl, rows, "c_start", ["id", "c_start", "c_end", "count"]),
                  on=["id", "c_start", "c_end", "count"], how="anti")  # fmt: skip
     cl = cl.with_columns(pl.col("eo1").replace_strict(EO_HIERARCHY, default=99,
@@ -357,9 +366,9 @@ def _st_max_clusters(inp: Inputs, rows: pl.DataFrame) -> pl.DataFrame:
     st = rows.filter((pl.col("Event_Type") == "SERVICE") & (pl.col("Service_Type") == "SHORT_TERM_ST_MAX")
                      & ((pl.col("dod") >= inp.salt_start) | pl.col("dod").is_null()))  # fmt: skip
     st = st.with_columns(pl.col("end").fill_null(today).alias("e"))
-    st = _islands(st, ["id"], 1)
-    st = st.filter(pl.col("e") == pl.col("e").max().over(["id", "island"]))
-    cl = st.select("id", pl.col("island_start").alias("c_start"), pl.col("e").alias("c_end"), "eo1",
+    st = _islands(st, ["ik"], 1)
+    st = st.filter(pl.col("e") == pl.col("e").max().over(["ik", "island"]))
+    cl = st.select("id", "ik", pl.col("island_start").alias("c_start"), pl.col("e").alias("c_end"), "eo1",
                    pl.col("island").alias("count"), "rid").unique(
         ["id", "c_start", "c_end", "eo1", "count"])  # fmt: skip
     return cl.filter((pl.col("c_end") >= inp.salt_start) & (pl.col("c_end") <= inp.period.end))
@@ -372,8 +381,11 @@ def _subset(inp: Inputs) -> pl.DataFrame:
 
 def _ages(inp: Inputs, ids: pl.DataFrame) -> pl.DataFrame:
     """Age at the period end per id (the scripts give STS002 no age; here for the bands)."""
-    b = _ids(inp.events.filter(pl.col("birth_date").is_not_null())).group_by("id").agg(
-        pl.col("birth_date").min())  # fmt: skip
+    cache = inp.__dict__.setdefault("_cache", {})
+    if "births" not in cache:
+        cache["births"] = _ids(inp.events.filter(pl.col("birth_date").is_not_null()).select(
+            "nhs", "la_pid", "birth_date")).group_by("id").agg(pl.col("birth_date").min())  # fmt: skip
+    b = cache["births"]
     return ids.join(b, on="id", how="left").with_columns(
         age(pl.col("birth_date"), inp.period.end).alias("age"))  # fmt: skip
 
@@ -384,7 +396,7 @@ def sts002a(inp: Inputs, cohort: pl.DataFrame) -> MeasureResult:
     st_rows = rows.join(cohort, left_on=["id", "start"], right_on=["id", "st_start"], how="semi")
     st_rows = st_rows.unique(["id", "start", "end", "eo1"])
     cl = _st_max_clusters(inp, st_rows)
-    key = ["id", "count"]
+    key = ["ik", "count"]
     cl = cl.with_columns(pl.col("eo1").replace_strict(EO_HIERARCHY, default=99,
                                                       return_dtype=pl.Int32).alias("eoh"))  # fmt: skip
     cl = cl.filter(pl.col("eoh") == pl.col("eoh").min().over(key))
@@ -445,6 +457,10 @@ def sts002b(inp: Inputs) -> MeasureResult:
 
 
 # -- long-term support ------------------------------------------------------------------------
+_PSR_R1 = {k: v for k, v in __import__("pipelines.measures.base", fromlist=["_r1_texts"])
+           ._r1_texts("Primary_Support_Reason").items()}
+
+
 def _lts_dedup(rows: pl.DataFrame) -> pl.DataFrame:
     """LTS001 per-table de-duplication: lowest setting hierarchy, then a known PSR over
     Unknown, then the latest start; PSRs still in conflict become Unknown."""
@@ -464,13 +480,13 @@ def _lts_dedup(rows: pl.DataFrame) -> pl.DataFrame:
         (pl.col("Primary_Support_Reason").is_not_null() & (pl.col("Primary_Support_Reason") != "UNKNOWN"))
         .cast(pl.Int8).alias("k"),
     )  # fmt: skip
-    top = top_rows(rows.filter(pl.col("h").is_not_null()), "id", ["h", "k", "start"], [False, True, True])
+    top = top_rows(rows.filter(pl.col("h").is_not_null()), "ik", ["h", "k", "start"], [False, True, True])
     psr = pl.when(pl.col("Primary_Support_Reason") == "INVALID").then(pl.lit("Invalid/NULL")).otherwise(
-        r1_text("Primary_Support_Reason"))  # fmt: skip
+        pl.col("Primary_Support_Reason").replace_strict(_PSR_R1, default=None, return_dtype=pl.String))  # fmt: skip
     top = top.with_columns(psr.fill_null("Invalid/NULL").alias("psr"))
     return top.group_by("id").agg(
         pl.col("h").first(),
-        pl.when(pl.col("psr").n_unique() > 1).then(pl.lit("unknown")).otherwise(pl.col("psr").first())
+        pl.when(pl.col("psr").n_unique() > 1).then(pl.lit("Unknown")).otherwise(pl.col("psr").first())
         .alias("psr"),
         pl.col("rid"),
     ).with_columns(pl.col("h").replace_strict(cat, return_dtype=pl.String).alias("setting"))  # fmt: skip
@@ -531,10 +547,10 @@ def lts001c(inp: Inputs) -> MeasureResult:
     rows = _lts_rows(inp).filter(
         (pl.col("start") <= pe) & ((pl.col("dod") >= pe) | pl.col("dod").is_null()))  # fmt: skip
     rows = _ids(rows).with_columns(pl.col("end").fill_null(today).alias("pe_"))
-    rows = _islands(rows, ["id"], 1, end="pe_")
+    rows = _islands(rows, ["ik"], 1, end="pe_")
     # NATIONAL CHOICE: chain start strictly before the same day a year earlier
     rows = rows.filter((pl.col("island_start") < year_before) & (pl.col("pe_") >= pe))
-    return _lts(inp, rows.drop("id", "island", "island_start"), pe,
+    return _lts(inp, rows.drop("id", "ik", "island", "island_start"), pe,
                 "in long-term support for over 12 months: ")  # fmt: skip
 
 
@@ -598,7 +614,7 @@ def _lts004_status(rows: pl.DataFrame, col: str, good: tuple[str, ...], label: s
     valid = valid.with_columns((pl.col(col) != "UNKNOWN").cast(pl.Int8).alias("k"))
     latest = first_by(valid.select("id", "start"), "id", ["start"], [True])
     at = valid.join(latest, on=["id", "start"])
-    at = at.filter(pl.col("k") == pl.col("k").max().over("id"))
+    at = at.filter(pl.col("k") == pl.col("k").max().over("ik"))
     per = at.group_by(["id", "Gender"]).agg(
         pl.when(pl.col(col).n_unique() > 1).then(pl.lit("UNKNOWN")).otherwise(pl.col(col).first())
         .alias("status"), pl.col("rid"))  # fmt: skip

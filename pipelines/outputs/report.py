@@ -31,6 +31,7 @@ from pipelines.outputs.charts import (
     time_chart,
 )
 from pipelines.outputs.exceptions import conform_findings
+from pipelines.outputs.measures_section import measures_changes, measures_section
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
        "form-action 'none'")
@@ -105,6 +106,7 @@ class ReportInputs:
 
 KIND_TEXT = {"quarterly": "quarterly submission", "build": "quarterly submission",
              "nightly": "nightly DQ run", "check": "check of a file"}
+    measures: pl.DataFrame | None = None  # measures_section.measures_changes()
 
 
 # --- small HTML helpers -------------------------------------------------------------------
@@ -709,6 +711,7 @@ SECTIONS: list[Section] = [
     Section("quarantined", "Quarantined files", lambda p: quarantined_section(p.inp)),
     Section("changes", "Changes", lambda p: changes_section(p.inp.comparison)),
     Section("trend", "Teams", lambda p: trend_section(p.inp.trend, p.findings)),
+    Section("measures", "SALT/ASCOF", lambda p: measures_section(p.inp.measures)),
     Section("docs", "Data Docs", lambda p: docs_section(p.inp.data_docs, p.out)),
 ]
 
@@ -840,6 +843,7 @@ def write_report(cfg, run_id: int | None, out_dir: Path, *,
         council=cfg.council.name, thresholds=load_thresholds(cfg), comparison=run.comparison,
         trend=run.trend, data_docs=data_docs, period_label=run.period or "",
         kind=run.kind or "", cutoff=run.cutoff, build=kept.get("build"),
+        measures=measures_changes(cfg, run.run_id),
     )
     period = None
     if run.period:
