@@ -138,7 +138,7 @@ def ascof_2a(inp: Inputs) -> MeasureResult:
             staged.setdefault(c, (o, sequel))
 
     def remaining() -> pl.Series:
-        return pl.Series("cluster", list(staged), dtype=cl.schema["cluster"])
+        return pl.Series("cluster", list(staged), dtype=cl.schema["cluster"]).implode()
 
     # Step 1: death before or within 7 days of the end; Step 2: admitted to hospital
     stage(cl.filter(_days(pl.col("cend"), pl.col("dod")) <= 7)
