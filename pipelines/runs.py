@@ -172,7 +172,7 @@ def measures_record(cfg: Config, h: Any, run: Any, submission_id: int, frame: An
     out_dir = cfg.path(cfg.paths.output_dir) / "reports" / f"measures_run{run.id}"
     try:
         return measures_step(h, run, submission_id, frame, period, release, out_dir)
-    except Exception as exc:  # noqa: BLE001 - the submission must still be recorded
+    except Exception as exc:
         return {"measures": f"not computed ({type(exc).__name__})"}
 
 

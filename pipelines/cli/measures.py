@@ -53,10 +53,14 @@ def measures_command(
         typer.Option(help="CSV age_band,population with rows 18-64 and 65+ (ASCOF 2B/2C rates)"),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for measures.csv and people/ (default: "
-                                       "<output_dir>/measures/<file>)")
+        Path | None,
+        typer.Option(
+            help="Folder for measures.csv and people/ (default: <output_dir>/measures/<file>)"
+        ),
     ] = None,
-    release: Annotated[str | None, typer.Option(help="R1 or R2 (default: from the headers)")] = None,
+    release: Annotated[
+        str | None, typer.Option(help="R1 or R2 (default: from the headers)")
+    ] = None,
     history: Annotated[
         bool, typer.Option(help="Use earlier submissions recorded in history for look-backs")
     ] = True,
@@ -64,8 +68,14 @@ def measures_command(
     """The SALT and ASCOF figures of a CLD file, with the people behind each one."""
     from pipelines.cldfile import CldFileError, read_cld_info
     from pipelines.measures import (
-        MEASURES, Edition, MeasuresError, compute, format_figure, read_population, write,
-    )  # fmt: skip
+        MEASURES,
+        Edition,
+        MeasuresError,
+        compute,
+        format_figure,
+        read_population,
+        write,
+    )
     from pipelines.period import Period
 
     cfg = get_config()
@@ -75,8 +85,9 @@ def measures_command(
         frame, spec, info = read_cld_info(file, release)
     p = p or _period_of(frame, spec)
     editions, why = _earlier(cfg, p, history)
-    typer.echo(f"· {file.name}: {frame.height:,} rows, {info.release}, {p} "
-               f"(ASCOF {p.start} to {p.end})")  # fmt: skip
+    typer.echo(
+        f"· {file.name}: {frame.height:,} rows, {info.release}, {p} (ASCOF {p.start} to {p.end})"
+    )
     run = compute([*editions, Edition(frame, p, str(file), info.release)], p, population=pop)
     if why:
         run.notes.insert(0, why)
@@ -112,11 +123,12 @@ def print_trend(h, last: int = 8, measure: str | None = None) -> None:
     frame = frame.filter(pl.col("submission_id").is_in(keep.implode()))
     labels = {s: f"{p} (#{s})" for s, p in frame.select("submission_id", "period").unique().rows()}
     frame = frame.with_columns(
-        pl.when(pl.col("denominator").is_null()).then(pl.col("numerator").cast(pl.String))
+        pl.when(pl.col("denominator").is_null())
+        .then(pl.col("numerator").cast(pl.String))
         .otherwise(pl.format("{} ({}/{})", pl.col("value").round(1), "numerator", "denominator"))
         .alias("figure"),
         pl.col("submission_id").replace_strict(labels, return_dtype=pl.String).alias("sub"),
-    )  # fmt: skip
+    )
     order = [labels[s] for s in keep.to_list()]
     pivot = frame.pivot(on="sub", index=["measure", "grp"], values="figure").sort("measure", "grp")
     table = Table(title=f"SALT/ASCOF figures over submissions{' - ' + measure if measure else ''}")

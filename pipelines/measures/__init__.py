@@ -20,8 +20,17 @@ from pipelines.measures.common import Figure, Measure, MeasureResult
 from pipelines.outputs.excel_safe import excel_safe_frame
 from pipelines.period import Period
 
-__all__ = ["MEASURES", "MEASURE_IDS", "Edition", "MeasuresError", "MeasuresRun", "compute",
-           "figures_frame", "read_population", "write"]  # fmt: skip
+__all__ = [
+    "MEASURES",
+    "MEASURE_IDS",
+    "Edition",
+    "MeasuresError",
+    "MeasuresRun",
+    "compute",
+    "figures_frame",
+    "read_population",
+    "write",
+]
 
 CSV_COLUMNS = ("measure", "group", "numerator", "denominator", "value")
 
@@ -50,60 +59,156 @@ def _sts001(inp):
 
 
 MEASURES: tuple[Measure, ...] = (
-    Measure("ASCOF_2A", "New clients' short-term support (ST-Max) with no further request for "
-            "ongoing support (%)", "DHSC", "ASCOF_measures/Create_ASCOF_2A_2425_Onwards.sql",
-            "percent", ascof.ascof_2a,
-            "new-client check looks 3 months before the period; sequels 7 days after its end"),
-    Measure("ASCOF_2B", "Long-term needs met by admission to residential and nursing care, "
-            "18-64 (per 100,000)", "DHSC", "ASCOF_measures/Create_ASCOF_2B2C_2425_Onwards.sql",
-            "per 100,000", _2b, "ONS population 18-64; a 365-day look-back for earlier admissions"),
-    Measure("ASCOF_2C", "Long-term needs met by admission to residential and nursing care, "
-            "65+ (per 100,000)", "DHSC", "ASCOF_measures/Create_ASCOF_2B2C_2425_Onwards.sql",
-            "per 100,000", _2c, "ONS population 65+; a 365-day look-back for earlier admissions"),
-    Measure("ASCOF_2E", "People in long-term support living at home or with family (%)", "DHSC",
-            "ASCOF_measures/Create_ASCOF_2E_2425_Onwards.sql", "percent",
-            lambda i: ascof.ascof_2e(i, ld=False)),
-    Measure("ASCOF_2E_LD", "Learning-disability clients 18-64 in long-term support living at "
-            "home or with family (%)", "DHSC", "ASCOF_measures/Create_ASCOF_2E_2425_Onwards.sql",
-            "percent", lambda i: ascof.ascof_2e(i, ld=True)),
-    Measure("ASCOF_3D_1A", "Clients in long-term community support receiving self-directed "
-            "support (%)", "DHSC", "ASCOF_measures/Create_ASCOF_3D_2425_Onwards.sql", "percent",
-            lambda i: _cached(i, "3dc", ascof.ascof_3d_clients)[0]),
-    Measure("ASCOF_3D_1B", "Carers receiving self-directed support (%)", "DHSC",
-            "ASCOF_measures/Create_ASCOF_3D_2425_Onwards.sql", "percent",
-            lambda i: _cached(i, "3dk", ascof.ascof_3d_carers)[0]),
-    Measure("ASCOF_3D_2A", "Clients in long-term community support receiving direct payments (%)",
-            "DHSC", "ASCOF_measures/Create_ASCOF_3D_2425_Onwards.sql", "percent",
-            lambda i: _cached(i, "3dc", ascof.ascof_3d_clients)[1]),
-    Measure("ASCOF_3D_2B", "Carers receiving direct payments (%)", "DHSC",
-            "ASCOF_measures/Create_ASCOF_3D_2425_Onwards.sql", "percent",
-            lambda i: _cached(i, "3dk", ascof.ascof_3d_carers)[1]),
-    Measure("SALT_STS001", "Requests for support from new clients (year to date), by sequel",
-            "NHS England", "SALT STS001/STS001 replication code.txt", "count",
-            lambda i: _sts001(i)[0], "sequels up to 28 days after a request"),
-    Measure("SALT_STS002A", "ST-Max for new clients (year to date), by what followed",
-            "NHS England", "SALT STS002a/STS002a replication code.txt", "count",
-            lambda i: salt.sts002a(i, _sts001(i)[1])),
-    Measure("SALT_STS002B", "ST-Max for existing clients (year to date)", "NHS England",
-            "SALT STS002b/STS002b replication code.txt", "count", salt.sts002b),
-    Measure("SALT_LTS001A", "People in long-term support during the year (to date)",
-            "NHS England", "SALT LTS001a/LTS001a replication code.txt", "count", salt.lts001a),
-    Measure("SALT_LTS001B", "People in long-term support at the quarter's end", "NHS England",
-            "SALT LTS001b/LTS001b replication code.txt", "count", salt.lts001b),
-    Measure("SALT_LTS001C", "People in long-term support for more than 12 months at the "
-            "quarter's end", "NHS England", "SALT LTS001c/LTS001c replication code.txt", "count",
-            salt.lts001c, "chains that began before the file's first date are seen only from "
-            "service start dates"),
-    Measure("SALT_LTS003", "Carers supported during the year (to date)", "NHS England",
-            "SALT LTS003/LTS003 replication code.txt", "count", salt.lts003),
-    Measure("SALT_LTS004_EMPLOYMENT", "Learning-disability clients 18-64 in long-term support "
-            "in paid employment (%)", "NHS England", "SALT LTS004/LTS004 replication code.txt",
-            "percent", lambda i: _cached(i, "lts004", salt.lts004)[0]),
-    Measure("SALT_LTS004_ACCOMMODATION", "Learning-disability clients 18-64 in long-term "
-            "support in settled accommodation (%)", "NHS England",
-            "SALT LTS004/LTS004 replication code.txt", "percent",
-            lambda i: _cached(i, "lts004", salt.lts004)[1]),
-)  # fmt: skip
+    Measure(
+        "ASCOF_2A",
+        "New clients' short-term support (ST-Max) with no further request for ongoing support (%)",
+        "DHSC",
+        "ASCOF_measures/Create_ASCOF_2A_2425_Onwards.sql",
+        "percent",
+        ascof.ascof_2a,
+        "new-client check looks 3 months before the period; sequels 7 days after its end",
+    ),
+    Measure(
+        "ASCOF_2B",
+        "Long-term needs met by admission to residential and nursing care, 18-64 (per 100,000)",
+        "DHSC",
+        "ASCOF_measures/Create_ASCOF_2B2C_2425_Onwards.sql",
+        "per 100,000",
+        _2b,
+        "ONS population 18-64; a 365-day look-back for earlier admissions",
+    ),
+    Measure(
+        "ASCOF_2C",
+        "Long-term needs met by admission to residential and nursing care, 65+ (per 100,000)",
+        "DHSC",
+        "ASCOF_measures/Create_ASCOF_2B2C_2425_Onwards.sql",
+        "per 100,000",
+        _2c,
+        "ONS population 65+; a 365-day look-back for earlier admissions",
+    ),
+    Measure(
+        "ASCOF_2E",
+        "People in long-term support living at home or with family (%)",
+        "DHSC",
+        "ASCOF_measures/Create_ASCOF_2E_2425_Onwards.sql",
+        "percent",
+        lambda i: ascof.ascof_2e(i, ld=False),
+    ),
+    Measure(
+        "ASCOF_2E_LD",
+        "Learning-disability clients 18-64 in long-term support living at home or with family (%)",
+        "DHSC",
+        "ASCOF_measures/Create_ASCOF_2E_2425_Onwards.sql",
+        "percent",
+        lambda i: ascof.ascof_2e(i, ld=True),
+    ),
+    Measure(
+        "ASCOF_3D_1A",
+        "Clients in long-term community support receiving self-directed support (%)",
+        "DHSC",
+        "ASCOF_measures/Create_ASCOF_3D_2425_Onwards.sql",
+        "percent",
+        lambda i: _cached(i, "3dc", ascof.ascof_3d_clients)[0],
+    ),
+    Measure(
+        "ASCOF_3D_1B",
+        "Carers receiving self-directed support (%)",
+        "DHSC",
+        "ASCOF_measures/Create_ASCOF_3D_2425_Onwards.sql",
+        "percent",
+        lambda i: _cached(i, "3dk", ascof.ascof_3d_carers)[0],
+    ),
+    Measure(
+        "ASCOF_3D_2A",
+        "Clients in long-term community support receiving direct payments (%)",
+        "DHSC",
+        "ASCOF_measures/Create_ASCOF_3D_2425_Onwards.sql",
+        "percent",
+        lambda i: _cached(i, "3dc", ascof.ascof_3d_clients)[1],
+    ),
+    Measure(
+        "ASCOF_3D_2B",
+        "Carers receiving direct payments (%)",
+        "DHSC",
+        "ASCOF_measures/Create_ASCOF_3D_2425_Onwards.sql",
+        "percent",
+        lambda i: _cached(i, "3dk", ascof.ascof_3d_carers)[1],
+    ),
+    Measure(
+        "SALT_STS001",
+        "Requests for support from new clients (year to date), by sequel",
+        "NHS England",
+        "SALT STS001/STS001 replication code.txt",
+        "count",
+        lambda i: _sts001(i)[0],
+        "sequels up to 28 days after a request",
+    ),
+    Measure(
+        "SALT_STS002A",
+        "ST-Max for new clients (year to date), by what followed",
+        "NHS England",
+        "SALT STS002a/STS002a replication code.txt",
+        "count",
+        lambda i: salt.sts002a(i, _sts001(i)[1]),
+    ),
+    Measure(
+        "SALT_STS002B",
+        "ST-Max for existing clients (year to date)",
+        "NHS England",
+        "SALT STS002b/STS002b replication code.txt",
+        "count",
+        salt.sts002b,
+    ),
+    Measure(
+        "SALT_LTS001A",
+        "People in long-term support during the year (to date)",
+        "NHS England",
+        "SALT LTS001a/LTS001a replication code.txt",
+        "count",
+        salt.lts001a,
+    ),
+    Measure(
+        "SALT_LTS001B",
+        "People in long-term support at the quarter's end",
+        "NHS England",
+        "SALT LTS001b/LTS001b replication code.txt",
+        "count",
+        salt.lts001b,
+    ),
+    Measure(
+        "SALT_LTS001C",
+        "People in long-term support for more than 12 months at the quarter's end",
+        "NHS England",
+        "SALT LTS001c/LTS001c replication code.txt",
+        "count",
+        salt.lts001c,
+        "chains that began before the file's first date are seen only from service start dates",
+    ),
+    Measure(
+        "SALT_LTS003",
+        "Carers supported during the year (to date)",
+        "NHS England",
+        "SALT LTS003/LTS003 replication code.txt",
+        "count",
+        salt.lts003,
+    ),
+    Measure(
+        "SALT_LTS004_EMPLOYMENT",
+        "Learning-disability clients 18-64 in long-term support in paid employment (%)",
+        "NHS England",
+        "SALT LTS004/LTS004 replication code.txt",
+        "percent",
+        lambda i: _cached(i, "lts004", salt.lts004)[0],
+    ),
+    Measure(
+        "SALT_LTS004_ACCOMMODATION",
+        "Learning-disability clients 18-64 in long-term support in settled accommodation (%)",
+        "NHS England",
+        "SALT LTS004/LTS004 replication code.txt",
+        "percent",
+        lambda i: _cached(i, "lts004", salt.lts004)[1],
+    ),
+)
 MEASURE_IDS = tuple(m.id for m in MEASURES)
 
 
@@ -147,29 +252,45 @@ def read_population(path: Path) -> dict[str, int]:
     return out
 
 
-def compute(editions: list[Edition], period: Period, *, population: dict[str, int] | None = None,
-            today: date | None = None, only: tuple[str, ...] | None = None) -> MeasuresRun:  # fmt: skip
+def compute(
+    editions: list[Edition],
+    period: Period,
+    *,
+    population: dict[str, int] | None = None,
+    today: date | None = None,
+    only: tuple[str, ...] | None = None,
+) -> MeasuresRun:
     """Every measure over ``editions`` (oldest first; the last is the file being previewed)."""
     inp = prepare(editions, period, population=population, today=today)
     results = {m.id: m.compute(inp) for m in MEASURES if only is None or m.id in only}
     notes = []
     earlier = len(editions) - 1
     if earlier:
-        notes.append(f"look-backs use {earlier} earlier submission(s) from history "
-                     f"({', '.join(e.label for e in editions[:-1])})")  # fmt: skip
+        notes.append(
+            f"look-backs use {earlier} earlier submission(s) from history "
+            f"({', '.join(e.label for e in editions[:-1])})"
+        )
     else:
-        notes.append("no earlier submissions recorded: look-backs see only this file "
-                     "(the single-file result is what is shown)")  # fmt: skip
+        notes.append(
+            "no earlier submissions recorded: look-backs see only this file "
+            "(the single-file result is what is shown)"
+        )
     for m in MEASURES:
         if m.needs and m.id in results:
             notes.append(f"{m.id}: needs {m.needs}")
     if not population:
-        notes.append("ASCOF_2B/2C: no --population file: numerators only (ONS mid-year "
-                     "population needed for the rate per 100,000)")  # fmt: skip
-    notes.append("ASCOF_2D: not computed: it needs hospital discharges (SUS APC), which a CLD "
-                 "file does not hold")  # fmt: skip
-    notes.append(f"ASCOF: rolling 12 months {period.start} to {period.end}; SALT: year to "
-                 f"date {inp.salt_start} to {period.end}")  # fmt: skip
+        notes.append(
+            "ASCOF_2B/2C: no --population file: numerators only (ONS mid-year "
+            "population needed for the rate per 100,000)"
+        )
+    notes.append(
+        "ASCOF_2D: not computed: it needs hospital discharges (SUS APC), which a CLD "
+        "file does not hold"
+    )
+    notes.append(
+        f"ASCOF: rolling 12 months {period.start} to {period.end}; SALT: year to "
+        f"date {inp.salt_start} to {period.end}"
+    )
     return MeasuresRun(period, results, inp, notes)
 
 
@@ -177,30 +298,69 @@ def figures_frame(results: dict[str, MeasureResult]) -> pl.DataFrame:
     rows = []
     for mid, res in results.items():
         for f in res.figures:
-            rows.append({"measure": mid, "group": f.group, "numerator": f.numerator,
-                         "denominator": f.denominator, "value": f.value})  # fmt: skip
-    return pl.DataFrame(rows, schema={"measure": pl.String, "group": pl.String,
-                                      "numerator": pl.Int64, "denominator": pl.Int64,
-                                      "value": pl.Float64})  # fmt: skip
+            rows.append(
+                {
+                    "measure": mid,
+                    "group": f.group,
+                    "numerator": f.numerator,
+                    "denominator": f.denominator,
+                    "value": f.value,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "measure": pl.String,
+            "group": pl.String,
+            "numerator": pl.Int64,
+            "denominator": pl.Int64,
+            "value": pl.Float64,
+        },
+    )
 
 
 def drilldown(run: MeasuresRun, mid: str) -> pl.DataFrame:
     """A measure's people with their LA person ids, file rows and event references."""
     people = run.results[mid].people
-    ev = run.inputs.events.select(
-        "rid", "edition", "row", "la_pid", "Event_Reference")
+    ev = run.inputs.events.select("rid", "edition", "row", "la_pid", "Event_Reference")
     last = len(run.inputs.editions) - 1
-    x = people.with_row_index("_i").explode("rids").join(ev, left_on="rids", right_on="rid", how="left")
+    x = (
+        people.with_row_index("_i")
+        .explode("rids")
+        .join(ev, left_on="rids", right_on="rid", how="left")
+    )
     agg = x.group_by("_i").agg(
-        pl.col("la_pid").drop_nulls().unique().sort().str.join(";").alias("LA_Person_Unique_Identifier"),
-        pl.col("row").filter(pl.col("edition") == last).drop_nulls().unique().sort()
-        .cast(pl.String).str.join(";").alias("file_rows"),
-        pl.col("Event_Reference").drop_nulls().unique().sort().str.join(";").alias("event_references"),
-    )  # fmt: skip
+        pl.col("la_pid")
+        .drop_nulls()
+        .unique()
+        .sort()
+        .str.join(";")
+        .alias("LA_Person_Unique_Identifier"),
+        pl.col("row")
+        .filter(pl.col("edition") == last)
+        .drop_nulls()
+        .unique()
+        .sort()
+        .cast(pl.String)
+        .str.join(";")
+        .alias("file_rows"),
+        pl.col("Event_Reference")
+        .drop_nulls()
+        .unique()
+        .sort()
+        .str.join(";")
+        .alias("event_references"),
+    )
     out = people.with_row_index("_i").join(agg, on="_i", how="left").sort("_i")
     return out.select(
-        pl.lit(mid).alias("measure"), "group", "LA_Person_Unique_Identifier", "in_numerator",
-        "in_denominator", "detail", "file_rows", "event_references",
+        pl.lit(mid).alias("measure"),
+        "group",
+        "LA_Person_Unique_Identifier",
+        "in_numerator",
+        "in_denominator",
+        "detail",
+        "file_rows",
+        "event_references",
     )
 
 

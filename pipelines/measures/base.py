@@ -40,10 +40,18 @@ INVALID = "INVALID"
 R1_NOT_MAPPED = "R1_NOT_MAPPED"  # DHSC 'Release 1 specification only: Not mapped'
 
 CODED = (
-    "Event_Type", "Client_Type", "Service_Type", "Service_Component", "Delivery_Mechanism",
-    "Event_Outcome", "Request_Route_of_Access", "Primary_Support_Reason",
-    "Accommodation_Status", "Employment_Status", "Gender",
-)  # fmt: skip
+    "Event_Type",
+    "Client_Type",
+    "Service_Type",
+    "Service_Component",
+    "Delivery_Mechanism",
+    "Event_Outcome",
+    "Request_Route_of_Access",
+    "Primary_Support_Reason",
+    "Accommodation_Status",
+    "Employment_Status",
+    "Gender",
+)
 LTS = ("LONG_TERM_NURSING", "LONG_TERM_RESIDENTIAL", "LONG_TERM_COMMUNITY", "LONG_TERM_PRISON")
 CARER_TYPES = ("CARER", "CARER_KNOWN_BY_ASSOCIATION")
 
@@ -135,8 +143,14 @@ def typed_events(editions: list[Edition]) -> pl.DataFrame:
     parts = []
     for i, ed in enumerate(editions):
         f = ed.frame
-        for c in ("Assessment_Type", "Unit_Cost", "Cost_Frequency_Unit_Type",
-                  "Planned_units_per_week", "Event_Reference", "Ethnicity"):  # fmt: skip
+        for c in (
+            "Assessment_Type",
+            "Unit_Cost",
+            "Cost_Frequency_Unit_Type",
+            "Planned_units_per_week",
+            "Event_Reference",
+            "Ethnicity",
+        ):
             if c not in f.columns:
                 f = f.with_columns(pl.lit(None, pl.String).alias(c))
         keyed = [
@@ -215,13 +229,24 @@ def like(col: str, text: str) -> pl.Expr:
 # -- DHSC main table ---------------------------------------------------------------------------
 DHSC_OUTCOME_HIERARCHY = {
     # Main_tables/docs/methodology/6-deduplication.md (Event_Outcome_Hierarchy, R2)
-    "PROGRESS_TO_REABLEMENT": 1, "PROGRESS_TO_ASSESSMENT_REVIEW_OR_REASSESSMENT": 2,
-    R1_NOT_MAPPED: 3, "PROGRESS_TO_SUPPORT_PLANNING": 4, "CONTINUATION_OF_SUPPORT": 5,
-    "ADMITTED_TO_HOSPITAL": 6, "NFA_MOVED_TO_ANOTHER_LA": 7, "NFA_NHS_FUNDED": 8,
-    "NFA_SELF_FUNDED": 9, "NFA_INFORMATION_ADVICE": 10, "NFA_REFERRAL_WITHIN_LA": 11,
-    "NFA_SUPPORT_DECLINED": 12, "NFA_DECEASED": 13, "SERVICE_ENDED_AS_PLANNED": 14,
-    "NFA_SUPPORT_ENDED_OTHER": 15, "NFA_NO_SERVICES_OTHER": 16, "NFA_OTHER": 17,
-}  # fmt: skip
+    "PROGRESS_TO_REABLEMENT": 1,
+    "PROGRESS_TO_ASSESSMENT_REVIEW_OR_REASSESSMENT": 2,
+    R1_NOT_MAPPED: 3,
+    "PROGRESS_TO_SUPPORT_PLANNING": 4,
+    "CONTINUATION_OF_SUPPORT": 5,
+    "ADMITTED_TO_HOSPITAL": 6,
+    "NFA_MOVED_TO_ANOTHER_LA": 7,
+    "NFA_NHS_FUNDED": 8,
+    "NFA_SELF_FUNDED": 9,
+    "NFA_INFORMATION_ADVICE": 10,
+    "NFA_REFERRAL_WITHIN_LA": 11,
+    "NFA_SUPPORT_DECLINED": 12,
+    "NFA_DECEASED": 13,
+    "SERVICE_ENDED_AS_PLANNED": 14,
+    "NFA_SUPPORT_ENDED_OTHER": 15,
+    "NFA_NO_SERVICES_OTHER": 16,
+    "NFA_OTHER": 17,
+}
 
 
 def reference_periods(editions: list[Edition]) -> list[tuple[int, date, date]]:
@@ -265,9 +290,11 @@ def dhsc_main(events: pl.DataFrame, editions: list[Edition]) -> pl.DataFrame:
     dod, s, e = pl.col("dod"), pl.col("start"), pl.col("end")
     # FilterToEventsInPeriod: the end date becomes the date of death when it falls inside
     ev = ev.with_columns(
-        pl.when((dod >= s) & (dod <= e) | (dod > s) & e.is_null()).then(dod).otherwise(e)
+        pl.when((dod >= s) & (dod <= e) | (dod > s) & e.is_null())
+        .then(dod)
+        .otherwise(e)
         .alias("der_end")
-    )  # fmt: skip
+    )
     de = pl.col("der_end")
     keep = (
         (~is_service & (de >= pl.col("ref_start")) & (de <= pl.col("ref_end")))
@@ -283,18 +310,25 @@ def dhsc_main(events: pl.DataFrame, editions: list[Edition]) -> pl.DataFrame:
         for n in CODED
     )
     ev = ev.with_columns(
-        pl.col("Event_Outcome").replace_strict(DHSC_OUTCOME_HIERARCHY, default=None,
-                                               return_dtype=pl.Int32).alias("eo_hier"),
+        pl.col("Event_Outcome")
+        .replace_strict(DHSC_OUTCOME_HIERARCHY, default=None, return_dtype=pl.Int32)
+        .alias("eo_hier"),
         # Der_Unique_Event_Ref over raw values, derived end and the combined person id
         pl.struct(
-            pl.col("la"), s, pl.when(~is_service).then(de), pl.col("Client_Type_Raw"),
-            pl.col("person"), pl.col("Event_Type_Raw"),
+            pl.col("la"),
+            s,
+            pl.when(~is_service).then(de),
+            pl.col("Client_Type_Raw"),
+            pl.col("person"),
+            pl.col("Event_Type_Raw"),
             pl.when(pl.col("Event_Type") == "REQUEST").then(pl.col("Route_Raw")),
             pl.when(pl.col("Event_Type") == "ASSESSMENT").then(pl.col("Assessment_Type")),
             pl.when(is_service).then(pl.col("Service_Type_Raw")),
             pl.when(is_service).then(pl.col("Service_Component_Raw")),
-        ).hash().alias("event_ref"),
-    )  # fmt: skip
+        )
+        .hash()
+        .alias("event_ref"),
+    )
     # Cropping: a service open at the end of an earlier reference period and not found in the
     # next one ends on that period's end.
     ends = sorted({r[2] for r in reference_periods(editions)})
@@ -306,19 +340,27 @@ def dhsc_main(events: pl.DataFrame, editions: list[Edition]) -> pl.DataFrame:
         open_prior = (
             is_service & (pl.col("ref_end") < last_end) & (de.is_null() | (de > pl.col("ref_end")))
         )
-        ev = ev.join(nxt.with_columns(pl.lit(True).alias("_found")), on=["ref_end", "event_ref"],
-                     how="left")  # fmt: skip
+        ev = ev.join(
+            nxt.with_columns(pl.lit(True).alias("_found")), on=["ref_end", "event_ref"], how="left"
+        )
         ev = ev.with_columns(
-            pl.when(open_prior & pl.col("_found").is_null()).then(pl.col("ref_end"))
-            .otherwise(de).alias("der_end")
-        ).drop("_found")  # fmt: skip
+            pl.when(open_prior & pl.col("_found").is_null())
+            .then(pl.col("ref_end"))
+            .otherwise(de)
+            .alias("der_end")
+        ).drop("_found")
     # GetUniqueEvents (joined): one record per unique event
     # ranking: latest reference period; open (NULL) end first, then latest end; outcome
     # hierarchy (NULL as 999, last); [Der_Conversation: not published, not reproduced]; record id
-    ev = ev.with_columns(pl.col("der_end").is_null().alias("_open"),
-                         pl.col("eo_hier").fill_null(999).alias("_h"))
-    ev = top_rows(ev, "event_ref", ["ref_end", "_open", "der_end", "_h", "rid"],
-                  [True, True, True, False, True])
+    ev = ev.with_columns(
+        pl.col("der_end").is_null().alias("_open"), pl.col("eo_hier").fill_null(999).alias("_h")
+    )
+    ev = top_rows(
+        ev,
+        "event_ref",
+        ["ref_end", "_open", "der_end", "_h", "rid"],
+        [True, True, True, False, True],
+    )
     ev = ev.unique("event_ref", keep="first", maintain_order=True).drop("_open", "_h")
     # an integer person key: windows over people hash it much faster than the text id
     return ev.with_columns(pl.col("person").cast(pl.Categorical).to_physical().alias("pk"))
@@ -327,20 +369,32 @@ def dhsc_main(events: pl.DataFrame, editions: list[Edition]) -> pl.DataFrame:
 # -- DHSC latest person details ---------------------------------------------------------------
 ACCOM_SETTLED = {
     # Create_personal_details_table.sql #REF_Accommodation_Status (group 1 = settled)
-    "OWNER_OCCUPIER_OR_SHARED_OWNERSHIP_SCHEME", "TENANT_SOCIAL_HOUSING", "TENANT_PRIVATE_LANDLORD",
+    "OWNER_OCCUPIER_OR_SHARED_OWNERSHIP_SCHEME",
+    "TENANT_SOCIAL_HOUSING",
+    "TENANT_PRIVATE_LANDLORD",
     "SETTLED_MAINSTREAM_HOUSING_WITH_FAMILY_FRIENDS",
-    "SUPPORTED_ACCOMMODATION_SUPPORTED_LODGINGS_SUPPORTED_GROUP_HOME", "SHARED_LIVES_SCHEME",
+    "SUPPORTED_ACCOMMODATION_SUPPORTED_LODGINGS_SUPPORTED_GROUP_HOME",
+    "SHARED_LIVES_SCHEME",
     "APPROVED_PREMISES_FOR_OFFENDERS_RELEASED_FROM_PRISON_OR_UNDER_PROBATION_SUPERVISION",
     "SHELTERED_HOUSING_EXTRA_CARE_HOUSING_OTHER_SHELTERED_HOUSING",
-    "MOBILE_ACCOMMODATION_FOR_GYPSY_ROMA_AND_TRAVELLER_COMMUNITIES", "PRESUMED_AT_HOME",
-}  # fmt: skip
+    "MOBILE_ACCOMMODATION_FOR_GYPSY_ROMA_AND_TRAVELLER_COMMUNITIES",
+    "PRESUMED_AT_HOME",
+}
 _SERVICE_HIER = {
-    "LONG_TERM_NURSING": 1, "LONG_TERM_RESIDENTIAL": 2, "LONG_TERM_COMMUNITY": 3,
-    "LONG_TERM_PRISON": 4, "SHORT_TERM_ST_MAX": 5, "SHORT_TERM_ONGOING_LOW_LEVEL": 6,
+    "LONG_TERM_NURSING": 1,
+    "LONG_TERM_RESIDENTIAL": 2,
+    "LONG_TERM_COMMUNITY": 3,
+    "LONG_TERM_PRISON": 4,
+    "SHORT_TERM_ST_MAX": 5,
+    "SHORT_TERM_ONGOING_LOW_LEVEL": 6,
     "SHORT_TERM_OTHER": 7,
-}  # fmt: skip
-_MAPPABLE_COMPONENTS = ("SHARED_LIVES", "COMMUNITY_SUPPORTED_LIVING", "EXTRA_CARE_HOUSING",
-                        "HOME_SUPPORT")  # fmt: skip
+}
+_MAPPABLE_COMPONENTS = (
+    "SHARED_LIVES",
+    "COMMUNITY_SUPPORTED_LIVING",
+    "EXTRA_CARE_HOUSING",
+    "HOME_SUPPORT",
+)
 
 
 def top_rows(df: pl.DataFrame, group: str, keys: list[str], descending: list[bool]) -> pl.DataFrame:
@@ -359,19 +413,28 @@ def first_by(df: pl.DataFrame, group: str, keys: list[str], descending: list[boo
     )
 
 
-def _latest_known(main: pl.DataFrame, col: str, known: pl.Expr, unknown: str, out: str) -> pl.DataFrame:
+def _latest_known(
+    main: pl.DataFrame, col: str, known: pl.Expr, unknown: str, out: str
+) -> pl.DataFrame:
     """The person-details pattern: DENSE_RANK by known DESC, Ref_Period_End_Date DESC,
     Der_Event_End_Date DESC (open first), Event_Start_Date DESC; rank-1 rows that disagree
     become ``unknown`` ("known beats Unknown", conflicts are Unknown)."""
     t = main.select(
-        "pk", "person", pl.col(col).fill_null(unknown).alias("v"), known.fill_null(False).cast(pl.Int8)
-        .alias("k"), "ref_end", pl.col("der_end").fill_null(FAR).alias("de"), "start",
-    )  # fmt: skip
+        "pk",
+        "person",
+        pl.col(col).fill_null(unknown).alias("v"),
+        known.fill_null(False).cast(pl.Int8).alias("k"),
+        "ref_end",
+        pl.col("der_end").fill_null(FAR).alias("de"),
+        "start",
+    )
     top = top_rows(t, "pk", ["k", "ref_end", "de", "start"], [True, True, True, True])
     return top.group_by("person").agg(
-        pl.when(pl.col("v").n_unique() > 1).then(pl.lit(unknown)).otherwise(pl.col("v").first())
+        pl.when(pl.col("v").n_unique() > 1)
+        .then(pl.lit(unknown))
+        .otherwise(pl.col("v").first())
         .alias(out)
-    )  # fmt: skip
+    )
 
 
 def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
@@ -381,92 +444,147 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
     unknown_vals = ("UNKNOWN", INVALID, R1_NOT_MAPPED)
     a = main.with_columns(
         pl.when(pl.col("Accommodation_Status").is_in([INVALID, R1_NOT_MAPPED]))
-        .then(pl.lit("UNKNOWN")).otherwise(pl.col("Accommodation_Status"))
+        .then(pl.lit("UNKNOWN"))
+        .otherwise(pl.col("Accommodation_Status"))
         .alias("Accommodation_Status")
-    )  # fmt: skip
-    accom = _latest_known(a, "Accommodation_Status",
-                          pl.col("Accommodation_Status").is_not_null()
-                          & (pl.col("Accommodation_Status") != "UNKNOWN"),
-                          "UNKNOWN", "accom")  # fmt: skip
+    )
+    accom = _latest_known(
+        a,
+        "Accommodation_Status",
+        pl.col("Accommodation_Status").is_not_null()
+        & (pl.col("Accommodation_Status") != "UNKNOWN"),
+        "UNKNOWN",
+        "accom",
+    )
     # Unknown accommodation: deduce from the latest services
     unk = accom.filter(pl.col("accom") == "UNKNOWN").select("person")
     svc = main.filter(pl.col("Event_Type") == "SERVICE").join(unk, on="person", how="semi")
     svc = svc.select(
-        "pk", "person",
+        "pk",
+        "person",
         pl.col("der_end").fill_null(FAR).alias("de"),
-        pl.col("Service_Type").replace_strict(_SERVICE_HIER, default=99, return_dtype=pl.Int32)
+        pl.col("Service_Type")
+        .replace_strict(_SERVICE_HIER, default=99, return_dtype=pl.Int32)
         .alias("h"),
-        pl.col("Service_Component").is_in(_MAPPABLE_COMPONENTS).fill_null(False).cast(pl.Int8)
+        pl.col("Service_Component")
+        .is_in(_MAPPABLE_COMPONENTS)
+        .fill_null(False)
+        .cast(pl.Int8)
         .alias("m"),
-        "start", pl.col("Service_Type").alias("st"), pl.col("Service_Component").alias("sc"),
-    )  # fmt: skip
+        "start",
+        pl.col("Service_Type").alias("st"),
+        pl.col("Service_Component").alias("sc"),
+    )
     svc = top_rows(svc, "pk", ["de", "h", "m", "start"], [True, False, True, True]).with_columns(
         pl.when(pl.col("h") == 99).then(None).otherwise(pl.col("st")).alias("st"),
         pl.when(pl.col("m") == 1).then(pl.col("sc")).alias("sc"),
-    )  # fmt: skip
+    )
     svc = svc.group_by("person").agg(
-        pl.when(pl.col("st").drop_nulls().n_unique() == 1).then(pl.col("st").drop_nulls().first())
+        pl.when(pl.col("st").drop_nulls().n_unique() == 1)
+        .then(pl.col("st").drop_nulls().first())
         .alias("st"),
-        pl.when(pl.col("sc").drop_nulls().n_unique() == 1).then(pl.col("sc").drop_nulls().first())
+        pl.when(pl.col("sc").drop_nulls().n_unique() == 1)
+        .then(pl.col("sc").drop_nulls().first())
         .alias("sc"),
-    )  # fmt: skip
+    )
     st, sc = pl.col("st"), pl.col("sc")
     inferred = svc.select(
         "person",
-        pl.when(st == "LONG_TERM_NURSING").then(pl.lit("REGISTERED_NURSING_HOME"))
-        .when(st == "LONG_TERM_RESIDENTIAL").then(pl.lit("REGISTERED_CARE_HOME"))
-        .when(sc == "SHARED_LIVES").then(pl.lit("SHARED_LIVES_SCHEME"))
+        pl.when(st == "LONG_TERM_NURSING")
+        .then(pl.lit("REGISTERED_NURSING_HOME"))
+        .when(st == "LONG_TERM_RESIDENTIAL")
+        .then(pl.lit("REGISTERED_CARE_HOME"))
+        .when(sc == "SHARED_LIVES")
+        .then(pl.lit("SHARED_LIVES_SCHEME"))
         .when(sc == "EXTRA_CARE_HOUSING")
         .then(pl.lit("SHELTERED_HOUSING_EXTRA_CARE_HOUSING_OTHER_SHELTERED_HOUSING"))
         .when(sc == "COMMUNITY_SUPPORTED_LIVING")
         .then(pl.lit("SUPPORTED_ACCOMMODATION_SUPPORTED_LODGINGS_SUPPORTED_GROUP_HOME"))
-        .when((st == "LONG_TERM_COMMUNITY") & (sc == "HOME_SUPPORT")).then(pl.lit("PRESUMED_AT_HOME"))
-        .when((st == "LONG_TERM_COMMUNITY") & sc.is_null()).then(pl.lit("PRESUMED_IN_COMMUNITY"))
+        .when((st == "LONG_TERM_COMMUNITY") & (sc == "HOME_SUPPORT"))
+        .then(pl.lit("PRESUMED_AT_HOME"))
+        .when((st == "LONG_TERM_COMMUNITY") & sc.is_null())
+        .then(pl.lit("PRESUMED_IN_COMMUNITY"))
         .when(st == "LONG_TERM_PRISON")
         .then(pl.lit("PRISON_YOUNG_OFFENDERS_INSTITUTION_DETENTION_CENTRE"))
-        .otherwise(pl.lit("UNKNOWN")).alias("inferred"),
-    )  # fmt: skip
-    accom = accom.join(inferred, on="person", how="left").with_columns(
-        pl.when(pl.col("accom") == "UNKNOWN").then(pl.col("inferred").fill_null("UNKNOWN"))
-        .otherwise(pl.col("accom")).alias("accom")
-    ).drop("inferred")  # fmt: skip
+        .otherwise(pl.lit("UNKNOWN"))
+        .alias("inferred"),
+    )
+    accom = (
+        accom.join(inferred, on="person", how="left")
+        .with_columns(
+            pl.when(pl.col("accom") == "UNKNOWN")
+            .then(pl.col("inferred").fill_null("UNKNOWN"))
+            .otherwise(pl.col("accom"))
+            .alias("accom")
+        )
+        .drop("inferred")
+    )
     accom = accom.with_columns(pl.col("accom").is_in(ACCOM_SETTLED).alias("settled"))
     psr = _latest_known(
-        main.with_columns(pl.when(pl.col("Primary_Support_Reason").is_in(unknown_vals))
-                          .then(pl.lit("UNKNOWN")).otherwise(pl.col("Primary_Support_Reason"))
-                          .alias("Primary_Support_Reason")),
+        main.with_columns(
+            pl.when(pl.col("Primary_Support_Reason").is_in(unknown_vals))
+            .then(pl.lit("UNKNOWN"))
+            .otherwise(pl.col("Primary_Support_Reason"))
+            .alias("Primary_Support_Reason")
+        ),
         "Primary_Support_Reason",
-        ~pl.col("Primary_Support_Reason").fill_null("UNKNOWN").is_in(["UNKNOWN", "SUPPORT_TO_CARER"]),
-        "UNKNOWN", "psr",
-    )  # fmt: skip
+        ~pl.col("Primary_Support_Reason")
+        .fill_null("UNKNOWN")
+        .is_in(["UNKNOWN", "SUPPORT_TO_CARER"]),
+        "UNKNOWN",
+        "psr",
+    )
     gender = _latest_known(
-        main.with_columns(pl.when(pl.col("Gender").is_in(unknown_vals)).then(pl.lit("UNKNOWN"))
-                          .otherwise(pl.col("Gender")).alias("Gender")),
-        "Gender", pl.col("Gender").fill_null("UNKNOWN") != "UNKNOWN", "UNKNOWN", "gender",
-    )  # fmt: skip
+        main.with_columns(
+            pl.when(pl.col("Gender").is_in(unknown_vals))
+            .then(pl.lit("UNKNOWN"))
+            .otherwise(pl.col("Gender"))
+            .alias("Gender")
+        ),
+        "Gender",
+        pl.col("Gender").fill_null("UNKNOWN") != "UNKNOWN",
+        "UNKNOWN",
+        "gender",
+    )
     employ = _latest_known(
-        main, "Employment_Status",
+        main,
+        "Employment_Status",
         ~pl.col("Employment_Status").fill_null("UNKNOWN").is_in(["UNKNOWN", INVALID]),
-        "UNKNOWN", "employ",
-    )  # fmt: skip
+        "UNKNOWN",
+        "employ",
+    )
     # birth: valid first, later submissions, earliest birth date
-    birth = top_rows(
-        main.select("pk", "person", "ref_end", "birth_date",
-                    pl.col("birth_date").is_null().alias("_n")),
-        "pk", ["_n", "ref_end", "birth_date"], [False, True, False],
-    ).unique("pk").select("person", "birth_date")  # fmt: skip
-    death = top_rows(
-        main.select("pk", "person", "ref_end", "dod", pl.col("dod").is_null().alias("_n")),
-        "pk", ["_n", "ref_end", "dod"], [False, True, True],
-    ).unique("pk").select("person", "dod")  # fmt: skip
+    birth = (
+        top_rows(
+            main.select(
+                "pk", "person", "ref_end", "birth_date", pl.col("birth_date").is_null().alias("_n")
+            ),
+            "pk",
+            ["_n", "ref_end", "birth_date"],
+            [False, True, False],
+        )
+        .unique("pk")
+        .select("person", "birth_date")
+    )
+    death = (
+        top_rows(
+            main.select("pk", "person", "ref_end", "dod", pl.col("dod").is_null().alias("_n")),
+            "pk",
+            ["_n", "ref_end", "dod"],
+            [False, True, True],
+        )
+        .unique("pk")
+        .select("person", "dod")
+    )
     out = accom
     for t in (psr, gender, employ, birth, death):
         out = out.join(t, on="person", how="left")
     return out
 
 
-def prepare(editions: list[Edition], period: Period, *, population=None,
-            today: date | None = None) -> Inputs:  # fmt: skip
+def prepare(
+    editions: list[Edition], period: Period, *, population=None, today: date | None = None
+) -> Inputs:
     """Type every edition, build the DHSC main table and person details."""
     events = typed_events(editions)
     main = dhsc_main(events, editions)
@@ -482,15 +600,17 @@ def salt_ids(frame: pl.DataFrame) -> pl.DataFrame:
     return (
         frame.join(with_nhs.with_columns(pl.lit(True).alias("_dup")), on="la_pid", how="left")
         .with_columns(
-            pl.when(pl.col("nhs").is_not_null()).then(pl.col("nhs"))
+            pl.when(pl.col("nhs").is_not_null())
+            .then(pl.col("nhs"))
             .when(pl.col("_dup").is_null() & pl.col("la_pid").is_not_null())
-            .then(pl.col("la_pid")).alias("id")
+            .then(pl.col("la_pid"))
+            .alias("id")
         )
         .filter(pl.col("id").is_not_null())
         .drop("_dup")
         # an integer twin of the id for windows (hashing text per window is the slow part)
         .with_columns(pl.col("id").hash().alias("ik"))
-    )  # fmt: skip
+    )
 
 
 def r1_text(col: str, raw: str | None = None) -> pl.Expr:

@@ -15,9 +15,13 @@ GROUPS = ("18-64", "65+", "Total")
 
 # Drill-down columns (one row per person, or per counted episode, in each group)
 PEOPLE_COLUMNS = {
-    "person": pl.String, "group": pl.String, "in_numerator": pl.Boolean,
-    "in_denominator": pl.Boolean, "detail": pl.String, "rids": pl.List(pl.Int64),
-}  # fmt: skip
+    "person": pl.String,
+    "group": pl.String,
+    "in_numerator": pl.Boolean,
+    "in_denominator": pl.Boolean,
+    "detail": pl.String,
+    "rids": pl.List(pl.Int64),
+}
 
 
 @dataclass
@@ -49,8 +53,9 @@ class Measure:
 
     @property
     def citation(self) -> str:
-        repo, commit = (DHSC_REPO, DHSC_COMMIT) if self.publisher == "DHSC" else (
-            NHSE_REPO, NHSE_COMMIT)  # fmt: skip
+        repo, commit = (
+            (DHSC_REPO, DHSC_COMMIT) if self.publisher == "DHSC" else (NHSE_REPO, NHSE_COMMIT)
+        )
         return f"{repo}@{commit[:7]}:{self.source}"
 
 
@@ -70,8 +75,14 @@ def people_frame(df: pl.DataFrame | None = None) -> pl.DataFrame:
     )
 
 
-def by_band(units: pl.DataFrame, *, num: str = "num", den: str | None = "den",
-            unit: str = "person", total_bands: tuple[str, ...] | None = None) -> list[Figure]:  # fmt: skip
+def by_band(
+    units: pl.DataFrame,
+    *,
+    num: str = "num",
+    den: str | None = "den",
+    unit: str = "person",
+    total_bands: tuple[str, ...] | None = None,
+) -> list[Figure]:
     """18-64, 65+ and Total figures from one row per counted unit with a ``band`` column and
     Boolean ``num``/``den`` columns (``den=None``: a count of ``num`` rows). ``Total`` counts
     every band in ``total_bands`` (default: all, so Unknown ages are in the total, as the

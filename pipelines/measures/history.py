@@ -15,8 +15,9 @@ from pipelines.period import Period
 LOOKBACK_SUBMISSIONS = 4  # quarters before the file's 12 months: 2B/2C look back 365 days
 
 
-def earlier_editions(h: Any, period: Period, before: int | None = None,
-                     n: int = LOOKBACK_SUBMISSIONS) -> list[Edition]:  # fmt: skip
+def earlier_editions(
+    h: Any, period: Period, before: int | None = None, n: int = LOOKBACK_SUBMISSIONS
+) -> list[Edition]:
     """The newest recorded submission of each of the ``n`` periods before ``period``, oldest
     first, as editions (what DHSC joins into its main table for the look-backs)."""
     rows = h.query("measures/earlier.sql", {"period": str(period), "before": before, "n": n})
@@ -26,8 +27,14 @@ def earlier_editions(h: Any, period: Period, before: int | None = None,
             p = Period.parse(per)
         except ValueError:
             continue
-        out.append(Edition(h.submission_frame(sub_id), p, f"history submission {sub_id} ({per})",
-                           release or "R2"))  # fmt: skip
+        out.append(
+            Edition(
+                h.submission_frame(sub_id),
+                p,
+                f"history submission {sub_id} ({per})",
+                release or "R2",
+            )
+        )
     return out
 
 
@@ -37,16 +44,28 @@ def people_frame(run: MeasuresRun) -> pl.DataFrame:
     parts = []
     for mid, res in run.results.items():
         p = res.people.select(
-            pl.lit(mid).alias("measure"), pl.col("group").alias("grp"), "person",
-            "in_numerator", "in_denominator",
-        )  # fmt: skip
+            pl.lit(mid).alias("measure"),
+            pl.col("group").alias("grp"),
+            "person",
+            "in_numerator",
+            "in_denominator",
+        )
         groups = {f.group for f in res.figures}
         if "Total" in groups:
-            parts.append(p.filter(pl.col("grp") != "Total").with_columns(pl.lit("Total").alias("grp")))
+            parts.append(
+                p.filter(pl.col("grp") != "Total").with_columns(pl.lit("Total").alias("grp"))
+            )
         parts.append(p.filter(pl.col("grp").is_in(list(groups))))
     if not parts:
-        return pl.DataFrame(schema={"measure": pl.String, "grp": pl.String, "person": pl.String,
-                                    "in_numerator": pl.Boolean, "in_denominator": pl.Boolean})  # fmt: skip
+        return pl.DataFrame(
+            schema={
+                "measure": pl.String,
+                "grp": pl.String,
+                "person": pl.String,
+                "in_numerator": pl.Boolean,
+                "in_denominator": pl.Boolean,
+            }
+        )
     return pl.concat(parts).unique()
 
 
@@ -56,8 +75,9 @@ def record(h: Any, run_id: int, submission_id: int, run: MeasuresRun) -> int:
     figs = figures_frame(run.results).rename({"group": "grp"})
     h.con.register("_new_measures", figs)
     try:
-        h.con.execute(h_sql("measures/insert_figures.sql"), {"run_id": run_id,
-                                                             "submission_id": submission_id})  # fmt: skip
+        h.con.execute(
+            h_sql("measures/insert_figures.sql"), {"run_id": run_id, "submission_id": submission_id}
+        )
     finally:
         h.con.unregister("_new_measures")
     h.con.register("_new_people", people_frame(run))
@@ -74,8 +94,15 @@ def h_sql(name: str) -> str:
     return sql(name)
 
 
-def measure_submission(h: Any, frame: pl.DataFrame, period: Period, release: str,
-                       label: str, *, before: int | None = None) -> MeasuresRun:  # fmt: skip
+def measure_submission(
+    h: Any,
+    frame: pl.DataFrame,
+    period: Period,
+    release: str,
+    label: str,
+    *,
+    before: int | None = None,
+) -> MeasuresRun:
     """All measures of a frame, with earlier recorded submissions as look-back editions."""
     editions = [*earlier_editions(h, period, before=before), Edition(frame, period, label, release)]
     return compute(editions, period)
@@ -90,13 +117,21 @@ def trend(h: Any, measure: str | None = None, group: str | None = "Total") -> pl
     return h.query("measures/trend.sql", {"measure": measure, "grp": group})
 
 
-def record_step(h: Any, run: Any, submission_id: int, frame: pl.DataFrame, period: Period,
-                release: str, out_dir: Path) -> dict[str, Any]:  # fmt: skip
+def record_step(
+    h: Any,
+    run: Any,
+    submission_id: int,
+    frame: pl.DataFrame,
+    period: Period,
+    release: str,
+    out_dir: Path,
+) -> dict[str, Any]:
     """What ``cld run quarterly`` does for the measures, inside its history run: compute (with
     look-backs), keep the figures, and write measures.csv and the drill-downs to ``out_dir``.
     Returns counts and the folder only (the files hold people; results never do)."""
-    mrun = measure_submission(h, frame, period, release, f"submission {submission_id}",
-                              before=submission_id)  # fmt: skip
+    mrun = measure_submission(
+        h, frame, period, release, f"submission {submission_id}", before=submission_id
+    )
     n = record(h, run.id, submission_id, mrun)
     path, _ = write(mrun, out_dir)
     return {"measures": n, "measures file": str(path)}

@@ -74,15 +74,19 @@ def measures_section(changes: pl.DataFrame | None) -> str:
             f'<td class="n">{r["people_changed"]:,}</td>'
             "</tr>"
         )
-    head = ("<tr><th>measure</th><th>what</th><th>group</th><th class=\"n\">figure</th>"
-            "<th class=\"n\">numerator / denominator</th><th class=\"n\">previous</th>"
-            "<th class=\"n\">change</th><th class=\"n\">people behind the change</th></tr>")  # fmt: skip
+    head = (
+        '<tr><th>measure</th><th>what</th><th>group</th><th class="n">figure</th>'
+        '<th class="n">numerator / denominator</th><th class="n">previous</th>'
+        '<th class="n">change</th><th class="n">people behind the change</th></tr>'
+    )
     intro = (
         "<p>The national SALT and ASCOF figures as NHS England and DHSC will derive them from "
-        f"this submission (docs/measures.md), compared with {escape(since)}. \"People behind the "
+        f'this submission (docs/measures.md), compared with {escape(since)}. "People behind the '
         "change\" counts everyone who joined or left the numerator or denominator; the analysts' "
         "drill-down files (<code>measures_run&lt;N&gt;/people/</code> beside this report) name "
         "them. ASCOF 2D needs hospital data and is not shown.</p>"
     )
-    return (f'<section id="measures"><h2>SALT and ASCOF preview</h2>{intro}'
-            f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></section>")  # fmt: skip
+    return (
+        f'<section id="measures"><h2>SALT and ASCOF preview</h2>{intro}'
+        f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )

@@ -23,13 +23,25 @@ TODAY = date(2026, 5, 1)  # the national scripts' GETDATE(): after the period, a
 FORMATS = [("R2", "label"), ("R1", "database")]
 
 SHORT = {
-    "pid": "LA_Person_Unique_Identifier", "nhs": "NHS_Number", "dob": "Date_of_Birth",
-    "dod": "Date_of_Death", "client": "Client_Type", "type": "Event_Type",
-    "st": "Service_Type", "sc": "Service_Component", "dm": "Delivery_Mechanism",
-    "eo": "Event_Outcome", "route": "Request_Route_of_Access", "psr": "Primary_Support_Reason",
-    "accom": "Accommodation_Status", "employ": "Employment_Status", "gender": "Gender",
-    "start": "Event_Start_Date", "end": "Event_End_Date", "ref": "Event_Reference",
-}  # fmt: skip
+    "pid": "LA_Person_Unique_Identifier",
+    "nhs": "NHS_Number",
+    "dob": "Date_of_Birth",
+    "dod": "Date_of_Death",
+    "client": "Client_Type",
+    "type": "Event_Type",
+    "st": "Service_Type",
+    "sc": "Service_Component",
+    "dm": "Delivery_Mechanism",
+    "eo": "Event_Outcome",
+    "route": "Request_Route_of_Access",
+    "psr": "Primary_Support_Reason",
+    "accom": "Accommodation_Status",
+    "employ": "Employment_Status",
+    "gender": "Gender",
+    "start": "Event_Start_Date",
+    "end": "Event_End_Date",
+    "ref": "Event_Reference",
+}
 _NHS = {}
 
 
@@ -41,10 +53,13 @@ def _nhs_for(pid: str) -> str:
 def row(**kw) -> dict:
     """One event: a 75-year-old male service user by default (keys, not texts)."""
     base = {
-        "client": "SERVICE_USER", "dob": "1950-06-10", "gender": "MALE",
+        "client": "SERVICE_USER",
+        "dob": "1950-06-10",
+        "gender": "MALE",
         "psr": "PHYSICAL_PERSONAL_CARE",
-        "accom": "OWNER_OCCUPIER_OR_SHARED_OWNERSHIP_SCHEME", "employ": "NOT_PAID_NOT_SEEKING",
-    }  # fmt: skip
+        "accom": "OWNER_OCCUPIER_OR_SHARED_OWNERSHIP_SCHEME",
+        "employ": "NOT_PAID_NOT_SEEKING",
+    }
     base.update(kw)
     if "nhs" not in kw:
         base["nhs"] = _nhs_for(base["pid"])
@@ -56,27 +71,47 @@ def service(pid, st, start, end=None, **kw):
 
 
 def stmax(pid, start, end, eo="SERVICE_ENDED_AS_PLANNED", **kw):
-    return row(pid=pid, type="SERVICE", st="SHORT_TERM_ST_MAX", sc="REABLEMENT", start=start,
-               end=end, eo=eo, **kw)  # fmt: skip
+    return row(
+        pid=pid,
+        type="SERVICE",
+        st="SHORT_TERM_ST_MAX",
+        sc="REABLEMENT",
+        start=start,
+        end=end,
+        eo=eo,
+        **kw,
+    )
 
 
 def request(pid, start, end, eo="PROGRESS_TO_SUPPORT_PLANNING", **kw):
-    return row(pid=pid, type="REQUEST", start=start, end=end, eo=eo,
-               route=kw.pop("route", "COMMUNITY_OTHER_ROUTE"), **kw)  # fmt: skip
+    return row(
+        pid=pid,
+        type="REQUEST",
+        start=start,
+        end=end,
+        eo=eo,
+        route=kw.pop("route", "COMMUNITY_OTHER_ROUTE"),
+        **kw,
+    )
 
 
 def assessment(pid, start, end, eo="NFA_INFORMATION_ADVICE", **kw):
     return row(pid=pid, type="ASSESSMENT", start=start, end=end, eo=eo, **kw)
 
 
-def write_file(path: Path, rows: list[dict], release: str = "R2", style: str = "label",
-               period: Period = Q4) -> Path:  # fmt: skip
+def write_file(
+    path: Path, rows: list[dict], release: str = "R2", style: str = "label", period: Period = Q4
+) -> Path:
     spec = load_spec(release)
     out = []
     for i, r in enumerate(rows):
         rec = dict.fromkeys(spec.field_names)
-        rec.update(LA_Code="999", Reporting_Period_Start_Date=str(period.start),
-                   Reporting_Period_End_Date=str(period.end), Ethnicity=spec.values("Ethnicity")[0])  # fmt: skip
+        rec.update(
+            LA_Code="999",
+            Reporting_Period_Start_Date=str(period.start),
+            Reporting_Period_End_Date=str(period.end),
+            Ethnicity=spec.values("Ethnicity")[0],
+        )
         rec["Event_Reference"] = f"E{i + 1}"
         for k, v in r.items():
             name = SHORT.get(k, k)
@@ -95,8 +130,9 @@ def write_file(path: Path, rows: list[dict], release: str = "R2", style: str = "
     return path
 
 
-def measure_file(path: Path, period: Period = Q4, *, earlier: list[tuple[Path, Period]] = (),
-                 population=None) -> MeasuresRun:  # fmt: skip
+def measure_file(
+    path: Path, period: Period = Q4, *, earlier: list[tuple[Path, Period]] = (), population=None
+) -> MeasuresRun:
     """Read the file(s) as ``cld measures`` does and compute every measure."""
     eds = []
     for p, per in [*earlier, (path, period)]:

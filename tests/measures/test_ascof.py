@@ -8,8 +8,15 @@ Every scenario runs as an R2 file with label headers and an R1 file with databas
 from __future__ import annotations
 
 from tests.measures.conftest import (
-    assessment, fig, measure_file, request, row, service, stmax, write_file,
-)  # fmt: skip
+    assessment,
+    fig,
+    measure_file,
+    request,
+    row,
+    service,
+    stmax,
+    write_file,
+)
 
 
 def test_2a_sequels_new_clients_and_age(tmp_path, fmt):
@@ -60,37 +67,66 @@ def test_2a_sequels_new_clients_and_age(tmp_path, fmt):
 
 def test_2a_r2_only_outcome_is_unable_to_classify(tmp_path):
     # 'Continuation of support or services' (R2 only) is one of the +100 outcomes
-    rows = [stmax("U1", "2025-06-01", "2025-06-30", eo="CONTINUATION_OF_SUPPORT"),
-            stmax("U2", "2025-06-01", "2025-06-30")]  # fmt: skip
+    rows = [
+        stmax("U1", "2025-06-01", "2025-06-30", eo="CONTINUATION_OF_SUPPORT"),
+        stmax("U2", "2025-06-01", "2025-06-30"),
+    ]
     run = measure_file(write_file(tmp_path / "f.csv", rows, "R2", "label"))
     assert fig(run, "ASCOF_2A") == (1, 1, 100.0)
 
 
 def test_2b_2c_new_admissions(tmp_path, fmt):
     rows = [
-        service("B1", "LONG_TERM_RESIDENTIAL", "2025-06-01", sc="LONG_TERM_RESIDENTIAL_CARE",
-                dob="1980-01-01"),
+        service(
+            "B1",
+            "LONG_TERM_RESIDENTIAL",
+            "2025-06-01",
+            sc="LONG_TERM_RESIDENTIAL_CARE",
+            dob="1980-01-01",
+        ),
         service("B2", "LONG_TERM_NURSING", "2025-07-01", sc="LONG_TERM_NURSING_CARE"),
         # short-term residential component: not a long-term admission
         service("B3", "LONG_TERM_RESIDENTIAL", "2025-06-01", sc="SHORT_TERM_RESIDENTIAL_CARE"),
         # NATIONAL CHOICE: a blank component is left out (NULL NOT LIKE '%Short%')
         service("B4", "LONG_TERM_RESIDENTIAL", "2025-06-01"),
         # a second stay starting within 365 days of the first ending: only the first is new
-        service("B5", "LONG_TERM_RESIDENTIAL", "2025-04-15", "2025-05-01",
-                sc="LONG_TERM_RESIDENTIAL_CARE"),
+        service(
+            "B5",
+            "LONG_TERM_RESIDENTIAL",
+            "2025-04-15",
+            "2025-05-01",
+            sc="LONG_TERM_RESIDENTIAL_CARE",
+        ),
         service("B5", "LONG_TERM_RESIDENTIAL", "2025-09-01", sc="LONG_TERM_RESIDENTIAL_CARE"),
         # ended as the person went on to fund themselves: left out
-        service("B7", "LONG_TERM_RESIDENTIAL", "2025-06-01", "2025-07-01",
-                sc="LONG_TERM_RESIDENTIAL_CARE", eo="NFA_SELF_FUNDED"),
+        service(
+            "B7",
+            "LONG_TERM_RESIDENTIAL",
+            "2025-06-01",
+            "2025-07-01",
+            sc="LONG_TERM_RESIDENTIAL_CARE",
+            eo="NFA_SELF_FUNDED",
+        ),
         # 17 by the real birthday, 18 from the birth month at the start -> 2B
-        service("B8", "LONG_TERM_RESIDENTIAL", "2025-06-05", sc="LONG_TERM_RESIDENTIAL_CARE",
-                dob="2007-06-20"),
+        service(
+            "B8",
+            "LONG_TERM_RESIDENTIAL",
+            "2025-06-05",
+            sc="LONG_TERM_RESIDENTIAL_CARE",
+            dob="2007-06-20",
+        ),
         # 64 by the real birthday, 65 from the birth month -> 2C
-        service("B9", "LONG_TERM_NURSING", "2025-06-05", sc="LONG_TERM_NURSING_CARE",
-                dob="1960-06-25"),
+        service(
+            "B9", "LONG_TERM_NURSING", "2025-06-05", sc="LONG_TERM_NURSING_CARE", dob="1960-06-25"
+        ),
         # a carer's service is not an admission
-        service("B10", "LONG_TERM_RESIDENTIAL", "2025-06-01", sc="LONG_TERM_RESIDENTIAL_CARE",
-                client="CARER"),
+        service(
+            "B10",
+            "LONG_TERM_RESIDENTIAL",
+            "2025-06-01",
+            sc="LONG_TERM_RESIDENTIAL_CARE",
+            client="CARER",
+        ),
     ]
     path = write_file(tmp_path / "f.csv", rows, *fmt)
     run = measure_file(path)
@@ -108,20 +144,34 @@ def test_2e_accommodation_known_beats_unknown_and_inference(tmp_path, fmt):
         service("E1", comm, "2025-05-01", dob="1985-01-01"),  # owner occupier: settled
         service("E2", "LONG_TERM_RESIDENTIAL", "2025-05-01", accom="REGISTERED_CARE_HOME"),
         # known (private tenant, earlier) beats the later Unknown -> settled
-        request("E3", "2025-04-20", "2025-04-21", accom="TENANT_PRIVATE_LANDLORD", dob="1985-01-01"),
+        request(
+            "E3", "2025-04-20", "2025-04-21", accom="TENANT_PRIVATE_LANDLORD", dob="1985-01-01"
+        ),
         service("E3", comm, "2025-05-10", accom="UNKNOWN", dob="1985-01-01"),
         # Unknown everywhere: home support -> 'presumed at home', settled
         service("E4", comm, "2025-05-01", sc="HOME_SUPPORT", accom="UNKNOWN", dob="1985-01-01"),
         # learning disability 18-64 in supported accommodation: settled, in 2E LD too
-        service("E5", comm, "2025-05-01", psr="LEARNING_DISABILITY", dob="1990-01-01",
-                accom="SUPPORTED_ACCOMMODATION_SUPPORTED_LODGINGS_SUPPORTED_GROUP_HOME"),
+        service(
+            "E5",
+            comm,
+            "2025-05-01",
+            psr="LEARNING_DISABILITY",
+            dob="1990-01-01",
+            accom="SUPPORTED_ACCOMMODATION_SUPPORTED_LODGINGS_SUPPORTED_GROUP_HOME",
+        ),
         # learning disability 65+: in 2E, not in 2E LD
         service("E6", comm, "2025-05-01", psr="LEARNING_DISABILITY"),
         # two known statuses at the same rank conflict -> Unknown -> a community service with
         # no telling component -> 'presumed in community', not settled (else settled)
         service("E8", comm, "2025-05-01", dob="1985-01-01"),
-        service("E8", comm, "2025-05-01", sc="DAY_SUPPORT", dob="1985-01-01",
-                accom="TENANT_PRIVATE_LANDLORD"),
+        service(
+            "E8",
+            comm,
+            "2025-05-01",
+            sc="DAY_SUPPORT",
+            dob="1985-01-01",
+            accom="TENANT_PRIVATE_LANDLORD",
+        ),
         # ended before the period: not in long-term support in the year
         service("E9", comm, "2024-05-01", "2025-03-01"),
     ]
@@ -163,13 +213,33 @@ def test_3d_carers_and_the_blank_component_quirk(tmp_path, fmt):
     direct = "CARER_SUPPORT_DIRECT"
     rows = [
         service("C1", direct, "2025-05-01", client="CARER", dm="DIRECT_PAYMENT", dob="1980-01-01"),
-        service("C2", direct, "2025-05-01", client="CARER", dm="CASSR_MANAGED_PERSONAL_BUDGET",
-                sc="CARER_RESPITE", dob="1955-01-01"),
+        service(
+            "C2",
+            direct,
+            "2025-05-01",
+            client="CARER",
+            dm="CASSR_MANAGED_PERSONAL_BUDGET",
+            sc="CARER_RESPITE",
+            dob="1955-01-01",
+        ),
         # NATIONAL CHOICE: a managed budget with a blank component has no category: left out
-        service("C3", direct, "2025-05-01", client="CARER", dm="CASSR_MANAGED_PERSONAL_BUDGET",
-                dob="1955-01-01"),
-        service("C4", direct, "2025-05-01", client="CARER", dm="CASSR_COMMISSIONED_SUPPORT",
-                sc="CARER_RESPITE", dob="1955-01-01"),
+        service(
+            "C3",
+            direct,
+            "2025-05-01",
+            client="CARER",
+            dm="CASSR_MANAGED_PERSONAL_BUDGET",
+            dob="1955-01-01",
+        ),
+        service(
+            "C4",
+            direct,
+            "2025-05-01",
+            client="CARER",
+            dm="CASSR_COMMISSIONED_SUPPORT",
+            sc="CARER_RESPITE",
+            dob="1955-01-01",
+        ),
         # information and advice only: not in the denominator
         assessment("C5", "2025-05-01", "2025-05-02", client="CARER", dob="1955-01-01"),
         # a direct payment outranks the assessment
@@ -194,8 +264,13 @@ def test_duplicates_and_look_backs_across_editions(tmp_path):
     q3 = Period.parse("2025-26Q3")
     earlier = [
         service("H1", "LONG_TERM_COMMUNITY", "2024-06-01", "2025-03-15", period=None),
-        service("H2", "LONG_TERM_RESIDENTIAL", "2024-11-01", "2025-02-15",
-                sc="LONG_TERM_RESIDENTIAL_CARE"),
+        service(
+            "H2",
+            "LONG_TERM_RESIDENTIAL",
+            "2024-11-01",
+            "2025-02-15",
+            sc="LONG_TERM_RESIDENTIAL_CARE",
+        ),
         # the same open ST-Max in both editions (a duplicate): counted once
         stmax("H3", "2025-03-20", None),
     ]
@@ -219,8 +294,16 @@ def test_duplicates_and_look_backs_across_editions(tmp_path):
 
 
 def test_person_without_nhs_number_uses_la_id(tmp_path):
-    rows = [row(pid="N1", nhs=None, type="SERVICE", st="LONG_TERM_COMMUNITY", start="2025-05-01",
-                dm="DIRECT_PAYMENT")]  # fmt: skip
+    rows = [
+        row(
+            pid="N1",
+            nhs=None,
+            type="SERVICE",
+            st="LONG_TERM_COMMUNITY",
+            start="2025-05-01",
+            dm="DIRECT_PAYMENT",
+        )
+    ]
     run = measure_file(write_file(tmp_path / "f.csv", rows))
     assert fig(run, "ASCOF_3D_2A") == (1, 1, 100.0)
     people = run.results["ASCOF_3D_2A"].people

@@ -44,14 +44,28 @@ def test_sts_requests_sequels_and_st_max(tmp_path, fmt):
     assert fig(run, "SALT_STS001", "18-64")[0] == 1  # S2
     assert fig(run, "SALT_STS001", "65+")[0] == 4
     assert fig(run, "SALT_STS001", "sequel: Short Term Support: ST-Max")[0] == 3
-    assert fig(run, "SALT_STS001",
-               "sequel: No_Chronology_Universal Services/ Signposted to other services")[0] == 2
-    assert fig(run, "SALT_STS001", "sequel: No_Chronology_No Services Provided - other reason")[0] == 1
+    assert (
+        fig(
+            run,
+            "SALT_STS001",
+            "sequel: No_Chronology_Universal Services/ Signposted to other services",
+        )[0]
+        == 2
+    )
+    assert (
+        fig(run, "SALT_STS001", "sequel: No_Chronology_No Services Provided - other reason")[0] == 1
+    )
     assert fig(run, "SALT_STS002A", "Total")[0] == 3  # S1 S2 S3
     assert fig(run, "SALT_STS002A", "sequel: Long Term Support (any setting)")[0] == 1
     assert fig(run, "SALT_STS002A", "sequel: No services provided – other")[0] == 1
-    assert fig(run, "SALT_STS002A", "sequel: No Services Provided – Universal Services / "
-                                    "signposted to other services")[0] == 1  # fmt: skip
+    assert (
+        fig(
+            run,
+            "SALT_STS002A",
+            "sequel: No Services Provided – Universal Services / signposted to other services",
+        )[0]
+        == 1
+    )
     assert fig(run, "SALT_STS002B", "Total")[0] == 1  # S4
 
 
@@ -59,8 +73,10 @@ def test_sts001_year_to_date(tmp_path):
     # SALT counts the financial year to date: in 2025-26 Q2 a May request counts, a March one
     # (in the rolling 12 months, before 1 April) does not
     q2 = Period.parse("2025-26Q2")
-    rows = [request("Y1", "2025-05-01", "2025-05-02", eo="NFA_INFORMATION_ADVICE"),
-            request("Y2", "2025-03-01", "2025-03-02", eo="NFA_INFORMATION_ADVICE")]  # fmt: skip
+    rows = [
+        request("Y1", "2025-05-01", "2025-05-02", eo="NFA_INFORMATION_ADVICE"),
+        request("Y2", "2025-03-01", "2025-03-02", eo="NFA_INFORMATION_ADVICE"),
+    ]
     run = measure_file(write_file(tmp_path / "f.csv", rows, period=q2), q2)
     assert fig(run, "SALT_STS001", "Total")[0] == 1
 
@@ -114,15 +130,38 @@ def test_lts004_latest_start_then_known(tmp_path, fmt):
         service("W1", COMM, "2025-01-01", dob="1990-01-01", employ="PAID_16_PLUS", **ld),
         # NHS England takes the latest start first: the later Unknown wins over the earlier
         # known status (DHSC's person details do the opposite: see ASCOF 2E LD below)
-        service("W2", COMM, "2025-01-01", dob="1992-01-01", employ="NOT_PAID_SEEKING",
-                accom="TENANT_PRIVATE_LANDLORD", **ld),
-        service("W2", COMM, "2025-06-01", dob="1992-01-01", employ="UNKNOWN", accom="UNKNOWN", **ld),
+        service(
+            "W2",
+            COMM,
+            "2025-01-01",
+            dob="1992-01-01",
+            employ="NOT_PAID_SEEKING",
+            accom="TENANT_PRIVATE_LANDLORD",
+            **ld,
+        ),
+        service(
+            "W2", COMM, "2025-06-01", dob="1992-01-01", employ="UNKNOWN", accom="UNKNOWN", **ld
+        ),
         service("W3", COMM, "2025-01-01", employ="PAID_16_PLUS", **ld),  # 75: not 18-64
         # same start: known beats Unknown
-        service("W4", COMM, "2025-03-01", dob="1995-01-01", employ="PAID_LT16",
-                accom="REGISTERED_CARE_HOME", **ld),
-        service("W4", COMM, "2025-03-01", dob="1995-01-01", employ="UNKNOWN",
-                accom="REGISTERED_CARE_HOME", **ld),
+        service(
+            "W4",
+            COMM,
+            "2025-03-01",
+            dob="1995-01-01",
+            employ="PAID_LT16",
+            accom="REGISTERED_CARE_HOME",
+            **ld,
+        ),
+        service(
+            "W4",
+            COMM,
+            "2025-03-01",
+            dob="1995-01-01",
+            employ="UNKNOWN",
+            accom="REGISTERED_CARE_HOME",
+            **ld,
+        ),
         service("W5", COMM, "2025-01-01", dob="1990-01-01", employ="PAID_16_PLUS"),  # not LD
     ]
     run = measure_file(write_file(tmp_path / "f.csv", rows, *fmt))
@@ -134,9 +173,17 @@ def test_lts004_latest_start_then_known(tmp_path, fmt):
 def test_amalgamated_id_drops_la_id_seen_with_an_nhs_number(tmp_path):
     # the same LA id once with an NHS number and once without: the row without is dropped by
     # NHS England (cannot be assigned safely), kept by DHSC under the LA id
-    rows = [service("I1", COMM, "2025-01-01", dob="1980-01-01"),
-            row(pid="I1", nhs=None, type="SERVICE", st="LONG_TERM_NURSING", start="2025-06-01",
-                dob="1980-01-01")]  # fmt: skip
+    rows = [
+        service("I1", COMM, "2025-01-01", dob="1980-01-01"),
+        row(
+            pid="I1",
+            nhs=None,
+            type="SERVICE",
+            st="LONG_TERM_NURSING",
+            start="2025-06-01",
+            dob="1980-01-01",
+        ),
+    ]
     run = measure_file(write_file(tmp_path / "f.csv", rows))
     assert fig(run, "SALT_LTS001A", "setting: Community")[0] == 1  # the nursing row dropped
     assert fig(run, "ASCOF_2E", "18-64")[1] == 2  # two DHSC persons: NHS number, 999_I1

@@ -52,6 +52,8 @@ def test_clean_quarter_is_placed_recorded_and_compared(clean, tmp_path: Path) ->
     assert placed == tmp_path / "out" / "cld_999_2025-26Q3_R2.csv" and placed.exists()
     assert Path(first.facts["DQ report"]).exists()
     assert first.facts["compared with"] == "(no earlier submission)"
+    assert first.facts["SALT/ASCOF figures"] > 0 and Path(first.facts["measures file"]).exists()
+    assert "SALT and ASCOF preview" in Path(first.facts["DQ report"]).read_text()
     teams = list(Path(first.facts["exception lists"]).glob("*.xlsx"))
     assert teams, "every team gets a workbook (all clear ones too)"
     second = runs.quarterly(cfg, PERIOD, exceptions=False)
