@@ -1,4 +1,4 @@
--- History schema version 4: the SALT and ASCOF preview figures of each recorded submission
+-- History schema version 5: the SALT and ASCOF preview figures of each recorded submission
 -- (docs/measures.md), and who is behind each figure as a one-way hash of the national person
 -- key, so the change since the previous submission can be told in people without keeping
 -- anyone's identifier here a second time.
