@@ -102,11 +102,11 @@ class ReportInputs:
     cutoff: date | None = None  # the data's cut-off date (period end, or a nightly's day)
     build: dict | None = None  # the build summary (unmapped codes, quarantined feed files)
     national: pl.DataFrame | None = None  # per module and field: cells the national DQ fails
+    measures: pl.DataFrame | None = None  # measures_section.measures_changes()
 
 
 KIND_TEXT = {"quarterly": "quarterly submission", "build": "quarterly submission",
              "nightly": "nightly DQ run", "check": "check of a file"}
-    measures: pl.DataFrame | None = None  # measures_section.measures_changes()
 
 
 # --- small HTML helpers -------------------------------------------------------------------
