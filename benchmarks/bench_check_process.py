@@ -79,6 +79,7 @@ def commands(path: Path, config: Path | None, out: Path) -> dict[str, list[str]]
         "check": [*cld, "check", str(path), "--no-docs", "--out", str(out)],
         "scan": [sys.executable, "-c", SCAN, str(path), event_type_header(path)],
         "gx-import": [sys.executable, "-c", "import great_expectations"],
+        "help": [*cld, "check", "--help"],
     }
 
 
@@ -136,6 +137,7 @@ def report(label: str, path: Path, res: dict) -> None:
         f"  budget 3 x scan + GX import = {res['budget_s']} s: "
         f"{'within' if res['within_time'] else 'OVER'}; memory "
         f"{'within' if res['within_memory'] else 'OVER'} 1 GB\n"
+        f"  cld check --help     median {res['help']['median_s']} s (target under 1 s)\n"
         f"  load average (1 min) at each check run: {c['load_1m']}",
         flush=True,
     )

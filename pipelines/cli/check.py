@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 
 from pipelines.cli.common import UserError, get_config, user_errors
-from pipelines.outputs.excel_safe import excel_safe_frame as excel_safe
 
 
-def file_findings(info, run_id: str) -> pl.DataFrame:
+def file_findings(info, run_id: str):
     """Findings about the file itself (encoding, BOM, column order), from the reader."""
+    import polars as pl
+
     from checks.engine import FINDING_COLUMNS
 
     rows = []
@@ -100,9 +101,7 @@ def _thresholds(cfg) -> dict:
         raise UserError(str(exc)) from None
 
 
-def print_summary(
-    summary: dict, file: Path, out: Path, docs: Path | None, national: pl.DataFrame | None = None
-) -> None:
+def print_summary(summary: dict, file: Path, out: Path, docs: Path | None, national=None) -> None:
     from checks.national import national_failed_lines
 
     ready = summary["ready"]
@@ -140,51 +139,48 @@ def print_summary(
         typer.echo(f"data docs: {docs}")
 
 
-def check_command(
-    file: Annotated[Path, typer.Argument(help="CLD submission file (.csv or .csv.gz)")],
-    release: Annotated[
-        str | None,
-        typer.Option(
-            help="R1 or R2, used when the file does not say its reporting period (the release "
-            "the national process applies to that period always comes first)"
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Folder for findings (default: <output_dir>/checks/<file>)")
-    ] = None,
-    previous: Annotated[
-        Path | None, typer.Option(help="The previous submission, for the change checks")
-    ] = None,
-    period: Annotated[
-        str | None, typer.Option(help="Period, e.g. 2025-26Q2 (default: the file's own dates)")
-    ] = None,
-    docs: Annotated[
-        bool, typer.Option(help="Build the offline Great Expectations Data Docs")
-    ] = True,
-) -> None:
-    """Check a CLD submission file: field contract, logical rules, quantitative expectations.
+def cld_files(args: list[Path]) -> list[Path]:
+    """The files to check: each argument a file, a folder (its ``*.csv`` and ``*.csv.gz``,
+    sorted) or a glob pattern the shell did not expand (``'returns/*.csv'``)."""
+    import glob
 
-    Prints whether it is ready to submit, errors and warnings by rule, and writes the findings
-    (parquet and an Excel-safe CSV). Exit code 1 when errors remain.
-    """
+    out: list[Path] = []
+    for a in args:
+        if a.is_dir():
+            found = sorted(p for p in a.iterdir() if p.name.endswith((".csv", ".csv.gz")))
+            if not found:
+                raise UserError(f"{a}: no .csv or .csv.gz files in this folder")
+            out += found
+        elif not a.exists() and any(ch in str(a) for ch in "*?["):
+            found = sorted(Path(p) for p in glob.glob(str(a)) if Path(p).is_file())
+            if not found:
+                raise UserError(f"{a}: no file matches this pattern")
+            out += found
+        else:
+            out.append(a)
+    return list(dict.fromkeys(out))
+
+
+def _check_file(
+    cfg, file: Path, out: Path, *, release, prev, per, thresholds: dict, docs: bool, run_id: str
+):
+    """Check one file into ``out``: (summary, national picture, Data Docs index)."""
+    import polars as pl
+
     from checks import run_checks
-    from pipelines.cldfile import CldFileError, read_cld, read_cld_for_check
-    from pipelines.period import Period
+    from checks.engine import summarise
+    from checks.national import national_dq
+    from pipelines.cldfile import CldFileError, read_cld_for_check
+    from pipelines.outputs.excel_safe import excel_safe_frame as excel_safe
 
-    cfg = get_config()
     with user_errors(CldFileError):
         frame, spec, info = read_cld_for_check(file, release)
-        prev = read_cld(previous)[0] if previous else None
-        per = Period.parse(period) if period else None
     from checks.quantitative import ThresholdsError, check_thresholds
 
-    thresholds = _thresholds(cfg)
     try:
         check_thresholds(thresholds, spec)
     except ThresholdsError as exc:
         raise UserError(f"{cfg.path(cfg.checks.thresholds)}: {exc}") from None
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    out = (out or cfg.path(cfg.paths.output_dir) / "checks" / file.name.split(".")[0]).resolve()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -205,22 +201,178 @@ def check_command(
             ~pl.col("field").is_in(info.header_faults.missing_fields).fill_null(False)
         )
     findings = pl.concat([file_findings(info, run_id), row_findings])
-    from checks.engine import summarise
-
     summary = {**res.summary, **summarise(findings)}
+    summary["la_code"] = _la_code(frame)
     findings.write_parquet(out / "findings.parquet")
     excel_safe(findings).write_csv(out / "findings.csv")
-    if (
-        res.taxonomy is not None
-    ):  # the national DQ report's shape: module x field x status x validity
+    if res.taxonomy is not None:  # the national DQ report's shape: module x field x status x …
         res.taxonomy.write_csv(out / "dq_taxonomy.csv")
-    from checks.national import national_dq
-
     national = national_dq(res.taxonomy, spec, findings)
     national.write_csv(out / "national_dq.csv")
-    print_summary(summary, file, out, res.data_docs, national)
-    if not summary["ready"]:
+    return summary, national, res.data_docs
+
+
+def _la_code(frame) -> str | None:
+    """The council's code as the file gives it (most common LA_Code)."""
+    import polars as pl
+
+    codes = frame.select(pl.col("LA_Code").drop_nulls().mode().sort().first()).item()
+    return None if codes is None else str(codes)
+
+
+def check_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CLD submission file(s) (.csv or .csv.gz), a folder of them, or a glob "
+            "such as 'returns/*.csv'",
+            show_default=False,
+        ),
+    ],
+    release: Annotated[
+        str | None,
+        typer.Option(
+            help="R1 or R2, used when the file does not say its reporting period (the release "
+            "the national process applies to that period always comes first)"
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for findings (default: <output_dir>/checks/<file>; with several "
+            "files, <output_dir>/checks with one folder per file)"
+        ),
+    ] = None,
+    previous: Annotated[
+        Path | None, typer.Option(help="The previous submission, for the change checks")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Period, e.g. 2025-26Q2 (default: the file's own dates)")
+    ] = None,
+    docs: Annotated[
+        bool, typer.Option(help="Build the offline Great Expectations Data Docs")
+    ] = True,
+) -> None:
+    """Check CLD submission files: field contract, logical rules, quantitative expectations.
+
+    One file: prints whether it is ready to submit, errors and warnings by rule, and writes
+    the findings (parquet and an Excel-safe CSV). Several files, a folder or a glob (e.g. a
+    region's councils): each file is checked on its own, one at a time (memory stays that of
+    one file), into its own folder, with one line per file and a summary across all
+    (summary.csv). Exit code 1 when errors remain in any file.
+    """
+    from checks.quantitative import start_gx_import
+    from pipelines.cldfile import CldFileError, read_cld
+    from pipelines.period import Period
+
+    cfg = get_config()
+    paths = cld_files(files)
+    if previous and len(paths) > 1:
+        raise UserError("--previous compares one file with its previous submission: give one file")
+    thresholds = _thresholds(cfg)
+    with user_errors(CldFileError):
+        prev = read_cld(previous)[0] if previous else None
+        per = Period.parse(period) if period else None
+    start_gx_import()  # GX's import overlaps reading and checking the first file
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    base = (out or cfg.path(cfg.paths.output_dir) / "checks").resolve()
+    if len(paths) == 1:
+        file = paths[0]
+        target = out.resolve() if out else base / file.name.split(".")[0]
+        run_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
+        summary, national, data_docs = _check_file(
+            cfg, file, target, release=release, prev=prev, per=per,
+            thresholds=thresholds, docs=docs, run_id=run_id,
+        )  # fmt: skip
+        print_summary(summary, file, target, data_docs, national)
+        if not summary["ready"]:
+            raise typer.Exit(1)
+        return
+    rows = []
+    for i, file in enumerate(paths, 1):
+        target = base / file.name.split(".")[0]
+        run_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
+        try:
+            summary, _, _ = _check_file(
+                cfg, file, target, release=release, prev=None, per=per,
+                thresholds=thresholds, docs=docs, run_id=run_id,
+            )  # fmt: skip
+        except UserError as exc:  # one unreadable file does not stop the others
+            rows.append({"file": file.name, "status": "unreadable", "message": str(exc)})
+            typer.secho(f"[{i}/{len(paths)}] {file.name}: NOT CHECKED - {exc}", fg="red")
+            continue
+        rows.append(
+            {
+                "file": file.name,
+                "status": "ready" if summary["ready"] else "not ready",
+                "la_code": summary["la_code"],
+                "release": summary["release"],
+                "rows": summary["rows"],
+                "errors": summary["errors"],
+                "warnings": summary["warnings"],
+                "by_rule": summary["by_rule"],
+                "findings": str(target),
+            }
+        )
+        typer.secho(
+            f"[{i}/{len(paths)}] {file.name}: "
+            f"{'READY' if summary['ready'] else 'NOT ready'} (LA {summary['la_code']}, "
+            f"{summary['release']}, {summary['rows']:,} rows) - {summary['errors']:,} errors, "
+            f"{summary['warnings']:,} warnings",
+            fg=typer.colors.GREEN if summary["ready"] else typer.colors.RED,
+        )
+        gc.collect()  # one file's frames go before the next is read
+    print_overall(rows, base)
+    if any(r["status"] != "ready" for r in rows):
         raise typer.Exit(1)
+
+
+def print_overall(rows: list[dict], base: Path) -> None:
+    """The summary across all files: counts, the rules behind most errors, summary.csv."""
+    import polars as pl
+
+    base.mkdir(parents=True, exist_ok=True)
+    schema = _summary_schema()
+    table = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+    table.write_csv(base / "summary.csv")
+    checked = table.filter(pl.col("status") != "unreadable")
+    ready = table.filter(pl.col("status") == "ready").height
+    typer.secho(
+        f"\nall files: {table.height} checked, {ready} ready to submit, "
+        f"{table.height - checked.height} unreadable - {int(checked['rows'].sum() or 0):,} rows, "
+        f"{int(checked['errors'].sum() or 0):,} errors, "
+        f"{int(checked['warnings'].sum() or 0):,} warnings",
+        bold=True,
+    )
+    by_rule: dict[tuple[str, str], list[int]] = {}
+    for r in rows:
+        for b in r.get("by_rule") or []:
+            tot = by_rule.setdefault((b["severity"], b["rule_id"]), [0, 0, b["message"]])
+            tot[0] += b["count"]
+            tot[1] += 1
+    errors = sorted(((v, k[1]) for k, v in by_rule.items() if k[0] == "error"), reverse=True)
+    if errors:
+        typer.echo("\nerrors by rule across all files (findings, files):")
+        for (count, nfiles, message), rid in errors[:15]:
+            typer.echo(f"  {count:>10,}  {nfiles:>4}  {rid:<36}  {message}")
+    typer.echo(f"\none row per file: {base / 'summary.csv'}")
+
+
+def _summary_schema() -> dict:
+    import polars as pl
+
+    text, count = pl.String, pl.Int64
+    return {
+        "file": text,
+        "status": text,
+        "la_code": text,
+        "release": text,
+        "rows": count,
+        "errors": count,
+        "warnings": count,
+        "message": text,
+        "findings": text,
+    }
 
 
 def rules_command(
@@ -242,6 +394,8 @@ def rules_command(
         from xlsxwriter.exceptions import FileCreateError
 
         try:
+            from pipelines.outputs.excel_safe import excel_safe_frame as excel_safe
+
             excel_safe(frame).write_excel(target, worksheet="rules", autofit=True)
         except FileCreateError as exc:
             raise UserError(f"cannot write {target}: {exc.args[0]}") from None
@@ -260,7 +414,7 @@ def rules_command(
     typer.echo(f"\n{frame.height} rules")
 
 
-def to_markdown(frame: pl.DataFrame) -> str:
+def to_markdown(frame) -> str:
     cols = frame.columns
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in frame.iter_rows():

@@ -11,15 +11,16 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from pipelines.cli.common import UserError, get_config, user_errors
-from pipelines.history.store import History, HistoryError
+
+if TYPE_CHECKING:  # imported where used: `cld --help` stays quick (no polars, no DuckDB)
+    import polars as pl
+
+    from pipelines.history.store import History
 
 OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the files.")]
 
@@ -27,12 +28,17 @@ OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the
 @contextlib.contextmanager
 def _history() -> Iterator[History]:
     """The configured history database, with its problems shown as plain messages."""
+    from pipelines.history.store import History, HistoryError
+
     cfg = get_config()
     with user_errors(HistoryError), History.open(cfg.path(cfg.paths.history_db)) as h:
         yield h
 
 
 def _table(frame: pl.DataFrame, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title)
     for col in frame.columns:
         table.add_column(col, overflow="fold")
@@ -58,6 +64,7 @@ def compare(
     before it). ``--out`` writes the detail as CSV files (Excel-safe).
     """
     from pipelines.history.compare import Thresholds
+    from pipelines.history.store import HistoryError
 
     cfg = get_config()
     with _history() as h, user_errors(HistoryError):
@@ -96,6 +103,7 @@ def feedback(
     file is quarantined with a reason (exit 2).
     """
     from pipelines.history.feedback import FeedbackLayout, ingest
+    from pipelines.history.store import HistoryError
 
     cfg = get_config()
     if file.is_dir():
@@ -145,6 +153,8 @@ def _submitted_period(cfg) -> str | None:
 
 def _case_people(cfg, period: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Persons and current team allocations, read with the council's extract SQL."""
+    import polars as pl
+
     from pipelines.extract import ExtractError, extract
     from pipelines.period import Period
     from pipelines.runs import last_complete_quarter
@@ -205,6 +215,8 @@ def trend(
     ] = None,
 ) -> None:
     """Findings per rule, and the SALT/ASCOF figures, over the last runs and submissions."""
+    import polars as pl
+
     with _history() as h:
         from pipelines.cli.measures import print_trend
 
@@ -249,6 +261,8 @@ def mark_sent(
     submission: Annotated[int, typer.Argument(help="The submission id uploaded to the portal.")],
 ) -> None:
     """Record which submission was uploaded, so the next build is compared with it."""
+    from pipelines.history.store import HistoryError
+
     with _history() as h, user_errors(HistoryError):
         info = h.mark_sent(submission)
     typer.echo(f"submission {info.id} ({info.period}, {info.rows} rows) marked as sent")

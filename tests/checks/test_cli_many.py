@@ -1,0 +1,72 @@
+"""``cld check`` over several councils' files: a folder or a glob, each file's findings apart,
+a line per file and one summary across all."""
+
+from __future__ import annotations
+
+import polars as pl
+from typer.testing import CliRunner
+
+from checks import run_checks
+from pipelines.cli import app
+from tests.checks.conftest import frame_of
+
+runner = CliRunner()
+
+
+def _write(spec, path, rows, la_code):
+    frame = frame_of(spec, rows).drop("_row").with_columns(pl.lit(la_code).alias("LA_Code"))
+    frame = frame.rename(dict(zip(spec.field_names, spec.headers("label"), strict=True)))
+    path.write_bytes(frame.write_csv().encode("cp1252"))
+
+
+def test_folder_of_councils_checked_each_apart(tmp_path, spec_r1):
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    clean = [{}, {"LA_Person_Unique_Identifier": "P2", "NHS_Number": "4010232137",
+                  "Event_Reference": "E2"}]  # fmt: skip
+    _write(spec_r1, folder / "cld_101.csv", clean, "101")
+    _write(spec_r1, folder / "cld_102.csv", [{}, {"NHS_Number": "9434765918", "Gender": "Bloke",
+                                                  "LA_Person_Unique_Identifier": "P2"}], "102")  # fmt: skip
+    (folder / "cld_103.csv").write_text("not,a,cld,file\n1,2,3,4\n", encoding="utf-8")
+    (folder / "notes.txt").write_text("ignored", encoding="utf-8")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["check", str(folder), "--out", str(out), "--no-docs"])
+    assert res.exit_code == 1, res.output
+    # (two-row files fail the sample thresholds' complete-months expectations: not ready)
+    assert "[1/3] cld_101.csv: NOT ready (LA 101, R1, 2 rows)" in res.output
+    assert "[2/3] cld_102.csv: NOT ready (LA 102, R1, 2 rows)" in res.output
+    assert "[3/3] cld_103.csv: NOT CHECKED" in res.output
+    assert "all files: 3 checked, 0 ready to submit, 1 unreadable - 4 rows" in res.output
+    assert "9434765918" not in res.output
+    summary = pl.read_csv(out / "summary.csv")
+    assert summary["file"].to_list() == ["cld_101.csv", "cld_102.csv", "cld_103.csv"]
+    assert summary["status"].to_list() == ["not ready", "not ready", "unreadable"]
+    # each council's findings are its own, the same as checking its file alone
+    f101 = pl.read_parquet(out / "cld_101" / "findings.parquet")
+    f102 = pl.read_parquet(out / "cld_102" / "findings.parquet")
+    rows_101 = f101.filter(pl.col("category") != "quantitative")
+    assert rows_101.filter(pl.col("severity") == "error").height == 0
+    alone = run_checks(frame_of(spec_r1, [{}, {"NHS_Number": "9434765918", "Gender": "Bloke",
+                                               "LA_Person_Unique_Identifier": "P2"}]),
+                       spec_r1, run_id="x", quantitative=False).findings  # fmt: skip
+    errs = {"FLD_NHS_Number_mod11", "FLD_Gender_list"}
+    assert errs <= set(f102["rule_id"])
+    assert sorted(f102.filter(pl.col("category") != "quantitative")["rule_id"]) == sorted(
+        alone["rule_id"]
+    )
+    assert summary.filter(pl.col("file") == "cld_102.csv")["errors"].item() == f102.filter(
+        pl.col("severity") == "error"
+    ).height
+    assert (out / "cld_101" / "national_dq.csv").exists()
+
+
+def test_glob_pattern_and_no_match(tmp_path, spec_r1):
+    for code in ("201", "202"):
+        _write(spec_r1, tmp_path / f"cld_{code}.csv", [{}], code)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["check", str(tmp_path / "cld_2*.csv"), "--out", str(out),
+                              "--no-docs"])  # fmt: skip
+    assert "all files: 2 checked" in res.output, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["cld_201", "cld_202", "summary.csv"]
+    res = runner.invoke(app, ["check", str(tmp_path / "nothing*.csv")])
+    assert res.exit_code != 0 and "no file matches" in str(res.exception or res.output)
