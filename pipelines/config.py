@@ -90,6 +90,8 @@ class DeliveryConfig(_Section):
     directory: Path = Path("data/sample/team_directory.csv")
     folder: Path = Path("out/exceptions")
     retries: int = 3
+    # what the team lists ask for is due this many days after they are sent (e-mail, page)
+    deadline_days: int = Field(default=10, ge=0, le=366)
 
 
 class FeedbackConfig(_Section):

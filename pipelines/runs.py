@@ -221,7 +221,7 @@ def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str,
     from pipelines.outputs import write_exception_lists
     from pipelines.outputs.delivery import deliver as deliver_lists
     from pipelines.outputs.delivery import load_directory
-    from pipelines.outputs.sources import from_history
+    from pipelines.outputs.sources import from_history, team_list_inputs
 
     directory_path = cfg.path(cfg.delivery.directory)
     directory = load_directory(directory_path)
@@ -235,6 +235,7 @@ def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str,
         previous=got.previous,
         feedback=got.feedback,
         trend=got.trend,
+        **team_list_inputs(cfg, got),
     )
     out: dict[str, Any] = {
         "teams": len(lists.teams),
@@ -252,6 +253,10 @@ def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str,
                 "delivery report": str(report.path),
             }
         )
+        if report.unreachable:
+            out["not delivered"] = (f"{report.unreachable}; the lists stay in {folder}: "
+                                    f"deliver them later with `cld exceptions --run {run_id} "
+                                    "--deliver`")
     return out
 
 
@@ -550,6 +555,10 @@ def nightly(
             **delivered,
         }
     )
+    if delivered.get("not delivered"):  # said once, by the exception
+        outcome.facts.pop("not delivered")
+        outcome.facts.pop("failed teams", None)
+        raise DeliveryFailed(delivered["not delivered"], outcome)
     if delivered.get("failed teams"):
         raise DeliveryFailed(
             f"exception lists not delivered to team(s) {', '.join(delivered['failed teams'])}: "

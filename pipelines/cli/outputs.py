@@ -55,7 +55,12 @@ def exceptions_command(
     from pipelines.outputs import write_exception_lists
     from pipelines.outputs.delivery import deliver as deliver_lists
     from pipelines.outputs.delivery import load_directory
-    from pipelines.outputs.sources import from_build, from_history, read_findings
+    from pipelines.outputs.sources import (
+        from_build,
+        from_history,
+        read_findings,
+        team_list_inputs,
+    )
 
     _one_source(run, findings, period)
     if mode not in (None, "email", "folder"):
@@ -71,17 +76,21 @@ def exceptions_command(
             feedback = trend = None
             label = findings.parent.name or "findings"
             run_id = None
+            extra: dict = {"council": cfg.council.name}
         elif period is not None:
             got = from_build(cfg, period)
             frame, prev, feedback, trend = got.findings, None, got.feedback, got.trend
             label = run_id = got.label
+            extra = {"council": cfg.council.name, "period": period,
+                     "feedback_numbers": got.feedback_numbers}
         else:
             got = from_history(cfg, run)
             frame, prev, feedback, trend = got.findings, got.previous, got.feedback, got.trend
             label, run_id = f"run{got.run_id}", str(got.run_id)
+            extra = team_list_inputs(cfg, got)
         target = out or cfg.path(cfg.paths.output_dir) / "exceptions" / label
         lists = write_exception_lists(frame, target, run_id=run_id, teams=teams,
-                                      previous=prev, feedback=feedback, trend=trend)
+                                      previous=prev, feedback=feedback, trend=trend, **extra)
     if not lists.teams_known:
         typer.secho(
             f"these findings carry no owning team (a submission file read back by `cld check` "
@@ -92,16 +101,22 @@ def exceptions_command(
             raise UserError("nothing to deliver: no team lists were written")
         return
     clear = sum(1 for t in lists.teams if t.all_clear)
-    typer.echo(f"{len(lists.teams)} team workbooks in {target} ({clear} all clear)")
+    typer.echo(f"{len(lists.teams)} team workbooks ({clear} all clear) in {target}")
+    typer.echo(f"  {'team':<40} {'errors':>7} {'warnings':>9}  to fix")
     for t in lists.teams:
-        typer.echo(f"  {t.team_id:<6} {t.team_name:<40} {t.errors:>6} errors {t.warnings:>6} "
-                   f"warnings  {t.path.name}")
+        typer.echo(f"  {t.team_name[:40]:<40} {t.errors:>7} {t.warnings:>9}")
     if lists.unallocated:
         typer.echo(f"{lists.unallocated_count} findings without a team: {lists.unallocated}")
     if not deliver:
         return
     with _errors():
         report = deliver_lists(lists, cfg, mode=mode)
+    if report.unreachable:
+        again = f"--run {run_id} " if run_id and str(run_id).isdigit() else ""
+        typer.secho(f"{report.unreachable}: nothing sent; the lists stay in {target} "
+                    f"(deliver them later with `cld exceptions {again}--deliver`)",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
     for o in report.outcomes:
         colour = typer.colors.GREEN if o.status in ("sent", "delivered") else typer.colors.RED
         typer.secho(f"  {o.team_id:<6} {o.status:<10} attempts {o.attempts}  {o.detail}",

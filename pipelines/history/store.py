@@ -550,6 +550,12 @@ class History:
             {"team_id": None if team_id is None else str(team_id), "today": dt.date.today()},
         )
 
+    def feedback_numbers(self, team_id: str | None = None) -> pl.DataFrame:
+        """``id`` → ``nhs_number_found`` in full for the items a team must act on: only for
+        the owning team's own exception list (never logs, results or shared outputs)."""
+        return self.query("feedback/numbers.sql",
+                          {"team_id": None if team_id is None else str(team_id)})
+
     def resolve_feedback(self, persons: pl.DataFrame, run_id: int) -> dict[str, int]:
         """Mark items resolved when the case record now holds the number found, or conflict
         when it holds a different one. ``persons``: ``person_id``/``nhs_number`` (case

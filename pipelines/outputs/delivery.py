@@ -1,19 +1,26 @@
 """Deliver the team exception lists: by e-mail (SMTP, optional STARTTLS and login) or by
-dropping each workbook into a per-team folder.
+dropping each workbook into a per-team folder (named by the team, the latest list under a
+stable name, the older ones kept beside).
 
 Every team is tried on its own: a send that fails is retried with backoff on temporary
-trouble (4xx replies, dropped connections), and if it still fails it is reported failed while
-the other teams still get theirs. The e-mail body carries counts and the trend only, never a
-client's identifier; the workbook is the attachment. A per-team delivery report (CSV) says
-what happened to each team, for the analyst to follow up.
+trouble (4xx replies, a dropped session), and if it still fails it is reported failed while
+the other teams still get theirs. A server that cannot be reached at all (refused, unknown
+host, no answer) is named once (host:port) and delivery stops at once: the lists stay in
+their folder, to deliver later with ``cld exceptions --deliver``. The e-mail names the
+council, team, period and what is due by when, with the top three fixes, counts only, never a
+client's identifier; the workbook and the team's page are attached. A per-team delivery
+report (CSV) says what happened to each team, for the analyst to follow up.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import logging
+import re
 import shutil
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -32,6 +39,10 @@ XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.she
 
 class DirectoryError(ValueError):
     """The team directory file is missing or malformed (the message names the file)."""
+
+
+class ServerUnreachable(OSError):
+    """The SMTP server cannot be reached at all (the message names host:port once)."""
 
 
 @dataclass
@@ -67,7 +78,7 @@ class DeliveryOutcome:
     team_id: str
     team_name: str
     mode: str
-    status: str  # sent | partial | delivered | failed | no_address
+    status: str  # sent | partial | delivered | failed | no_address | not_sent
     attempts: int = 0
     recipients: int = 0
     errors: int = 0
@@ -80,10 +91,12 @@ class DeliveryOutcome:
 class DeliveryReport:
     outcomes: list[DeliveryOutcome]
     path: Path | None = None
+    unreachable: str = ""  # one line naming the server that could not be reached
 
     @property
     def failed(self) -> list[DeliveryOutcome]:
-        return [o for o in self.outcomes if o.status in ("failed", "partial", "no_address")]
+        return [o for o in self.outcomes
+                if o.status in ("failed", "partial", "no_address", "not_sent")]
 
     @property
     def ok(self) -> bool:
@@ -115,41 +128,65 @@ def load_directory(path: Path) -> dict[str, TeamContact]:
     return teams
 
 
-def message_text(team: TeamList, run_id: str) -> tuple[str, str]:
-    """Subject and plain-text body: counts and trend only, no client identifiers."""
+def due_date(days: int, today: dt.date | None = None) -> dt.date:
+    """What the lists ask for is due ``[delivery] deadline_days`` after they are sent."""
+    return (today or dt.date.today()) + dt.timedelta(days=days)
+
+
+def message_text(team: TeamList, run_id: str, *, council: str = "", period: str = "",
+                 due: dt.date | None = None) -> tuple[str, str]:
+    """Subject and plain-text body: council, team, period, what is due by when and the top
+    three fixes; counts only, no client identifiers."""
+    where = " – ".join(x for x in ("CLD data quality", council, team.team_name, period) if x)
+    due_text = f" by {due.isoformat()}" if due else ""
     if team.all_clear:
-        subject = f"CLD exception list – {team.team_name}: all clear ({run_id})"
+        subject = f"{where}: all clear"
     else:
-        subject = (f"CLD exception list – {team.team_name}: {team.errors} errors, "
-                   f"{team.warnings} warnings ({run_id})")
-    lines = [f"Client Level Data exception list for {team.team_name}, run {run_id}.", ""]
+        subject = f"{where}: {team.errors + team.warnings} fixes due{due_text}"
+    scope = ", ".join(x for x in (period and f"period {period}", f"run {run_id}") if x)
+    lines = [f"Client Level Data (CLD) quality for {team.team_name}"
+             + (f", {council}" if council else "") + f" ({scope}).", ""]
     if team.all_clear:
         lines.append("All clear: nothing outstanding for your team. Thank you.")
     else:
         lines += [
-            f"Errors (must be fixed before the submission): {team.errors}",
-            f"Warnings (data quality): {team.warnings}",
-            f"Clients with open issues: {team.people}",
-            f"NHS-number feedback outstanding: {team.feedback}",
+            f"Due{due_text}:" if due else "To do:",
+            f"  Errors to fix (they block the submission): {team.errors}",
+            f"  Warnings to fix (data quality): {team.warnings}",
+            f"  NHS numbers to record (national matching feedback): {team.feedback}",
+            f"Clients with something to fix: {team.people}",
         ]
+        if team.top:
+            lines += ["", "Top fixes:"]
+            lines += [f"  {i}. {what} ({n})" for i, (what, n) in enumerate(team.top, 1)]
     if team.previous_total is not None:
         change = team.total - team.previous_total
         word = "down" if change < 0 else "up" if change > 0 else "no change"
         amount = f" {abs(change)}" if change else ""
-        lines.append(f"Previous run: {team.previous_total} issues ({word}{amount}).")
+        lines.append(f"Previous run: {team.previous_total} fixes ({word}{amount}).")
     if team.trend:
         lines.append("Open issues over recent runs: " + " -> ".join(map(str, team.trend)))
-    lines += [
-        "",
-        "The attached workbook lists your team's clients only, errors first and oldest first,",
-        "with where to find each record and how to fix it. It holds personal data: keep it",
-        "inside the council and do not forward it.",
-    ]
+    lines.append("")
+    if team.all_clear:
+        lines += ["The attached workbook is your team's all-clear summary."]
+    else:
+        lines += [
+            "The attached workbook lists your team's clients only: one line per fix (a person",
+            "and field, with the events it affects), errors first and oldest first, with",
+            "what to do on which screen of the case system. It holds personal data: keep it",
+            "inside the council and do not forward it.",
+        ]
+    if team.page is not None:
+        lines += ["", f"Your team's page (counts only, opens in any browser): {team.page.name},",
+                  "attached" + (f"; also at {team.page.as_uri()}" if team.page.is_absolute()
+                                else "") + "."]
     return subject, "\n".join(lines) + "\n"
 
 
-def build_message(team: TeamList, run_id: str, sender: str, to: list[str]) -> EmailMessage:
-    subject, body = message_text(team, run_id)
+def build_message(team: TeamList, run_id: str, sender: str, to: list[str], *,
+                  council: str = "", period: str = "",
+                  due: dt.date | None = None) -> EmailMessage:
+    subject, body = message_text(team, run_id, council=council, period=period, due=due)
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = ", ".join(to)
@@ -159,6 +196,9 @@ def build_message(team: TeamList, run_id: str, sender: str, to: list[str]) -> Em
     msg.set_content(body)
     msg.add_attachment(team.path.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
                        filename=team.path.name)
+    if team.page is not None and team.page.exists():
+        msg.add_attachment(team.page.read_bytes(), maintype="text", subtype="html",
+                           filename=team.page.name)
     return msg
 
 
@@ -186,8 +226,10 @@ def _describe(exc: Exception) -> str:
 def send_once(settings: SmtpSettings, msg: EmailMessage, to: list[str],
               ssl_context: ssl.SSLContext | None = None) -> dict:
     """One SMTP session: connect, STARTTLS if asked, log in if a username is set, send to
-    ``to``. Returns the recipients the server refused (the others got the message)."""
-    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+    ``to``. Returns the recipients the server refused (the others got the message). A server
+    that cannot be reached raises :class:`ServerUnreachable`."""
+    smtp = connect(settings)
+    with smtp:
         smtp.ehlo()
         if settings.starttls:
             smtp.starttls(context=ssl_context or ssl.create_default_context())
@@ -195,6 +237,22 @@ def send_once(settings: SmtpSettings, msg: EmailMessage, to: list[str],
         if settings.username:
             smtp.login(settings.username, settings.password or "")
         return smtp.send_message(msg, to_addrs=to)
+
+
+def connect(settings: SmtpSettings) -> smtplib.SMTP:
+    """Open the SMTP connection, or raise :class:`ServerUnreachable` naming host:port once:
+    refused, unknown host, or no answer (no greeting) within ``timeout``."""
+    where = f"{settings.host}:{settings.port}"
+    try:
+        return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    except smtplib.SMTPException:
+        raise  # it answered (a 4xx greeting, a dropped session): the usual retries apply
+    except (socket.gaierror, TimeoutError, OSError) as exc:
+        reason = ("unknown host" if isinstance(exc, socket.gaierror) else
+                  "no answer" if isinstance(exc, TimeoutError) else
+                  exc.strerror or type(exc).__name__)
+        raise ServerUnreachable(
+            f"cannot reach the SMTP server {where} ([smtp] host, port): {reason}") from None
 
 
 @dataclass
@@ -231,6 +289,8 @@ def send_with_retry(
             pending = later
             if not pending:
                 break
+        except ServerUnreachable:
+            raise  # no point trying the next attempt, or the next team
         except (smtplib.SMTPException, OSError) as exc:
             detail = _describe(exc)
             if not _is_temporary(exc):
@@ -267,20 +327,35 @@ def deliver_by_email(
     backoff: float = 2.0,
     ssl_context: ssl.SSLContext | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    due: dt.date | None = None,
+    report: DeliveryReport | None = None,
 ) -> list[DeliveryOutcome]:
     """Send each team its workbook; one team's failure never stops the others. A team is
-    ``sent`` when every manager got it, ``partial`` when only some did, else ``failed``."""
-    outcomes = []
-    for team in lists.teams:
+    ``sent`` when every manager got it, ``partial`` when only some did, else ``failed``. A
+    server that cannot be reached stops delivery at once: every team not yet sent is
+    ``not_sent`` (its list stays in the folder) and ``report.unreachable`` says why, once."""
+    outcomes: list[DeliveryOutcome] = []
+    for n, team in enumerate(lists.teams):
         contact = directory.get(team.team_id)
         if contact is None or not contact.emails:
             log.error("team %s has no address in the team directory: not sent", team.team_id)
             outcomes.append(_outcome(team, "email", "no_address",
                                      detail="no address in the team directory"))
             continue
-        msg = build_message(team, lists.run_id, settings.sender, contact.emails)
-        res = send_with_retry(settings, msg, contact.emails, retries=retries, backoff=backoff,
-                              ssl_context=ssl_context, sleep=sleep)
+        msg = build_message(team, lists.run_id, settings.sender, contact.emails,
+                            council=lists.council, period=lists.period, due=due)
+        try:
+            res = send_with_retry(settings, msg, contact.emails, retries=retries,
+                                  backoff=backoff, ssl_context=ssl_context, sleep=sleep)
+        except ServerUnreachable as exc:
+            # said once, by the caller (CLI line, flow result), not once per team
+            log.info("%s: no team list sent; they stay in %s", exc, lists.out_dir)
+            if report is not None:
+                report.unreachable = str(exc)
+            outcomes += [_outcome(t, "email", "not_sent", target=str(t.path),
+                                  detail="SMTP server unreachable")
+                         for t in lists.teams[n:]]
+            return outcomes
         status = ("sent" if not res.undelivered else "partial" if res.delivered else "failed")
         log_at = log.info if status == "sent" else log.error
         log_at("team %s: e-mail %s to %d of %d recipient(s) after %d attempt(s)%s",
@@ -293,25 +368,43 @@ def deliver_by_email(
     return outcomes
 
 
+def folder_name(team: TeamList) -> str:
+    """The team's folder: its name as a folder name (``Older_People_Team_North``)."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", team.team_name).strip("_")[:60] or team.team_id
+
+
+LATEST = "CLD_exception_list"  # the stable name of the latest list in a team's folder
+
+
+def _place(source: Path, target: Path) -> None:
+    """Copy beside the target and rename, so a reader never sees half a file."""
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(source, partial)
+    partial.replace(target)
+
+
 def deliver_to_folders(lists: ExceptionLists, folder: Path) -> list[DeliveryOutcome]:
-    """Copy each team's workbook into ``folder/<team_id>/`` (e.g. a shared drive the team
-    can read); the copy is written beside the target and renamed so a reader never sees half
-    a file."""
+    """Drop each team's list into ``folder/<team name>/`` (e.g. a shared drive the team can
+    read): the latest under a stable name (``CLD_exception_list.xlsx``, and the team's page
+    as ``CLD_exception_list.html``), and a dated copy of every run kept beside it
+    (``<team>_<period>_<run>.xlsx``)."""
     outcomes = []
     for team in lists.teams:
-        target_dir = folder / team.team_id
+        target_dir = folder / folder_name(team)
         try:
             target_dir.mkdir(parents=True, exist_ok=True)
-            target = target_dir / team.path.name
-            partial = target.with_suffix(".partial")
-            shutil.copyfile(team.path, partial)
-            partial.replace(target)
+            kept = target_dir / team.path.name
+            _place(team.path, kept)
+            latest = target_dir / f"{LATEST}.xlsx"
+            _place(team.path, latest)
+            if team.page is not None and team.page.exists():
+                _place(team.page, target_dir / f"{LATEST}.html")
         except OSError as exc:
             log.error("team %s: folder drop failed: %s", team.team_id, type(exc).__name__)
             outcomes.append(_outcome(team, "folder", "failed", attempts=1,
                                      detail=f"{type(exc).__name__}: {exc}"[:200]))
             continue
-        outcomes.append(_outcome(team, "folder", "delivered", attempts=1, target=str(target)))
+        outcomes.append(_outcome(team, "folder", "delivered", attempts=1, target=str(latest)))
     return outcomes
 
 
@@ -341,15 +434,16 @@ def deliver(
     """Deliver every team's list the way ``cfg.delivery`` says, and write the delivery report
     beside the workbooks (``delivery_report.csv``)."""
     mode = mode or cfg.delivery.mode
+    report = DeliveryReport([])
     if mode == "email":
         directory = load_directory(cfg.path(cfg.delivery.directory))
-        outcomes = deliver_by_email(lists, directory, SmtpSettings.from_config(cfg),
-                                    retries=cfg.delivery.retries, backoff=backoff,
-                                    ssl_context=ssl_context, sleep=sleep)
+        report.outcomes = deliver_by_email(
+            lists, directory, SmtpSettings.from_config(cfg), retries=cfg.delivery.retries,
+            backoff=backoff, ssl_context=ssl_context, sleep=sleep,
+            due=due_date(cfg.delivery.deadline_days), report=report)
     elif mode == "folder":
-        outcomes = deliver_to_folders(lists, cfg.path(cfg.delivery.folder))
+        report.outcomes = deliver_to_folders(lists, cfg.path(cfg.delivery.folder))
     else:
         raise ValueError(f"unknown delivery mode {mode!r}: use email or folder")
-    report = DeliveryReport(outcomes)
-    report.path = write_report(outcomes, lists.out_dir / "delivery_report.csv")
+    report.path = write_report(report.outcomes, lists.out_dir / "delivery_report.csv")
     return report

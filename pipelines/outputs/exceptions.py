@@ -1,9 +1,12 @@
 """Team exception lists: one workbook per team, holding only that team's clients.
 
-A team manager gets what their workers must fix in the case system, sorted for action
-(errors first, oldest first), with enough locator hints to find each record: person id, event
-reference, event type and date, and the workflow step id. Findings without an owning team are
-never guessed onto a team; they go to an ``unallocated`` workbook for the analyst.
+A team manager gets what their workers must fix in the case system, one line per fix (a
+person × field × problem, however many of the person's events show it, with the events it
+affects), sorted for action (errors first, oldest first), with enough locator hints to find
+each record: person id, event reference, event type and date, and the workflow step id. The
+advice speaks of the case-system screen, never of mapping tables; findings without an owning
+team are never guessed onto a team, they go to an ``unallocated`` workbook for the analyst
+(with the unmapped local codes, when the build kept them).
 
 Input is the findings table of docs/contracts.md section 3 (optionally the previous run's
 findings for the counts, the history's open NHS-number feedback, and its trend).
@@ -44,6 +47,9 @@ class TeamList:
     feedback: int = 0
     previous_total: int | None = None
     trend: list[int] = field(default_factory=list)
+    events: int = 0  # findings (rows of the file) behind the fixes
+    top: list[tuple[str, int]] = field(default_factory=list)  # top fixes: (what, how many)
+    page: Path | None = None  # the team's own HTML page (counts only), beside the workbook
 
     @property
     def total(self) -> int:
@@ -61,6 +67,8 @@ class ExceptionLists:
     teams: list[TeamList]
     unallocated: Path | None = None
     unallocated_count: int = 0
+    period: str = ""  # the quarter the run covered (for file names and e-mails)
+    council: str = ""
     # False when there were findings but none carried an owning team (e.g. a submission file
     # read back by `cld check`): then no team gets a workbook, and certainly no all-clear.
     teams_known: bool = True
@@ -95,74 +103,163 @@ def _action_order(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Where a worker records each national module's fields (advice for managers speaks of the
+# case-system screen, never of mapping tables).
+SCREENS = {
+    "Person details": "the person's details screen",
+    "Submission information": "the person's details screen",
+    "Events (all)": "the event's workflow step or service agreement",
+    "Events (requests only)": "the contact or request step",
+    "Events (assessments only)": "the assessment step",
+    "Events (reviews only)": "the review step",
+    "Events (services only)": "the service agreement",
+    "Costs (services only)": "the service agreement's costs",
+    "Carers and linked service users": "the carer's record and its links",
+}
+
+
+def _labels() -> dict[str, str]:
+    """Field name → the label people read (``NHS_Number`` → ``NHS Number``), from the spec."""
+    from cld_schema import load_spec
+
+    out: dict[str, str] = {}
+    for rel in ("R1", "R2"):
+        out.update({f.name: f.label for f in load_spec(rel).fields})
+    return out
+
+
+def with_labels(frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``field_label``, ``problem`` (the message without a repeated label: never
+    "NHS Number: NHS Number: …") and ``advice`` (what to do on which screen)."""
+    labels = _labels()
+    label = pl.col("field").replace_strict(labels, default=pl.col("field").str.replace_all(
+        "_", " "), return_dtype=pl.String)
+    msg = pl.col("message").fill_null("")
+    # "NHS Number: NHS number fails…" → "NHS number fails…" beside a Field column
+    problem = (pl.when(msg.str.to_lowercase().str.starts_with(
+        pl.concat_str([label.str.to_lowercase(), pl.lit(": ")])))
+        .then(msg.str.slice(label.str.len_chars() + 2)).otherwise(msg))
+    screen = pl.col("module").replace_strict(SCREENS, default="the case record",
+                                             return_dtype=pl.String)
+    fix = pl.col("how_to_fix").fill_null("")
+    advice = (
+        pl.when(fix.str.contains("in the case system for this person or event"))
+        .then(pl.concat_str([pl.lit("Record "), label, pl.lit(" on "), screen,
+                             pl.lit(" in the case system.")]))
+        .when(fix.str.contains("mapping table"))
+        .then(pl.concat_str([pl.lit("Correct "), label, pl.lit(" on "), screen,
+                             pl.lit(" in the case system.")]))
+        .otherwise(fix)
+    )
+    return frame.with_columns(label.alias("field_label"), problem.alias("problem"),
+                              advice.alias("advice"))
+
+
+def fix_lines(team: pl.DataFrame) -> pl.DataFrame:
+    """One line per fix: person × field × rule (file-level findings one each), with the
+    events it affects; errors first, then the oldest event first."""
+    f = with_labels(_action_order(team)).with_columns(
+        pl.when(pl.col("person_id").is_null()).then(pl.int_range(pl.len()).cast(pl.String))
+        .otherwise(pl.lit("")).alias("_alone"),
+        pl.format("{} {} {}", pl.col("event_type").fill_null("-"),
+                  pl.col("event_ref").fill_null("-"), pl.col("event_start").fill_null("-"))
+        .alias("_event"),
+    )
+    fx = f.group_by("person_id", "field", "rule_id", "_alone", maintain_order=True).agg(
+        pl.col("severity").first(), pl.col("worker_name").drop_nulls().first(),
+        pl.col("field_label").first(), pl.col("problem").first(), pl.col("advice").first(),
+        pl.col("module").first(), pl.col("value").drop_nulls().first(),
+        pl.len().cast(pl.Int64).alias("events"),
+        pl.col("_event").unique(maintain_order=True).str.join("\n").alias("which"),
+        pl.col("step_id").drop_nulls().unique(maintain_order=True).str.join("; ")
+        .alias("steps"),
+        pl.col("event_start").min().alias("oldest"),
+    ).drop("_alone")
+    return fx.sort([pl.col("severity") != "error", "oldest", "person_id"], nulls_last=True)
+
+
 def people_sheet(team: pl.DataFrame) -> pl.DataFrame:
-    """One row per client: every open issue summarised, the allocated worker and where to look."""
-    f = _action_order(team.filter(pl.col("person_id").is_not_null()))
+    """One row per client: each fix listed once (with how many events it affects), the
+    allocated worker and where to look."""
+    fx = fix_lines(team.filter(pl.col("person_id").is_not_null()))
     issue = pl.format(
-        "[{}] {}: {} ({})",
-        pl.col("severity").str.to_uppercase(),
-        pl.col("field").fill_null("record"),
-        pl.col("message").fill_null(""),
-        pl.col("rule_id"),
-    )
-    locator = pl.format(
-        "event {} · {} · {} · step {}",
-        pl.col("event_ref").fill_null("-"),
-        pl.col("event_type").fill_null("-"),
-        pl.col("event_start").fill_null("-"),
-        pl.col("step_id").fill_null("-"),
-    )
-    # The same problem on several events is listed once, with how many times (×3).
-    issues = (
-        f.group_by("person_id", issue.alias("_issue"), maintain_order=True)
-        .agg(pl.len().alias("_n"))
-        .group_by("person_id", maintain_order=True)
-        .agg(pl.when(pl.col("_n") > 1)
-             .then(pl.format("{} ×{}", pl.col("_issue"), pl.col("_n")))
-             .otherwise(pl.col("_issue")).str.join("\n").alias("Open issues"))
-    )
-    people = f.group_by("person_id", maintain_order=True).agg(
-        (pl.col("severity") == "error").sum().cast(pl.Int64).alias("Errors"),
-        (pl.col("severity") == "warning").sum().cast(pl.Int64).alias("Warnings"),
+        "[{}] {}: {}{}", pl.col("severity").str.to_uppercase(),
+        pl.col("field_label").fill_null("Record"), pl.col("problem"),
+        pl.when(pl.col("events") > 1).then(pl.format(" ({} events)", pl.col("events")))
+        .otherwise(pl.lit("")))
+    people = fx.group_by("person_id", maintain_order=True).agg(
+        (pl.col("severity") == "error").sum().cast(pl.Int64).alias("Errors to fix"),
+        (pl.col("severity") == "warning").sum().cast(pl.Int64).alias("Warnings to fix"),
         pl.col("worker_name").drop_nulls().unique(maintain_order=True).str.join("; ")
         .alias("Allocated worker"),
-        pl.col("event_start").min().alias("Oldest event"),
-        locator.unique(maintain_order=True).str.join("\n").alias("Where to find it"),
-    ).join(issues, on="person_id", how="left", maintain_order="left")
+        pl.col("oldest").min().alias("Oldest event"),
+        issue.str.join("\n").alias("To fix"),
+        pl.col("which").str.split("\n").list.explode().unique(maintain_order=True)
+        .str.join("\n")
+        .alias("Events affected"),
+    )
     people = people.sort(
-        [pl.col("Errors") == 0, "Oldest event", "person_id"], nulls_last=True
+        [pl.col("Errors to fix") == 0, "Oldest event", "person_id"], nulls_last=True
     ).rename({"person_id": "Person ID"})
     return people.select(
-        "Person ID", "Allocated worker", "Errors", "Warnings", "Open issues",
-        "Where to find it", "Oldest event",
+        "Person ID", "Allocated worker", "Errors to fix", "Warnings to fix", "To fix",
+        "Events affected", "Oldest event",
     )
 
 
 def issues_sheet(team: pl.DataFrame) -> pl.DataFrame:
-    """One row per finding, with the fix to make in the case system."""
-    return _action_order(team).select(
+    """One row per fix (person × field × problem) with the events it affects and what to do
+    on which screen of the case system."""
+    fx = fix_lines(team)
+    return fx.select(
         pl.col("severity").alias("Severity"),
         pl.col("person_id").alias("Person ID"),
         pl.col("worker_name").alias("Worker"),
-        pl.col("event_ref").alias("Event ref"),
-        pl.col("event_type").alias("Event type"),
-        pl.col("event_start").alias("Event date"),
-        pl.col("step_id").alias("Step id"),
-        pl.col("field").alias("Field"),
+        pl.col("field_label").alias("Field"),
+        pl.col("problem").alias("Problem"),
+        pl.col("advice").alias("What to do"),
+        pl.col("events").alias("Events affected"),
+        pl.col("which").alias("Which events (type, reference, date)"),
+        pl.col("steps").alias("Workflow step ids"),
         pl.col("value").alias("Value"),
-        pl.col("message").alias("Problem"),
-        pl.col("how_to_fix").alias("How to fix"),
         pl.col("rule_id").alias("Rule"),
         pl.col("module").alias("Module"),
     )
 
 
+def fix_count(frame: pl.DataFrame, severity: str | None = None) -> int:
+    """How many fixes (person × field × rule; file-level findings one each)."""
+    f = frame if severity is None else frame.filter(pl.col("severity") == severity)
+    if f.is_empty():
+        return 0
+    with_person = f.filter(pl.col("person_id").is_not_null())
+    return (with_person.select("person_id", "field", "rule_id").unique().height
+            + f.filter(pl.col("person_id").is_null()).height)
+
+
+def top_fixes(frame: pl.DataFrame, n: int = 3) -> list[tuple[str, int]]:
+    """The ``n`` most common fixes in words ("Ethnicity is blank but mandatory"), errors
+    first, with how many."""
+    if frame.is_empty():
+        return []
+    fx = fix_lines(frame)
+    by = (fx.with_columns(pl.when(pl.col("field_label").is_not_null() & ~pl.col("problem")
+                                  .str.starts_with(pl.col("field_label").fill_null("")))
+                          .then(pl.format("{}: {}", pl.col("field_label"), pl.col("problem")))
+                          .otherwise(pl.col("problem")).alias("_what"))
+          .group_by("_what").agg(pl.len().alias("n"), (pl.col("severity") == "error").any()
+                                 .alias("err"))
+          .sort(["err", "n", "_what"], descending=[True, True, False]).head(n))
+    return [(w, int(c)) for w, c, _ in by.iter_rows()]
+
+
 def counts_sheet(current: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:
-    """Per rule: how many this run, how many last run, and the change (negative is progress)."""
+    """Per rule: fixes this run, fixes last run, and the change (negative is progress)."""
     def per_rule(f: pl.DataFrame) -> pl.DataFrame:
-        return f.group_by("rule_id").agg(
-            pl.col("severity").first(), pl.col("field").first(), pl.col("message").first(),
-            pl.len().cast(pl.Int64).alias("n"),
+        fx = fix_lines(f)
+        return fx.group_by("rule_id").agg(
+            pl.col("severity").first(), pl.col("field_label").first().alias("field"),
+            pl.col("problem").first().alias("message"), pl.len().cast(pl.Int64).alias("n"),
         )
 
     now = per_rule(current).rename({"n": "This run"})
@@ -186,13 +283,23 @@ def counts_sheet(current: pl.DataFrame, previous: pl.DataFrame | None) -> pl.Dat
 
 
 def feedback_sheet(feedback: pl.DataFrame) -> pl.DataFrame:
-    """The team's outstanding NHS-number feedback, oldest first."""
-    wanted = ["person_id", "nhs_number", "received_on", "age_days", "status"]
+    """The team's NHS-number feedback to act on, oldest first. ``nhs_number_found`` (the
+    traced number in full, so the worker can type it into the case system) is shown when
+    given: only ever in this team's own list."""
+    if "action_needed" in feedback.columns:
+        feedback = feedback.filter(pl.col("action_needed"))
+    full = "nhs_number_found" in feedback.columns
+    number = "nhs_number_found" if full else "nhs_number"
+    wanted = ["person_id", number, "received_on", "age_days", "status"]
     f = feedback.select([c for c in wanted if c in feedback.columns])
     if "age_days" in f.columns:
         f = f.sort("age_days", descending=True, nulls_last=True)
-    names = {"person_id": "Person ID", "nhs_number": "NHS number (masked)",
-             "received_on": "Received", "age_days": "Age (days)", "status": "Status"}
+    if "status" in f.columns:
+        f = f.with_columns(pl.col("status").replace(
+            {"open": "to record", "conflict": "record holds a different number"}))
+    names = {"person_id": "Person ID", "nhs_number_found": "NHS Number found (record it)",
+             "nhs_number": "NHS Number (masked)", "received_on": "Received",
+             "age_days": "Age (days)", "status": "Status"}
     return f.rename({k: v for k, v in names.items() if k in f.columns}).with_columns(
         pl.col(pl.Date).cast(pl.String), pl.col(pl.Datetime).cast(pl.String)
     )
@@ -214,8 +321,8 @@ def _trend_for(trend: pl.DataFrame | None, team_id: str) -> list[int]:
     t = _team_filter(trend, team_id)
     if t is None or t.is_empty():
         return []
-    count_col = next((c for c in ("open_issues", "open", "findings", "count", "n", "total")
-                      if c in t.columns), None)
+    count_col = next((c for c in ("fixes", "open_issues", "open", "findings", "count", "n",
+                                  "total") if c in t.columns), None)
     if count_col is None:
         return []
     # History.trend() has one row per run, team and rule: sum per run, oldest run first.
@@ -228,29 +335,39 @@ def _trend_for(trend: pl.DataFrame | None, team_id: str) -> list[int]:
     return [int(v) for v in per_run.get_column(count_col).to_list()]
 
 
-def _summary_lines(team: TeamList, run_id: str) -> list[tuple[str, object]]:
-    lines: list[tuple[str, object]] = [
-        ("Team", f"{team.team_name} ({team.team_id})"),
+def _summary_lines(team: TeamList, run_id: str, period: str = "",
+                   council: str = "") -> list[tuple[str, object]]:
+    lines: list[tuple[str, object]] = [("Team", f"{team.team_name} ({team.team_id})")]
+    if council:
+        lines.append(("Council", council))
+    if period:
+        lines.append(("Period", period))
+    lines += [
         ("Run", run_id),
-        ("Errors (must fix before submission)", team.errors),
-        ("Warnings (quality)", team.warnings),
-        ("Clients with open issues", team.people),
-        ("NHS-number feedback outstanding", team.feedback),
+        ("Errors to fix (before the submission)", team.errors),
+        ("Warnings to fix (quality)", team.warnings),
+        ("Clients with something to fix", team.people),
+        ("NHS numbers to record (feedback)", team.feedback),
     ]
     if team.previous_total is not None:
-        lines.append(("Issues in the previous run", team.previous_total))
+        lines.append(("Fixes in the previous run", team.previous_total))
     if team.trend:
         lines.append(("Open issues over recent runs", " → ".join(map(str, team.trend))))
+    if team.top:
+        lines.append(("Most frequent fixes", "\n".join(f"{w}: {n}" for w, n in team.top)))
     if team.all_clear:
         lines.append(("Status", "All clear: nothing outstanding for this team. Thank you."))
     else:
         lines.append(
             ("How to use",
-             "People: one row per client, errors first and oldest first, with where to find "
-             "the record (event reference, event type and date, workflow step id). "
-             "Issues: one row per problem with how to fix it in the case system. "
-             "NHS feedback: numbers the national matching could not confirm. "
-             "Counts: this run against the previous run per rule.")
+             "People: one row per client with each fix listed once and the events it "
+             "affects, errors first and oldest first. "
+             "Fixes: one row per person and field, with what to do on which screen of the "
+             "case system and where to find the events (type, reference, date, workflow "
+             "step id). "
+             "NHS feedback: NHS numbers found by the national matching, to record on the "
+             "person's details screen. "
+             "Counts: fixes this run against the previous run per rule.")
         )
     lines.append(("Handling", "Holds personal data of this team's clients only. Do not forward."))
     return lines
@@ -263,16 +380,18 @@ def write_team_workbook(
     current: pl.DataFrame,
     previous: pl.DataFrame | None,
     feedback: pl.DataFrame | None,
+    period: str = "",
+    council: str = "",
 ) -> None:
     """Write one team's workbook; an all-clear team gets the summary (and counts, if last run
     had issues) rather than empty sheets."""
     wb, fmt = new_workbook(path, f"CLD exception list: {team.team_name}")
     try:
-        title = f"CLD exception list – {team.team_name}"
-        write_summary(wb, fmt, title, _summary_lines(team, run_id))
+        title = f"CLD exception list – {team.team_name}" + (f" – {period}" if period else "")
+        write_summary(wb, fmt, title, _summary_lines(team, run_id, period, council))
         if not current.is_empty():
             write_table(wb, fmt, "People", people_sheet(current))
-            write_table(wb, fmt, "Issues", issues_sheet(current), severity_column="Severity")
+            write_table(wb, fmt, "Fixes", issues_sheet(current), severity_column="Severity")
         if feedback is not None and not feedback.is_empty():
             write_table(wb, fmt, "NHS feedback", feedback_sheet(feedback))
         if not current.is_empty() or (previous is not None and not previous.is_empty()):
@@ -314,12 +433,20 @@ def write_exception_lists(
     previous: pl.DataFrame | None = None,
     feedback: pl.DataFrame | None = None,
     trend: pl.DataFrame | None = None,
+    period: str = "",
+    council: str = "",
+    feedback_numbers: pl.DataFrame | None = None,
+    unmapped: list[dict] | None = None,
+    pages: bool = True,
 ) -> ExceptionLists:
     """Write every team's workbook for one run into ``out_dir`` (one call, all teams).
 
     ``teams`` lists every team that should hear from us (the delivery directory) so that a
     team with nothing outstanding still gets its all-clear; teams met in the findings or the
-    feedback are added. Findings without a team go to ``unallocated.xlsx`` for the analyst.
+    feedback are added. Findings without a team go to ``unallocated.xlsx`` for the analyst,
+    with the build's ``unmapped`` local codes. ``feedback_numbers`` (feedback item ``id`` →
+    ``nhs_number_found``) puts the traced NHS number in full in the owning team's own list
+    only. With ``pages``, each team also gets its own HTML page (counts only) beside.
     """
     current = conform_findings(findings)
     prev = conform_findings(previous) if previous is not None else None
@@ -331,6 +458,8 @@ def write_exception_lists(
     for tid, name in _teams_in(current, prev, feedback).items():
         if tid not in known or known[tid] == tid:
             known[tid] = name
+    if feedback is not None and "action_needed" in feedback.columns:
+        feedback = feedback.filter(pl.col("action_needed"))  # only what a team must act on
     if not teams_known:
         log.warning("no finding carries an owning team: no team lists written, every finding "
                     "goes to the analyst's unallocated list")
@@ -341,44 +470,72 @@ def write_exception_lists(
         team_prev = _team_filter(prev, team_id)
         team_fb = _team_filter(feedback, team_id)
         assert team_now is not None
+        if team_fb is not None and feedback_numbers is not None and "id" in team_fb.columns:
+            team_fb = team_fb.join(feedback_numbers.select("id", "nhs_number_found"), on="id",
+                                   how="left")
+        stem = "_".join(x for x in (_slug(team_id), _slug(team_name), _slug(period) if period
+                                    else "", _slug(run_id)) if x)
         entry = TeamList(
             team_id=team_id,
             team_name=team_name,
-            path=out_dir / f"{_slug(team_id)}_{_slug(team_name)}_{_slug(run_id)}.xlsx",
-            errors=team_now.filter(pl.col("severity") == "error").height,
-            warnings=team_now.filter(pl.col("severity") == "warning").height,
+            path=out_dir / f"{stem}.xlsx",
+            errors=fix_count(team_now, "error"),
+            warnings=fix_count(team_now, "warning"),
             people=team_now.get_column("person_id").drop_nulls().n_unique(),
             feedback=0 if team_fb is None else team_fb.height,
-            previous_total=None if team_prev is None else team_prev.height,
+            previous_total=None if team_prev is None else fix_count(team_prev),
             trend=_trend_for(trend, team_id),
+            events=team_now.height,
+            top=top_fixes(team_now),
         )
-        write_team_workbook(entry.path, entry, run_id, team_now, team_prev, team_fb)
-        log.info("exception list for team %s: %d errors, %d warnings%s", team_id,
+        write_team_workbook(entry.path, entry, run_id, team_now, team_prev, team_fb,
+                            period, council)
+        if pages:
+            from pipelines.outputs.report import save_team_page
+
+            entry.page = save_team_page(out_dir / f"{stem}.html", entry, team_now, trend,
+                                        run_id=run_id, period=period, council=council)
+        log.info("exception list for team %s: %d errors, %d warnings to fix%s", team_id,
                  entry.errors, entry.warnings, " (all clear)" if entry.all_clear else "")
         written.append(entry)
     result = ExceptionLists(run_id=run_id, out_dir=out_dir, teams=written,
-                            teams_known=teams_known)
+                            teams_known=teams_known, period=period, council=council)
     loose = current.filter(pl.col("team_id").is_null())
-    if not loose.is_empty():
+    if not loose.is_empty() or unmapped:
         result.unallocated = out_dir / f"{UNALLOCATED}_{_slug(run_id)}.xlsx"
         result.unallocated_count = loose.height
-        _write_unallocated(result.unallocated, run_id, loose)
+        _write_unallocated(result.unallocated, run_id, loose, unmapped or [])
         log.info("%d findings without a team written to the analyst's unallocated list",
                  loose.height)
     return result
 
 
-def _write_unallocated(path: Path, run_id: str, loose: pl.DataFrame) -> None:
-    """The analyst's list: findings no team owns (dataset-level checks, unallocated clients)."""
+def _write_unallocated(path: Path, run_id: str, loose: pl.DataFrame,
+                       unmapped: list[dict]) -> None:
+    """The analyst's list: findings no team owns (dataset-level checks, unallocated clients)
+    and the mapping problems (local codes with no row in their mapping table)."""
     wb, fmt = new_workbook(path, "CLD findings without a team")
     try:
-        write_summary(wb, fmt, "CLD findings without an owning team", [
+        write_summary(wb, fmt, "CLD findings for the analyst", [
             ("Run", run_id),
-            ("Findings", loose.height),
+            ("Findings without an owning team", loose.height),
+            ("Unmapped local codes", len(unmapped)),
             ("Why here", "No team owned the client at the event, or the check is about the "
-             "whole file. Allocate the client in the case system or fix at file level."),
+             "whole file. Allocate the client in the case system or fix at file level. "
+             "Unmapped codes: add each to the mapping table named, then rebuild."),
         ])
-        write_table(wb, fmt, "Issues", issues_sheet(loose), severity_column="Severity")
+        if unmapped:
+            labels = _labels()
+            write_table(wb, fmt, "Unmapped codes", pl.DataFrame(
+                [{"Mapping table": u.get("mapping"),
+                  "Field": labels.get(str(u.get("field")), u.get("field")),
+                  "Local code": u.get("code"), "Rows": int(u.get("rows") or 0)}
+                 for u in unmapped],
+                schema={"Mapping table": pl.String, "Field": pl.String,
+                        "Local code": pl.String, "Rows": pl.Int64}))
+        if loose.is_empty():
+            return
+        write_table(wb, fmt, "Fixes", issues_sheet(loose), severity_column="Severity")
         with_person = loose.filter(pl.col("person_id").is_not_null())
         if not with_person.is_empty():
             write_table(wb, fmt, "People", people_sheet(with_person))

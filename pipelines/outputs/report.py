@@ -336,7 +336,8 @@ def trend_frame(trend: pl.DataFrame) -> pl.DataFrame:
     """Open findings per team and run from ``History.trend()`` (one row per rule), summed per
     run and team, with each run's kind and where it sits in time: a quarterly submission at
     its period (placed at the period's end), a nightly run at its date."""
-    count = next(c for c in ("findings", "open_issues", "count", "n") if c in trend.columns)
+    count = next(c for c in ("fixes", "findings", "open_issues", "count", "n")
+                 if c in trend.columns)
     t = trend.with_columns(
         pl.col("team_id").cast(pl.String).fill_null("unallocated"),
         (pl.col("team_name") if "team_name" in trend.columns else pl.col("team_id"))
@@ -435,7 +436,8 @@ def teams_now(findings: pl.DataFrame) -> str:
         colours=SEVERITY_COLOURS, title="Open issues per team in this run")
 
 
-def trend_body(trend: pl.DataFrame | None, team_id: str | None = None) -> str:
+def trend_body(trend: pl.DataFrame | None, team_id: str | None = None,
+               team_name: str | None = None) -> str:
     """The chart over time (one series per run kind) and the team × period table."""
     if trend is None or trend.is_empty():
         return '<p class="muted">No earlier runs in the history yet.</p>'
@@ -444,6 +446,8 @@ def trend_body(trend: pl.DataFrame | None, team_id: str | None = None) -> str:
         t = t.filter(pl.col("team_id") == str(team_id))
         if t.is_empty():
             return '<p class="muted">No findings recorded for this team in earlier runs.</p>'
+        if team_name:
+            t = t.with_columns(pl.lit(team_name).alias("team_name"))
     series = trend_points(t)
     if not any(series.values()):
         return '<p class="muted">The runs in the history carry no period or date.</p>'
@@ -464,8 +468,9 @@ def trend_body(trend: pl.DataFrame | None, team_id: str | None = None) -> str:
             run = at.sort("started_at").get_column("run_id").to_list()[-1]
             row.append(int(at.filter(pl.col("run_id") == run).get_column("open").sum()))
         rows.append(row)
-    lead = ("<p>Open findings recorded at each quarterly submission (by period; the latest "
-            "run of each period) and each nightly run (by date; the latest run of each day).</p>")
+    lead = ("<p>Open fixes (one per person and field) recorded at each quarterly submission "
+            "(by period; the latest run of each period) and each nightly run (by date; the "
+            "latest run of each day).</p>")
     return (lead + chart + _table(["Team", *[c[0] for c in cols]], rows,
                                   numeric=set(range(1, len(cols) + 1))))
 
@@ -857,3 +862,66 @@ def write_report(cfg, run_id: int | None, out_dir: Path, *,
     inp.national = national_cells(run.frame, run.spec, run.findings, period)
     return save_report(inp, Path(out_dir) / report_name(run.period or "", run.kind or "",
                                                         run.run_id))
+
+
+# --- a manager's page: one per team ---------------------------------------------------------
+
+
+def team_fix_table(team_findings: pl.DataFrame) -> str:
+    """Per problem: how many fixes (person × field) and events, with what to do on which
+    screen; no person ids (the workbook has them)."""
+    from pipelines.outputs.exceptions import fix_lines
+
+    fx = fix_lines(team_findings)
+    by = (fx.group_by("rule_id").agg(
+        pl.col("severity").first(), pl.col("field_label").first(), pl.col("problem").first(),
+        pl.col("advice").first(), pl.len().alias("fixes"), pl.col("events").sum())
+        .sort([pl.col("severity") != "error", pl.col("fixes")], descending=[False, True]))
+    rows = [[_sev(r["severity"]), r["field_label"] or "", r["problem"] or "", r["advice"] or "",
+             int(r["fixes"]), int(r["events"])] for r in by.iter_rows(named=True)]
+    return _table(["Severity", "Field", "Problem", "What to do", "Fixes", "Events affected"],
+                  rows, numeric={4, 5}, raw={0})
+
+
+def render_team_page(team: Any, team_findings: pl.DataFrame, trend: pl.DataFrame | None, *,
+                     run_id: str = "", period: str = "", council: str = "") -> str:
+    """One self-contained page for a team manager: that team's findings only, as counts
+    (what to fix, how many, on which screen; the trend of its open issues by run kind).
+    Holds no client identifier: the workbook beside it has those."""
+    findings = conform_findings(team_findings)
+    facts = [("Council", council), ("Team", team.team_name), ("Period", period),
+             ("Run", f"run {run_id}" if run_id else "")]
+    facts = [(k, v) for k, v in facts if v]
+    if team.all_clear:
+        verdict = ('<div class="verdict ready">All clear: nothing outstanding for this team.'
+                   " Thank you.</div>")
+    else:
+        verdict = (f'<div class="verdict notready">{team.errors:,} errors and '
+                   f"{team.warnings:,} warnings to fix</div>")
+    kpis = (f'<div class="kpis"><div class="kpi">Errors to fix<b>{team.errors:,}</b></div>'
+            f'<div class="kpi">Warnings to fix<b>{team.warnings:,}</b></div>'
+            f'<div class="kpi">Clients<b>{team.people:,}</b></div>'
+            f'<div class="kpi">Events affected<b>{team.events:,}</b></div>'
+            f'<div class="kpi">NHS numbers to record<b>{team.feedback:,}</b></div></div>')
+    body = [_section("team", "This team", verdict + kpis)]
+    if not findings.is_empty():
+        body.append(_section("fixes", "What to fix", "<p>One fix is one person and field, "
+                             "however many of the person's events it affects. The workbook "
+                             "lists each one with the client and the events.</p>"
+                             + team_fix_table(findings)))
+    body.append(_section("trend", "Open issues over time", trend_body(trend, team.team_id,
+                                                                         team.team_name)))
+    where = " – ".join(x for x in (team.team_name, period) if x)
+    return (page_head(f"CLD data quality for your team – {where}", facts)
+            + "<main>" + "".join(body)
+            + '<p class="muted">Counts only: this page holds no client details.</p></main>'
+            "</body></html>\n")
+
+
+def save_team_page(out: Path, team: Any, team_findings: pl.DataFrame,
+                   trend: pl.DataFrame | None, **kw: Any) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".partial")
+    tmp.write_text(render_team_page(team, team_findings, trend, **kw), encoding="utf-8")
+    tmp.replace(out)
+    return out

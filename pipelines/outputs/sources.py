@@ -111,9 +111,22 @@ class RunInputs:
     comparison: Any = None
     data_docs: Path | None = None
     label: str = ""
+    feedback_numbers: pl.DataFrame | None = None  # id → NHS number found, for team lists only
     kind: str = ""  # the history's run kind: build (a quarterly submission), nightly, check
     period: str = ""  # the quarter the run covered, e.g. 2025-26Q4
     cutoff: Any = None  # the data's cut-off date: the period's end, or a nightly run's day
+
+
+def team_list_inputs(cfg, got: RunInputs) -> dict[str, Any]:
+    """What the team lists take from a run besides its findings: the period and council for
+    titles and e-mails, the traced NHS numbers (owning team's list only) and the build's
+    unmapped local codes (analyst's list), kept beside the run's report."""
+    from pipelines.outputs.report import run_facts
+
+    kept = run_facts(cfg.path(cfg.paths.output_dir) / "reports", got.run_id) if got.run_id else {}
+    return {"period": got.period, "council": cfg.council.name,
+            "feedback_numbers": got.feedback_numbers,
+            "unmapped": (kept.get("build") or {}).get("unmapped")}
 
 
 def from_history(cfg, run_id: int | None = None, *, with_submission: bool = False) -> RunInputs:
@@ -132,8 +145,9 @@ def from_history(cfg, run_id: int | None = None, *, with_submission: bool = Fals
             run_id=run_id,
             findings=findings.with_columns(pl.col("run_id").cast(pl.String)),
             previous=None if prev_id is None else run_findings(h, prev_id),
-            feedback=h.open_feedback(),
+            feedback=h.feedback_items(),
             trend=h.trend(),
+            feedback_numbers=h.feedback_numbers(),
         )
         _add_run_facts(h, out)
         if with_submission:
@@ -210,5 +224,6 @@ def from_build(cfg, period: str, *, quantitative: bool = False,
         from pipelines.history import History
 
         with History.open(path) as h:
-            out.feedback, out.trend = h.open_feedback(), h.trend()
+            out.feedback, out.trend = h.feedback_items(), h.trend()
+            out.feedback_numbers = h.feedback_numbers()
     return out

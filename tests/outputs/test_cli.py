@@ -54,9 +54,37 @@ def test_exceptions_from_findings_file_and_deliver_to_folders(council, tmp_path)
     assert res.exit_code == 0, res.output
     assert "4 team workbooks" in res.output and "(1 all clear)" in res.output
     assert "2 findings without a team" in res.output
-    for tid in ("T01", "T02", "T03", "T04"):
-        assert len(list((tmp_path / "drop" / tid).glob("*.xlsx"))) == 1
+    for name in (*TEAMS.values(), "Learning Disability"):  # folders by team name
+        folder = tmp_path / "drop" / name.replace(" ", "_")
+        assert sorted(p.name for p in folder.glob("*.xlsx"))[0] == "CLD_exception_list.xlsx"
+        assert len(list(folder.glob("*.xlsx"))) == 2  # the latest, and this run's kept
     assert "delivery report" in res.output
+    assert all(len(line) <= 80 for line in res.output.splitlines()
+               if not line.startswith(("delivery report", "4 team workbooks", "2 findings")))
+
+
+def test_unreachable_smtp_named_once_lists_kept(council, tmp_path):
+    """`cld exceptions --deliver` with nothing listening: one line naming host:port, ended
+    within seconds, the lists kept in their folder to deliver later."""
+    import time
+
+    from tests.outputs.smtp_server import free_port
+
+    port = free_port()
+    text = council.read_text().replace('mode = "folder"', 'mode = "email"')
+    council.write_text(text + f'[smtp]\nhost = "127.0.0.1"\nport = {port}\n')
+    make_findings().write_parquet(tmp_path / "f.parquet")
+    started = time.monotonic()
+    res = runner.invoke(app, ["--config", str(council), "exceptions", "--findings",
+                              str(tmp_path / "f.parquet"), "--deliver"])
+    assert time.monotonic() - started < 10
+    assert res.exit_code == 1
+    named = [line for line in res.output.splitlines() if f"127.0.0.1:{port}" in line]
+    assert len(named) == 1, res.output
+    assert named[0].startswith(f"cannot reach the SMTP server 127.0.0.1:{port} ([smtp] host, "
+                               "port): Connection refused: nothing sent; the lists stay in ")
+    assert named[0].endswith("(deliver them later with `cld exceptions --deliver`)")
+    assert len(list((tmp_path / "out" / "exceptions").rglob("T0*.xlsx"))) == 4
 
 
 def test_report_from_findings_file(council, tmp_path):
@@ -131,9 +159,11 @@ def test_from_history_latest_run_against_previous(council, tmp_path):
     t01 = next(folder.glob("T01_*.xlsx"))
     ws = openpyxl.load_workbook(t01)["Counts"]
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert rows["FLD_Gender_list"][4:] == (3, 6, -3)  # this run, previous run, change
+    # this run, previous run, change: last run's extra T01 rows were the same 3 people and
+    # field again, so the same 3 fixes
+    assert rows["FLD_Gender_list"][4:] == (3, 3, 0)
     summary = [r for r in openpyxl.load_workbook(t01)["Summary"].iter_rows(values_only=True)]
-    assert ("Open issues over recent runs", "12 → 6") in summary
+    assert ("Open issues over recent runs", "6 → 6") in summary  # fixes, not rows (12 → 6)
 
     res = _invoke(council, "report")
     assert res.exit_code == 0, res.output

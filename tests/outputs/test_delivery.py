@@ -4,8 +4,10 @@ attachments are opened with openpyxl, retries and failures are exercised for rea
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import ssl
+import time
 from pathlib import Path
 
 import openpyxl
@@ -20,7 +22,7 @@ from pipelines.outputs.delivery import (
     write_report,
 )
 from pipelines.outputs.exceptions import write_exception_lists
-from tests.outputs.smtp_server import RecordingHandler, start_server
+from tests.outputs.smtp_server import RecordingHandler, free_port, start_server
 
 ADDRESSES = {
     "T01": "north.manager@council.example",
@@ -53,13 +55,14 @@ def _config(tmp_path: Path, port: int, *, mode: str = "email", starttls: bool = 
 def lists(tmp_path, findings, previous, feedback, trend, directory_teams):
     return write_exception_lists(findings, tmp_path / "lists", run_id="RUN2",
                                  teams=directory_teams, previous=previous, feedback=feedback,
-                                 trend=trend)
+                                 trend=trend, period="2025-26Q4", council="Test Council")
 
 
 def _attachment_people(msg) -> set[str]:
     parts = list(msg.iter_attachments())
-    assert len(parts) == 1
-    assert parts[0].get_filename().endswith(".xlsx")
+    assert [p.get_filename().rsplit(".", 1)[1] for p in parts] == ["xlsx", "html"]
+    page = parts[1].get_content()
+    assert "Counts only" in page and "<script" not in page
     wb = openpyxl.load_workbook(io.BytesIO(parts[0].get_content()))
     found = set()
     for ws in wb.worksheets:
@@ -80,10 +83,15 @@ def test_email_each_team_its_own_workbook(tmp_path, lists, findings):
     assert len(handler.received) == 4
     by_rcpt = {tuple(r.rcpt_tos): r for r in handler.received}
     south = by_rcpt[("south.manager@council.example", "south.deputy@council.example")]
-    assert "South Locality: 4 errors, 4 warnings (RUN2)" in south.message["Subject"]
+    due = (dt.date.today() + dt.timedelta(days=10)).isoformat()  # [delivery] deadline_days
+    assert south.message["Subject"] == (
+        f"CLD data quality – Test Council – South Locality – 2025-26Q4: 8 fixes due by {due}")
+    assert "(RUN2)" not in south.message["Subject"]
     assert south.mail_from == "cld@council.example"
-    body = south.message.get_body(("plain",)).get_content()
-    assert "Errors (must be fixed before the submission): 4" in body
+    body = south.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "for South Locality, Test Council (period 2025-26Q4, run RUN2)" in body
+    assert f"Due by {due}:" in body and "Errors to fix (they block the submission): 4" in body
+    assert "Top fixes:\n  1. Gender is blank but mandatory (4)\n  2. Unit Cost: " in body
     assert "Open issues over recent runs: 9 -> 8 -> 8" in body
     # Team scoping of the attachment, and no client identifier in any body.
     owner = dict(findings.select("person_id", "team_id").drop_nulls().unique().iter_rows())
@@ -94,7 +102,10 @@ def test_email_each_team_its_own_workbook(tmp_path, lists, findings):
         text = received.message.get_body(("plain",)).get_content()
         assert not any(p in text for p in owner) and "P9999" not in text
     clear = by_rcpt[("ld.manager@council.example",)]
-    assert "all clear" in clear.message["Subject"]
+    assert clear.message["Subject"] == (
+        "CLD data quality – Test Council – Learning Disability – 2025-26Q4: all clear")
+    clear_body = clear.message.get_body(("plain",)).get_content()
+    assert "errors first" not in clear_body and "All clear" in clear_body
     rows = list(csv.DictReader(report.path.open()))
     assert {r["team_id"]: r["status"] for r in rows} == dict.fromkeys(ADDRESSES, "sent")
 
@@ -153,13 +164,23 @@ def test_starttls_and_login_from_environment(tmp_path, lists, monkeypatch):
     assert all(o.attempts == 1 and "535" in o.detail for o in bad.outcomes)
 
 
-def test_folder_drop_per_team(tmp_path, lists):
+def test_folder_drop_per_team(tmp_path, lists, findings, directory_teams):
+    """Folders by team name; the latest list under a stable name, each run's kept beside."""
     cfg = _config(tmp_path, 25, mode="folder")
     report = deliver(lists, cfg)
     assert report.ok
-    for team in lists.teams:
-        dropped = tmp_path / "drop" / team.team_id / team.path.name
-        assert dropped.read_bytes() == team.path.read_bytes()
+    later = write_exception_lists(findings.head(3), tmp_path / "lists3", run_id="RUN3",
+                                  teams=directory_teams, period="2026-27Q1")
+    assert deliver(later, cfg).ok
+    folders = sorted(p.name for p in (tmp_path / "drop").iterdir())
+    assert folders == ["Hospital_Discharge", "Learning_Disability", "North_Locality",
+                       "South_Locality"]
+    north = tmp_path / "drop" / "North_Locality"
+    assert sorted(p.name for p in north.iterdir()) == [
+        "CLD_exception_list.html", "CLD_exception_list.xlsx",
+        "T01_North_Locality_2025_26Q4_RUN2.xlsx", "T01_North_Locality_2026_27Q1_RUN3.xlsx"]
+    newest = next(t for t in later.teams if t.team_id == "T01")
+    assert (north / "CLD_exception_list.xlsx").read_bytes() == newest.path.read_bytes()
     assert not list((tmp_path / "drop").rglob("*.partial"))
 
 
@@ -239,3 +260,23 @@ def test_the_delivery_report_is_excel_safe(tmp_path: Path) -> None:
     row = next(csv.DictReader(path.open()))
     assert row["team_name"] == "'=HYPERLINK(\"http://x\")" and row["detail"] == "'@SUM(1)"
     assert row["team_id"] == "T9" and row["attempts"] == "2"
+
+
+def test_unreachable_server_named_once_and_stops_at_once(tmp_path, lists, caplog):
+    """Nothing listening on the port (a real closed port on loopback): the server is named
+    once (host:port), nothing is retried team by team, and the lists stay in the folder."""
+    port = free_port()  # bound and released: nothing listens there
+    cfg = _config(tmp_path, port, retries=3)
+    started = time.monotonic()
+    with caplog.at_level("INFO"):
+        report = deliver(lists, cfg, backoff=2.0)
+    assert time.monotonic() - started < 5
+    assert report.unreachable == (f"cannot reach the SMTP server 127.0.0.1:{port} "
+                                  "([smtp] host, port): Connection refused")
+    assert {o.status for o in report.outcomes} == {"not_sent"}
+    assert all(o.attempts == 0 for o in report.outcomes)
+    assert len([r for r in caplog.records if f"127.0.0.1:{port}" in r.getMessage()]) <= 1
+    assert not [r for r in caplog.records if r.levelno >= 30]  # nothing on a terminal
+    assert all(t.path.exists() for t in lists.teams)
+    rows = list(csv.DictReader(report.path.open()))
+    assert {r["status"] for r in rows} == {"not_sent"}

@@ -249,3 +249,29 @@ def test_national_failed_cells_per_module(spec, tmp_path):
             '<td class="n">48</td><td class="n">0</td><td class="n">0</td>'
             '<td class="n">48</td>') in section
     assert "Not available" not in section
+
+
+@needs_chromium
+def test_team_page_renders_in_chromium_offline(tmp_path, findings, trend, directory_teams):
+    """A manager's page: that team's findings only, as counts, with the period in its
+    header and the team's trend by period; nothing fetched, no console errors."""
+    from pipelines.outputs.exceptions import write_exception_lists
+
+    lists = write_exception_lists(findings, tmp_path / "lists", run_id="RUN2",
+                                  teams=directory_teams, trend=trend, period="2025-26Q4",
+                                  council="Sample Council (synthetic)")
+    north = next(t for t in lists.teams if t.team_id == "T01")
+    visit = chromium.visit(north.page.as_uri())
+    assert visit.problems == [] and visit.requests == [north.page.as_uri()]
+    head = visit.text[:visit.text.index("This team")]
+    assert "Team: North Locality" in head and "Period: 2025-26Q4" in head
+    assert "3 errors and 3 warnings to fix" in visit.text
+    assert "Gender\tGender is blank but mandatory\tRecord the person's gender" in visit.text
+    assert "2025-26Q3 quarterly\t2025-26Q4 nightly\t2025-26Q4 quarterly" not in visit.text
+    assert "2025-26Q3 quarterly\t2025-26Q4 quarterly\t2026-02-03 nightly" in visit.text
+    assert "North Locality\t14\t6\t10" in visit.text  # only this team's row
+    assert "South Locality" not in visit.text and "Hospital Discharge" not in visit.text
+    for person in findings.get_column("person_id").drop_nulls().unique():
+        assert person not in visit.text
+    clear = next(t for t in lists.teams if t.all_clear)
+    assert "All clear" in chromium.visit(clear.page.as_uri()).text

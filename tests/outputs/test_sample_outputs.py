@@ -58,17 +58,20 @@ def test_sample_workbooks_hold_only_their_teams_events(sample_run):
     assert len(lists.teams) == len(directory)  # every team in the directory heard from us
     with_issues = 0
     for team in lists.teams:
-        issues = _rows(team.path, "Issues")
+        issues = _rows(team.path, "Fixes")
         with_issues += bool(issues)
-        for r in issues:
-            assert owner[f"{r['Person ID']}|{r['Event ref']}"] == team.team_id
+        for r in issues:  # every event of every fix is one of the team's own
+            for event in r["Which events (type, reference, date)"].split("\n"):
+                ref = event.split(" ")[-2]
+                assert owner[f"{r['Person ID']}|{ref}"] == team.team_id
         people = {r["Person ID"] for r in _rows(team.path, "People")}
         assert people == {r["Person ID"] for r in issues if r["Person ID"]}
         for ws in openpyxl.load_workbook(team.path).worksheets:
             for row in ws.iter_rows():
                 assert all(c.data_type != "f" for c in row)
     assert with_issues >= 5
-    assert sum(t.total for t in lists.teams) + lists.unallocated_count == findings.height
+    assert sum(t.events for t in lists.teams) + lists.unallocated_count == findings.height
+    assert sum(t.total for t in lists.teams) < sum(t.events for t in lists.teams)  # fixes
     assert any(t.all_clear for t in lists.teams)  # the small sample uses 8 of the 15 teams
 
 
@@ -168,6 +171,7 @@ def test_history_run_with_real_feedback_routes_items_to_their_team(sample_run):
                                    "--out", str(base / "hist_lists")])
     assert res.exit_code == 0, res.output
     team_of = dict(open_items.select("person_id", "team_id").iter_rows())
+    masked = dict(open_items.select("person_id", "nhs_number").iter_rows())
     allocated = set(allocations.select(pl.col("person_id").cast(pl.String),
                                        pl.col("team_id").cast(pl.String)).iter_rows())
     seen = 0
@@ -177,5 +181,12 @@ def test_history_run_with_real_feedback_routes_items_to_their_team(sample_run):
             seen += 1
             assert team_of[str(r["Person ID"])] == team_id
             assert (str(r["Person ID"]), team_id) in allocated  # the client's own team
-            assert str(r["NHS number (masked)"]).startswith("*******")
+            # the traced number in full (to type into the case system), this team's only
+            number = str(r["NHS Number found (record it)"])
+            assert len(number) == 10 and number.isdigit()
+            assert number[-3:] == masked[str(r["Person ID"])][-3:]
     assert seen > 0 and seen == open_items.filter(pl.col("team_id").is_not_null()).height
+    shared = "\n".join(str(c.value) for p in (base / "hist_lists").glob("unallocated*.xlsx")
+                       for ws in openpyxl.load_workbook(p).worksheets
+                       for row in ws.iter_rows() for c in row)
+    assert not any(n in shared for n in masked.values())
