@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
+from prefect.states import Failed
 
 from flows.common import artefact_key, publish_summary, rule_counts
 from flows.common import config as load_cfg
@@ -147,7 +148,10 @@ def quarterly_submission(
     except runs.BlockedSubmission as blocked:
         if blocked.outcome is not None:
             publish(blocked.outcome)
-        raise
+        # Failed with the reason in one line: an expected outcome, not a crash, so no
+        # traceback in the run's log (the report and the team lists say what to fix).
+        logger.error("%s", blocked)
+        return Failed(message=str(blocked))  # type: ignore[return-value]
     publish(outcome)
     f = outcome.facts
     logger.info(

@@ -26,8 +26,45 @@ HELP = (
 )
 
 
+WORKER_HELP = (
+    "Start a Prefect process worker for the council's work pool: `prefect worker start --pool "
+    "POOL`, with CLD_CONFIG set to this command's config so its runs read the same cld.toml.\n\n"
+    "Needs PREFECT_API_URL (a standing `prefect server start`). Stops on SIGTERM (kill, "
+    "systemctl stop) or Ctrl-C, also when started in the background from a script: a shell "
+    "without job control starts background jobs with SIGINT ignored, and Prefect's worker "
+    "turns SIGTERM into a SIGINT to itself, so `prefect worker start &` in a script never stops "
+    "on `kill`; this command restores SIGINT first."
+)
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve", help=HELP)(serve)
+    app.command("worker", help=WORKER_HELP)(worker)
+
+
+def worker(
+    pool: Annotated[str, typer.Option("--pool", help="The work pool.")] = "cld-process",
+) -> None:
+    """Start a Prefect worker for the pool (see WORKER_HELP)."""
+    import os
+    import signal
+    import sys
+
+    cfg = get_config()
+    from flows.settings import configure_prefect
+
+    configure_prefect()
+    from prefect.settings import get_current_settings
+
+    if not get_current_settings().api.url:
+        raise UserError(
+            "cld worker needs a standing Prefect server: start `prefect server start` and set "
+            "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api); see README, Scheduling with Prefect"
+        )
+    prefect = Path(sys.executable).parent / "prefect"
+    os.environ["CLD_CONFIG"] = str(cfg.file)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # not inherited as ignored: see WORKER_HELP
+    os.execv(prefect, [str(prefect), "worker", "start", "--pool", pool])
 
 
 def serve(

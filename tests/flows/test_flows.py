@@ -131,6 +131,13 @@ def test_errors_block_the_submission_visibly_but_the_run_is_kept(council: Counci
     )
     assert state.is_failed()
     assert "block the" in state.message and "errors" in state.message
+    assert len(state.message.splitlines()) == 1
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
+    logs = api().logs(run_id_of(state))
+    assert any("block the" in m for m in logs)
+    assert not [m for m in logs if "Traceback" in m], "a blocked submission is not a crash"
     runs = history_runs(council)
     assert [(r["kind"], r["period"], r["status"]) for r in runs] == [
         ("build", council.period, "ok")

@@ -177,12 +177,15 @@ def test_cld_serve_runs_its_schedules_on_a_standing_server(
     assert prefect_server.problems() == []
 
 
-def test_cld_serve_without_a_standing_server_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["serve", "--only", "nightly"], ["worker"]])
+def test_cld_serve_and_worker_without_a_standing_server_say_so(
+    tmp_path: Path, command: list[str]
+) -> None:
     """Prefect's temporary in-process server has no scheduler: refuse, in one line."""
     env = {k: v for k, v in PrefectServer(home=tmp_path, port=0).env().items()
            if k != "PREFECT_API_URL"}  # fmt: skip
     done = subprocess.run(
-        [str(VENV_BIN / "cld"), "serve", "--only", "nightly"],
+        [str(VENV_BIN / "cld"), *command],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
