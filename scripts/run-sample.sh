@@ -6,7 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-echo "== installing the project into .venv"
+if .venv/bin/python -c 'import pipelines' 2>/dev/null; then
+  echo "== checking the project's packages in .venv (a few seconds)"
+else
+  echo "== installing the project into .venv: about 130 Python packages (~1.1 GB: polars, DuckDB,"
+  echo "   Great Expectations, Prefect, SQLAlchemy, pyarrow, ...). This takes 1-4 minutes and prints"
+  echo "   nothing until it is done; later runs take seconds."
+fi
 .venv/bin/pip install -q --disable-pip-version-check -e . 2>&1 | grep -v '^WARNING: Location' || true
-echo "== running the sample council's quarterly job"
+echo "== running the sample council's quarterly job (about a minute; the first run also makes the sample)"
 exec .venv/bin/cld quickstart "$@"

@@ -15,18 +15,24 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  echo "== installing Debian packages: ${need_apt[*]}"
+  echo "== installing Debian packages: ${need_apt[*]} (apt-get, about a minute; Chromium is the largest)"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-echo "== installing the project with its test extras into .venv"
+if .venv/bin/python -c 'import pipelines, pytest, aiosmtpd' 2>/dev/null; then
+  echo "== checking the project's packages in .venv (a few seconds)"
+else
+  echo "== installing the project with its test extras into .venv: about 140 Python packages"
+  echo "   (~1.1 GB: polars, DuckDB, Great Expectations, Prefect, psycopg, pytest, ...)."
+  echo "   This takes 1-4 minutes and prints nothing until it is done."
+fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -c 'import pipelines, cld_schema, checks, flows' 
 
 echo "== ruff"
 .venv/bin/ruff check .
-echo "== pytest"
+echo "== pytest: the whole suite (it starts PostgreSQL, SMTP and Prefect servers on loopback; 4-15 minutes)"
 exec .venv/bin/pytest "$@"

@@ -43,6 +43,12 @@ def sample(
             "default: the SQLite file [source] sample_db.",
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="With --to: overwrite the sample's tables if the database has them."
+        ),
+    ] = False,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Folder for feeds/, feedback/ and defects.csv."),
@@ -90,6 +96,7 @@ def sample(
                 out_dir=out_dir,
                 reference_date=ref,
                 progress=progress,
+                replace=replace,
             )
     where = info.db if info.db else "the database at --to"
     typer.echo(

@@ -232,11 +232,13 @@ def generate(
     reference_date: date = DEFAULT_REFERENCE,
     progress: Progress | None = None,
     data: SampleData | None = None,
+    replace: bool = False,
 ) -> SampleInfo:
     """Make the sample council. ``path_or_url``: a SQLite file path or a SQLAlchemy URL.
 
     Feeds, feedback and the manifest go to ``out_dir`` (default: the SQLite file's folder, or
-    ``out/sample`` for a URL).
+    ``out/sample`` for a URL). A database at a URL that already holds the sample's tables is
+    refused (:class:`TargetError`) unless ``replace``.
     """
     data = data or load_sample_data()
     n_people = resolve_people(size, people, data)
@@ -255,7 +257,7 @@ def generate(
     world_rng, *_ = (np.random.default_rng(s) for s in seq.spawn(1))
     world = _world(data, size_cfg, world_rng, reference_date)
     counts = dict.fromkeys(TABLE_ORDER, 0)
-    target = open_target(db_path if db_path else url)
+    target = open_target(db_path if db_path else url, replace=replace)
     feed_acc = feeds_mod.FeedAccumulator(world, seed)
     manifest_rows: list[dict[str, object]] = []
     try:

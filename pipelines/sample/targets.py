@@ -9,9 +9,10 @@ from __future__ import annotations
 import io
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.schema import CreateIndex, CreateTable
 
@@ -87,9 +88,10 @@ class SqliteTarget(Target):
 class PostgresTarget(Target):
     """PostgreSQL through psycopg ``COPY ... FROM STDIN`` (CSV), the fast bulk path."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, replace: bool = False):
         self.engine = _engine(url)
         with self.engine.begin() as conn:
+            _refuse_existing(conn, url, replace)
             metadata.drop_all(conn)
             for table in metadata.sorted_tables:
                 conn.execute(CreateTable(table))
@@ -120,9 +122,10 @@ class PostgresTarget(Target):
 class SqlAlchemyTarget(Target):
     """Any other database SQLAlchemy reaches (e.g. SQL Server): batched executemany inserts."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, replace: bool = False):
         self.engine = _engine(url)
         with self.engine.begin() as conn:
+            _refuse_existing(conn, url, replace)
             metadata.drop_all(conn)
             metadata.create_all(conn)
 
@@ -137,6 +140,27 @@ class SqlAlchemyTarget(Target):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _refuse_existing(conn: Any, url: str, replace: bool) -> None:
+    """A database that already holds the sample's tables is replaced only when asked."""
+    from sqlalchemy import inspect
+
+    if replace:
+        return
+    names = set(inspect(conn).get_table_names())
+    present = [t.name for t in metadata.sorted_tables if t.name in names]
+    if not present:
+        return
+    people = ""
+    if "persons" in present:
+        n = conn.execute(select(func.count()).select_from(metadata.tables["persons"])).scalar()
+        people = f" ({n:,} people)"
+    shown = make_url(url).render_as_string(hide_password=True)
+    raise TargetError(
+        f"{shown} already holds the sample's tables{people}: add --replace to overwrite "
+        f"{len(present)} table(s), or load into another database"
+    )
 
 
 def _engine(url: str) -> Engine:
@@ -159,7 +183,7 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(casts) if casts else frame
 
 
-def open_target(path_or_url: str | Path) -> Target:
+def open_target(path_or_url: str | Path, replace: bool = False) -> Target:
     """The writer for a SQLite path or URL, PostgreSQL (psycopg) URL or any other URL.
 
     A server that cannot be reached gives a :class:`TargetError` naming the URL without its
@@ -167,14 +191,14 @@ def open_target(path_or_url: str | Path) -> Target:
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        return _open_target(path_or_url)
+        return _open_target(path_or_url, replace)
     except SQLAlchemyError as exc:
         shown = make_url(str(path_or_url)).render_as_string(hide_password=True)
         first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
         raise TargetError(f"cannot load the sample into {shown}: {first}") from None
 
 
-def _open_target(path_or_url: str | Path) -> Target:
+def _open_target(path_or_url: str | Path, replace: bool = False) -> Target:
     if not is_url(path_or_url):
         return SqliteTarget(Path(path_or_url))
     url = str(path_or_url)
@@ -185,8 +209,8 @@ def _open_target(path_or_url: str | Path) -> Target:
             raise TargetError("an in-memory SQLite database cannot hold the sample: give a file")
         return SqliteTarget(Path(db))
     if backend == "postgresql" and make_url(url).get_driver_name() == "psycopg":
-        return PostgresTarget(url)
-    return SqlAlchemyTarget(url)
+        return PostgresTarget(url, replace)
+    return SqlAlchemyTarget(url, replace)
 
 
 def render_ddl(dialect: str = "mssql") -> str:

@@ -72,7 +72,7 @@ def test_generic_sqlalchemy_path_loads_a_server(pg_server, tmp_path, monkeypatch
 
     pg_server.create_database("sample_generic")
     url = pg_server.sqlalchemy_url("sample_generic")
-    monkeypatch.setattr(generator, "open_target", lambda u: targets.SqlAlchemyTarget(str(u)))
+    monkeypatch.setattr(generator, "open_target", lambda u, replace=False: targets.SqlAlchemyTarget(str(u), replace))
     info = generate(url, people=120, seed=3, defects=0, out_dir=tmp_path / "out")
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -89,3 +89,35 @@ def test_unreachable_server_is_a_clear_error(tmp_path):
     with pytest.raises(TargetError, match="cannot load the sample into") as err:
         generate(url, people=60, out_dir=tmp_path / "out")
     assert "s3cret" not in str(err.value)
+
+
+@pytest.mark.postgres
+def test_cli_refuses_to_overwrite_a_loaded_database_unless_replace(pg_server, tmp_path):
+    """`cld sample --to URL` once silently turned a loaded council into a smaller one."""
+    pg_server.create_database("sample_twice")
+    url = pg_server.sqlalchemy_url("sample_twice")
+    cfg = tmp_path / "cld.toml"
+    cfg.write_text('[council]\nla_code = "999"\n', encoding="utf-8")
+    base = ["--config", str(cfg), "sample", "--to", url, "--defects", "0", "--out", str(tmp_path / "o")]
+
+    def persons() -> int:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            n = conn.execute(text("SELECT COUNT(*) FROM persons")).scalar_one()
+        engine.dispose()
+        return n
+
+    first = CliRunner().invoke(app, [*base, "--people", "150", "--seed", "4"])
+    assert first.exit_code == 0, first.output
+    before = persons()
+    again = CliRunner().invoke(app, [*base, "--people", "60"])
+    from pipelines.cli.common import UserError
+
+    assert isinstance(again.exception, UserError), again.output
+    message = str(again.exception)
+    assert "already holds the sample's tables" in message and "--replace" in message
+    assert f"{before:,} people" in message
+    assert persons() == before, "the loaded council must be untouched"
+    replaced = CliRunner().invoke(app, [*base, "--people", "60", "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert persons() < before
