@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.period import Period
+from pipelines.sample import cqc as cqc_mod
 from pipelines.sample import defects as defects_mod
 from pipelines.sample import feeds as feeds_mod
 from pipelines.sample.data import SampleData, load_sample_data
@@ -54,6 +55,7 @@ class SampleInfo:
     counts: dict[str, int] = field(default_factory=dict)  # rows per table
     defects: int = 0
     feed_files: list[Path] = field(default_factory=list)
+    cqc_manifest: Path | None = None  # the CQC pack's planted cases (pipelines/sample/cqc.py)
 
 
 def day(d: date) -> int:
@@ -285,6 +287,11 @@ def generate(
                     counts[name] += tables[name].height
             if progress:
                 progress("people", min((ci + 1) * chunk, n_people), n_people)
+        planted = cqc_mod.plant(world, ids, reference_date)
+        for name in TABLE_ORDER:
+            if name in planted.tables:
+                target.write(name, planted.tables[name])
+                counts[name] += planted.tables[name].height
         target.close()
     except BaseException:
         if db_path is not None:
@@ -299,6 +306,7 @@ def generate(
     feeds_mod.write_feedback(feedback_dir, feed_acc, drng, reference_date)
     manifest = out / "defects.csv"
     defects_mod.write_manifest(manifest, manifest_rows, data, periods_covering(window))
+    cqc_manifest = cqc_mod.write_manifest(out / "cqc_manifest.json", planted)
     if progress:
         progress("files", 1, 1)
     return SampleInfo(
@@ -317,6 +325,7 @@ def generate(
         counts=counts,
         defects=len(manifest_rows),
         feed_files=files,
+        cqc_manifest=cqc_manifest,
     )
 
 

@@ -4,6 +4,7 @@ headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -20,11 +21,39 @@ from tests.outputs import chromium
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
+def sample(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("cqcsample")
-    info = small_council(base, people=1500, defects=0)
+    return small_council(base, people=1500, defects=0), base
+
+
+@pytest.fixture(scope="module")
+def pack(sample) -> Pack:
+    info, base = sample
     cfg = load_config(write_config(base / "cfg", sample_db=info.db, feeds=info.feeds_dir))
     return from_config(cfg, Period.parse("2025-26Q4"))
+
+
+def test_every_figure_counts_exactly_the_planted_cases(sample, pack: Pack) -> None:
+    """The sample's manifest (pipelines/sample/cqc.py) says which planted people each figure
+    counts, with their days; the pack counts exactly those among the planted people, and
+    every figure is non-trivial on the whole sample."""
+    info, _ = sample
+    man = json.loads(info.cqc_manifest.read_text(encoding="utf-8"))
+    assert man["as_at"] == pack.as_at.isoformat()
+    planted = set(range(man["person_ids"]["from"], man["person_ids"]["to"] + 1))
+    assert len(planted) == man["people"]
+    assert set(man["figures"]) == set(pack.items)
+    for fid, it in pack.items.items():
+        want = {int(k): v for k, v in man["figures"][fid].items()}
+        counted = it.filter(pl.col("counted"))
+        got = {p: d for p, d in counted.select("person_id", "days").rows() if p in planted}
+        assert got == want, fid
+        assert man["planted"][fid] == len(want) > 0
+        assert counted.height >= len(want)
+    strata = cases.pool(pack).filter(pl.col("person_id").is_in(list(planted)))
+    by = dict(strata.select("person_id", "stratum").rows())
+    for stratum, people in man["strata"].items():
+        assert {by.get(p) for p in people} == {stratum}, stratum
 
 
 def test_draw_has_the_strata_and_is_reproducible(pack: Pack) -> None:
