@@ -158,7 +158,10 @@ def w3(inp: Inputs) -> pl.DataFrame:
         .sort("completed", "step_id")
         .unique("person_id", keep="last", maintain_order=True)
         .filter((pl.col("outcome") == "PROGRESS_TO_SUPPORT_PLANNING")
-                & (pl.col("eligible") == "YES"))
+                & (pl.col("eligible") == "YES")
+                # the extract reads steps completed in the two years before the period's end
+                # (older ones only as links): older assessments are not a waiting list
+                & (pl.col("completed") > pl.lit(add_months(d, -24))))
     )
     started = sv.filter(~pl.col("status").is_in(DONE) & (pl.col("start") <= d)).select(
         "person_id", pl.col("start").alias("s_start")

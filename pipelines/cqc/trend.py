@@ -47,3 +47,42 @@ def read_trend(cfg: Any, grain: str = "week") -> pl.DataFrame | None:
         return None
     with History.open(path) as h:
         return h.waiting_trend(grain)
+
+
+def report_section(trend: pl.DataFrame | None) -> str:
+    """The DQ report's small, self-contained "Waiting lists" section: the waiting-now figures
+    over time (a line per figure) and by team at the latest point. Counts only."""
+    from html import escape
+
+    from pipelines.cqc.figures import definitions
+    from pipelines.outputs.charts import line_chart
+
+    head = '<section id="waiting"><h2>Waiting lists (CQC pack W1-W5)</h2>'
+    if trend is None or not trend.height:
+        return (head + "<p>No waiting-list history yet: each nightly run records who is "
+                "waiting (see docs/cqc.md).</p></section>")
+    titles = {f: definitions()["figures"][f]["title"] for f in WAITING}
+    totals = trend.group_by("point", "figure").agg(pl.col("count").sum()).sort("point")
+    points = sorted(set(totals["point"]))
+    series = {}
+    for fid in WAITING:
+        got = dict(totals.filter(pl.col("figure") == fid).select("point", "count").rows())
+        series[f"{fid} {titles[fid]}"] = [float(got.get(p, 0)) for p in points]
+    chart = line_chart([p.isoformat() for p in points], series,
+                       title="People / items waiting, last nightly run of each week")
+    latest = trend.filter(pl.col("point") == points[-1])
+    wide = latest.pivot(on="figure", index="team", values="count", aggregate_function="sum")
+    cols = [f for f in WAITING if f in wide.columns]
+    rows = "".join(
+        "<tr><td>" + escape(str(r["team"])) + "</td>"
+        + "".join(f'<td class="num">{int(r[f] or 0)}</td>' for f in cols) + "</tr>"
+        for r in wide.sort("team").iter_rows(named=True)
+    )
+    header = "".join(f'<th title="{escape(titles[f])}">{f}</th>' for f in cols)
+    return (
+        head + chart
+        + f"<p>By team at {escape(str(latest['as_at'].max()))}:</p>"
+        + f"<table><thead><tr><th>Team</th>{header}</tr></thead><tbody>{rows}</tbody></table>"
+        + "<p class='muted'>" + "; ".join(f"{f}: {escape(titles[f])}" for f in cols) + "</p>"
+        + "</section>"
+    )

@@ -103,6 +103,7 @@ class ReportInputs:
     build: dict | None = None  # the build summary (unmapped codes, quarantined feed files)
     national: pl.DataFrame | None = None  # per module and field: cells the national DQ fails
     measures: pl.DataFrame | None = None  # measures_section.measures_changes()
+    waiting: pl.DataFrame | None = None  # the CQC pack's waiting lists over time (cqc.trend)
 
 
 KIND_TEXT = {"quarterly": "quarterly submission", "build": "quarterly submission",
@@ -696,6 +697,12 @@ class Page:
     out: Path
 
 
+def _waiting(trend: pl.DataFrame | None) -> str:
+    from pipelines.cqc.trend import report_section  # the CQC pack's own section
+
+    return report_section(trend)
+
+
 @dataclass(frozen=True)
 class Section:
     anchor: str
@@ -717,6 +724,7 @@ SECTIONS: list[Section] = [
     Section("changes", "Changes", lambda p: changes_section(p.inp.comparison)),
     Section("trend", "Teams", lambda p: trend_section(p.inp.trend, p.findings)),
     Section("measures", "SALT/ASCOF", lambda p: measures_section(p.inp.measures)),
+    Section("waiting", "Waiting lists", lambda p: _waiting(p.inp.waiting)),
     Section("docs", "Data Docs", lambda p: docs_section(p.inp.data_docs, p.out)),
 ]
 
@@ -860,6 +868,9 @@ def write_report(cfg, run_id: int | None, out_dir: Path, *,
         except PeriodError:
             period = None
     inp.national = national_cells(run.frame, run.spec, run.findings, period)
+    from pipelines.cqc.trend import read_trend
+
+    inp.waiting = read_trend(cfg)
     return save_report(inp, Path(out_dir) / report_name(run.period or "", run.kind or "",
                                                         run.run_id))
 

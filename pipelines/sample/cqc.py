@@ -188,7 +188,8 @@ class _Plant:
         # W4: reviews in progress / requested, for long-standing clients reviewed in the year
         for i, open_for in enumerate((10, 70)):
             p = self.person(84, role="OP")
-            self.long_term(p, "HOMECARE", 700, [(300, "ANNUAL")])
+            # a cared-for person: supported throughout the sample's two years
+            self.long_term(p, "HOMECARE", 760, [(300, "ANNUAL")])
             self.step(p, "REVIEW_PLAN", open_for, None, None, reason="ANNUAL")
             self.expect("W4", p, open_for)
             self.expect("R3", p, 300)

@@ -37,3 +37,12 @@ def test_nightly_records_the_waiting_list_over_time(tmp_path: Path) -> None:
     with History.open(cfg.path(cfg.paths.history_db)) as h:
         cols = h.con.sql("DESCRIBE waiting_now").pl()["column_name"].to_list()
     assert not {"person_id", "nhs_number"} & set(cols)
+    # the DQ report's small "Waiting lists" section shows the same counts by team
+    from pipelines.outputs.report import write_report
+
+    page = write_report(cfg, None, tmp_path / "reports").read_text(encoding="utf-8")
+    assert '<section id="waiting">' in page
+    last = trend.filter(pl.col("as_at") == days[-1])
+    w1 = last.filter(pl.col("figure") == "W1").sort("count").tail(1).row(0, named=True)
+    section = page.split('<section id="waiting">')[1].split("</section>")[0]
+    assert f"<td>{w1['team']}</td><td class=\"num\">{w1['count']}</td>" in section
