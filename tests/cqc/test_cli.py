@@ -39,7 +39,15 @@ def test_cli_writes_the_workbook_and_prints_headlines(council: Path, tmp_path: P
     assert len(books) == 1
     wb = openpyxl.load_workbook(books[0])
     assert {"Summary", "Definitions", "Waiting now", "Waits for completed journeys",
-            "Reviews", "Carers", "By team"} <= set(wb.sheetnames)
+            "Reviews", "Carers", "By team", "DHSC quarterly medians",
+            "Case list"} <= set(wb.sheetnames)
+    cases = list(wb["Case list"].iter_rows(values_only=True))
+    assert cases[0][:3] == ("case", "stratum", "person id") and len(cases) > 1
+    # the case list names people by their council id only: no names or dates of birth
+    text = " ".join(str(v) for row in cases for v in row)
+    births = {str(r["date_of_birth"]) for r in hand_built().rows["persons"]}
+    assert "Given" not in text and "Family" not in text
+    assert not [b for b in births if b in text]
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
