@@ -71,7 +71,8 @@ def _field_rules(spec, f) -> list[tuple[FieldCheck, pl.Expr]]:
         case "date":
             fmt = spec.date_format
             parsed = col.str.to_date(fmt, strict=False)
-            add("format", f"not a date in the format {fmt}", parsed.dt.strftime(fmt) == col)
+            shown = fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
+            add("format", f"not a date as {shown}", parsed.dt.strftime(fmt) == col)
         case "code" | "integer":
             add("format", "not a whole number", col.str.contains(INTEGER_RE))
         case "decimal":

@@ -239,9 +239,10 @@ def read_cld_info(path: Path | str, release: str | None = None):
     )
     info = CldFileInfo(path, gz, encoding, bom, style, rel, order_ok, rows=frame.height)
     if bom:
-        info.notes.append("UTF-8 byte-order mark at the start (the portal rejects it)")
+        info.notes.append("UTF-8 byte-order mark at the start "
+                          "(the Data Landing Portal (DLP) rejects it)")
     if encoding == "utf-8":
-        info.notes.append("encoded as UTF-8 (the portal expects Windows-1252)")
+        info.notes.append("encoded as UTF-8 (the Data Landing Portal (DLP) expects Windows-1252)")
     if not order_ok:
         info.notes.append("columns are not in the specification's order")
     return frame, spec, info
@@ -408,9 +409,10 @@ def read_cld_for_check(path: Path | str, release: str | None = None):
     info.period_release, info.period = by_period, period
     info.asked_release = release
     if bom:
-        info.notes.append("UTF-8 byte-order mark at the start (the portal rejects it)")
+        info.notes.append("UTF-8 byte-order mark at the start "
+                          "(the Data Landing Portal (DLP) rejects it)")
     if encoding == "utf-8":
-        info.notes.append("encoded as UTF-8 (the portal expects Windows-1252)")
+        info.notes.append("encoded as UTF-8 (the Data Landing Portal (DLP) expects Windows-1252)")
     if faults:
         info.notes.append(f"header row: {faults.text()}")
     return frame, spec, info

@@ -176,6 +176,21 @@ def measures_record(cfg: Config, h: Any, run: Any, submission_id: int, frame: An
         return {"measures": f"not computed ({type(exc).__name__})"}
 
 
+TOTAL_WORDS = {  # the comparison's totals in words, for people (no raw key names)
+    "added": "events added",
+    "dropped": "events dropped",
+    "dropped_left_window": "events dropped because they left the reporting window",
+    "changed": "events changed",
+    "unchanged": "events unchanged",
+    "vanished_people": "people no longer in the file",
+    "vanished_unexplained": "people gone, not explained by the window",
+}
+
+
+FEEDBACK_WORDS = {"resolved": "NHS numbers now in the record (feedback resolved)",
+                  "conflict": "NHS numbers the record holds differently (feedback conflict)"}
+
+
 def compare_step(
     cfg: Config, previous_id: int | None, submission_id: int, out_dir: Path
 ) -> tuple[dict[str, Any], str]:
@@ -192,7 +207,7 @@ def compare_step(
         files = result.write(out_dir)
     facts = {
         "compared with": f"submission {previous_id}",
-        **{f"events {k}": v for k, v in result.totals().items()},
+        **{TOTAL_WORDS.get(k, k.replace("_", " ")): v for k, v in result.totals().items()},
         "comparison warnings": len(result.warnings),
         "comparison files": str(out_dir) if files else "(none)",
     }
@@ -551,7 +566,8 @@ def nightly(
             "errors": summary["errors"],
             "warnings": summary["warnings"],
             "history run": recorded["run_id"],
-            **{f"feedback {k}": v for k, v in recorded["feedback"].items()},
+            **{FEEDBACK_WORDS.get(k, f"feedback {k}"): v
+               for k, v in recorded["feedback"].items()},
             **delivered,
         }
     )

@@ -103,7 +103,7 @@ def validate(frame: pl.DataFrame, spec: Any) -> pl.DataFrame:
         f, i = bad
         raise SubmissionError(
             f"{_row_label(data, i)}, field {f}: value starts with =, +, - or @ and is not a "
-            "negative number; the portal rejects it (CSV-injection guard)"
+            "negative number; the Data Landing Portal (DLP) rejects it (CSV-injection guard)"
         )
     bad = _first_bad(data, fields, lambda c: c == "NULL")
     if bad:

@@ -23,6 +23,7 @@ from pipelines.cli import (
 )
 
 app = typer.Typer(
+    rich_markup_mode=None,  # help shows [section] key names as written
     name="cld",
     help="Adult social care Client Level Data (CLD): build, check and track quarterly returns.",
     no_args_is_help=True,

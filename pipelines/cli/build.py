@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,11 +43,27 @@ def print_summary(result: Any) -> None:
         typer.echo(f"feed rows not matched to a person: {feeds['unmatched_rows']}")
 
 
-def run_build(cfg: Any, period: str, **options: Any) -> Any:
-    """Run the build with a progress display for the long stages."""
+def interactive() -> bool:
+    """Progress bars only for a person at a terminal: never in CI, under Prefect or when the
+    output goes to a file or pipe."""
+    import os
+    import sys
+
+    if os.environ.get("CI") or os.environ.get("PREFECT__FLOW_RUN_ID"):
+        return False
+    return sys.stdout.isatty()
+
+
+@contextlib.contextmanager
+def build_progress() -> Iterator[Any]:
+    """A bar per long build stage (extract, feeds, transform, write) with counts, on a
+    terminal; yields the ``progress(stage, done, total)`` callback, or None when quiet."""
+    if not interactive():
+        yield None
+        return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pipelines.build import STAGES, BuildError, build
+    from pipelines.build import STAGES
 
     with Progress(
         TextColumn("{task.description:<10}"),
@@ -53,15 +72,36 @@ def run_build(cfg: Any, period: str, **options: Any) -> Any:
         TimeElapsedColumn(),
         transient=True,
     ) as bar:
-        tasks = {stage: bar.add_task(stage, total=None, start=False) for stage in STAGES}
+        tasks = {stage: bar.add_task(stage, total=None, start=False, visible=False)
+                 for stage in STAGES}
 
         def tick(stage: str, done: int, total: int) -> None:
             task = tasks[stage]
             bar.start_task(task)
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total, visible=True)
 
-        with user_errors(BuildError):
-            return build(cfg, period, progress=tick, **options)
+        yield tick
+
+
+def run_build(cfg: Any, period: str, **options: Any) -> Any:
+    """Run the build with a progress display for the long stages (on a terminal)."""
+    from pipelines.build import BuildError, build
+
+    with build_progress() as tick, user_errors(BuildError):
+        return build(cfg, period, progress=tick, **options)
+
+
+def steps_with_progress(tick: Any) -> Any:
+    """The run's steps, the build showing its progress bar (``tick``) when there is one."""
+    from pipelines import runs
+
+    if tick is None:
+        return runs.PLAIN
+
+    def build(cfg: Any, period: Any, release: Any, header_style: Any, out: Any) -> Any:
+        return runs.build_step(cfg, period, release, header_style, out, progress=tick)
+
+    return dataclasses.replace(runs.PLAIN, build=build)
 
 
 def register(app: typer.Typer) -> None:

@@ -38,14 +38,15 @@ def file_findings(info, run_id: str):
         add(
             "FILE_bom",
             "error",
-            "The file starts with a UTF-8 byte-order mark (the portal rejects it)",
+            "The file starts with a UTF-8 byte-order mark "
+            "(the Data Landing Portal (DLP) rejects it)",
             "Save the file as Windows-1252 without a BOM (cld build does this).",
         )
     if info.encoding == "utf-8":
         add(
             "FILE_encoding",
             "warning",
-            "The file is UTF-8; the portal expects Windows-1252",
+            "The file is UTF-8; the Data Landing Portal (DLP) expects Windows-1252",
             "Save the file as Windows-1252 (cld build does this).",
         )
     if info.rows == 0:

@@ -51,3 +51,36 @@ def user_errors(*kinds: type[Exception]):
             raise UserError(str(exc)) from None
 
     return _cm()
+
+
+def print_table(title: str, headers: list[str], rows: list[list[object]],
+                caption: str | None = None) -> None:
+    """A table that stays readable at any terminal width: a table when it fits (no cell cut
+    inside a word), else one block per row ("header: value" lines) so nothing is broken up
+    like "Reporting_Pe riod_Start_D ate"."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    cells = [["" if v is None else str(v) for v in r] for r in rows]
+    def longest(text: str) -> int:
+        return max((len(x) for x in text.split("\n")), default=0)
+
+    widths = [max([longest(h), *(longest(c[i]) for c in cells)]) for i, h in enumerate(headers)]
+    if sum(widths) + 3 * len(headers) + 1 <= console.width:
+        table = Table(title=title, caption=caption)
+        for h in headers:
+            table.add_column(h, no_wrap=True)
+        for c in cells:
+            table.add_row(*c)
+        console.print(table)
+        return
+    console.print(f"[b]{title}[/b]", highlight=False)
+    for c in cells:
+        console.print("")
+        for h, v in zip(headers, c, strict=True):
+            if v:
+                head = h.replace("\n", " ")
+                console.print(f"  {head}: {v}", highlight=False, markup=False, soft_wrap=False)
+    if caption:
+        console.print(caption, markup=False)

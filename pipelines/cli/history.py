@@ -36,15 +36,22 @@ def _history() -> Iterator[History]:
 
 
 def _table(frame: pl.DataFrame, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    """Readable at 80 columns: a table when it fits, else one block per row."""
+    from pipelines.cli.common import print_table
 
-    table = Table(title=title)
-    for col in frame.columns:
-        table.add_column(col, overflow="fold")
-    for row in frame.iter_rows():
-        table.add_row(*["" if v is None else str(v) for v in row])
-    Console().print(table)
+    rows = [[v.strftime("%Y-%m-%d %H:%M") if isinstance(v, dt.datetime) else v for v in r]
+            for r in frame.iter_rows()]
+    print_table(title, [c.replace("_", " ") for c in frame.columns], rows)
+
+
+def _team_id(h: History, team: str | None) -> str | None:
+    """A team given by id or by name (any case), as its id; unknown names pass through."""
+    if team is None or not h.trend(team).is_empty():
+        return team
+    import polars as pl
+
+    named = h.trend().filter(pl.col("team_name").str.to_lowercase() == team.strip().lower())
+    return str(named["team_id"][0]) if not named.is_empty() else team
 
 
 def compare(
@@ -60,8 +67,8 @@ def compare(
 ) -> None:
     """Compare two submissions: events added/dropped/changed, volumes, completeness, warnings.
 
-    Without ids: the latest build against the last one sent to the portal (else the one
-    before it). ``--out`` writes the detail as CSV files (Excel-safe).
+    Without ids: the latest build against the last one uploaded to the Data Landing Portal
+    (DLP), else the one before it. ``--out`` writes the detail as CSV files (Excel-safe).
     """
     from pipelines.history.compare import Thresholds
     from pipelines.history.store import HistoryError
@@ -208,7 +215,7 @@ def runs(
 
 
 def trend(
-    team: Annotated[str | None, typer.Option("--team", help="One team's id.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="One team, by id or name.")] = None,
     last: Annotated[int, typer.Option("--last", "-n", help="How many runs.")] = 8,
     measure: Annotated[
         str | None, typer.Option("--measure", help="One SALT/ASCOF measure, every group.")
@@ -220,9 +227,10 @@ def trend(
     with _history() as h:
         from pipelines.cli.measures import print_trend
 
+        asked, team = team, _team_id(h, team)
         frame = h.trend(team)
         if frame.is_empty():
-            typer.echo(f"no findings recorded yet{' for team ' + team if team else ''}")
+            typer.echo(f"no findings recorded yet{' for team ' + asked if asked else ''}")
             print_trend(h, last, measure)
             return
         keep = frame["run_id"].unique().sort().tail(last)
@@ -235,19 +243,24 @@ def trend(
             .fill_null(0)
             .sort("rule_id")
         )
-        pivot = pivot.rename({c: f"run {c}" for c in pivot.columns if c != "rule_id"})
-        _table(pivot, f"Findings per rule{' for team ' + team if team else ''}")
+        periods = dict(frame.select("run_id", "period").unique().iter_rows())
+        pivot = pivot.rename({c: f"run {c}\n{periods.get(int(c), '')}".strip()
+                              for c in pivot.columns if c != "rule_id"})
+        names = frame["team_name"].drop_nulls().head(1).to_list() if team else []
+        who = f" for {names[0]} ({team})" if names else (f" for team {team}" if team else "")
+        _table(pivot.rename({"rule_id": "rule"}), f"Findings per rule{who}")
         print_trend(h, last, measure)
 
 
 def feedback_status(
-    team: Annotated[str | None, typer.Option("--team", help="One team's id.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="One team, by id or name.")] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="CSV of the outstanding items.")
     ] = None,
 ) -> None:
     """NHS-number feedback by team: open, resolved, conflicting, age of the oldest."""
     with _history() as h:
+        team = _team_id(h, team)
         summary = h.query("feedback/summary.sql", {"today": dt.date.today(), "team": team})
         _table(summary, f"NHS-number feedback{' for team ' + team if team else ''}")
         if out is not None:
@@ -258,7 +271,8 @@ def feedback_status(
 
 
 def mark_sent(
-    submission: Annotated[int, typer.Argument(help="The submission id uploaded to the portal.")],
+    submission: Annotated[int, typer.Argument(
+        help="The submission id uploaded to the Data Landing Portal (DLP).")],
 ) -> None:
     """Record which submission was uploaded, so the next build is compared with it."""
     from pipelines.history.store import HistoryError

@@ -45,9 +45,9 @@ def exceptions_command(
         help="Folder for the workbooks (default: <output_dir>/exceptions/<run>)")] = None,
     deliver: Annotated[bool, typer.Option(
         "--deliver/--no-deliver",
-        help="Send each team its workbook (as \\[delivery] mode says)")] = False,
+        help="Send each team its workbook (as [delivery] mode says)")] = False,
     mode: Annotated[str | None, typer.Option(
-        help="Override \\[delivery] mode: email or folder")] = None,
+        help="Override [delivery] mode: email or folder")] = None,
 ) -> None:
     """Write every team's exception list (one xlsx per team, only its own clients); teams
     with nothing outstanding get an all-clear. With --deliver, e-mail them or drop them in

@@ -80,8 +80,11 @@ def register(app: typer.Typer) -> None:
             chosen = Period.parse(period) if period else latest_complete_quarter(last_activity(db))
         # The sample council carries deliberate defects, so its return is normally blocked:
         # build it anyway so the whole job can be seen end to end, and say so.
-        with _errors():
-            outcome = runs.quarterly(cfg, chosen, build_anyway=True, progress=_say)
+        from pipelines.cli.build import build_progress, steps_with_progress
+
+        with _errors(), build_progress() as tick:
+            outcome = runs.quarterly(cfg, chosen, build_anyway=True, progress=_say,
+                                     steps=steps_with_progress(tick))
         print_outcome(outcome)
         verdict(outcome)
         typer.echo(

@@ -10,10 +10,12 @@ from typing import Annotated, Any
 
 import typer
 
+from pipelines.cli.build import build_progress, steps_with_progress
 from pipelines.cli.common import UserError, get_config, user_errors
 from pipelines.period import Period
 
 run_app = typer.Typer(
+    rich_markup_mode=None,  # help shows [section] key names as written
     help="Run the whole job (build, checks, history, report, team lists) without Prefect.",
     no_args_is_help=True,
 )
@@ -94,10 +96,11 @@ def quarterly_cmd(
     if release and release.upper() not in ("R1", "R2"):
         raise UserError(f"unknown release {release!r}: use R1 or R2")
     try:
-        with _errors():
+        with _errors(), build_progress() as tick:
             outcome = runs.quarterly(
                 cfg, p, release.upper() if release else None, header_style,
                 dry_run=dry_run, build_anyway=build_anyway, deliver=deliver, progress=_say,
+                steps=steps_with_progress(tick),
             )  # fmt: skip
     except runs.BlockedSubmission as exc:
         if exc.outcome is not None:
@@ -127,8 +130,9 @@ def nightly_cmd(
     except ValueError:
         raise UserError(f"--today {today!r} is not a date like 2026-01-31") from None
     try:
-        with _errors():
-            outcome = runs.nightly(cfg, day, deliver=deliver, progress=_say)
+        with _errors(), build_progress() as tick:
+            outcome = runs.nightly(cfg, day, deliver=deliver, progress=_say,
+                                   steps=steps_with_progress(tick))
     except runs.DeliveryFailed as exc:
         if exc.outcome is not None:
             print_outcome(exc.outcome)

@@ -28,14 +28,22 @@ def _spec(release: str):
 def fields(release: Release = "R2") -> None:
     """List the fields in file order: header, type, list, when applicable and mandatory."""
     spec = _spec(release)
+    console = Console()
     table = Table(title=f"{spec.title}: {len(spec.fields)} fields", show_lines=False)
-    for col in ("#", "field", "type", "list", "module", "mandatory when"):
-        table.add_column(col, overflow="fold")
-    for i, f in enumerate(spec.fields, 1):
-        name = f.name + (" ⚠" if f.uncertain else "")
-        table.add_row(str(i), name, f.type, f.list_name or "", f.module,
-                      spec.describe(f.mandatory))
-    Console().print(table)
+    # Names are never cut inside a word ("Reporting_Pe riod_Start_D ate"); on a narrow
+    # terminal only the number, the name and when it is mandatory are shown.
+    wide = console.width >= 140
+    names = [f.name + (" ⚠" if f.uncertain else "") for f in spec.fields]
+    table.add_column("#", no_wrap=True)
+    table.add_column("field", no_wrap=True, min_width=max(map(len, names)))
+    if wide:
+        for col in ("type", "list", "module"):
+            table.add_column(col, no_wrap=col == "type")
+    table.add_column("mandatory when")
+    for i, (f, name) in enumerate(zip(spec.fields, names, strict=True), 1):
+        extra = [f.type, f.list_name or "", f.module] if wide else []
+        table.add_row(str(i), name, *extra, spec.describe(f.mandatory))
+    console.print(table)
     Console().print("⚠ = not confirmed by a public source; check against the official spec.")
 
 
@@ -48,8 +56,9 @@ def lists(
     console = Console()
     if name is None:
         table = Table(title=f"{spec.release} defined lists")
-        for col in ("list", "values", "used by"):
-            table.add_column(col, overflow="fold")
+        table.add_column("list", no_wrap=True)
+        table.add_column("values", no_wrap=True)
+        table.add_column("used by")
         for ln in sorted(spec.lists):
             users = ", ".join(f.name for f in spec.fields if f.list_name == ln)
             table.add_row(ln, str(len(spec.list(ln).in_release(spec.release))), users)
@@ -60,7 +69,7 @@ def lists(
     dl = spec.list(name)
     table = Table(title=f"{name} ({spec.release})", caption=dl.note or None)
     for col in ("key", "value", ""):
-        table.add_column(col, overflow="fold")
+        table.add_column(col)
     for v in dl.in_release(spec.release):
         flags = ("⚠ " if dl.is_uncertain(v, spec.release) else "") + (
             "do not use" if v.do_not_use else ""
@@ -100,9 +109,49 @@ def export(
     typer.echo(f"wrote {target}")
 
 
+def checklist(
+    release: Release = "R2",
+    format: Annotated[str, typer.Option("--format", "-f", help="xlsx or html.")] = "xlsx",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
+    team: Annotated[str | None, typer.Option(
+        "--team", help="Mistakes of one team (id or name) instead of all teams.")] = None,
+) -> None:
+    """Write the recording checklist for staff: per event type, the fields to record (when
+    each is mandatory) and the picklist values to choose, from the spec of one release; with
+    the most frequent mistakes per field from the latest run in history, when one is
+    recorded."""
+    from pipelines.cli.common import get_config
+    from pipelines.history import HistoryError
+    from pipelines.outputs.checklist import checklist as make
+    from pipelines.outputs.checklist import history_mistakes, write_html, write_xlsx
+
+    if format not in ("xlsx", "html"):
+        raise UserError(f"unknown format {format!r}: use xlsx or html")
+    spec = _spec(release)
+    cfg = get_config()
+    try:
+        mistakes, source = history_mistakes(cfg, team)
+    except HistoryError as exc:
+        raise UserError(str(exc)) from None
+    if team is not None and (mistakes is None or mistakes.is_empty()):
+        typer.secho(f"no findings recorded for team {team!r} in the latest run: the checklist "
+                    "has no mistakes column", fg=typer.colors.YELLOW, err=True)
+        mistakes, source = None, ""
+    lines = make(spec, mistakes)
+    suffix = f"_{team.replace(' ', '_')}" if team else ""
+    target = out or cfg.path(cfg.paths.output_dir) / f"checklist_{spec.release}{suffix}.{format}"
+    if format == "xlsx":
+        write_xlsx(spec, lines, target, source)
+    else:
+        write_html(spec, lines, target, source, council=cfg.council.name)
+    typer.echo(f"wrote {target}" + (f" ({source})" if source else ""))
+
+
 def register(app: typer.Typer) -> None:
-    spec_app = typer.Typer(help="Read the CLD specification as this tool holds it.",
+    spec_app = typer.Typer(
+    rich_markup_mode=None,  # help shows [section] key names as written
+    help="Read the CLD specification as this tool holds it.",
                            no_args_is_help=True)
-    for fn in (fields, lists, diff, export):
+    for fn in (fields, lists, diff, export, checklist):
         spec_app.command(fn.__name__)(fn)
     app.add_typer(spec_app, name="spec")

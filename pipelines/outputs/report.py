@@ -310,22 +310,28 @@ def changes_section(comparison) -> str:
     ev = comparison.events
     cols = [c for c in ("event_type", "added", "dropped", "dropped_left_window", "changed",
                         "unchanged") if c in ev.columns]
-    events = _table([c.replace("_", " ").capitalize() for c in cols],
+    heads = {"event_type": "Event type", "dropped_left_window": "Dropped: left the window"}
+    events = _table([heads.get(c, c.replace("_", " ").capitalize()) for c in cols],
                     [list(r) for r in ev.select(cols).iter_rows()],
                     numeric=set(range(1, len(cols))))
     warn = "".join(f"<li>{escape(w)}</li>" for w in comparison.warnings) or "<li>none</li>"
     parts = [lead, events, f"<h3>Warnings</h3><ul>{warn}</ul>"]
+    from pipelines.outputs.exceptions import _labels
+
+    labels = _labels()  # people read field labels ("NHS Number"), not raw names
     comp = comparison.completeness
     if comp is not None and comp.height and "delta_pp" in comp.columns:
         top = comp.sort(pl.col("delta_pp").abs(), descending=True, nulls_last=True).head(10)
         parts.append("<h3>Largest changes in completeness</h3>" + _table(
             ["Event type", "Field", "Before %", "Now %", "Change (pp)"],
-            [[r["event_type"], r["field"], _pct(r["pct_a"]), _pct(r["pct_b"]), _pct(r["delta_pp"])]
+            [[r["event_type"], labels.get(r["field"], r["field"]), _pct(r["pct_a"]),
+              _pct(r["pct_b"]), _pct(r["delta_pp"])]
              for r in top.iter_rows(named=True)], numeric={2, 3, 4}))
     fc = comparison.field_changes
     if fc is not None and fc.height:
         parts.append("<h3>Fields changed most in matched events</h3>" + _table(
-            ["Field", "Events"], [list(r) for r in fc.head(10).iter_rows()], numeric={1}))
+            ["Field", "Events"], [[labels.get(r[0], r[0]), *r[1:]] for r in
+                                  fc.head(10).iter_rows()], numeric={1}))
     return _section("changes", title, "".join(parts))
 
 

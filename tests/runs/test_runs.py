@@ -59,6 +59,9 @@ def test_clean_quarter_is_placed_recorded_and_compared(clean, tmp_path: Path) ->
     second = runs.quarterly(cfg, PERIOD, exceptions=False)
     assert second.facts["compared with"] == f"submission {first.facts['submission id']}"
     assert second.facts["events changed"] == 0 and second.facts["events added"] == 0
+    # people read words, not key names ("events dropped_left_window")
+    assert "events dropped because they left the reporting window" in second.facts
+    assert not [k for k in second.facts if "_" in k]
     recorded = _runs(cfg)
     assert [r["kind"] for r in recorded] == ["build", "build"]
     assert not list((tmp_path / "out").glob(".staging-*"))
