@@ -25,8 +25,8 @@ def _aggs(share: bool) -> list[pl.Expr]:
     exprs = [
         c.sum().cast(pl.Int64).alias("count"),
         pl.col("person_id").filter(c).n_unique().cast(pl.Int64).alias("people"),
-        days.median().alias("median_days"),
-        days.quantile(0.9, interpolation="linear").alias("p90_days"),
+        days.median().round(1).alias("median_days"),
+        days.quantile(0.9, interpolation="linear").round(1).alias("p90_days"),
         days.max().cast(pl.Int64).alias("max_days"),
     ]
     for label, lo, hi in band_labels():

@@ -15,6 +15,22 @@ from pipelines.outputs.workbook import new_workbook, write_summary, write_table
 SPLITS = (("all", None), ("age group", "age_group"), ("client", "client"), ("split", "kind"))
 
 
+HEADERS = {
+    "count": "count",
+    "people": "people",
+    "median_days": "median days",
+    "p90_days": "90th percentile days",
+    "max_days": "longest (days)",
+    "of": "out of",
+    "percent": "percent",
+    "by": "split by",
+}
+
+
+def _readable(t: pl.DataFrame) -> pl.DataFrame:
+    return t.rename({k: v for k, v in HEADERS.items() if k in t.columns and k != v})
+
+
 def definitions_table() -> pl.DataFrame:
     d = definitions()
     rows = []
@@ -95,14 +111,21 @@ def write_workbook(
     for key, name in d["groups"].items():
         t = group_table(pack, key)
         if t.height:
-            write_table(wb, fmt, name[:31], t)
-    write_table(wb, fmt, "By team", team_table(pack))
+            write_table(wb, fmt, name[:31], _readable(t))
+    write_table(wb, fmt, "By team", _readable(team_table(pack)))
     if pack.medians is not None:
         write_table(wb, fmt, "DHSC quarterly medians", pack.medians,
                     note="DHSC waiting-times method v1.1 (provisional), median per quarter of "
                     "the response / service event, ages 25-64 and 65+.")
     if trend is not None and trend.height:
-        write_table(wb, fmt, "Waiting over time", trend)
+        write_table(wb, fmt, "Waiting over time", trend.rename(
+            {"point": "week of", "as_at": "counted on", "max_days": "longest (days)"}))
+    else:
+        note = wb.add_worksheet("Waiting over time")
+        note.write_string(
+            0, 0, "No waiting-list history yet: each nightly run (cld run nightly) records "
+            "W1-W5 by team, and this sheet then shows them week by week.")
+        note.set_column(0, 0, 110)
     if cases is not None:
         write_table(wb, fmt, "Case list", cases)
     wb.close()

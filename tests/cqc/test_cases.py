@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 from pathlib import Path
 
 import polars as pl
@@ -114,6 +116,13 @@ def test_case_summaries_render_offline(pack: Pack, tmp_path: Path) -> None:
     assert "Case 1: person" in visit.text and "OFFICIAL-SENSITIVE" in visit.text
     whole = chromium.visit(index.as_uri())
     assert not whole.problems and whole.text.count("OFFICIAL-SENSITIVE") == 50
+    # printed, each case is one page
+    pdf = tmp_path / "cases.pdf"
+    subprocess.run([chromium.CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--no-first-run", "--disable-background-networking",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={pdf}",
+                    index.as_uri()], check=True, capture_output=True, timeout=120)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes())) == 50
     listed = cases.case_list(pack, drawn)
     masked = cases.masked(listed)
     assert not set(masked["person id"]) & set(listed["person id"])

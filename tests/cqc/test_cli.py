@@ -39,7 +39,7 @@ def test_cli_writes_the_workbook_and_prints_headlines(council: Path, tmp_path: P
     assert len(books) == 1
     wb = openpyxl.load_workbook(books[0])
     assert {"Summary", "Definitions", "Waiting now", "Waits for completed journeys",
-            "Reviews", "Carers", "By team", "DHSC quarterly medians",
+            "Reviews", "Carers", "By team", "DHSC quarterly medians", "Waiting over time",
             "Case list"} <= set(wb.sheetnames)
     cases = list(wb["Case list"].iter_rows(values_only=True))
     assert cases[0][:3] == ("case", "stratum", "person id") and len(cases) > 1
@@ -59,7 +59,7 @@ def test_cli_writes_the_workbook_and_prints_headlines(council: Path, tmp_path: P
     ws = wb["Waiting now"]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=2)]
-    w1 = [r for r in rows if r["figure"] == "W1" and r["by"] == "all"]
+    w1 = [r for r in rows if r["figure"] == "W1" and r["split by"] == "all"]
     assert w1 and w1[0]["count"] == 5 and "progress to assessment" in w1[0]["definition"]
 
 
