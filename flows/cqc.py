@@ -22,6 +22,7 @@ def cqc_pack(
     seed: int = 1,
     out: str | None = None,
     config: str | None = None,
+    points: str = "week",
 ) -> dict[str, Any]:
     """Write the CQC assurance pack (workbook and case summaries).
 
@@ -31,6 +32,7 @@ def cqc_pack(
         seed: seed of the 50-case draw.
         out: folder for the files (default: the config's output folder, cqc/...).
         config: the council's cld.toml; default ``$CLD_CONFIG``, ./cld.toml, the sample's.
+        points: the waiting list over time by "week" or "month".
     """
     from pathlib import Path
 
@@ -43,6 +45,7 @@ def cqc_pack(
         seed,
         cfg.path(Path(out)) if out else None,
         progress=logger.info,
+        points=points,
     )
     counts = {fid: h["count"] for fid, h in outcome.headlines.items()}
     logger.info("cqc pack as at %s: %d cases drawn", outcome.as_at, outcome.cases)

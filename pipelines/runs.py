@@ -343,12 +343,13 @@ def cqc(
     seed: int = 1,
     out: Path | None = None,
     progress: Progress | None = None,
+    points: str = "week",
 ) -> Any:
     """The CQC assurance pack (what ``cld cqc`` and the cqc flow run): workbook, case
     summaries and headline figures (pipelines/cqc/run.py)."""
     from pipelines.cqc.run import write_pack
 
-    return write_pack(cfg, period, as_at, seed, out, progress)
+    return write_pack(cfg, period, as_at, seed, out, progress, points=points)
 
 
 class Placement:

@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
         out: Annotated[
             Path | None, typer.Option(help="Folder for the workbook and case summaries.")
         ] = None,
+        points: Annotated[
+            str, typer.Option(help="The waiting list over time by 'week' or 'month'.")
+        ] = "week",
     ) -> None:
         """Write the CQC assurance pack: one workbook (definitions, a sheet per figure group,
         by team, the case list) and printable one-page case summaries; print the headline
@@ -46,10 +49,12 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"--as-at {as_at!r} is not a date like 2026-03-31") from None
         with user_errors():
             p = Period.parse(period) if period else None
+        if points not in ("week", "month"):
+            raise UserError(f"--points {points!r}: use week or month")
         if out is not None and out.exists() and not out.is_dir():
             raise UserError(f"--out {out} is a file: give a folder")
         with _errors(), user_errors(ValueError):
-            outcome = runs.cqc(cfg, p, d, seed, out, progress=_say)
+            outcome = runs.cqc(cfg, p, d, seed, out, progress=_say, points=points)
         figs = definitions()["figures"]
         for fid, h in outcome.headlines.items():
             text = f"{fid} {figs[fid]['title']}: {h['count']}"

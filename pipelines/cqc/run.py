@@ -54,6 +54,7 @@ def write_pack(
     seed: int = DEFAULT_SEED,
     out: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    points: str = "week",
 ) -> CqcOutcome:
     from pipelines.cqc.pack import from_config
     from pipelines.cqc.workbook import write_workbook
@@ -67,25 +68,17 @@ def write_pack(
     folder = Path(out) if out else cfg.path(cfg.paths.output_dir) / "cqc" / f"{p}_as_at_{d}"
     folder.mkdir(parents=True, exist_ok=True)
     outcome = CqcOutcome(str(p), d.isoformat(), headlines=pack.headlines())
-    cases = summaries = None
-    try:
-        from pipelines.cqc import cases as cases_mod
-    except ImportError:  # pragma: no cover - while the case list is not in yet
-        cases_mod = None
-    if cases_mod is not None:
-        say(f"drawing the 50 case-tracking cases (seed {seed})")
-        drawn = cases_mod.draw(pack, seed)
-        cases = cases_mod.case_list(pack, drawn)
-        summaries = cases_mod.write_summaries(pack, drawn, folder / "cases")
-        outcome.cases = drawn.height
-        outcome.summaries = summaries
-    trend = None
-    try:
-        from pipelines.cqc.trend import read_trend
+    from pipelines.cqc import cases as cases_mod
 
-        trend = read_trend(cfg)
-    except ImportError:  # pragma: no cover
-        trend = None
+    say(f"drawing the 50 case-tracking cases (seed {seed})")
+    drawn = cases_mod.draw(pack, seed)
+    cases = cases_mod.case_list(pack, drawn)
+    summaries = cases_mod.write_summaries(pack, drawn, folder / "cases")
+    outcome.cases = drawn.height
+    outcome.summaries = summaries
+    from pipelines.cqc.trend import read_trend
+
+    trend = read_trend(cfg, points)
     say("writing the workbook")
     outcome.workbook = write_workbook(
         pack, folder / f"cqc_pack_{cfg.council.la_code}_{d}.xlsx", cases=cases, trend=trend

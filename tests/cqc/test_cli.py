@@ -69,6 +69,7 @@ def test_cli_bad_options_are_one_line(council: Path, tmp_path: Path) -> None:
         (["--as-at", "31/03/2026"], "not a date"),
         (["--period", "2025Q9"], "YYYY-YYQn"),
         (["--period", "2025-26Q4", "--as-at", "2025-01-01"], "not inside"),
+        (["--points", "daily"], "use week or month"),
     ):
         r = runner.invoke(app, ["--config", str(council), "cqc", *args, "--out",
                                 str(tmp_path / "x")])

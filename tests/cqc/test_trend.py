@@ -33,6 +33,11 @@ def test_nightly_records_the_waiting_list_over_time(tmp_path: Path) -> None:
         got = trend.filter(pl.col("as_at") == d).group_by("figure").agg(pl.col("count").sum())
         assert got.sort("figure").equals(expected.sort("figure"))
         assert got.filter(pl.col("figure") == "W1")["count"][0] > 0
+    monthly = read_trend(cfg, "month")
+    assert set(monthly["as_at"]) == {days[-1]}  # March's point is its last nightly run
+    assert monthly.select("figure", "team", "count").sort("figure", "team").equals(
+        trend.filter(pl.col("as_at") == days[-1]).select("figure", "team", "count")
+        .sort("figure", "team"))
     # no person in the stored figures
     with History.open(cfg.path(cfg.paths.history_db)) as h:
         cols = h.con.sql("DESCRIBE waiting_now").pl()["column_name"].to_list()
