@@ -9,8 +9,10 @@ so the shell and the flows always do the same thing.
 What a run decides lives here, not in the flows:
 
 * the file is built into a staging folder and moved into the output folder only when no
-  error blocks it (or ``build_anyway``), and only once the run is recorded in history: a run
-  that fails to record puts the earlier files back (:class:`Placement`);
+  error blocks it (or ``build_anyway``), in the instant before the run's history commit: a
+  run that fails to record puts the earlier files back, and one killed in that instant is
+  settled by the next run (``pipelines.history.store.Placement``), so the output folder
+  holds the file history records;
 * a dry run builds and checks only: nothing goes into history or the output folder;
 * the nightly build is not kept as a submission, only its findings (the DQ trend), so "the
   previous submission" stays the last quarterly one.
@@ -72,6 +74,15 @@ def check_settings(cfg: Config) -> None:
 
     load_thresholds(cfg)
     load_directory(cfg.path(cfg.delivery.directory))
+
+
+def history_ready(cfg: Config) -> None:
+    """Open history before the long build, so a damaged, read-only or busy history is one
+    clear error at once; a placement a killed run left half done is settled here."""
+    from pipelines.history import History
+
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        h.settle_pending()
 
 
 def last_complete_quarter(today: date | None = None) -> Period:
@@ -138,10 +149,13 @@ def record_step(
     findings: Any,
     submission: Path | None,
     waiting: Any = None,
+    place: list[tuple[Path, Path]] | None = None,
 ) -> dict[str, int]:
     """Keep the run, the built rows (quarterly) and the findings in history, atomically; a
     nightly run also resolves NHS-number feedback against today's records and keeps the
-    waiting-now figures (``waiting``, pipelines.cqc.trend)."""
+    waiting-now figures (``waiting``, pipelines.cqc.trend). ``place`` lists (staged, final)
+    files moved into the output folder in the instant before the commit, so the folder holds
+    a file exactly when history records it."""
     from pipelines.history import History
 
     out: dict[str, Any] = {}
@@ -155,6 +169,8 @@ def record_step(
             if waiting is not None and waiting.height:
                 run.add_waiting(waiting)
         else:
+            for staged, final in place or []:
+                run.place(staged, final)
             out["submission_id"] = run.add_submission(submission, frame)
             out.update(measures_record(cfg, h, run, out["submission_id"], frame, period, release))
         run.add_findings(findings)
@@ -352,33 +368,25 @@ def cqc(
     return write_pack(cfg, period, as_at, seed, out, progress, points=points)
 
 
-class Placement:
-    """Moves staged files into the output folder, each in one step (same filesystem), keeping
-    what they replace in the staging folder until the run is recorded, so a run that fails
-    to record puts the earlier files back."""
+def new_staging(out_dir: Path) -> Path:
+    """A staging folder for this run's files (``.staging-<pid>-<random>``, inside the
+    output folder so files move into place by rename); folders left by runs whose process
+    is gone (killed) are removed first."""
+    for old in out_dir.glob(".staging-*") if out_dir.is_dir() else []:
+        pid = old.name.split("-")[1] if old.name.count("-") >= 2 else ""
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return out_dir / f".staging-{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
-    def __init__(self, staging: Path) -> None:
-        self.staging = staging
-        self.moves: list[tuple[Path, Path | None]] = []  # (final, backup of what was there)
 
-    def place(self, staged: Path, final: Path) -> Path:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        self.staging.mkdir(parents=True, exist_ok=True)
-        backup = None
-        if final.exists():
-            backup = self.staging / f"{final.name}.before"
-            os.replace(final, backup)
-        os.replace(staged, final)
-        self.moves.append((final, backup))
-        return final
-
-    def undo(self) -> None:
-        for final, backup in reversed(self.moves):
-            if backup is not None:
-                os.replace(backup, final)
-            else:
-                final.unlink(missing_ok=True)
-        self.moves.clear()
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def event_totals(rows_by_event_and_month: dict[str, dict[str, int]]) -> dict[str, int]:
@@ -448,8 +456,10 @@ def quarterly(
 
     p = period or last_complete_quarter(cfg.today())
     out_dir = cfg.path(cfg.paths.output_dir)
-    staging = out_dir / f".staging-{uuid.uuid4().hex[:12]}"
     check_settings(cfg)
+    if not dry_run:
+        history_ready(cfg)
+    staging = new_staging(out_dir)
     try:
         _say(progress, f"building {p} (rolling 12 months {p.start} to {p.end})")
         built = steps.build(cfg, p, release, header_style, staging / "submission.csv")
@@ -478,22 +488,22 @@ def quarterly(
                 "ready to submit": "yes" if not blocked else "no",
             }
         )
-        placement = Placement(staging)
+        placing = []
         if not dry_run and (not blocked or build_anyway):
-            outcome.submission = placement.place(built.path, final)
-            placement.place(built.summary_path, summary_path_for(final))
-        outcome.facts["submission file"] = str(outcome.submission or "(not written)")
+            placing = [(built.path, final), (built.summary_path, summary_path_for(final))]
         if dry_run:
+            outcome.facts["submission file"] = "(not written)"
             outcome.facts["history"] = "(dry run: not recorded)"
             return outcome
         _say(progress, "recording the run in history")
-        try:
-            ids = steps.record(
-                cfg, "build", p, rel, built.frame, checked.findings, outcome.submission
-            )
-        except BaseException:
-            placement.undo()  # not recorded: the output folder stays as it was
-            raise
+        # The file goes into the output folder in the instant before the commit, and stays
+        # only if the commit succeeds (pipelines.history.store.Placement).
+        ids = steps.record(
+            cfg, "build", p, rel, built.frame, checked.findings, final if placing else None,
+            place=placing,
+        )  # fmt: skip
+        outcome.submission = final if placing else None
+        outcome.facts["submission file"] = str(outcome.submission or "(not written)")
         outcome.run_id, outcome.submission_id = ids["run_id"], ids["submission_id"]
         _say(progress, f"history: run {ids['run_id']}, submission {ids['submission_id']}")
         outcome.facts["history run"] = ids["run_id"]
@@ -535,8 +545,9 @@ def nightly(
     """Check the rolling year up to today, record its findings and resolve NHS-number
     feedback, and write (and deliver) every team's exception list."""
     p = Period.containing(today or cfg.today())
-    staging = cfg.path(cfg.paths.output_dir) / f".staging-{uuid.uuid4().hex[:12]}"
     check_settings(cfg)
+    history_ready(cfg)
+    staging = new_staging(cfg.path(cfg.paths.output_dir))
     try:
         _say(progress, f"building the rolling year {p.start} to {p.end}")
         built = steps.build(cfg, p, None, None, staging / "nightly.csv")

@@ -190,49 +190,73 @@ def _pid_alive(pid: int) -> bool:
 
 
 class RunLock:
-    """A lock file (``<db>.lock``) naming the pid and kind of the run in progress."""
+    """The run lock: an OS lock (``flock``) on ``<db>.lock``, which also names the pid, host
+    and kind of the run holding it.
+
+    The operating system releases the lock when its holder ends, however it ends (killed,
+    crashed, the disk full), so a lock whose holder is gone is simply taken over: an empty or
+    garbled lock file, or one left by a killed run, never blocks a later run.
+    """
 
     def __init__(self, db_path: Path):
         self.path = db_path.with_name(db_path.name + ".lock")
         self.held = False
+        self._fd: int | None = None
 
     def acquire(self, kind: str) -> None:
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "kind": kind,
-                "started_at": _now().isoformat()}  # fmt: skip
-        for _ in range(2):
+        import fcntl
+
+        for _ in range(5):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                self._refuse_or_clear()
+                fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+            except OSError as exc:
+                raise HistoryError(
+                    f"cannot create the run lock {self.path} ({exc.strerror}): the history "
+                    "folder must be writable"
+                ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise self._busy() from None
+            # The file may have been removed (released) between open and flock: then the
+            # lock is on a file nobody else will see; take the one at the path instead.
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
                 continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(info, f)
+            info = {"pid": os.getpid(), "host": socket.gethostname(), "kind": kind,
+                    "started_at": _now().isoformat()}  # fmt: skip
+            with contextlib.suppress(OSError):  # a full disk: the lock holds all the same
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(info).encode(), 0)
+            self._fd = fd
             self.held = True
             return
-        raise HistoryBusy(f"could not take the run lock {self.path}")
+        raise HistoryBusy(f"could not take the run lock {self.path}; try again")
 
-    def _refuse_or_clear(self) -> None:
+    def _busy(self) -> HistoryBusy:
         try:
-            other = json.loads(self.path.read_text())
+            other = json.loads(self.path.read_text() or "{}")
         except (OSError, ValueError):
             other = {}
         pid, host = other.get("pid"), other.get("host")
-        if isinstance(pid, int) and host == socket.gethostname() and not _pid_alive(pid):
-            self.path.unlink(missing_ok=True)  # left by a killed run: stale
-            return
-        if not other:
-            # Being written this instant, or garbage: refuse rather than guess.
-            raise HistoryBusy(f"another run holds the history lock {self.path}; try again")
-        where = f" on {host}" if host != socket.gethostname() else ""
-        raise HistoryBusy(
-            f"another {other.get('kind', '')} run is in progress (pid {pid}{where}, started "
-            f"{other.get('started_at', '?')}); wait for it to finish. If that process is "
-            f"surely gone, delete {self.path}"
+        where = f" on {host}" if host and host != socket.gethostname() else ""
+        who = f" (pid {pid}{where}, started {other.get('started_at', '?')})" if pid else ""
+        return HistoryBusy(
+            f"another {other.get('kind', '')} run is in progress{who}: wait for it to "
+            "finish, then run again".replace("another  run", "another run")
         )
 
     def release(self) -> None:
-        if self.held:
-            self.path.unlink(missing_ok=True)
+        if self.held and self._fd is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            os.close(self._fd)
+            self._fd = None
             self.held = False
 
 
@@ -271,6 +295,16 @@ class Run:
     # that was recorded but did not do its job, e.g. a quarantined feedback file)
     status: str = "ok"
     error: str | None = None
+
+    placements: list[tuple[Path, Path]] = field(default_factory=list)  # (staged, final)
+
+    def place(self, staged: Path | str, final: Path | str) -> Path:
+        """Move ``staged`` to ``final`` when this run commits, and only then (see
+        :class:`Placement`); returns ``final``. Record the final path with
+        :meth:`add_submission`: its digest is taken from the staged file."""
+        self.history._require_active(self)
+        self.placements.append((Path(staged), Path(final)))
+        return Path(final)
 
     def add_submission(self, path: Path | str | None, frame: pl.DataFrame) -> int:
         """Store a built submission (file path and its CLD frame); returns the submission id."""
@@ -332,6 +366,9 @@ class History:
             raise _busy_or_broken(path, exc) from None
         try:
             migrate(con, upto=migrate_to)
+        except duckdb.Error as exc:
+            con.close()
+            raise _busy_or_broken(path, exc) from None
         except Exception:
             con.close()
             raise
@@ -367,6 +404,7 @@ class History:
             raise HistoryBusy(f"run {self._active.id} is still in progress in this process")
         self._lock.acquire(kind)
         try:
+            self.settle()
             run_id = self._next_id("runs")
             run = Run(self, run_id, kind, period and str(period), release, strip_secrets(source),
                       _now())  # fmt: skip
@@ -375,18 +413,67 @@ class History:
         except BaseException:
             self._lock.release()
             raise
+        committed = False
         try:
             yield run
             self._insert_run(run, run.status, run.error)
-            self.con.commit()
+            placement = Placement(self.path, run.placements)
+            placement.place()
+            try:
+                self.con.commit()
+            except BaseException:
+                placement.undo()  # not recorded: the output folder stays as it was
+                raise
+            committed = True
+            placement.finish()
         except BaseException as exc:
+            if committed:  # e.g. Ctrl-C just after the commit: what is recorded stays placed
+                raise
             with contextlib.suppress(duckdb.Error):
                 self.con.rollback()
             self._record_failed(run, exc)
+            if isinstance(exc, duckdb.Error):
+                raise _write_failed(self.path, exc) from None
             raise
         finally:
             self._active = None
             self._lock.release()
+
+    def settle_pending(self) -> str | None:
+        """:meth:`settle` under the run lock, if a killed run left a placement journal."""
+        if not Placement.journal_of(self.path).exists():
+            return None
+        self._lock.acquire("settle")
+        try:
+            return self.settle()
+        finally:
+            self._lock.release()
+
+    def settle(self) -> str | None:
+        """Finish or undo a placement a killed run left half done (its journal is next to
+        the database): the output folder then holds what history records. Returns what was
+        done, or None when there was nothing to settle. Call with the run lock held."""
+        journal = Placement.journal_of(self.path)
+        if not journal.exists():
+            return None
+        try:
+            moves = json.loads(journal.read_text(encoding="utf-8"))["moves"]
+        except (OSError, ValueError, KeyError):
+            journal.unlink(missing_ok=True)
+            return None
+        recorded = any(
+            first(self.con, sql("submission_by_file.sql"), {"path": m["final"], "sha": m["sha256"]})
+            for m in moves
+            if m.get("sha256")
+        )
+        p = Placement(self.path, [])
+        p.moves = [(Path(m["final"]), Path(m["backup"]) if m.get("backup") else None,
+                    m.get("sha256")) for m in moves]  # fmt: skip
+        if recorded:
+            p.finish()
+            return "kept the files of the last recorded run"
+        p.undo()
+        return "put back the files of the last recorded run"
 
     def _next_id(self, table: str) -> int:
         return first(self.con, sql(f"next_id/{table}.sql"))[0]
@@ -420,7 +507,8 @@ class History:
         self._ensure_field_columns([c for c in rows.columns if c not in ROW_META])
         sub_id = self._next_id("submissions")
         p = Path(path) if path is not None else None
-        digest = file_sha256(p) if p is not None and p.is_file() else None
+        staged = next((st for st, fin in run.placements if p is not None and fin == p), p)
+        digest = file_sha256(staged) if staged is not None and staged.is_file() else None
         self.con.execute(
             sql("insert_submission.sql"),
             {"id": sub_id, "run_id": run.id, "path": str(p) if p else None, "sha256": digest,
@@ -586,7 +674,93 @@ def _submission_frame(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _busy_or_broken(path: Path, exc: duckdb.IOException) -> HistoryError:
+class Placement:
+    """Files a run puts in the output folder, moved in the instant before its commit.
+
+    Each move is a rename within the folder's filesystem, so a file is never half there; what
+    a move replaces is kept beside it (``.<name>.before-<token>``) until the commit has
+    succeeded, and put back when it fails. A journal next to the history database lists the
+    moves while they are pending: a run killed between the moves and the end of its commit
+    leaves it, and the next run settles it (:meth:`History.settle`), by whether history
+    recorded the files.
+    """
+
+    def __init__(self, db_path: Path, pairs: list[tuple[Path, Path]]) -> None:
+        self.journal = self.journal_of(db_path)
+        self.pairs = pairs
+        self.moves: list[tuple[Path, Path | None, str | None]] = []  # final, backup, sha256
+
+    @staticmethod
+    def journal_of(db_path: Path) -> Path:
+        return db_path.with_name(db_path.name + ".placing.json")
+
+    def place(self) -> None:
+        if not self.pairs:
+            return
+        token = os.urandom(4).hex()
+        plan = []
+        for staged, final in self.pairs:
+            backup = final.with_name(f".{final.name}.before-{token}") if final.exists() else None
+            plan.append((staged, final, backup, file_sha256(staged)))
+        self._write_journal([(f, b, h) for _, f, b, h in plan])
+        try:
+            for staged, final, backup, digest in plan:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                if backup is not None:
+                    os.replace(final, backup)
+                self.moves.append((final, backup, digest))
+                os.replace(staged, final)
+        except BaseException:
+            self.undo()
+            raise
+
+    def _write_journal(self, moves: list[tuple[Path, Path | None, str]]) -> None:
+        body = json.dumps({"pid": os.getpid(), "moves": [
+            {"final": str(f), "backup": str(b) if b else None, "sha256": h} for f, b, h in moves
+        ]})  # fmt: skip
+        tmp = self.journal.with_name(self.journal.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.journal)
+
+    def undo(self) -> None:
+        """Put back what the moves replaced (a new file with no predecessor is removed)."""
+        for final, backup, digest in reversed(self.moves):
+            if backup is not None and backup.exists():
+                os.replace(backup, final)
+            elif backup is None and final.exists() and digest and file_sha256(final) == digest:
+                final.unlink()
+        self.moves.clear()
+        self.journal.unlink(missing_ok=True)
+
+    def finish(self) -> None:
+        """The run is recorded: drop the replaced files and the journal."""
+        for _final, backup, _digest in self.moves:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    backup.unlink()
+        self.moves.clear()
+        with contextlib.suppress(OSError):
+            self.journal.unlink()
+
+
+def _write_failed(path: Path, exc: duckdb.Error) -> HistoryError:
+    """A write to history that failed (full disk, read-only or damaged file), on one line."""
+    text = " ".join(str(exc).split())
+    if "space left" in text.lower() or "disk full" in text.lower():
+        return HistoryError(
+            f"the disk holding the history database {path} is full: nothing of this run was "
+            "recorded; free some space there and run again"
+        )
+    return HistoryError(
+        f"could not write the history database {path} ({text[:200]}): nothing of this run "
+        "was recorded; check the disk and the file, then run again"
+    )
+
+
+def _busy_or_broken(path: Path, exc: duckdb.Error) -> HistoryError:
     """Turn DuckDB's file-lock error into a message that says what is going on."""
     text = str(exc)
     if "lock" in text.lower():
@@ -596,4 +770,13 @@ def _busy_or_broken(path: Path, exc: duckdb.IOException) -> HistoryError:
             f"the history database {path} is in use by another process{who}: a run or another "
             f"cld command has it open; try again when it has finished"
         )
-    return HistoryError(f"cannot open the history database {path}: {text}")
+    one = " ".join(text.split())[:240]
+    if "read-only" in one.lower():
+        return HistoryError(
+            f"cannot open the history database {path}: it is on a read-only disk or folder; "
+            "make it writable or point [paths] history_db elsewhere"
+        )
+    return HistoryError(
+        f"cannot open the history database {path} ({one}): if it is damaged, move it aside "
+        "and restore the last backup (a new, empty history is made when none is there)"
+    )

@@ -694,3 +694,167 @@ feed_case("feed-equipment-dup", "an equipment file with 'Order Number' and 'orde
 def _feed_edit_kind(ws, kind, fn) -> str:
     h, rows = _feed_rows(ws, kind)
     return _feed(*fn(h, rows))
+
+
+# --------------------------------------------------------------------------------------------
+# History: damaged or read-only file, locks, two runs at once, kills, a full disk
+
+HIST = "history (cld run quarterly)"
+
+
+def hist_case(id: str, input: str, expect: Expect, **kw: Any):
+    return case(HIST, id, input, expect, tags=("history",), **kw)
+
+
+def _quarterly(ws, cfg: Path, *extra: str) -> list[str]:
+    return ["-c", str(cfg), "run", "quarterly", "--period", ws.council.period, "--build-anyway",
+            *extra]  # fmt: skip
+
+
+def recorded(ws, **replace: str) -> Path:
+    """The council's recorded state (history, placed file) copied into this case's folder."""
+    return ws.recorded(**replace)
+
+
+@hist_case("hist-garbage", "the history file overwritten with other data",
+           error(r"cannot open the history database.*move it aside"))
+def _hist_garbage(ws):
+    cfg = recorded(ws)
+    ws.history.write_bytes(b"this is not a database\n" * 500)
+    return _quarterly(ws, cfg)
+
+
+@hist_case("hist-truncated", "the history file cut to half its size",
+           error(r"history database"))
+def _hist_trunc(ws):
+    cfg = recorded(ws)
+    data = ws.history.read_bytes()
+    ws.history.write_bytes(data[: len(data) // 2])
+    return _quarterly(ws, cfg)
+
+
+@hist_case("hist-newer-schema", "a history written by a newer version of the pipeline",
+           error(r"newer than this code"))
+def _hist_newer(ws):
+    import duckdb
+
+    cfg = recorded(ws)
+    con = duckdb.connect(str(ws.history))
+    con.execute("INSERT INTO schema_version VALUES (999, 'future', now())")
+    con.close()
+    return _quarterly(ws, cfg)
+
+
+@hist_case("hist-readonly", "the history on a read-only disk",
+           error(r"read-only"), root=True)
+def _hist_ro(ws):
+    disk = ws.tmpfs("ro", size="16m")
+    recorded(ws)
+    import shutil
+
+    shutil.copy2(ws.history, disk / "history.duckdb")
+    ws.remount_ro(disk)
+    cfg = ws.config(paths__history_db=f'"{disk / "history.duckdb"}"')
+    return _quarterly(ws, cfg)
+
+
+@hist_case("hist-lock-empty", "an empty lock file no process holds (left by a full disk)",
+           Expect("ran", text="runs: the lock is taken over"))
+def _hist_lock_empty(ws):
+    cfg = recorded(ws)
+    ws.history.with_name(ws.history.name + ".lock").write_bytes(b"")
+    return _quarterly(ws, cfg)
+
+
+@hist_case("hist-lock-dead-pid", "a lock file naming a process that has ended",
+           Expect("ran", text="runs: the lock is taken over"))
+def _hist_lock_dead(ws):
+    cfg = recorded(ws)
+    ws.history.with_name(ws.history.name + ".lock").write_text(
+        '{"pid": 999999, "host": "elsewhere", "kind": "build", "started_at": "2026-01-01"}')
+    return _quarterly(ws, cfg)
+
+
+@hist_case("hist-lock-garbage", "a lock file of garbage", Expect("ran", text="runs"))
+def _hist_lock_garbage(ws):
+    cfg = recorded(ws)
+    ws.history.with_name(ws.history.name + ".lock").write_bytes(b"\x00\xff{{{")
+    return _quarterly(ws, cfg)
+
+
+@hist_case("hist-two-runs", "a second run while another process has the history open",
+           error(r"in use by another process.*try again"))
+def _hist_two(ws):
+    cfg = recorded(ws)
+    ws.hold_history()
+    return _quarterly(ws, cfg)
+
+
+@hist_case("hist-held-lock", "a second run while another run holds the run lock",
+           error(r"another build run is in progress \(pid \d+.*wait for it"))
+def _hist_held_lock(ws):
+    cfg = recorded(ws)
+    ws.hold_lock()
+    return _quarterly(ws, cfg)
+
+
+@hist_case("hist-journal-left", "a run killed mid-commit: files moved, history not written",
+           Expect("ran", text="the next run puts the recorded file back first"))
+def _hist_journal(ws):
+    cfg = recorded(ws)
+    ws.half_placed()
+    return _quarterly(ws, cfg)
+
+
+for _sig, _marker, _label in [
+    ("KILL", "building", "while building"),
+    ("KILL", "checking", "while checking"),
+    ("KILL", "recording the run in history", "in the first moment of recording"),
+    ("TERM", "recording the run in history", "in the first moment of recording"),
+    ("INT", "recording the run in history", "in the first moment of recording"),
+    ("KILL", "history: run", "just after the commit"),
+    ("INT", "history: run", "just after the commit"),
+    ("TERM", "history: run", "just after the commit"),
+    ("KILL", "comparing", "while comparing"),
+    ("KILL", "writing the DQ report", "while writing the report"),
+    ("KILL", "writing the team exception lists", "while writing the team lists"),
+]:
+    def _make(ws, sig=_sig, marker=_marker):
+        cfg = recorded(ws)
+        return ws.kill_at(_quarterly(ws, cfg), marker, sig)
+
+    _stage = {"building": "build", "checking": "check", "recording the run in history": "record",
+              "history: run": "after-commit", "comparing": "compare",
+              "writing the DQ report": "report",
+              "writing the team exception lists": "team-lists"}[_marker]
+    hist_case(f"hist-{_sig.lower()}-{_stage}",
+              f"SIG{_sig} {_label}",
+              Expect("killed", text={"KILL": "killed: history and the folder agree",
+                                     "TERM": "stops with one line; history and the folder agree",
+                                     "INT": "stops with one line; history and the folder agree",
+                                     }[_sig]),
+              child=True)(_make)
+
+
+@hist_case("hist-disk-full", "the disk holding history full during recording",
+           error(r"disk.*full.*free some space"), root=True)
+def _hist_full(ws):
+    disk = ws.tmpfs("full", size="8m")
+    recorded(ws)
+    import shutil
+
+    shutil.copy2(ws.history, disk / "history.duckdb")
+    filler = ws.fill(disk, leave=64 * 1024)
+    cfg = ws.config(paths__history_db=f'"{disk / "history.duckdb"}"')
+
+    def then_free_space_and_run_again(ws, res) -> None:
+        from tests.corpus.harness import run_cld
+
+        assert not list((ws.dir / "out").glob("cld_*.csv.*")), "a half-written file was left"
+        filler.unlink()
+        again = run_cld(_quarterly(ws, cfg))
+        assert again.code in (0, 1) and again.traceback is None, again.err
+        ws.extra["history_checked_at"] = disk / "history.duckdb"
+
+    ws.extra["verify"] = then_free_space_and_run_again
+    return _quarterly(ws, cfg)

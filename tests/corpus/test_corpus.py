@@ -33,6 +33,7 @@ class Workspace:
         self.env: dict[str, str] = {}
         self.personal: list[str] = list(shared["personal"])
         self.extra: dict[str, object] = {}
+        self.cleanups: list = []
 
     @property
     def base_cld(self) -> bytes:
@@ -85,6 +86,116 @@ class Workspace:
         self.dir.mkdir(parents=True, exist_ok=True)
         wb.save(path)
         return path.read_bytes()
+
+    # -- history cases ----------------------------------------------------------------------
+    @property
+    def history(self) -> Path:
+        return self.dir / "out" / "history.duckdb"
+
+    def recorded(self, **replace: str) -> Path:
+        """The council's recorded run (history and placed files) copied here, the paths
+        history holds rewritten to this folder."""
+        import duckdb
+
+        shutil.copytree(self.council.folder / "out", self.dir / "out")
+        con = duckdb.connect(str(self.history))
+        con.execute("UPDATE submissions SET path = replace(path, ?, ?)",
+                    [str(self.council.folder / "out"), str(self.dir / "out")])  # fmt: skip
+        con.close()
+        self.extra["history_before"] = _history_state(self.history)
+        return self.config(**replace)
+
+    def tmpfs(self, name: str, size: str) -> Path:
+        import subprocess
+
+        mnt = self.dir / name
+        mnt.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)],
+                       check=True)  # fmt: skip
+        self.cleanups.append(lambda: subprocess.run(["umount", "-l", str(mnt)], check=False))
+        return mnt
+
+    def remount_ro(self, mnt: Path) -> None:
+        import subprocess
+
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+
+    def fill(self, mnt: Path, leave: int) -> Path:
+        st = os.statvfs(mnt)
+        free = st.f_bavail * st.f_frsize
+        filler = mnt / "filler"
+        with open(filler, "wb") as fh:
+            fh.truncate(0)
+            fh.write(b"\0" * max(free - leave, 0))
+        return filler
+
+    def hold_history(self) -> None:
+        """Another process with the history open in a run (tests/history/child_run.py)."""
+        import subprocess
+        import sys
+
+        child = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "history" / "child_run.py"), "hold",
+             str(self.history)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "in run"
+
+        def stop() -> None:
+            child.stdin.write("done\n")
+            child.stdin.close()
+            child.wait(timeout=30)
+            child.stdout.close()
+
+        self.cleanups.append(stop)
+
+    def hold_lock(self) -> None:
+        """This process holds the run lock, as a run in progress does."""
+        import fcntl
+        import json
+
+        lock = self.history.with_name(self.history.name + ".lock")
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": os.uname().nodename,
+                                 "kind": "build", "started_at": "2026-01-01T09:00:00"}).encode())
+        self.cleanups.append(lambda: os.close(fd))
+
+    def half_placed(self) -> None:
+        """What a run killed between its file moves and its commit leaves: the new file in
+        place, the recorded one beside it, the journal; and a stale staging folder."""
+        import hashlib
+        import json
+
+        final = next((self.dir / "out").glob("cld_*.csv"))
+        backup = final.with_name(f".{final.name}.before-dead0000")
+        os.replace(final, backup)
+        final.write_bytes(backup.read_bytes() + b"999,unrecorded\r\n")
+        sha = hashlib.sha256(final.read_bytes()).hexdigest()
+        journal = self.history.with_name(self.history.name + ".placing.json")
+        journal.write_text(json.dumps({"pid": 999999, "moves": [
+            {"final": str(final), "backup": str(backup), "sha256": sha}]}))
+        (self.dir / "out" / ".staging-999999-deadbeef").mkdir()
+        (self.dir / "out" / ".staging-999999-deadbeef" / "submission.csv").write_text("x")
+
+    def kill_at(self, args: list[str], marker: str, sig: str) -> Result:
+        """``cld ARGS`` as a child process, sent SIG<sig> the moment it prints ``marker``."""
+        import signal
+        import subprocess
+
+        from tests.corpus.harness import CLD
+
+        proc = subprocess.Popen([*CLD, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=ROOT, env={**os.environ, **self.env})  # fmt: skip
+        out = []
+        for line in proc.stdout:
+            out.append(line)
+            if marker in line:
+                proc.send_signal(getattr(signal, f"SIG{sig}"))
+                break
+        rest, err = proc.communicate(timeout=120)
+        self.extra["signal"] = sig
+        self.extra["marker_seen"] = any(marker in ln for ln in out)
+        tb = err if "Traceback (most recent call last)" in err else None
+        return Result(proc.returncode, "".join(out) + rest, err, tb)
 
     def million_rows(self) -> bytes:
         return self.shared["million"]()
@@ -167,6 +278,26 @@ def shared(council, tmp_path_factory):
 
 
 FEED_CASES = [c for c in table.CASES if c.area == table.FEED]
+CHILD_CASES = [c for c in table.CASES if c.child]
+
+
+@pytest.fixture(scope="session")
+def children(council, shared, tmp_path_factory):
+    """The cases run as child processes (kills), started together (a few at a time) so
+    their builds overlap; each in its own folder."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(c):
+        ws = Workspace(tmp_path_factory.mktemp(c.id), council, shared)
+        try:
+            args = c.make(ws)
+            res = args if isinstance(args, Result) else run_cld_child(args, env=ws.env)
+        except BaseException as exc:
+            return ws, exc
+        return ws, res
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(zip([c.id for c in CHILD_CASES], pool.map(one, CHILD_CASES), strict=True))
 
 
 @pytest.fixture(scope="session")
@@ -219,6 +350,79 @@ def _verify_feed(c: table.Case, fb, personal: list[str]) -> None:
         assert (fb["feeds"] / ff.name).read_bytes() == ff.data, "a read file must stay as it was"
 
 
+def _history_state(db: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        runs = con.execute("SELECT kind, status FROM runs ORDER BY id").fetchall()
+        subs = con.execute(
+            "SELECT path, sha256 FROM submissions WHERE path IS NOT NULL ORDER BY id"
+        ).fetchall()
+    finally:
+        con.close()
+    return {"runs": runs, "submissions": subs}
+
+
+def assert_folder_holds_what_history_records(ws: Workspace, db: Path | None = None) -> dict:
+    """The output folder holds, byte for byte, the file history last recorded at each path;
+    nothing half placed is left beside it."""
+    import hashlib
+
+    db = db or ws.history
+    state = _history_state(db)
+    latest: dict[str, str] = {}
+    for path, sha in state["submissions"]:
+        latest[path] = sha
+    for path, sha in latest.items():
+        p = Path(path)
+        assert p.exists(), f"history records {p.name}, the output folder does not hold it"
+        assert hashlib.sha256(p.read_bytes()).hexdigest() == sha, f"{p.name} is not what history records"
+    out = ws.dir / "out"
+    assert not list(out.glob(".*.before-*")), "a replaced file was left beside the new one"
+    assert not db.with_name(db.name + ".placing.json").exists(), "a placement left pending"
+    unrecorded = {str(p) for p in out.glob("cld_*.csv")} - set(latest)
+    assert not unrecorded, f"files history does not record: {sorted(unrecorded)}"
+    return state
+
+
+def _verify_history(c: table.Case, ws: Workspace, res: Result) -> None:
+    e = c.expect
+    before = ws.extra.get("history_before")
+    if e.kind == "killed":
+        sig = ws.extra["signal"]
+        assert ws.extra["marker_seen"], f"the run never reached the stage:\n{res.out}\n{res.err}"
+        if sig == "KILL":
+            assert res.code == -9, (res.code, res.err)
+            # A SIGKILL in the instant between the moves and the commit leaves a journal:
+            # the next run settles it first (as hist-journal-left shows); do the same.
+            from pipelines.history import History
+
+            with History.open(ws.history) as h:
+                h.settle_pending()
+        else:
+            assert res.code == {"TERM": 143, "INT": 130}[sig], (res.code, res.err)
+            lines = res.err_lines()
+            assert lines and lines[-1].startswith("error: "), res.err
+            assert len([ln for ln in lines if ln.startswith("error:")]) == 1, res.err
+        state = assert_folder_holds_what_history_records(ws)
+        assert all(s in ("ok", "failed") for _, s in state["runs"])
+        return
+    if e.kind == "ran":
+        assert res.code in (0, 1), f"exit {res.code}:\n{res.err}\n{res.out[-2000:]}"
+        state = assert_folder_holds_what_history_records(ws)
+        assert len(state["runs"]) == len(before["runs"]) + 1 and state["runs"][-1][1] == "ok"
+        assert not list((ws.dir / "out").glob(".staging-*"))
+        return
+    if before is not None and ws.history.exists() and e.kind == "error":
+        try:
+            after = _history_state(ws.history)
+        except Exception:
+            return
+        assert after == before, "a refused run changed history"
+        assert_folder_holds_what_history_records(ws)
+
+
 def _verify(c: table.Case, ws: Workspace, res: Result) -> None:
     e = c.expect
     assert res.traceback is None, f"traceback:\n{res.traceback}"
@@ -233,10 +437,16 @@ def _verify(c: table.Case, ws: Workspace, res: Result) -> None:
             assert rule in findings["rule_id"].to_list(), (
                 f"no {rule} among {sorted(set(findings['rule_id']))}"
             )
+    if c.area == table.HIST:
+        _verify_history(c, ws, res)
     assert_no_personal_data(res, ws.personal)
     check = ws.extra.get("verify")
     if callable(check):
         check(ws, res)
+        at = ws.extra.get("history_checked_at")
+        if at:
+            state = assert_folder_holds_what_history_records(ws, at)
+            assert state["runs"][-1] == ("build", "ok"), state["runs"]
 
 
 @pytest.mark.parametrize("c", table.CASES, ids=[c.id for c in table.CASES])
@@ -246,15 +456,29 @@ def test_case(c: table.Case, council, shared, tmp_path, request) -> None:
     if c.area == table.FEED:
         _verify_feed(c, request.getfixturevalue("feed_build"), shared["personal"])
         return
+    if c.child:
+        ws, res = request.getfixturevalue("children")[c.id]
+        if isinstance(res, BaseException):
+            raise res
+        try:
+            _verify(c, ws, res)
+        finally:
+            for fn in reversed(ws.cleanups):
+                fn()
+        return
     ws = Workspace(tmp_path, council, shared)
-    args = c.make(ws)
-    if isinstance(args, Result):
-        res = args
-    elif c.child:
-        res = run_cld_child(args, env=ws.env)
-    else:
-        res = run_cld(args, env=ws.env)
-    _verify(c, ws, res)
+    try:
+        args = c.make(ws)
+        if isinstance(args, Result):
+            res = args
+        elif c.child:
+            res = run_cld_child(args, env=ws.env)
+        else:
+            res = run_cld(args, env=ws.env)
+        _verify(c, ws, res)
+    finally:
+        for fn in reversed(ws.cleanups):
+            fn()
 
 
 def test_corpus_size() -> None:
