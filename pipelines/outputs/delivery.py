@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import email.policy
 import logging
 import re
 import shutil
@@ -137,12 +138,14 @@ def message_text(team: TeamList, run_id: str, *, council: str = "", period: str 
                  due: dt.date | None = None) -> tuple[str, str]:
     """Subject and plain-text body: council, team, period, what is due by when and the top
     three fixes; counts only, no client identifiers."""
-    where = " – ".join(x for x in ("CLD data quality", council, team.team_name, period) if x)
+    # ASCII separators: mail clients drop the space before an encoded (non-ASCII) word
+    where = " - ".join(x for x in ("CLD data quality", council, team.team_name, period) if x)
     due_text = f" by {due.isoformat()}" if due else ""
+    n = team.errors + team.warnings
     if team.all_clear:
         subject = f"{where}: all clear"
     else:
-        subject = f"{where}: {team.errors + team.warnings} fixes due{due_text}"
+        subject = f"{where}: {n} {'fix' if n == 1 else 'fixes'} due{due_text}"
     scope = ", ".join(x for x in (period and f"period {period}", f"run {run_id}") if x)
     lines = [f"Client Level Data (CLD) quality for {team.team_name}"
              + (f", {council}" if council else "") + f" ({scope}).", ""]
@@ -177,9 +180,8 @@ def message_text(team: TeamList, run_id: str, *, council: str = "", period: str 
             "inside the council and do not forward it.",
         ]
     if team.page is not None:
-        lines += ["", f"Your team's page (counts only, opens in any browser): {team.page.name},",
-                  "attached" + (f"; also at {team.page.as_uri()}" if team.page.is_absolute()
-                                else "") + "."]
+        lines += ["", "Also attached: your team's page (counts only, opens in any browser),",
+                  f"{team.page.name}."]
     return subject, "\n".join(lines) + "\n"
 
 
@@ -187,7 +189,9 @@ def build_message(team: TeamList, run_id: str, sender: str, to: list[str], *,
                   council: str = "", period: str = "",
                   due: dt.date | None = None) -> EmailMessage:
     subject, body = message_text(team, run_id, council=council, period=period, due=due)
-    msg = EmailMessage()
+    # headers folded only past the RFC 5322 limit: a subject folded at 78 reads back with a
+    # leading space in some clients
+    msg = EmailMessage(policy=email.policy.default.clone(max_line_length=998))
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject

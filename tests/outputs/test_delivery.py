@@ -85,7 +85,7 @@ def test_email_each_team_its_own_workbook(tmp_path, lists, findings):
     south = by_rcpt[("south.manager@council.example", "south.deputy@council.example")]
     due = (dt.date.today() + dt.timedelta(days=10)).isoformat()  # [delivery] deadline_days
     assert south.message["Subject"] == (
-        f"CLD data quality – Test Council – South Locality – 2025-26Q4: 8 fixes due by {due}")
+        f"CLD data quality - Test Council - South Locality - 2025-26Q4: 8 fixes due by {due}")
     assert "(RUN2)" not in south.message["Subject"]
     assert south.mail_from == "cld@council.example"
     body = south.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
@@ -103,7 +103,7 @@ def test_email_each_team_its_own_workbook(tmp_path, lists, findings):
         assert not any(p in text for p in owner) and "P9999" not in text
     clear = by_rcpt[("ld.manager@council.example",)]
     assert clear.message["Subject"] == (
-        "CLD data quality – Test Council – Learning Disability – 2025-26Q4: all clear")
+        "CLD data quality - Test Council - Learning Disability - 2025-26Q4: all clear")
     clear_body = clear.message.get_body(("plain",)).get_content()
     assert "errors first" not in clear_body and "All clear" in clear_body
     rows = list(csv.DictReader(report.path.open()))
