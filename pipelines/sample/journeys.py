@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from pipelines.sample import measure_journeys
 from pipelines.sample.data import SampleData
 from pipelines.sample.nhs import valid_numbers
 
@@ -361,6 +362,7 @@ class ChunkBuilder:
         self._carers()
         # out of scope work (never in the CLD file), on its own and alongside other journeys
         self._out_of_scope()
+        measure_journeys.add(self)  # the SALT/ASCOF cases (pipelines/sample/measure_journeys.py)
         self._noise()
         self._stops()
         self._distinct_requests()
