@@ -481,7 +481,7 @@ def ascof_2e(inp: Inputs, ld: bool) -> MeasureResult:
     people = per.select(
         "person",
         "band",
-        pl.col("num").alias("in_numerator"),
+        (pl.col("num") & (pl.col("band") != "Unknown")).alias("in_numerator"),
         (pl.col("band") != "Unknown").alias("in_denominator"),
         pl.format("accommodation {}", "accom").alias("detail"),
         pl.col("rid").alias("rids"),

@@ -50,7 +50,20 @@ def measures_section(changes: pl.DataFrame | None) -> str:
     prev = changes.get_column("prev_sub").drop_nulls()
     since = f"submission {prev[0]}" if len(prev) else "no earlier submission"
     rows = []
-    for r in changes.filter(pl.col("grp").is_in(["18-64", "65+", "Total"])).iter_rows(named=True):
+    order = {m: i for i, m in enumerate(_TITLES)}
+    shown = (
+        changes.filter(pl.col("grp").is_in(["18-64", "65+", "Total"]))
+        .with_columns(
+            pl.col("measure")
+            .replace_strict(order, default=len(order), return_dtype=pl.Int32)
+            .alias("_o"),
+            pl.col("grp")
+            .replace_strict({"18-64": 0, "65+": 1, "Total": 2}, return_dtype=pl.Int32)
+            .alias("_g"),
+        )
+        .sort("_o", "_g")
+    )
+    for r in shown.iter_rows(named=True):
         m = _TITLES.get(r["measure"])
         unit = m.unit if m else "count"
         if r["denominator"] is None and unit == "per 100,000":

@@ -308,3 +308,12 @@ def test_person_without_nhs_number_uses_la_id(tmp_path):
     assert fig(run, "ASCOF_3D_2A") == (1, 1, 100.0)
     people = run.results["ASCOF_3D_2A"].people
     assert people["person"].to_list() == ["999_N1"]  # DHSC: LA_Code + '_' + LA person id
+
+
+def test_a_file_with_almost_nothing_still_gives_every_figure(tmp_path):
+    from pipelines.measures import MEASURE_IDS
+
+    run = measure_file(write_file(tmp_path / "f.csv", [request("Z1", "2025-05-01", "2025-05-02")]))
+    assert set(run.results) == set(MEASURE_IDS)
+    assert fig(run, "ASCOF_2A") == (0, 0, 0.0)  # DHSC shows 0 for an empty denominator
+    assert fig(run, "SALT_STS001") == (1, None, 1.0)
