@@ -424,8 +424,38 @@ def _row_checks(frame, spec, *, run_id: str, period=None, on_checked=None):
     checked = plan.collect()
     extra = on_checked(checked) if on_checked else None
     findings = _drop_covered_mandatory(cut_findings(checked, spec, flags, run_id))
-    findings = findings.sort("row", "rule_id", "field", nulls_last=True)
+    findings = scrub_free_text(findings, spec).sort("row", "rule_id", "field", nulls_last=True)
     return findings, taxonomy(checked, spec), extra
+
+
+# What a free-text value quoted in a finding must not carry: an NHS number (10 digits, spaced
+# 3-3-4 or not) or a postcode typed into it. The value reaches findings.csv/.parquet, history
+# and the team workbooks (the unallocated one too), so identifiers are replaced there.
+NHS_IN_TEXT = r"(?:^|\b)\d{3}[ -]?\d{3}[ -]?\d{4}\b"
+POSTCODE_IN_TEXT = r"(?i)\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b"
+TEXT_SHOWN = 200  # characters of a free-text value a finding quotes
+
+
+def scrub_free_text(findings: pl.DataFrame, spec) -> pl.DataFrame:
+    """Free-text values (``type: text`` fields that are not personal data, already masked)
+    quoted in findings: identifiers replaced, and cut to ``TEXT_SHOWN`` characters."""
+    text = [f.name for f in spec.fields if f.type == "text" and not f.pid]
+    if not text or findings.is_empty():
+        return findings
+    value = pl.col("value")
+    scrubbed = (
+        value.str.replace_all(NHS_IN_TEXT, "[NHS number removed]")
+        .str.replace_all(POSTCODE_IN_TEXT, "[postcode removed]")
+    )
+    cut = (
+        pl.when(scrubbed.str.len_chars() > TEXT_SHOWN)
+        .then(scrubbed.str.slice(0, TEXT_SHOWN) + pl.lit("…"))
+        .otherwise(scrubbed)
+    )
+    return findings.with_columns(
+        pl.when(pl.col("field").is_in(text) & value.is_not_null()).then(cut).otherwise(value)
+        .alias("value")
+    )
 
 
 def summarise(findings: pl.DataFrame) -> dict[str, Any]:

@@ -141,6 +141,7 @@ def add_feed_people(
         period,
         cfg.path(cfg.paths.sql_dir),
         engine=cfg.source.read_engine,
+        lock_timeout=cfg.source.lock_timeout,
         only=names,
         lookback_start=ALL_HISTORY,
     )
@@ -258,6 +259,7 @@ def build(
             period,
             cfg.path(cfg.paths.sql_dir),
             engine=cfg.source.read_engine,
+            lock_timeout=cfg.source.lock_timeout,
             progress=lambda name, done, total: tick("extract", done, total),
         )
     except ExtractError as exc:

@@ -62,6 +62,9 @@ class SourceConfig(_Section):
     # Not a secret: the embedded sample database, used when CLD_DATABASE_URL is unset.
     sample_db: Path = Path("out/sample/council.db")
     read_engine: Literal["auto", "sqlalchemy", "arrow-odbc"] = "auto"
+    # Seconds a query waits for a table another session has locked before the build stops
+    # with an error (PostgreSQL), instead of hanging.
+    lock_timeout: float = Field(60.0, gt=0)
 
 
 class SubmissionConfig(_Section):

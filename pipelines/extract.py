@@ -24,6 +24,7 @@ retried with exponential backoff from the first table; if every attempt fails an
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -220,11 +221,22 @@ def _cast(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         target = (wanted or {}).get(col) or by_name.get(col)
         if target is None or dtype == target:
             continue
-        exprs.append(_convert(pl.col(col), dtype, target).alias(col))
+        exprs.append((col, target, _convert(pl.col(col), dtype, target).alias(col)))
     try:
-        out = frame.with_columns(exprs) if exprs else frame
-    except pl.exceptions.PolarsError as exc:
-        raise ExtractError(f"{name}.sql returned values of the wrong type: {exc}") from None
+        out = frame.with_columns(e for _, _, e in exprs) if exprs else frame
+    except pl.exceptions.PolarsError:
+        # Name the column and the type, never the value (polars quotes it: it can be a date
+        # of birth or an NHS number).
+        bad = []
+        for col, target, expr in exprs:
+            try:
+                frame.select(expr)
+            except pl.exceptions.PolarsError:
+                bad.append(f"{col} (wanted {target})")
+        raise ExtractError(
+            f"{name}.sql returned values of the wrong type in column(s) "
+            f"{', '.join(bad) or '?'}: change the query so they are"
+        ) from None
     if wanted is not None:  # schema order first, any extra columns after
         out = out.select([*wanted, *[c for c in out.columns if c not in wanted]])
     return out
@@ -255,6 +267,7 @@ class Source:
     url: str
     backend: str  # sqlite | postgresql | mssql | other
     odbc: str | None  # ODBC connection string (for arrow-odbc), if the source is ODBC
+    lock_timeout: float = 60.0  # seconds a query waits for a table another session locked
 
 
 def _odbc_backend(conn_str: str) -> str:
@@ -266,6 +279,30 @@ def _odbc_backend(conn_str: str) -> str:
     if "sql server" in driver or "freetds" in driver or "tds" in driver:
         return "mssql"
     return "other"
+
+
+def _check_driver(parsed: sa.URL) -> None:
+    """The URL's dialect and its Python driver must be there (named, never the URL: it can
+    hold a password)."""
+    try:
+        dialect = parsed.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        raise ExtractError(
+            f"the database URL names '{parsed.drivername}', which is not a database SQLAlchemy "
+            "knows: check the part before '://' (e.g. mssql+pyodbc, postgresql+psycopg)"
+        ) from None
+    load = getattr(dialect, "import_dbapi", None) or getattr(dialect, "dbapi", None)
+    if load is None:
+        return
+    try:
+        load()
+    except ImportError as exc:
+        module = exc.name or "its driver"
+        raise ExtractError(
+            f"the database driver for '{parsed.drivername}' is not installed (Python module "
+            f"{module}): install it into this environment (pip install {module}) or use a "
+            "driver that is, e.g. mssql+pyodbc"
+        ) from None
 
 
 def resolve_source(url: str) -> Source:
@@ -283,6 +320,7 @@ def resolve_source(url: str) -> Source:
         raise ExtractError(
             "the database URL is neither a SQLAlchemy URL nor an ODBC connection string"
         ) from None
+    _check_driver(parsed)
     backend = parsed.get_backend_name()
     odbc = None
     if parsed.get_driver_name() == "pyodbc":
@@ -368,6 +406,9 @@ def _read_sqlalchemy(
         with engine.connect() as conn:
             conn = conn.execution_options(**options) if options else conn
             with conn.begin():
+                if source.backend == "postgresql":  # a locked table: fail, do not hang
+                    ms = max(int(source.lock_timeout * 1000), 1)
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{ms}ms'")
                 for i, q in enumerate(queries, 1):
                     frames[q.name] = _run_sqlalchemy(conn, q, binds)
                     if progress:
@@ -404,7 +445,13 @@ def _run_sqlalchemy(conn: sa.Connection, q: Query, binds: dict[str, date]) -> pl
     except sa.exc.DBAPIError as exc:
         if _is_transient(exc):
             raise _Retryable(f"{q.name}.sql: {_first_line(exc)}") from exc
-        raise ExtractError(f"{q.path}: the query failed: {_first_line(exc)}") from None
+        text = _first_line(exc)
+        if "lock timeout" in text.lower():
+            raise ExtractError(
+                f"{q.name}.sql waited too long for a table another session has locked ({text}): "
+                "try again when the case system's job has finished, or raise [source] lock_timeout"
+            ) from None
+        raise ExtractError(f"{q.path}: the query failed: {text}") from None
     return _cast(_frame_from_rows(columns, rows), q.name)
 
 
@@ -503,6 +550,7 @@ def extract(
     backoff: float = 1.0,
     only: set[str] | None = None,
     lookback_start: date | None = None,
+    lock_timeout: float = 60.0,
 ) -> dict[str, pl.DataFrame]:
     """Run every query of ``sql_dir`` for ``period`` and return one typed frame per file.
 
@@ -518,7 +566,7 @@ def extract(
     queries = load_queries(sql_dir)
     if only is not None:
         queries = [q for q in queries if q.name in only]
-    source = resolve_source(url)
+    source = dataclasses.replace(resolve_source(url), lock_timeout=lock_timeout)
     chosen = choose_engine(source, engine)
     read = _read_arrow_odbc if chosen == "arrow-odbc" else _read_sqlalchemy
     binds = _binds(period)

@@ -309,10 +309,44 @@ cld_case("cld-dde", "a DDE payload (=cmd|' /C calc'!A0) in Event Description",
 cld_case("cld-html-text", "HTML and script in Event Description",
          Expect("checked", text="checked; kept as text"),
          lambda ws: _set(ws, "Event Description", "<script>alert(1)</script><b>x</b>"))
-cld_case("cld-identifiers-in-free-text",
-         "an NHS number and a postcode typed into Event Description",
-         checked(1, "LOG095", text="checked: LOG095; the findings hold the text scrubbed"),
-         lambda ws: _set(ws, "Event Description", "Seen 943 476 5919 at LS1 4AP home"))
+
+
+@case(CLD, "cld-identifiers-in-free-text",
+      "an NHS number and a postcode typed into Event Description",
+      checked(1, "LOG095", text="checked: LOG095; findings and team workbooks hold the text "
+              "with the identifiers removed"))
+def _free_text(ws):
+    # on every row, so the unallocated list (rows with no team) carries it too
+    args = check(ws, _set(ws, "Event Description", "Seen 943 476 5919 at ls1 4ap home",
+                          slice(None)))
+
+    def nothing_leaks(ws, res) -> None:
+        import polars as pl
+        from openpyxl import load_workbook
+
+        from tests.corpus.harness import run_cld
+
+        found = pl.read_parquet(ws.dir / "o" / "findings.parquet")
+        quoted = found.filter(pl.col("field") == "Event_Description")["value"].to_list()
+        assert quoted and all(v == "Seen [NHS number removed] at [postcode removed] home"
+                              for v in quoted), quoted[:3]
+        texts = [(ws.dir / "o" / "findings.csv").read_text(encoding="utf-8")]
+        lists = run_cld(["-c", str(ws.config()), "exceptions", "--findings",
+                         str(ws.dir / "o" / "findings.parquet"), "--out", str(ws.dir / "x")])
+        assert lists.code == 0, lists.err
+        books = list((ws.dir / "x").rglob("*.xlsx"))
+        assert any("nallocated" in b.name for b in books), [b.name for b in books]
+        for book in books:
+            wb = load_workbook(book, read_only=True)
+            for sheet in wb.worksheets:
+                for row in sheet.iter_rows(values_only=True):
+                    texts.append(" ".join(str(v) for v in row if v is not None))
+        blob = "\n".join(texts).replace(" ", "").lower()
+        for value in ("9434765919", "ls14ap"):
+            assert value not in blob, f"{value[:3]}… copied into the findings or a workbook"
+
+    ws.extra["verify"] = nothing_leaks
+    return args
 
 
 def _zip(data: bytes) -> bytes:
