@@ -598,5 +598,6 @@ def extract(
             raise
     raise ExtractError(
         f"the extract failed after {retries + 1} attempts (connection lost each time); "
-        f"nothing was extracted. Last error: {_first_line(last) if last else '-'}"
+        f"nothing was extracted (last error: {_first_line(last) if last else '-'}). Check that "
+        "the database server is running and reachable from here, then run again"
     )

@@ -892,3 +892,63 @@ def _hist_full(ws):
 
     ws.extra["verify"] = then_free_space_and_run_again
     return _quarterly(ws, cfg)
+
+
+# --------------------------------------------------------------------------------------------
+# The case-management database (the suite's real PostgreSQL; real unixODBC where it applies)
+
+DB = "case-management database (cld build)"
+
+
+def db_case(id: str, input: str, expect: Expect, **kw: Any):
+    """``make(ws)`` sets up the database and returns the URL (CLD_DATABASE_URL)."""
+
+    def register(make: Callable[[Any], str]):
+        def run(ws):
+            url = make(ws)
+            ws.env["CLD_DATABASE_URL"] = url
+            cfg = ws.config(**ws.extra.pop("config", {}))
+            return ["-c", str(cfg), "build", "--period", ws.council.period,
+                    "--out", str(ws.dir / "b.csv")]  # fmt: skip
+
+        case(DB, id, input, expect, tags=("database",), **kw)(run)
+        return make
+
+    return register
+
+
+db_case("db-driver-missing", "a URL whose driver is not installed (mssql+pymssql)",
+        error(r"driver for 'mssql\+pymssql' is not installed"))(
+    lambda ws: "mssql+pymssql://cld:s3cret@db.example/mosaic")
+db_case("db-unknown-dialect", "a URL naming no known database (mosaic://...)",
+        error(r"'mosaic', which is not a database"))(lambda ws: "mosaic://cld:s3cret@db/x")
+db_case("db-not-a-url", "a setting that is neither a URL nor an ODBC string",
+        error(r"neither a SQLAlchemy URL nor an ODBC"))(lambda ws: "server=db;user=cld")
+db_case("db-odbc-no-driver", "an ODBC string naming a driver not installed",
+        error(r"ODBC|driver|Data source"))(
+    lambda ws: "DRIVER={No Such Driver 99};SERVER=127.0.0.1;DATABASE=x;UID=cld;PWD=s3cret")
+db_case("db-unreachable", "a server that does not answer (retried, then given up)",
+        error(r"after \d+ attempts.*running and reachable"))(
+    lambda ws: f"postgresql+psycopg://cld:s3cret@127.0.0.1:{ws.closed_port()}/x")
+db_case("db-no-database", "a database that does not exist",
+        error(r"database error|does not exist"))(lambda ws: ws.pg.sqlalchemy_url("nosuchdb"))
+db_case("db-unknown-user", "a user the server does not know",
+        error(r"database error|role|authentication"))(
+    lambda ws: ws.pg.sqlalchemy_url("postgres").replace("postgres@", "nobody@", 1))
+db_case("db-empty", "an empty database (the tables missing)",
+        error(r"the query failed.*(does not exist|relation)"))(lambda ws: ws.pg_copy(empty=True))
+db_case("db-missing-column", "a table without a column the SQL reads (persons.gender_code)",
+        error(r"\w+\.sql: the query failed: column \S*gender_code does not exist"))(
+    lambda ws: ws.pg_copy("ALTER TABLE persons DROP COLUMN gender_code CASCADE"))
+db_case("db-wrong-type", "dates of birth held as text, one not a date (31/01/1950)",
+        error(r"\.sql returned values of the wrong type in column\(s\) date_of_birth"))(
+    lambda ws: ws.pg_copy(
+        "ALTER TABLE persons ALTER COLUMN date_of_birth TYPE text",
+        "UPDATE persons SET date_of_birth = '31/01/1950' WHERE person_id = "
+        "(SELECT min(person_id) FROM persons)", personal=["31/01/1950"]))
+db_case("db-locked", "a table another session holds locked",
+        error(r"waited too long for a table another session has locked"))(
+    lambda ws: ws.pg_locked("persons"))
+db_case("db-odbc-empty", "an empty database reached through real ODBC (psqlODBC)",
+        error(r"query failed|does not exist|relation"))(
+    lambda ws: ws.pg_copy(empty=True, odbc=True))

@@ -197,6 +197,45 @@ class Workspace:
         tb = err if "Traceback (most recent call last)" in err else None
         return Result(proc.returncode, "".join(out) + rest, err, tb)
 
+    # -- database cases ---------------------------------------------------------------------
+    @property
+    def pg(self):
+        return self.shared["pg"]()
+
+    def closed_port(self) -> int:
+        from tests.flows.conftest import free_port
+
+        return free_port()
+
+    def pg_copy(self, *statements: str, empty: bool = False, odbc: bool = False,
+                personal: list[str] | None = None) -> str:
+        """A database of its own for this case: the council's copied (or an empty one), then
+        ``statements`` run on it."""
+        import psycopg
+
+        name = "c_" + re.sub(r"\W", "_", self.dir.name)[-50:].lower()
+        with psycopg.connect(self.pg.url_psycopg("postgres"), autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            con.execute(f'CREATE DATABASE "{name}"' + ("" if empty else ' TEMPLATE "council"'))
+        if statements:
+            with psycopg.connect(self.pg.url_psycopg(name), autocommit=True) as con:
+                for st in statements:
+                    con.execute(st)
+        self.personal += personal or []
+        return self.pg.odbc_sqlalchemy_url(name) if odbc else self.pg.sqlalchemy_url(name)
+
+    def pg_locked(self, table: str) -> str:
+        """The council's database with ``table`` locked by another session for the case."""
+        import psycopg
+
+        url = self.pg_copy()
+        name = url.rsplit("/", 1)[1]
+        con = psycopg.connect(self.pg.url_psycopg(name))
+        con.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        self.cleanups.append(con.close)
+        self.extra["config"] = {"source__lock_timeout": "1"}
+        return url
+
     def million_rows(self) -> bytes:
         return self.shared["million"]()
 
@@ -225,7 +264,7 @@ def _set_key(body: str, section: str, name: str, value: str | None) -> str:
 
 
 @pytest.fixture(scope="session")
-def shared(council, tmp_path_factory):
+def shared(council, tmp_path_factory, request):
     """The base CLD file: the council's built file cut to its first 40 rows (plus a service
     row), and the personal values in it that must never be printed."""
     text = council.built.read_bytes().decode("cp1252")
@@ -273,10 +312,26 @@ def shared(council, tmp_path_factory):
             t = src.decode("cp1252")
         t = t.replace("\r\n", "\n").replace("\n", "\r\n")
         feeds[kind] = "".join(t.splitlines(True)[:8])
+    pg_cache: dict[str, object] = {}
+
+    def pg():
+        """The suite's PostgreSQL with the council loaded as database ``council`` (on first
+        use: only the database cases need it)."""
+        if "pg" not in pg_cache:
+            server = request.getfixturevalue("pg_server")
+            server.create_database("council")
+            res = run_cld(["sample", "--people", "300", "--seed", "11", "--defects", "0",
+                           "--to", server.sqlalchemy_url("council"),
+                           "--out", str(tmp_path_factory.mktemp("pg-sample"))])
+            assert res.code == 0 and res.traceback is None, res.text
+            pg_cache["pg"] = server
+        return pg_cache["pg"]
+
     service_row = len(rows) - 1 if service else 0
     del header
     return {"base_cld": base.encode("cp1252"), "personal": sorted(personal),
-            "million": million, "service_row": service_row, "feeds": feeds}  # fmt: skip
+            "million": million, "service_row": service_row, "feeds": feeds,
+            "pg": pg}  # fmt: skip
 
 
 FEED_CASES = [c for c in table.CASES if c.area == table.FEED]
