@@ -24,6 +24,7 @@ yet, or a different one), false once the council's record holds the number found
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import shutil
@@ -142,7 +143,13 @@ class _Malformed(Exception):
 
 def read_feedback(path: Path, layout: FeedbackLayout) -> pl.DataFrame:
     """The file's rows as text: ``line`` (1 = header) and the layout's meanings as columns."""
+    from pipelines.textfile import NotText, check_text, sniff, structure_fault
+
     data = Path(path).read_bytes()
+    try:
+        sniff(data)
+    except NotText as exc:
+        raise _Malformed(f"the file is {exc}") from None
     text = None
     for enc in layout.encodings:
         try:
@@ -154,6 +161,15 @@ def read_feedback(path: Path, layout: FeedbackLayout) -> pl.DataFrame:
         raise _Malformed(f"cannot be decoded as any of {', '.join(layout.encodings)}")
     if not text.strip():
         raise _Malformed("the file is empty")
+    try:
+        check_text(text)
+    except NotText as exc:
+        raise _Malformed(str(exc)) from None
+    if layout.delimiter == ",":
+        width = len(next(csv.reader(io.StringIO(text.split("\n", 1)[0])), []))
+        fault = structure_fault(text, width)
+        if fault:
+            raise _Malformed(f"not a well-formed CSV table: {fault}")
     try:
         frame = pl.read_csv(
             io.BytesIO(text.encode("utf-8")), separator=layout.delimiter, infer_schema=False

@@ -952,3 +952,63 @@ db_case("db-locked", "a table another session holds locked",
 db_case("db-odbc-empty", "an empty database reached through real ODBC (psqlODBC)",
         error(r"query failed|does not exist|relation"))(
     lambda ws: ws.pg_copy(empty=True, odbc=True))
+
+
+# --------------------------------------------------------------------------------------------
+# NHS-number matching feedback files (cld feedback), against the council's recorded run
+
+FEEDBACK = "NHS-number feedback file (cld feedback)"
+
+
+def feedback_case(id: str, input: str, expect: Expect, name: str = "feedback.csv"):
+    def register(make: Callable[[Any], bytes | str]):
+        def run(ws):
+            cfg = ws.recorded()
+            data = make(ws)
+            path = ws.dir / name
+            path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+            ws.extra["feedback_file"] = path
+            return ["-c", str(cfg), "feedback", str(path)]
+
+        case(FEEDBACK, id, input, expect, tags=("feedback",))(run)
+        return make
+
+    return register
+
+
+def _fb(ws) -> str:
+    return ws.council.feedback.read_bytes().decode("utf-8-sig")
+
+
+feedback_case("fb-empty", "an empty feedback file", error(r"quarantined|empty"))(lambda ws: b"")
+feedback_case("fb-header-only", "a header and no rows", error(r"quarantined|no rows|no data"))(
+    lambda ws: _fb(ws).splitlines(True)[0])
+feedback_case("fb-utf16", "UTF-16 text", error(r"quarantined.*UTF-16|UTF-16"))(
+    lambda ws: _fb(ws).encode("utf-16"))
+feedback_case("fb-xlsx", "an Excel workbook named .csv", error(r"quarantined.*(Excel|workbook)"))(
+    lambda ws: ws.workbook())
+feedback_case("fb-pdf", "a PDF named .csv", error(r"quarantined.*PDF"))(
+    lambda ws: b"%PDF-1.5\n%\xe2\xe3\n")
+feedback_case("fb-missing-column", "the Match_Basis column missing",
+              error(r"quarantined.*Match_Basis"))(
+    lambda ws: "\n".join(",".join(ln.split(",")[:2] + ln.split(",")[3:])
+                         for ln in _fb(ws).splitlines()) + "\n")
+feedback_case("fb-semicolon", "semicolon-separated", error(r"quarantined"))(
+    lambda ws: _fb(ws).replace(",", ";"))
+feedback_case("fb-unclosed-quote", "a quote opened and never closed", error(r"quarantined"))(
+    lambda ws: _fb(ws) + '100002,"9434765919,NAME_DOB\n')
+feedback_case("fb-nul", "NUL bytes in the file", error(r"quarantined.*NUL"))(
+    lambda ws: _fb(ws).replace("NAME_DOB_POSTCODE", "NAME\x00DOB", 1))
+
+
+@case(FEEDBACK, "fb-folder", "a folder instead of a file", error(r"is a folder"))
+def _fb_folder(ws):
+    cfg = ws.recorded()
+    (ws.dir / "inbox").mkdir()
+    return ["-c", str(cfg), "feedback", str(ws.dir / "inbox")]
+
+
+@case(FEEDBACK, "fb-missing", "a file that does not exist", error(r"not found"))
+def _fb_missing(ws):
+    cfg = ws.recorded()
+    return ["-c", str(cfg), "feedback", str(ws.dir / "nope.csv")]

@@ -496,6 +496,12 @@ def _verify(c: table.Case, ws: Workspace, res: Result) -> None:
             )
     if c.area == table.HIST:
         _verify_history(c, ws, res)
+    if c.area == table.FEEDBACK and "quarantined" in c.expect.pattern:
+        src = ws.extra["feedback_file"]
+        copies = [p for p in (ws.dir / "out" / "quarantine").rglob(f"*{src.name}")
+                  if p.is_file() and p.name.endswith(src.name)]
+        assert copies and copies[0].read_bytes() == src.read_bytes(), "no intact copy kept"
+        assert list(copies[0].parent.glob("*reason*")), "no reason file beside it"
     assert_no_personal_data(res, ws.personal)
     check = ws.extra.get("verify")
     if callable(check):
@@ -540,3 +546,10 @@ def test_case(c: table.Case, council, shared, tmp_path, request) -> None:
 
 def test_corpus_size() -> None:
     assert len(table.CASES) >= 100
+
+
+def test_docs_list_the_corpus() -> None:
+    """docs/inputs.md is the corpus table as text: regenerate with python -m tests.corpus.docs."""
+    from tests.corpus.docs import DOC, render
+
+    assert DOC.read_text(encoding="utf-8") == render(), "run: python -m tests.corpus.docs"
