@@ -178,7 +178,7 @@ cld_case("cld-empty", "an empty file (0 bytes)", error(r"empty"), lambda ws: b""
 cld_case("cld-blank-lines", "a file of blank lines", error(r"empty|blank"), lambda ws: "\r\n\r\n\r\n")
 
 
-@case(CLD, "cld-folder", "a folder instead of a file", error(r"is a folder"))
+@case(CLD, "cld-folder", "a folder holding no CLD files", error(r"no \.csv or \.csv\.gz files"))
 def _folder(ws):
     (ws.dir / "afolder.csv").mkdir()
     return ["-c", str(ws.config()), "check", str(ws.dir / "afolder.csv"), "--no-docs"]
@@ -745,6 +745,11 @@ def _quarterly(ws, cfg: Path, *extra: str) -> list[str]:
             *extra]  # fmt: skip
 
 
+def _feedback_run(ws, cfg: Path) -> list[str]:
+    """A quick run that takes the run lock and records (taking in the sample's feedback)."""
+    return ["-c", str(cfg), "feedback", str(ws.council.feedback)]
+
+
 def recorded(ws, **replace: str) -> Path:
     """The council's recorded state (history, placed file) copied into this case's folder."""
     return ws.recorded(**replace)
@@ -797,7 +802,7 @@ def _hist_ro(ws):
 def _hist_lock_empty(ws):
     cfg = recorded(ws)
     ws.history.with_name(ws.history.name + ".lock").write_bytes(b"")
-    return _quarterly(ws, cfg)
+    return _feedback_run(ws, cfg)
 
 
 @hist_case("hist-lock-dead-pid", "a lock file naming a process that has ended",
@@ -806,14 +811,14 @@ def _hist_lock_dead(ws):
     cfg = recorded(ws)
     ws.history.with_name(ws.history.name + ".lock").write_text(
         '{"pid": 999999, "host": "elsewhere", "kind": "build", "started_at": "2026-01-01"}')
-    return _quarterly(ws, cfg)
+    return _feedback_run(ws, cfg)
 
 
 @hist_case("hist-lock-garbage", "a lock file of garbage", Expect("ran", text="runs"))
 def _hist_lock_garbage(ws):
     cfg = recorded(ws)
     ws.history.with_name(ws.history.name + ".lock").write_bytes(b"\x00\xff{{{")
-    return _quarterly(ws, cfg)
+    return _feedback_run(ws, cfg)
 
 
 @hist_case("hist-two-runs", "a second run while another process has the history open",
@@ -829,15 +834,24 @@ def _hist_two(ws):
 def _hist_held_lock(ws):
     cfg = recorded(ws)
     ws.hold_lock()
+    stale = ws.dir / "out" / ".staging-999999-deadbeef"  # left by a killed run (pid gone)
+    stale.mkdir()
+    (stale / "submission.csv").write_text("x")
+
+    def stale_staging_swept(ws, res) -> None:
+        assert not stale.exists(), "a killed run's staging folder was left"
+        assert not list((ws.dir / "out").glob(".staging-*"))
+
+    ws.extra["verify"] = stale_staging_swept
     return _quarterly(ws, cfg)
 
 
 @hist_case("hist-journal-left", "a run killed mid-commit: files moved, history not written",
-           Expect("ran", text="the next run puts the recorded file back first"))
+           Expect("ran", text="the next run (any kind) puts the recorded file back first"))
 def _hist_journal(ws):
     cfg = recorded(ws)
     ws.half_placed()
-    return _quarterly(ws, cfg)
+    return _feedback_run(ws, cfg)
 
 
 for _sig, _marker, _label in [
