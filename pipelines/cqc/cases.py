@@ -238,11 +238,13 @@ def case_list(pack: Pack, drawn: pl.DataFrame) -> pl.DataFrame:
 
 
 def masked(cases: pl.DataFrame) -> pl.DataFrame:
-    """The case list for sharing wider: person ids and carer links replaced."""
+    """The case list for sharing wider: person ids, workers, carer links and the dated
+    journeys withheld (dates of events identify people in combination)."""
     return cases.with_columns(
         (pl.lit("case ") + pl.col("case").cast(pl.String)).alias("person id"),
         pl.lit("(withheld)").alias("carer links"),
         pl.lit("(withheld)").alias("worker"),
+        pl.lit("(withheld)").alias("journey"),
     )
 
 

@@ -16,6 +16,9 @@ What cannot be reproduced from a council's own data, and what this module does i
 public, so it is 0 for every row (the stage 3.1 override never applies); the traced NHS number
 pseudonym is not available, so the person key is the submitted NHS number, else the council's
 person id; ``ImportDate`` orders submissions, here the reference period's end does.
+GetDerivedFields' closing of services "ongoing at the end of a reference period and not found
+in the next" never applies here: both periods' rows come from the same extract, so a service
+open at the earlier period's end is in the later period's rows too (and the later row wins).
 """
 
 from __future__ import annotations

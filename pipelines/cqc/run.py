@@ -83,10 +83,15 @@ def write_pack(
     outcome.workbook = write_workbook(
         pack, folder / f"cqc_pack_{cfg.council.la_code}_{d}.xlsx", cases=cases, trend=trend
     )
+    shareable = write_workbook(
+        pack, folder / f"cqc_pack_{cfg.council.la_code}_{d}_masked.xlsx",
+        cases=cases_mod.masked(cases), trend=trend,
+    )
     outcome.facts = {
         "as at": d.isoformat(),
         "period": f"{p} (12 months {pack.inputs.year_start} to {d})",
         "workbook": str(outcome.workbook),
+        "workbook to share (case list masked)": str(shareable),
         "case summaries": str(summaries) if summaries else "(none)",
         "cases drawn": outcome.cases,
     }

@@ -35,8 +35,10 @@ def test_cli_writes_the_workbook_and_prints_headlines(council: Path, tmp_path: P
     assert "W1 People awaiting a Care Act assessment (not started): 5; median 30 days" \
         in r.output
     assert "R1 Long-term clients with no review in 12 months: 3 of 11 (27.3%)" in r.output
-    books = list(out.glob("*.xlsx"))
-    assert len(books) == 1
+    books = sorted(out.glob("*.xlsx"))
+    assert [b.name for b in books] == ["cqc_pack_999_2026-03-31.xlsx",
+                                       "cqc_pack_999_2026-03-31_masked.xlsx"]
+    shared = list(openpyxl.load_workbook(books[1])["Case list"].iter_rows(values_only=True))
     wb = openpyxl.load_workbook(books[0])
     assert {"Summary", "Definitions", "Waiting now", "Waits for completed journeys",
             "Reviews", "Carers", "By team", "DHSC quarterly medians", "Waiting over time",
@@ -48,6 +50,10 @@ def test_cli_writes_the_workbook_and_prints_headlines(council: Path, tmp_path: P
     births = {str(r["date_of_birth"]) for r in hand_built().rows["persons"]}
     assert "Given" not in text and "Family" not in text
     assert not [b for b in births if b in text]
+    # the workbook to share has the same cases with ids, workers, links and journeys withheld
+    assert len(shared) == len(cases)
+    assert [r[2] for r in shared[1:]] == [f"case {r[0]}" for r in cases[1:]]
+    assert {r[-1] for r in shared[1:]} == {"(withheld)"}
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
