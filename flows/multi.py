@@ -5,7 +5,9 @@ Each council is one task on a Dask worker, running the same wiring as ``quarterl
 (its stages show as nested task runs). Only counts, ids and paths come back from the workers.
 
 The cluster: a local one with ``$CLD_DASK_WORKERS`` worker processes (default 2, one thread
-each), or an existing one at ``$CLD_DASK_ADDRESS`` (e.g. ``tcp://10.0.0.5:8786``).
+each), or an existing one at ``$CLD_DASK_ADDRESS`` (e.g. ``tcp://10.0.0.5:8786``): a council's
+or a region's cluster, whose workers run in this project's environment (same packages, the
+councils' config files and folders reachable at the same paths) and can reach the Prefect API.
 """
 
 from __future__ import annotations
@@ -30,17 +32,28 @@ def dask_runner() -> DaskTaskRunner:
     )
 
 
+def worker_name() -> str | None:
+    """The Dask worker running this task (None outside a Dask worker)."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name)
+    except (ImportError, ValueError):
+        return None
+
+
 @task(name="council quarterly", persist_result=False)
 def council_quarterly(
     config: str, period: str | None, release: str | None, dry_run: bool, build_anyway: bool
 ) -> dict[str, Any]:
-    return quarterly_submission.fn(
+    out = quarterly_submission.fn(
         period=period,
         release=release,
         dry_run=dry_run,
         build_anyway=build_anyway,
         config=config,
     )
+    return {**out, "worker": worker_name()}
 
 
 @flow(name="all-councils-quarterly", task_runner=dask_runner())
@@ -84,6 +97,7 @@ def all_councils_quarterly(
                     "errors": r.get("errors"),
                     "run_id": r.get("run_id"),
                     "submission": r.get("submission"),
+                    "worker": r.get("worker"),
                 }
             )
         else:

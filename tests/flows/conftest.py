@@ -300,3 +300,61 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
         yield server
     finally:
         server.stop()
+
+
+@dataclass
+class DaskCluster:
+    """A real Dask cluster on loopback: ``dask scheduler`` and two ``dask worker`` processes
+    (one thread each), as a council's or a region's cluster would run them."""
+
+    folder: Path
+    workers: tuple[str, ...] = ("cld-w1", "cld-w2")
+    procs: list[subprocess.Popen] = field(default_factory=list)
+    address: str = ""
+
+    def start(self, env: dict[str, str], timeout: float = 120) -> None:
+        dask = str(VENV_BIN / "dask")
+        port = free_port()
+        self.address = f"tcp://127.0.0.1:{port}"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        logs = [open(self.folder / f"{n}.log", "w") for n in ("scheduler", *self.workers)]  # noqa: SIM115
+        self.procs.append(subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            env=env, stdout=logs[0], stderr=subprocess.STDOUT, cwd=self.folder,
+        ))  # fmt: skip
+        for name, log in zip(self.workers, logs[1:], strict=True):
+            self.procs.append(subprocess.Popen(
+                [dask, "worker", self.address, "--name", name, "--nthreads", "1",
+                 "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard",
+                 "--local-directory", str(self.folder / name)],
+                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
+            ))  # fmt: skip
+        from distributed import Client
+
+        with Client(self.address, timeout=timeout) as client:
+            client.wait_for_workers(len(self.workers), timeout=timeout)
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> Iterator[DaskCluster]:
+    """Scheduler and workers see the harness's Prefect API (task runs report to it) and no
+    CLD_* setting of the developer's."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLD_")}
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
+    cluster = DaskCluster(tmp_path_factory.mktemp("dask"))
+    try:
+        cluster.start(env)
+        yield cluster
+    finally:
+        cluster.stop()

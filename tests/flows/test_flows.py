@@ -238,34 +238,45 @@ def test_feedback_inbox_takes_in_good_files_and_fails_on_a_malformed_one(
     leaves_no_personal_data(run_id_of(state), council)
 
 
-def test_many_councils_fan_out_on_dask(council: Council, tmp_path: Path) -> None:
+def test_many_councils_fan_out_on_a_dask_cluster(
+    council: Council, tmp_path: Path, dask_cluster
+) -> None:
+    """The flow's DaskTaskRunner(address=...) sends each council to the worker processes of a
+    running cluster; a council that fails does not stop the others, each keeps its own
+    history and outputs, and the run fails at the end naming it."""
     from prefect_dask import DaskTaskRunner
 
     from flows.multi import all_councils_quarterly
 
     other = make_council(tmp_path / "other", la_code="998")
+    broken = write_config(tmp_path / "broken", sample_db=tmp_path / "missing" / "council.db")
     before = len(history_runs(council))
-    # A real Dask cluster, its two workers in this process: worker processes would each
-    # import polars and Great Expectations again (~20 s on a busy 2-core CI machine).
-    runner = DaskTaskRunner(
-        cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": False,
-                        "dashboard_address": None}
-    )  # fmt: skip
+    runner = DaskTaskRunner(address=dask_cluster.address)
     state = all_councils_quarterly.with_options(task_runner=runner)(
-        configs=[str(council.config), str(other.config)],
+        configs=[str(council.config), str(broken), str(other.config)],
         period=council.period,
         build_anyway=True,
         return_state=True,
     )
-    assert state.is_completed(), state.message
-    rows = state.result()
-    assert [r["status"] for r in rows] == ["ok", "ok"]
+    assert state.is_failed() and "1 council(s) failed" in state.message
+    assert str(broken) in state.message and str(other.config) not in state.message
     assert len(history_runs(council)) == before + 1 and len(history_runs(other)) == 1
     release = Period.parse(other.period).default_release
     assert [p.name for p in output_files(other)] == [f"cld_998_{other.period}_{release}.csv"]
+    assert all(p.name.startswith("cld_999_") for p in output_files(council))
+    assert not list((tmp_path / "broken").rglob("cld_*.csv*")), "the broken council wrote nothing"
     a = api()
+    rows = next(
+        json.loads(x["data"]) if isinstance(x["data"], str) else x["data"]
+        for x in a.artifacts(run_id_of(state))
+        if x["type"] == "table" and x["key"].startswith("all-councils")
+    )
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
+    # the two councils ran on the cluster's worker processes, not in this process
+    workers = {r["worker"] for r in rows if r["status"] == "ok"}
+    assert workers and workers <= set(dask_cluster.workers), workers
     tasks = a.task_runs(run_id_of(state))
-    assert sum(t["name"].startswith("council quarterly") for t in tasks) == 2
+    assert sum(t["name"].startswith("council quarterly") for t in tasks) == 3
     leaves_no_personal_data(run_id_of(state), council)
     leaves_no_personal_data(run_id_of(state), other)
 
