@@ -120,8 +120,10 @@ def referenced_fields(cond: Condition) -> set[str]:
 
 
 def _blank(name: str) -> pl.Expr:
+    # blank or only white space: the same test as ``strip_chars() == ""`` (both Unicode
+    # White_Space) without a stripped copy of every field's text
     col = pl.col(name)
-    return col.is_null() | (col.str.strip_chars() == "")
+    return col.is_null() | col.str.contains(r"^\s*$")
 
 
 def age_in_years(dob: pl.Expr, at: pl.Expr) -> pl.Expr:

@@ -43,8 +43,10 @@ _F = TypeVar("_F", pl.DataFrame, pl.LazyFrame)
 
 
 def blank(name: str) -> pl.Expr:
+    # blank or only white space: the same test as ``strip_chars() == ""`` (both Unicode
+    # White_Space) without a stripped copy of every field's text
     col = pl.col(name)
-    return col.is_null() | (col.str.strip_chars() == "")
+    return col.is_null() | col.str.contains(r"^\s*$")
 
 
 def nhs_placeholder(expr: pl.Expr) -> pl.Expr:

@@ -71,30 +71,44 @@ def _raw_bytes(path: Path) -> tuple[bytes, bool]:
     return data, False
 
 
-def _text_of(path: Path, data: bytes) -> tuple[str, str, bool]:
-    """The file's text, refusing what is not CSV text (pipelines.textfile says what it is)."""
+def _text_of(path: Path, data: bytes) -> tuple[bytes, str, bool]:
+    """The file's text as UTF-8 bytes, its encoding and whether a UTF-8 BOM was present,
+    refusing what is not CSV text (pipelines.textfile says what it is). Pure ASCII (what the
+    pipeline writes) and UTF-8 are passed on as they are, without a text copy of the file;
+    only Windows-1252 with non-ASCII bytes is transcoded."""
     try:
         sniff(data, "a CLD file (CSV text)")
-        text, encoding, bom = _decode(data)
-        check_text(text)
+        bom = data.startswith(UTF8_BOM)
+        body = data[len(UTF8_BOM) :] if bom else data
+        if body.isascii():
+            # Pure ASCII reads the same either way: call it what the portal wants.
+            payload, encoding = body, ("utf-8" if bom else "cp1252")
+        else:
+            text, encoding, _ = _decode(body)
+            payload = body if encoding == "utf-8" else text.encode("utf-8")
+            del text
+        check_text(payload)
     except NotText as exc:
         raise CldFileError(f"{path}: {exc}") from None
-    return text, encoding, bom
+    return payload, encoding, bom
 
 
-def _read_table(path: Path, text: str, width: int) -> pl.DataFrame:
+def _first_line(payload: bytes) -> str:
+    end = payload.find(b"\n")
+    return (payload if end < 0 else payload[:end]).decode("utf-8", errors="replace")
+
+
+def _read_table(path: Path, text: bytes, width: int) -> pl.DataFrame:
     """Every row as text; a row of the wrong width or broken quoting is an error naming its
-    line (polars would pad a short row silently)."""
+    line (polars would pad a short row silently). ``text``: the file as UTF-8 bytes."""
     fault = structure_fault(text, width)
     if fault:
         raise CldFileError(f"{path}: {fault}")
     try:
-        return pl.read_csv(
-            io.StringIO(text), infer_schema=False, has_header=True, raise_if_empty=False
-        )
+        return pl.read_csv(text, infer_schema=False, has_header=True, raise_if_empty=False)
     except pl.exceptions.PolarsError as exc:
         try:  # a quote inside an unquoted value: polars refuses, a spreadsheet reads it
-            return read_rows(text)
+            return read_rows(text.decode("utf-8"))
         except Exception:
             pass
         raise CldFileError(f"{path}: not a readable CSV file ({csv_error_text(exc)})") from None
@@ -217,8 +231,9 @@ def read_cld_info(path: Path | str, release: str | None = None):
         raise CldFileError(f"release must be one of {', '.join(RELEASES)}, not {release!r}")
     data, gz = _raw_bytes(path)
     text, encoding, bom = _text_of(path, data)
+    del data
     try:
-        headers = list(_header(text))
+        headers = list(_header(_first_line(text)))
     except CldFileError as exc:
         raise CldFileError(f"{path}: {exc}") from None
     candidates = _match_headers(headers, release)
@@ -364,8 +379,9 @@ def read_cld_for_check(path: Path | str, release: str | None = None):
         raise CldFileError(f"release must be one of {', '.join(RELEASES)}, not {release!r}")
     data, gz = _raw_bytes(path)
     text, encoding, bom = _text_of(path, data)
+    del data
     try:
-        headers = list(_header(text))
+        headers = list(_header(_first_line(text)))
     except CldFileError as exc:
         raise CldFileError(f"{path}: {exc}") from None
     known = {h for rel in RELEASES for s in STYLES for h in load_spec(rel).headers(s)}

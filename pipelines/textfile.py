@@ -50,42 +50,58 @@ def sniff(data: bytes, want: str = "CSV text") -> None:
         raise NotText(f"binary data (NUL bytes), not {want}")
 
 
-def check_text(text: str) -> None:
-    """Raise :class:`NotText` for decoded text a CSV reader would misread silently."""
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+def check_text(text: str | bytes) -> None:
+    """Raise :class:`NotText` for decoded text (or its UTF-8 bytes) a CSV reader would misread
+    silently."""
+    nul, cr, lf = ("\x00", "\r", "\n") if isinstance(text, str) else (b"\x00", b"\r", b"\n")
+    if nul in text:
+        line = text.count(lf, 0, text.index(nul)) + 1
         raise NotText(f"a NUL byte on line {line}: the file is damaged or not plain text")
-    if "\r" in text and "\n" not in text:
+    if cr in text and lf not in text:
         raise NotText("lines end in CR only (old Mac format): save it as CSV with Windows "
                       "(CR LF) or Unix (LF) line endings")  # fmt: skip
 
 
-def structure_fault(text: str, width: int) -> str | None:
+def structure_fault(text: str | bytes, width: int) -> str | None:
     """What breaks the table's shape, naming the line: a data line whose field count differs
     from the header's ``width``, or a quote opened and never closed. None when sound.
+    ``text`` is the decoded text or its UTF-8 bytes (a large file then needs no text copy).
 
     Vectorised: each physical line's commas outside quotes are counted with polars; only a
-    file with a quoted value spanning lines is walked with the csv module.
+    file with a quoted value spanning lines is walked with the csv module. Lines are counted
+    as they are (no stripped or filtered copy of the file's text): a line ending in CR counts
+    the same commas, and one holding only CRs is blank.
     """
-    if len(text) < 4_000_000:
+    if isinstance(text, bytes) and len(text) < 4_000_000:
+        text = text.decode("utf-8")
+    if isinstance(text, str) and len(text) < 4_000_000:
         lines = pl.Series("l", text.split("\n"))
     else:
-        lines = pl.read_csv(io.StringIO(text), has_header=False, separator="\x1f",
+        source = text if isinstance(text, bytes) else io.StringIO(text)
+        lines = pl.read_csv(source, has_header=False, separator="\x1f",
                             quote_char=None, infer_schema=False, new_columns=["l"],
                             raise_if_empty=False)["l"].fill_null("")  # fmt: skip
     frame = pl.DataFrame({"l": lines}).with_row_index("n", offset=1)
-    frame = frame.with_columns(pl.col("l").str.strip_chars_end("\r"))
-    odd = frame.select((pl.col("l").str.count_matches('"', literal=True) % 2 == 1).any()).item()
+    del lines
+    quotes = pl.col("l").str.count_matches('"', literal=True)
+    odd, quoted = frame.select(
+        (quotes % 2 == 1).any().alias("odd"), (quotes > 0).any().alias("quoted")
+    ).row(0)
     if odd:
-        return _fault_csv(text, width)
+        return _fault_csv(text if isinstance(text, str) else text.decode("utf-8"), width)
+    line = pl.col("l")
+    if quoted:  # commas inside quoted values do not count
+        line = line.str.replace_all(r'"[^"]*"', "")
     bad = (
-        frame.filter(pl.col("n") > 1, pl.col("l") != "")
-        .with_columns(
-            (pl.col("l").str.replace_all(r'"[^"]*"', "").str.count_matches(",", literal=True) + 1)
-            .alias("fields")
+        frame.lazy()
+        .select(
+            "n",
+            pl.col("l").str.contains(r"^\r*$").alias("blank"),
+            (line.str.count_matches(",", literal=True) + 1).alias("fields"),
         )
-        .filter(pl.col("fields") != width)
+        .filter(pl.col("n") > 1, ~pl.col("blank"), pl.col("fields") != width)
         .head(1)
+        .collect()
     )
     if bad.height:
         return _ragged(int(bad["n"][0]), int(bad["fields"][0]), width)

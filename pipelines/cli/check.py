@@ -150,7 +150,7 @@ def cld_files(args: list[Path]) -> list[Path]:
         if a.is_dir():
             found = sorted(p for p in a.iterdir() if p.name.endswith((".csv", ".csv.gz")))
             if not found:
-                raise UserError(f"{a}: no .csv or .csv.gz files in this folder")
+                raise UserError(f"{a}: is a folder with no .csv or .csv.gz files in it")
             out += found
         elif not a.exists() and any(ch in str(a) for ch in "*?["):
             found = sorted(Path(p) for p in glob.glob(str(a)) if Path(p).is_file())

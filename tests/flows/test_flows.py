@@ -258,6 +258,13 @@ def test_many_councils_fan_out_on_a_dask_cluster(
         build_anyway=True,
         return_state=True,
     )
+    a = api()
+    rows = next(
+        json.loads(x["data"]) if isinstance(x["data"], str) else x["data"]
+        for x in a.artifacts(run_id_of(state))
+        if x["type"] == "table" and x["key"].startswith("all-councils")
+    )
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok"], rows
     assert state.is_failed() and "1 council(s) failed" in state.message
     assert str(broken) in state.message and str(other.config) not in state.message
     assert len(history_runs(council)) == before + 1 and len(history_runs(other)) == 1
@@ -265,13 +272,6 @@ def test_many_councils_fan_out_on_a_dask_cluster(
     assert [p.name for p in output_files(other)] == [f"cld_998_{other.period}_{release}.csv"]
     assert all(p.name.startswith("cld_999_") for p in output_files(council))
     assert not list((tmp_path / "broken").rglob("cld_*.csv*")), "the broken council wrote nothing"
-    a = api()
-    rows = next(
-        json.loads(x["data"]) if isinstance(x["data"], str) else x["data"]
-        for x in a.artifacts(run_id_of(state))
-        if x["type"] == "table" and x["key"].startswith("all-councils")
-    )
-    assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
     # the two councils ran on the cluster's worker processes, not in this process
     workers = {r["worker"] for r in rows if r["status"] == "ok"}
     assert workers and workers <= set(dask_cluster.workers), workers
