@@ -14,6 +14,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import Failed
 
 from flows.common import artefact_key, publish_summary, rule_counts
 from flows.common import config as load_cfg
@@ -35,13 +36,13 @@ def nightly_dq(config: str | None = None, today: str | None = None) -> dict[str,
     logger = get_run_logger()
     cfg = load_cfg(config)
     day = date.fromisoformat(today) if today else None  # None: cfg.today()
-    failure: runs.DeliveryFailed | None = None
+    failure: runs.DeliveryFailed | runs.NoEvents | None = None
     try:
         outcome = runs.nightly(
             cfg, day, deliver=True, progress=logger.info, steps=NIGHTLY_STEPS,
             run_id=str(flow_run.get_id() or ""),
         )  # fmt: skip
-    except runs.DeliveryFailed as exc:  # the other teams got theirs: publish, then fail
+    except (runs.DeliveryFailed, runs.NoEvents) as exc:  # recorded: publish, then fail
         failure, outcome = exc, exc.outcome
     f = outcome.facts
     failed = list(f.get("failed teams") or [])
@@ -56,6 +57,9 @@ def nightly_dq(config: str | None = None, today: str | None = None) -> dict[str,
         "nightly %s: %d errors, %d warnings, %d team lists delivered, %d failed",
         outcome.period, f["errors"], f["warnings"], f.get("delivered", 0), len(failed),
     )  # fmt: skip
+    if isinstance(failure, runs.NoEvents):  # one line, no traceback: nothing was sent
+        logger.error("%s", failure)
+        return Failed(message=str(failure))  # type: ignore[return-value]
     if failure is not None:
         raise failure
     return {

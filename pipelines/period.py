@@ -95,3 +95,44 @@ class Period:
             if self.quarter == 1
             else Period(self.fy_start, self.quarter - 1)
         )
+
+
+@dataclass(frozen=True)
+class RollingYear:
+    """The nightly run's window: the twelve calendar months up to ``today``, the current one to
+    date (e.g. 2026-01-01 to 2026-12-02), so a nightly run never checks months still to come.
+
+    It stands where a :class:`Period` does in a build (``start``, ``end``, ``months``,
+    ``default_release``) and is labelled by the quarter it falls in (``quarter``), as the
+    nightly runs are in history."""
+
+    today: date
+
+    @property
+    def start(self) -> date:
+        months = self.today.year * 12 + self.today.month - 1 - 11
+        return date(months // 12, months % 12 + 1, 1)
+
+    @property
+    def end(self) -> date:
+        return self.today
+
+    @property
+    def months(self) -> list[date]:
+        first = self.start.year * 12 + self.start.month - 1
+        return [date((first + i) // 12, (first + i) % 12 + 1, 1) for i in range(12)]
+
+    @property
+    def quarter(self) -> Period:
+        return Period.containing(self.today)
+
+    @property
+    def fy_start(self) -> int:
+        return self.quarter.fy_start
+
+    @property
+    def default_release(self) -> str:
+        return self.quarter.default_release
+
+    def __str__(self) -> str:
+        return str(self.quarter)

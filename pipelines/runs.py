@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import Config
-from pipelines.period import Period
+from pipelines.period import Period, RollingYear
 
 Progress = Callable[[str], None]
 
@@ -48,6 +48,16 @@ class BlockedSubmission(RuntimeError):
 
 class DeliveryFailed(RuntimeError):
     """Some teams' exception lists could not be delivered (the others were); ``outcome``
+    holds what the run did."""
+
+    def __init__(self, message: str, outcome: RunOutcome | None = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class NoEvents(RuntimeError):
+    """Months of the run's period hold no events (the national complete-month test): the run
+    is recorded and its team lists written, but nothing is sent to the teams; ``outcome``
     holds what the run did."""
 
     def __init__(self, message: str, outcome: RunOutcome | None = None) -> None:
@@ -91,6 +101,82 @@ def last_complete_quarter(today: date | None = None) -> Period:
     return Period.latest_ended(today or date.today())
 
 
+def empty_months(cfg: Config, frame: Any, release: str, period: Any) -> str | None:
+    """One line when months of ``period`` fail the national complete-month test (fewer than
+    ``complete_months: min_events`` requests, assessments or services in a month, as the
+    thresholds file sets it; rules.md section 2), else None."""
+    import polars as pl
+
+    from checks.quantitative import monthly_counts
+    from cld_schema import load_spec
+
+    cm = load_thresholds(cfg).get("complete_months") or {}
+    keys = list(cm.get("event_types", ["REQUEST", "ASSESSMENT", "SERVICE"]))
+    least = int(cm.get("min_events", 1))
+    counts = monthly_counts(frame, load_spec(release), period.start, period.end)
+    keys = [k for k in keys if k in counts.columns]
+    if not keys:
+        return None
+    bad = counts.filter(pl.any_horizontal([pl.col(k) < least for k in keys]))
+    if bad.is_empty():
+        return None
+    months = sorted(m for m in bad.get_column("month").to_list())
+    spans: list[list[date]] = []
+    for m in months:
+        if spans and (m.year * 12 + m.month) - (spans[-1][-1].year * 12 + spans[-1][-1].month) == 1:
+            spans[-1].append(m)
+        else:
+            spans.append([m])
+    text = ", ".join(
+        f"{g[0]:%Y-%m}" if len(g) == 1 else f"{g[0]:%Y-%m} to {g[-1]:%Y-%m}" for g in spans
+    )
+    names = [k.lower() + "s" for k in keys]
+    kinds = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    return (
+        f"{len(months)} of {counts.height} months of {period.start} to {period.end} ({text}) "
+        f"fail the national complete-month test (each month needs at least {least} of each of "
+        f"{kinds}): the data stop before the period or a load failed, so the team lists are "
+        "not sent"
+    )
+
+
+def dry_run_outputs(
+    cfg: Config, period: Period, built: Any, checked: Any, reports: Path, docs: Path | None
+) -> dict[str, Any]:
+    """A dry run's DQ report and team lists, from the rows and findings in hand (nothing read
+    from or written to history, nothing delivered)."""
+    from cld_schema import load_spec
+    from pipelines.outputs import write_exception_lists
+    from pipelines.outputs.delivery import load_directory
+    from pipelines.outputs.report import ReportInputs, national_cells, save_report
+
+    spec = load_spec(built.summary["release"])
+    label = f"{period}-dry-run"
+    inp = ReportInputs(
+        findings=checked.findings, frame=built.frame, spec=spec, run_id=label,
+        council=cfg.council.name, thresholds=load_thresholds(cfg),
+        data_docs=docs if docs is not None and docs.exists() else None,
+        period_label=str(period), period=(period.start, period.end), kind="check",
+        cutoff=period.end, build=built.summary,
+        national=national_cells(built.frame, spec, checked.findings, period),
+    )  # fmt: skip
+    report = save_report(inp, reports / f"dq_report_{label}.html")
+    directory = load_directory(cfg.path(cfg.delivery.directory))
+    folder = cfg.path(cfg.paths.output_dir) / "exceptions" / label
+    lists = write_exception_lists(
+        checked.findings, folder, run_id=None,
+        teams=[(c.team_id, c.team_name) for c in directory.values()],
+        council=cfg.council.name, period=str(period),
+    )  # fmt: skip
+    return {
+        "DQ report": str(report),
+        "teams": len(lists.teams),
+        "all clear": sum(1 for t in lists.teams if t.all_clear),
+        "unallocated findings": lists.unallocated_count,
+        "exception lists": str(folder),
+    }
+
+
 # -- steps ------------------------------------------------------------------------------------
 def build_step(
     cfg: Config,
@@ -107,12 +193,14 @@ def build_step(
                  progress=progress)
 
 
-def previous_step(cfg: Config) -> tuple[int | None, Any]:
-    """The submission this build is compared with (last sent, else newest) and its rows."""
+def previous_step(cfg: Config, period: Period | None = None) -> tuple[int | None, Any]:
+    """The submission a build of ``period`` is compared with, and its rows: an earlier one of
+    the same quarter (a resubmission), else the latest of the quarter before (or the nearest
+    earlier one); never a later quarter (``History.previous_submission``)."""
     from pipelines.history import History
 
     with History.open(cfg.path(cfg.paths.history_db)) as h:
-        prev = h.previous_submission()
+        prev = h.previous_submission(None if period is None else str(period))
         return (prev.id, h.submission_frame(prev.id)) if prev else (None, None)
 
 
@@ -465,9 +553,13 @@ def quarterly(
         built = steps.build(cfg, p, release, header_style, staging / "submission.csv")
         rel = built.summary["release"]
         final = default_path(cfg, p, rel, built.path.suffix == ".gz")
-        prev_id, prev_frame = steps.previous(cfg) if not dry_run else (None, None)
+        # Only read: a dry run's checks too see the previous submission (when history exists).
+        has_history = cfg.path(cfg.paths.history_db).exists()
+        prev_id, prev_frame = (
+            steps.previous(cfg, p) if has_history or not dry_run else (None, None)
+        )
         reports = out_dir / "reports"
-        docs = None if dry_run else reports / f"data_docs_{p}_{uuid.uuid4().hex[:8]}"
+        docs = reports / f"data_docs_{p}_{uuid.uuid4().hex[:8]}"
         _say(progress, f"checking {built.summary['rows']} rows")
         checked = steps.checks(cfg, built.frame, rel, p, prev_frame, docs, run_id=run_id)
         summary = checked.summary
@@ -488,12 +580,18 @@ def quarterly(
                 "ready to submit": "yes" if not blocked else "no",
             }
         )
+        no_events = empty_months(cfg, built.frame, rel, p)
+        if no_events:
+            _say(progress, no_events)
+            outcome.facts["months without events"] = no_events
         placing = []
         if not dry_run and (not blocked or build_anyway):
             placing = [(built.path, final), (built.summary_path, summary_path_for(final))]
         if dry_run:
             outcome.facts["submission file"] = "(not written)"
             outcome.facts["history"] = "(dry run: not recorded)"
+            _say(progress, "writing the DQ report and the team exception lists (dry run)")
+            outcome.facts.update(dry_run_outputs(cfg, p, built, checked, reports, docs))
             return outcome
         _say(progress, "recording the run in history")
         # The file goes into the output folder in the instant before the commit, and stays
@@ -521,7 +619,9 @@ def quarterly(
         outcome.facts["DQ report"] = str(steps.report(cfg, ids["run_id"], reports, docs))
         if exceptions:
             _say(progress, "writing the team exception lists")
-            outcome.facts.update(steps.exceptions(cfg, ids["run_id"], deliver=deliver))
+            outcome.facts.update(
+                steps.exceptions(cfg, ids["run_id"], deliver=deliver and not no_events)
+            )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if blocked and not build_anyway:
@@ -544,7 +644,8 @@ def nightly(
 ) -> RunOutcome:
     """Check the rolling year up to today, record its findings and resolve NHS-number
     feedback, and write (and deliver) every team's exception list."""
-    p = Period.containing(today or cfg.today())
+    day = today or cfg.today()
+    p = RollingYear(day)
     check_settings(cfg)
     history_ready(cfg)
     staging = new_staging(cfg.path(cfg.paths.output_dir))
@@ -552,19 +653,22 @@ def nightly(
         _say(progress, f"building the rolling year {p.start} to {p.end}")
         built = steps.build(cfg, p, None, None, staging / "nightly.csv")
         rel = built.summary["release"]
-        _, prev_frame = steps.previous(cfg)
+        _, prev_frame = steps.previous(cfg, p)
         _say(progress, f"checking {built.summary['rows']} rows")
         checked = steps.checks(cfg, built.frame, rel, p, prev_frame, None, run_id=run_id)
+        no_events = empty_months(cfg, built.frame, rel, p)
+        if no_events:
+            _say(progress, no_events)
         _say(progress, "working out the waiting lists now (CQC pack W1-W5)")
         from pipelines.cqc.trend import waiting_now
 
-        waiting = waiting_now(cfg, today or date.today())
+        waiting = waiting_now(cfg, day)
         _say(progress, "recording the findings in history")
         recorded = steps.record(cfg, "nightly", p, rel, built.frame, checked.findings, None,
                                 waiting=waiting)
         _say(progress, f"history: run {recorded['run_id']}")
         _say(progress, "writing the team exception lists")
-        delivered = steps.exceptions(cfg, recorded["run_id"], deliver=deliver)
+        delivered = steps.exceptions(cfg, recorded["run_id"], deliver=deliver and not no_events)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     summary = checked.summary
@@ -583,6 +687,8 @@ def nightly(
             **delivered,
         }
     )
+    if no_events:
+        raise NoEvents(no_events, outcome)
     if delivered.get("not delivered"):  # said once, by the exception
         outcome.facts.pop("not delivered")
         outcome.facts.pop("failed teams", None)

@@ -46,3 +46,16 @@ def test_containing_and_previous() -> None:
 )
 def test_latest_ended_quarter(day: date, quarter: str) -> None:
     assert str(Period.latest_ended(day)) == quarter
+
+
+def test_rolling_year_to_today() -> None:
+    from pipelines.period import RollingYear
+
+    r = RollingYear(date(2026, 12, 2))  # the real date of this work
+    assert (r.start, r.end, str(r), r.default_release) == (
+        date(2026, 1, 1), date(2026, 12, 2), "2026-27Q3", "R2"
+    )
+    assert r.months[0] == date(2026, 1, 1) and r.months[-1] == date(2026, 12, 1)
+    sample = RollingYear(date(2026, 3, 31))  # the sample's reference date: its whole year
+    assert (sample.start, sample.end) == (Period.parse("2025-26Q4").start, date(2026, 3, 31))
+    assert RollingYear(date(2025, 1, 15)).start == date(2024, 2, 1)

@@ -56,9 +56,14 @@ def verdict(outcome: Any) -> None:
     if outcome.ready:
         typer.secho(f"{outcome.period} {outcome.release}: ready to submit", fg=typer.colors.GREEN)
     else:
+        # Point to the report and the lists only when this run wrote them.
+        wrote = [name for key, name in (("DQ report", "the DQ report"),
+                                        ("exception lists", "the team lists"))
+                 if outcome.facts.get(key)]  # fmt: skip
+        see = f": see {' and '.join(wrote)}" if wrote else ""
         typer.secho(
             f"{outcome.period} {outcome.release}: NOT ready to submit "
-            f"({outcome.facts.get('errors')} errors): see the DQ report and the team lists",
+            f"({outcome.facts.get('errors')} errors){see}",
             fg=typer.colors.RED,
         )
 
@@ -133,7 +138,7 @@ def nightly_cmd(
         with _errors(), build_progress() as tick:
             outcome = runs.nightly(cfg, day, deliver=deliver, progress=_say,
                                    steps=steps_with_progress(tick))
-    except runs.DeliveryFailed as exc:
+    except (runs.DeliveryFailed, runs.NoEvents) as exc:
         if exc.outcome is not None:
             print_outcome(exc.outcome)
         typer.secho(str(exc), fg=typer.colors.RED, err=True)

@@ -587,8 +587,12 @@ class History:
     def previous_submission(
         self, period: str | None = None, before: int | None = None
     ) -> SubmissionInfo | None:
-        """What a new build compares against: the last one sent to the portal (of ``period``
-        when given), else the newest one (of ``period``), older than ``before`` if given."""
+        """What a build of quarter ``period`` compares against: an earlier submission of the
+        same quarter (a resubmission), else the latest of the nearest earlier quarter, never a
+        later one; within a quarter the one sent to the portal wins (``previous_submission.sql``).
+        ``before``: only older submissions, and its quarter when ``period`` is not given."""
+        if period is None and before is not None:
+            period = self.submission(before).period
         row = first(
             self.con,
             sql("previous_submission.sql"),
