@@ -261,6 +261,14 @@ class PrefectServer:
         lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
         return [ln for ln in lines if " ERROR " in ln or "Traceback" in ln or "Error:" in ln]
 
+    def scheduler_errors(self) -> list[str]:
+        """The scheduler's failures in the server's log (its services' ERROR lines name
+        schedule_deployments / schedule_recent_deployments; the SQLAlchemy 2.1 failure was an
+        InvalidRequestError). Other services' complaints under load, such as SQLite's
+        "database is locked" for a worker heartbeat, are not the scheduler's."""
+        return [ln for ln in self.problems()
+                if "schedul" in ln.lower() or "InvalidRequestError" in ln or "bulk DML" in ln]
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()

@@ -143,7 +143,7 @@ def test_a_schedule_becomes_a_completed_nightly_run_through_a_worker(
     expected = Period.containing(date.fromisoformat(council.today))  # [runs] reference_date
     assert recorded["status"] == "ok" and recorded["period"] == str(expected)
     assert recorded["findings"] > 0
-    assert prefect_server.problems() == []
+    assert prefect_server.scheduler_errors() == []
     print(f"worker stopped {took:.1f} s after SIGTERM")
 
 
@@ -174,7 +174,7 @@ def test_cld_serve_runs_its_schedules_on_a_standing_server(
     assert run["auto_scheduled"] and run["created_by"]["type"] == "SCHEDULE"
     recorded = nightly_runs_in_history(council)
     assert recorded and recorded[0]["status"] == "ok"
-    assert prefect_server.problems() == []
+    assert prefect_server.scheduler_errors() == []
 
 
 @pytest.mark.parametrize("command", [["serve", "--only", "nightly"], ["worker"]])
