@@ -319,49 +319,41 @@ def figures_frame(results: dict[str, MeasureResult]) -> pl.DataFrame:
     )
 
 
-def drilldown(run: MeasuresRun, mid: str) -> pl.DataFrame:
-    """A measure's people with their LA person ids, file rows and event references."""
-    people = run.results[mid].people
+def drilldowns(run: MeasuresRun) -> dict[str, pl.DataFrame]:
+    """Every measure's people with their LA person ids, file rows and event references (one
+    join over all measures at once)."""
+    parts = [
+        res.people.with_columns(pl.lit(mid).alias("measure")) for mid, res in run.results.items()
+    ]
+    if not parts:
+        return {}
+    people = pl.concat(parts).with_row_index("_i")
     ev = run.inputs.events.select("rid", "edition", "row", "la_pid", "Event_Reference")
     last = len(run.inputs.editions) - 1
-    x = (
-        people.with_row_index("_i")
-        .explode("rids")
-        .join(ev, left_on="rids", right_on="rid", how="left")
+    x = people.select("_i", "rids").explode("rids").join(
+        ev, left_on="rids", right_on="rid", how="left"
     )
     agg = x.group_by("_i").agg(
-        pl.col("la_pid")
-        .drop_nulls()
-        .unique()
-        .sort()
-        .str.join(";")
+        pl.col("la_pid").drop_nulls().unique().sort().str.join(";")
         .alias("LA_Person_Unique_Identifier"),
-        pl.col("row")
-        .filter(pl.col("edition") == last)
-        .drop_nulls()
-        .unique()
-        .sort()
-        .cast(pl.String)
-        .str.join(";")
-        .alias("file_rows"),
-        pl.col("Event_Reference")
-        .drop_nulls()
-        .unique()
-        .sort()
-        .str.join(";")
+        pl.col("row").filter(pl.col("edition") == last).drop_nulls().unique().sort()
+        .cast(pl.String).str.join(";").alias("file_rows"),
+        pl.col("Event_Reference").drop_nulls().unique().sort().str.join(";")
         .alias("event_references"),
-    )
-    out = people.with_row_index("_i").join(agg, on="_i", how="left").sort("_i")
-    return out.select(
-        pl.lit(mid).alias("measure"),
-        "group",
-        "LA_Person_Unique_Identifier",
-        "in_numerator",
-        "in_denominator",
-        "detail",
-        "file_rows",
-        "event_references",
-    )
+    )  # fmt: skip
+    out = people.join(agg, on="_i", how="left").sort("_i").select(
+        "measure", "group", "LA_Person_Unique_Identifier", "in_numerator", "in_denominator",
+        "detail", "file_rows", "event_references",
+    )  # fmt: skip
+    # a stable order for people reading and comparing the files
+    out = out.sort("group", "LA_Person_Unique_Identifier", "detail", nulls_last=True)
+    by = out.partition_by("measure", as_dict=True, maintain_order=True)
+    return {mid: by.get((mid,), out.clear()) for mid in run.results}
+
+
+def drilldown(run: MeasuresRun, mid: str) -> pl.DataFrame:
+    """One measure's drill-down (see :func:`drilldowns`)."""
+    return drilldowns(run)[mid]
 
 
 def write(run: MeasuresRun, out: Path) -> tuple[Path, Path]:
@@ -372,8 +364,8 @@ def write(run: MeasuresRun, out: Path) -> tuple[Path, Path]:
     figs.select(CSV_COLUMNS).write_csv(path)
     people_dir = out / "people"
     people_dir.mkdir(exist_ok=True)
-    for mid in run.results:
-        excel_safe_frame(drilldown(run, mid)).write_csv(people_dir / f"{mid}.csv")
+    for mid, frame in drilldowns(run).items():
+        excel_safe_frame(frame).write_csv(people_dir / f"{mid}.csv")
     (out / "measures_notes.txt").write_text("\n".join(run.notes) + "\n", encoding="utf-8")
     return path, people_dir
 
