@@ -153,6 +153,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--config", type=Path, help="council config for cld (thresholds)")
     ap.add_argument("--scale", type=int, default=0, help="also a file this many times larger")
+    ap.add_argument("--scale-repeat", type=int, default=None, help="rounds on the larger file")
     ap.add_argument("--json", type=Path, help="write the figures here")
     a = ap.parse_args()
 
@@ -172,8 +173,9 @@ def main() -> None:
         if not big.exists():
             print(f"\nwriting {big} ({a.scale} copies)", flush=True)
             replicate_file(a.file, big, a.scale)
-        print(f"{big} x{a.repeat} rounds", flush=True)
-        res_big = bench(big, a.config, a.repeat)
+        repeat = a.scale_repeat or a.repeat
+        print(f"{big} x{repeat} rounds", flush=True)
+        res_big = bench(big, a.config, repeat)
         res_big["rows"] = rows_of(big)
         results["scaled"] = res_big
         report(f"x{a.scale}", big, res_big)
