@@ -360,6 +360,7 @@ def dhsc_main(events: pl.DataFrame, editions: list[Edition]) -> pl.DataFrame:
         "event_ref",
         ["ref_end", "_open", "der_end", "_h", "rid"],
         [True, True, True, False, True],
+        mostly_single=True,
     )
     ev = ev.unique("event_ref", keep="first", maintain_order=True).drop("_open", "_h")
     # an integer person key: windows over people hash it much faster than the text id
@@ -397,9 +398,26 @@ _MAPPABLE_COMPONENTS = (
 )
 
 
-def top_rows(df: pl.DataFrame, group: str, keys: list[str], descending: list[bool]) -> pl.DataFrame:
+def top_rows(
+    df: pl.DataFrame,
+    group: str,
+    keys: list[str],
+    descending: list[bool],
+    *,
+    mostly_single: bool = False,
+) -> pl.DataFrame:
     """Rows tied first per ``group`` when sorted by ``keys`` (``DENSE_RANK() ... = 1``), nulls
-    last: narrowed one key at a time to the rows holding the group's best value."""
+    last: narrowed one key at a time to the rows holding the group's best value.
+
+    ``mostly_single``: most groups have one row (an event seen once), which is always its
+    group's first: only the groups with more rows are narrowed (rows keep their order)."""
+    if mostly_single and df.height:
+        multi = df.select(pl.len().over(group) > 1).to_series()
+        if not multi.any():
+            return df
+        df = df.with_row_index("_top_i")
+        best = top_rows(df.filter(multi), group, keys, descending)["_top_i"]
+        return df.filter(~multi | pl.col("_top_i").is_in(best.implode())).drop("_top_i")
     for key, desc in zip(keys, descending, strict=True):
         best = pl.col(key).max() if desc else pl.col(key).min()
         df = df.filter(pl.col(key).eq_missing(best.over(group)))

@@ -246,22 +246,39 @@ def _latest_editions(rows: pl.DataFrame) -> pl.DataFrame:
     return latest.drop("_conc")
 
 
+def _group_starts(keys: list[str]) -> pl.Expr:
+    """True on the first row of each run of equal ``keys`` (a frame sorted by them): per-group
+    work done over whole columns, without a window (``.over``) per person."""
+    same = pl.lit(True)
+    for k in keys:
+        same = same & (pl.col(k) == pl.col(k).shift(1)).fill_null(False)
+    return ~same
+
+
 def _islands(df: pl.DataFrame, keys: list[str], gap: int, end: str = "e") -> pl.DataFrame:
     """'Islands and gaps' as the scripts write it: rows ordered by (start, end) per person; a
     row continues the island when the *previous row's* end (LAG, not the running maximum) is on
     or after its start minus ``gap`` days. Adds ``island`` and ``island_start``."""
     d = df.select(*keys, "start", end).unique().sort([*keys, "start", end])
-    prev = pl.col(end).shift(1).over(keys)
+    first = _group_starts(keys)
+    prev = pl.when(~first).then(pl.col(end).shift(1))  # LAG within the person
     d = d.with_columns(
+        first.alias("_first"),
         (~(prev >= (pl.col("start") - pl.duration(days=gap))))
         .fill_null(True)
         .cast(pl.Int32)
-        .cum_sum()
-        .over(keys)
-        .alias("island")
+        .alias("_new"),
     )
-    out = df.join(d, on=[*keys, "start", end], how="left")
-    return out.with_columns(pl.col("start").min().over([*keys, "island"]).alias("island_start"))
+    # island number within the person: running count of island starts, restarted per person
+    run = pl.col("_new").cum_sum()
+    d = d.with_columns(
+        (run - pl.when(pl.col("_first")).then(run - pl.col("_new")).forward_fill())
+        .cast(pl.Int32)
+        .alias("island"),
+        # rows are sorted by start within the person: an island starts on its first row
+        pl.when(pl.col("_new") == 1).then(pl.col("start")).forward_fill().alias("island_start"),
+    ).drop("_first", "_new")
+    return df.join(d, on=[*keys, "start", end], how="left")
 
 
 def _range_cummin(
@@ -270,7 +287,18 @@ def _range_cummin(
     """``MIN(val) OVER (PARTITION BY part ORDER BY order)``: SQL's default RANGE frame, so rows
     with the same ``order`` value share one result."""
     g = df.group_by([*part, order]).agg(pl.col(val).min().alias("_m")).sort([*part, order])
-    g = g.with_columns(pl.col("_m").cum_min().over(part).alias(out)).drop("_m")
+    m = g["_m"]
+    if m.null_count() == 0 and (m.len() == 0 or (m.min() >= 0 and m.max() <= 1)):
+        # 0/1 flags: a running minimum over the whole column, each person's values shifted
+        # below every earlier person's (value - 2 * person number), then shifted back
+        grp = _group_starts(part).cast(pl.Int64).cum_sum()
+        g = g.with_columns(
+            ((pl.col("_m").cast(pl.Int64) - 2 * grp).cum_min() + 2 * grp)
+            .cast(m.dtype)
+            .alias(out)
+        ).drop("_m")
+    else:
+        g = g.with_columns(pl.col("_m").cum_min().over(part).alias(out)).drop("_m")
     return df.join(g, on=[*part, order], how="left", nulls_equal=True)
 
 
@@ -342,7 +370,14 @@ def _join_sequels(units: pl.DataFrame, rows: pl.DataFrame, key: list[str]) -> pl
         ),
         on="id",
     ).filter(pl.col("q_start") >= pl.col("c_end"))
-    return seq.with_columns(pl.col("q_start").rank("dense").over(key).alias("rn"))
+    # DENSE_RANK by q_start per unit: number each unit's distinct starts in sorted order
+    ranks = seq.select(*key, "q_start").unique().sort([*key, "q_start"])
+    first = _group_starts(key)
+    run = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32)
+    ranks = ranks.with_columns(
+        (run - pl.when(first).then(run - 1).forward_fill()).cast(pl.UInt32).alias("rn")
+    )
+    return seq.join(ranks, on=[*key, "q_start"], how="left", maintain_order="left")
 
 
 def sts001(inp: Inputs) -> tuple[MeasureResult, pl.DataFrame]:
@@ -642,7 +677,7 @@ def _rechain(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The chain flags over sequel rows already joined (after the scripts' DELETE)."""
     seq = seq.sort([*key, "q_start", "q_end"], nulls_last=True)
-    lag = pl.col("q_end").shift(1).over(key)
+    lag = pl.when(~_group_starts(key)).then(pl.col("q_end").shift(1))  # LAG within the unit
     seq = seq.with_columns(
         pl.when(_days(lag, pl.col("q_start")) > 3).then(0).otherwise(1).alias("flag")
     )
