@@ -1026,3 +1026,22 @@ def _fb_folder(ws):
 def _fb_missing(ws):
     cfg = ws.recorded()
     return ["-c", str(cfg), "feedback", str(ws.dir / "nope.csv")]
+
+
+@case(CONFIG, "cfg-output-readonly", "[paths] output_dir on a read-only disk (cld run)",
+      error(r"[Rr]ead-only"), root=True)
+def _cfg_out_ro(ws):
+    disk = ws.tmpfs("rodisk", size="1m")
+    ws.remount_ro(disk)
+    cfg = ws.config(paths__output_dir=f'"{disk / "out"}"',
+                    paths__history_db=f'"{ws.dir / "h.duckdb"}"')
+    return ["-c", str(cfg), "run", "quarterly", "--period", ws.council.period, "--build-anyway"]
+
+
+@case(CLD, "cld-out-readonly", "cld check --out a folder on a read-only disk",
+      error(r"[Rr]ead-only"), root=True)
+def _cld_out_ro(ws):
+    disk = ws.tmpfs("rodisk", size="1m")
+    ws.remount_ro(disk)
+    args = check(ws, ws.base_cld)
+    return [*args[:-1], str(disk / "o")]
