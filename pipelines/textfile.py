@@ -42,9 +42,12 @@ def sniff(data: bytes, want: str = "CSV text") -> None:
         raise NotText("encoded as UTF-16 (Excel's 'Unicode text'): save it as CSV "
                       "(Windows-1252 or UTF-8)")  # fmt: skip
     head = data[:4096]
-    if head and head.count(0) * 4 >= len(head):
-        if len(head) > 1 and (head[1::2].count(0) * 2 >= len(head) // 2 or
-                              head[0::2].count(0) * 2 >= len(head) // 2) and head.strip(b"\x00"):
+    if head.count(0) * 4 >= len(head) > 0:
+        # Text in UTF-16 has a NUL in every other byte (ASCII characters); binary data or a
+        # zeroed file has them anywhere.
+        half = len(head) // 2
+        odd, even = head[1::2].count(0), head[0::2].count(0)
+        if half and max(odd, even) >= 0.9 * half and min(odd, even) <= 0.1 * half:
             raise NotText("encoded as UTF-16 without a byte-order mark: save it as CSV "
                           "(Windows-1252 or UTF-8)")  # fmt: skip
         raise NotText(f"binary data (NUL bytes), not {want}")
