@@ -43,6 +43,7 @@ class BuildResult:
     frame: pl.DataFrame
     unmapped: pl.DataFrame
     quarantined: list[Any] = field(default_factory=list)
+    held: list[Any] = field(default_factory=list)  # still in quarantine from earlier runs
 
 
 def choose_release(cfg: Config, period: Period, release: str | None) -> str:
@@ -168,8 +169,18 @@ def _feed_summary(feeds: Any, feeds_dir: Path) -> dict[str, Any]:
                 "file": q.file,
                 "reason": q.reason,
                 "moved_to": str(q.moved_to) if q.moved_to else None,
+                "since": q.since,
             }
             for q in feeds.quarantined
+        ],
+        "held_in_quarantine": [
+            {
+                "file": q.file,
+                "reason": q.reason,
+                "moved_to": str(q.moved_to) if q.moved_to else None,
+                "since": q.since,
+            }
+            for q in feeds.held
         ],
         "unmatched_rows": feeds.unmatched.height,
         "conflicts": feeds.conflicts.height,
@@ -314,4 +325,5 @@ def build(
         frame=result.frame,
         unmapped=result.unmapped,
         quarantined=list(feeds.quarantined) if feeds is not None else [],
+        held=list(feeds.held) if feeds is not None else [],
     )

@@ -20,6 +20,10 @@ What happens to a file:
 Files that were read stay where they are: nothing is moved, nothing is lost. Every file seen
 ends up in exactly one of ``FeedResult.processed`` and ``FeedResult.quarantined``.
 
+A quarantined file stays missing from every later build until a file of the same name arrives
+again: each run lists those still in quarantine (``FeedResult.held``, with the reason and since
+when), and a re-sent name marks the older copies ``<file>.resent.txt``.
+
 Matching (vectorised joins against the ``persons`` frame of the extract, ideally its
 ``person_index``): the council person id first; the NHS number when the id is blank or not a
 number. A row whose id is unknown, or with no id and an NHS number that finds nobody (or more
@@ -137,6 +141,7 @@ class Quarantined:
     file: str  # the file's name as it arrived
     reason: str
     moved_to: Path | None = None
+    since: str | None = None  # when it was quarantined (UTC, ISO), from its reason file
 
 
 @dataclass
@@ -149,6 +154,8 @@ class FeedResult:
     conflicts: pl.DataFrame  # file, line, person_id, field, kind
     row_errors: pl.DataFrame  # file, line, column, reason, action
     processed: list[str] = field(default_factory=list)
+    # quarantined by an earlier run and not re-sent since: still missing from this build
+    held: list[Quarantined] = field(default_factory=list)
 
 
 UNMATCHED_SCHEMA = {"file": pl.String, "line": pl.Int64, "reason": pl.String}
@@ -543,7 +550,59 @@ class _Quarantine:
             raise OSError(f"copy of {path.name} to quarantine is incomplete; the file was kept")
         path.unlink()
         log.warning("feed file %s quarantined: %s", path.name, reason)
-        return Quarantined(path.name, reason, target)
+        return Quarantined(
+            path.name, reason, target, since=datetime.now(UTC).isoformat(timespec="seconds")
+        )
+
+
+RESENT_SUFFIX = ".resent.txt"
+
+
+def _reason_fields(note: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    try:
+        text = note.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return out
+    for line in text.splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key in ("Quarantined at", "Reason"):
+            out[key] = value.strip()
+    return out
+
+
+def held_in_quarantine(
+    quarantine_dir: Path, arrived: set[str], current: Path | None = None
+) -> list[Quarantined]:
+    """Feed files an earlier run quarantined that no file of the same name has replaced since
+    (the newest copy of each name), oldest first. A name in ``arrived`` (in the feeds folder
+    this run) was re-sent: its older copies are marked re-sent (``<file>.resent.txt``) so they
+    are not reported again."""
+    if not quarantine_dir.is_dir():
+        return []
+    newest: dict[str, Quarantined] = {}
+    for folder in sorted(p for p in quarantine_dir.iterdir() if p.is_dir()):
+        if current is not None and folder == current:
+            continue
+        for note in sorted(folder.glob("*.reason.txt")):
+            name = note.name.removesuffix(".reason.txt")
+            kept = folder / name
+            if not kept.exists() or (folder / f"{name}{RESENT_SUFFIX}").exists():
+                continue
+            if name in arrived:
+                (folder / f"{name}{RESENT_SUFFIX}").write_text(
+                    f"A file named {name} arrived in the feeds folder again on "
+                    f"{datetime.now(UTC).isoformat(timespec='seconds')}; this copy is no "
+                    "longer reported as missing from the build.\n",
+                    encoding="utf-8",
+                )
+                continue
+            facts = _reason_fields(note)
+            newest[name] = Quarantined(
+                name, facts.get("Reason", "(reason file unreadable)"), kept,
+                since=facts.get("Quarantined at"),
+            )  # fmt: skip
+    return sorted(newest.values(), key=lambda q: (q.since or "", q.file))
 
 
 # --------------------------------------------------------------------------------------------
@@ -628,6 +687,9 @@ def read_feeds(
             conf.height,
             errs.height,
         )
+    held = held_in_quarantine(Path(quarantine_dir), {p.name for p in files}, quarantine.folder)
+    for q in held:
+        log.warning("feed file %s still in quarantine since %s (not re-sent)", q.file, q.since)
     frames = {}
     for c in contracts:
         frames[c.name], superseded = _supersede(
@@ -641,4 +703,5 @@ def read_feeds(
         conflicts=pl.concat([pl.DataFrame(schema=CONFLICT_SCHEMA), *conflicts]),
         row_errors=pl.concat([pl.DataFrame(schema=ROW_ERROR_SCHEMA), *errors]),
         processed=processed,
+        held=held,
     )

@@ -326,6 +326,17 @@ def report_step(cfg: Config, run_id: int, out_dir: Path, data_docs: Path | None)
     return write_report(cfg, run_id, out_dir, data_docs=docs)
 
 
+def quarantine_text(new: list[Any], held: list[Any]) -> int | str:
+    """The run's count of provider files missing from the build: quarantined now, and still in
+    quarantine from earlier runs (not re-sent), with since when."""
+    if not held:
+        return len(new)
+    since = min((q.since or "")[:10] for q in held) or "an earlier run"
+    now = f"{len(new)} this run, " if new else ""
+    return (f"{len(new) + len(held)} ({now}{len(held)} still in quarantine since {since}, "
+            "not re-sent)")
+
+
 def keep_run_facts(reports: Path, run_id: int, summary: dict[str, Any]) -> None:
     """Keep the build summary's unmapped codes and quarantined files beside the run's report
     (the history does not hold them), so the report, made now or again later, shows them."""
@@ -574,7 +585,7 @@ def quarterly(
                 "people": built.summary["people"],
                 "rows by event type": event_totals(built.summary["rows_by_event_type_and_month"]),
                 "unmapped local codes": len(built.summary["unmapped"]),
-                "quarantined feed files": len(built.quarantined),
+                "quarantined feed files": quarantine_text(built.quarantined, built.held),
                 "errors": summary["errors"],
                 "warnings": summary["warnings"],
                 "ready to submit": "yes" if not blocked else "no",

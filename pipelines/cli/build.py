@@ -39,6 +39,12 @@ def print_summary(result: Any) -> None:
         )
     for q in feeds.get("quarantined", []):
         typer.secho(f"quarantined feed file {q['file']}: {q['reason']}", fg=typer.colors.YELLOW)
+    for q in feeds.get("held_in_quarantine", []):
+        typer.secho(
+            f"still in quarantine since {(q.get('since') or '?')[:10]} (not re-sent): "
+            f"{q['file']}: {q['reason']}",
+            fg=typer.colors.YELLOW,
+        )
     if feeds.get("unmatched_rows"):
         typer.echo(f"feed rows not matched to a person: {feeds['unmatched_rows']}")
 

@@ -590,12 +590,23 @@ def quarantined_section(inp: ReportInputs) -> str:
         return _section("quarantined", title, '<p class="muted">No provider feed folder was '
                         "read in this build.</p>")
     files = feeds.get("quarantined") or []
-    if not files:
-        return _section("quarantined", title, "<p>No provider file was quarantined.</p>")
-    rows = [[q.get("file"), q.get("reason"), q.get("moved_to") or ""] for q in files]
-    lead = (f"<p>{len(files)} provider file(s) broke their contract and were left out of "
-            "this build, each with its reason. Ask the provider for a corrected file.</p>")
-    return _section("quarantined", title, lead + _table(["File", "Reason", "Kept in"], rows))
+    held = feeds.get("held_in_quarantine") or []
+    if not files and not held:
+        return _section("quarantined", title, "<p>No provider file was quarantined, and none "
+                        "is waiting in quarantine.</p>")
+    rows = [[q.get("file"), q.get("reason"), "this run", q.get("moved_to") or ""] for q in files]
+    rows += [[q.get("file"), q.get("reason"), (q.get("since") or "?")[:10],
+              q.get("moved_to") or ""] for q in held]
+    parts = []
+    if files:
+        parts.append(f"{len(files)} provider file(s) broke their contract in this run")
+    if held:
+        parts.append(f"{len(held)} quarantined by an earlier run are still in quarantine "
+                     "(not re-sent)")
+    lead = (f"<p>{' and '.join(parts)}: all are left out of this build, each with its reason. "
+            "Ask the provider for a corrected file and put it in the feeds folder.</p>")
+    return _section("quarantined", title, lead + _table(
+        ["File", "Reason", "Quarantined", "Kept in"], rows))
 
 
 def national_section(inp: ReportInputs) -> str:

@@ -307,3 +307,26 @@ def test_a_resent_row_replaces_the_earlier_one(dirs) -> None:
     assert (c2["_file"].item(), c2["Support Type"].item()) == ("carers_2024_08_resend.csv", "INFO")
     dropped = result.row_errors.filter(pl.col("action") == "row left out")
     assert dropped.select("file", "line").rows() == [("carers_2024_08.csv", 3)]
+
+
+def test_a_file_still_in_quarantine_is_reported_on_every_later_run_until_resent(dirs) -> None:
+    feeds, quarantine = dirs
+    (feeds / "carers_good.csv").write_text(_csv_text(), encoding="utf-8")
+    (feeds / "carers_empty.csv").write_text("", encoding="utf-8")
+    first = _read(feeds, quarantine)
+    assert [q.file for q in first.quarantined] == ["carers_empty.csv"] and first.held == []
+    # later runs: the file is no longer in the feeds folder, yet still missing from the build
+    for _ in range(2):
+        later = _read(feeds, quarantine)
+        assert later.quarantined == []
+        assert [q.file for q in later.held] == ["carers_empty.csv"]
+        held = later.held[0]
+        assert held.reason == first.quarantined[0].reason
+        assert held.since == first.quarantined[0].since and held.since[:4].isdigit()
+        assert held.moved_to is not None and held.moved_to.exists()
+    # re-sent (corrected): read, and no longer reported, then or on any later run
+    (feeds / "carers_empty.csv").write_text(_csv_text(), encoding="utf-8")
+    resent = _read(feeds, quarantine)
+    assert "carers_empty.csv" in resent.processed and resent.held == []
+    (feeds / "carers_empty.csv").unlink()
+    assert _read(feeds, quarantine).held == []

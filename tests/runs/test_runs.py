@@ -138,3 +138,23 @@ def test_cli_run_quarterly_exit_codes(defective, clean, tmp_path: Path) -> None:
     r = runner.invoke(app, ["--config", str(cfg), "run", "quarterly", "--period", "2025Q9"])
     # main() turns a UserError into a one-line message and exit code 2
     assert isinstance(r.exception, UserError) and "YYYY-YYQn" in str(r.exception)
+
+
+def test_files_left_in_quarantine_are_reported_by_every_later_run(defective, tmp_path) -> None:
+    """usertest P16: after the first run moved the broken feed files out of the feeds folder,
+    later runs said "quarantined feed files: 0" and their DQ report listed none."""
+    import shutil
+
+    _, info = defective
+    feeds = tmp_path / "feeds"
+    shutil.copytree(info.feeds_dir, feeds)
+    (feeds / "carers_zz_broken.csv").write_text("", encoding="utf-8")  # breaks its contract
+    cfg = load_config(write_config(tmp_path, sample_db=info.db, feeds=feeds))
+    first = runs.quarterly(cfg, PERIOD, dry_run=True)
+    n = first.facts["quarantined feed files"]
+    assert isinstance(n, int) and n >= 1 and not (feeds / "carers_zz_broken.csv").exists()
+    again = runs.quarterly(cfg, PERIOD, dry_run=True)
+    said = again.facts["quarantined feed files"]
+    assert isinstance(said, str) and said.startswith(f"{n} (") and "still in quarantine since" in said
+    report = Path(again.facts["DQ report"]).read_text()
+    assert "carers_zz_broken.csv" in report and "still in quarantine" in report
