@@ -107,13 +107,14 @@ def test_cli_feedback_checked_against_the_case_database(council) -> None:
 
 
 def _config_with_history(base: Path, name: str) -> Path:
-    """The council's cld.toml with its own history file (each test takes the file in once)."""
+    """The council's cld.toml with its own history file and quarantine folder (each test takes
+    the file in once; a shared quarantine folder would mix their set-aside files)."""
     text = (base / "cld.toml").read_text(encoding="utf-8")
     path = base / f"{name}.toml"
-    path.write_text(
-        text.replace("[paths]\n", f'[paths]\nhistory_db = "{base / (name + ".duckdb")}"\n'),
-        encoding="utf-8",
-    )
+    text = text.replace("[paths]\n", f'[paths]\nhistory_db = "{base / (name + ".duckdb")}"\n')
+    text = text.replace(f'quarantine_dir = "{base / "quarantine"}"',
+                        f'quarantine_dir = "{base / (name + "_quarantine")}"')
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -142,8 +143,9 @@ def test_cli_takes_in_the_samples_own_feedback_file(council) -> None:
     assert out.exit_code == 0, out.output
     assert f"{rows.height} rows;" in out.output and "0 rows skipped" in out.output
     assert f"{gone} set aside" in out.output
-    assert not list((base / "quarantine").glob(f"*_{feedback.name}"))  # not quarantined
-    kept = next((base / "quarantine").glob(f"*_{feedback.stem}.set_aside.csv"))
+    quarantine = base / "own_feedback_quarantine"
+    assert not list(quarantine.glob(f"*_{feedback.name}"))  # not quarantined
+    (kept,) = quarantine.glob(f"*_{feedback.stem}.set_aside.csv")
     assert pl.read_csv(kept, infer_schema=False).height == gone
     with History.open(base / "own_feedback.duckdb") as h:
         status = h.con.execute("SELECT status FROM runs WHERE kind = 'feedback'").fetchall()
