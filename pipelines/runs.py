@@ -27,7 +27,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +238,8 @@ def record_step(
     submission: Path | None,
     waiting: Any = None,
     place: list[tuple[Path, Path]] | None = None,
+    started_at: Any = None,
+    ready: bool | None = None,
 ) -> dict[str, int]:
     """Keep the run, the built rows (quarterly) and the findings in history, atomically; a
     nightly run also resolves NHS-number feedback against today's records and keeps the
@@ -249,8 +251,10 @@ def record_step(
     out: dict[str, Any] = {}
     with (
         History.open(cfg.path(cfg.paths.history_db)) as h,
-        h.run(kind, str(period), release, source_label(cfg)) as run,
+        h.run(kind, str(period), release, source_label(cfg), started_at=started_at) as run,
     ):
+        if ready is not None:
+            run.counts["ready"] = ready  # `cld history runs` shows a not-ready build as blocked
         if kind == "nightly":
             resolved = run.resolve_feedback(frame)
             out["feedback"] = {k: int(v) for k, v in resolved.items()}
@@ -553,6 +557,7 @@ def quarterly(
     """
     from pipelines.build import default_path, summary_path_for
 
+    began = datetime.now()  # history keeps the whole job's wall time, not only the recording
     p = period or last_complete_quarter(cfg.today())
     out_dir = cfg.path(cfg.paths.output_dir)
     check_settings(cfg)
@@ -609,7 +614,7 @@ def quarterly(
         # only if the commit succeeds (pipelines.history.store.Placement).
         ids = steps.record(
             cfg, "build", p, rel, built.frame, checked.findings, final if placing else None,
-            place=placing,
+            place=placing, started_at=began, ready=not blocked,
         )  # fmt: skip
         outcome.submission = final if placing else None
         outcome.facts["submission file"] = str(outcome.submission or "(not written)")
@@ -655,6 +660,7 @@ def nightly(
 ) -> RunOutcome:
     """Check the rolling year up to today, record its findings and resolve NHS-number
     feedback, and write (and deliver) every team's exception list."""
+    began = datetime.now()  # history keeps the whole job's wall time
     day = today or cfg.today()
     p = RollingYear(day)
     check_settings(cfg)
@@ -676,7 +682,7 @@ def nightly(
         waiting = waiting_now(cfg, day)
         _say(progress, "recording the findings in history")
         recorded = steps.record(cfg, "nightly", p, rel, built.frame, checked.findings, None,
-                                waiting=waiting)
+                                waiting=waiting, started_at=began)
         _say(progress, f"history: run {recorded['run_id']}")
         _say(progress, "writing the team exception lists")
         delivered = steps.exceptions(cfg, recorded["run_id"], deliver=deliver and not no_events)

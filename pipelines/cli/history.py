@@ -200,18 +200,27 @@ def runs(
     last: Annotated[int, typer.Option("--last", "-n", help="How many runs to show.")] = 20,
 ) -> None:
     """The runs recorded, newest last, and the submissions they built."""
+    import polars as pl
+
     with _history() as h:
         frame = h.runs().tail(last).select(
-            "id", "kind", "period", "release", "status", "started_at", "seconds",
-            "submission_rows", "findings", "error",
+            "id", "kind", "period", "release", pl.col("shown_status").alias("status"),
+            "started_at", "seconds", "submission_rows", "findings", "error",
         )  # fmt: skip
         _table(frame, "Runs")
-        subs = (
-            h.submissions()
-            .tail(last)
-            .select("id", "run_id", "period", "rows", "sent_to_portal", "sent_at", "path")
+        subs = h.submissions().tail(last)
+        written = subs.filter(pl.col("path").is_not_null())
+        _table(
+            written.select("id", "run_id", "period", "rows", "sent_to_portal", "sent_at", "path"),
+            "Submissions (mark the one uploaded: cld history mark-sent ID)",
         )
-        _table(subs, "Submissions (mark the one uploaded: cld history mark-sent ID)")
+        unwritten = subs.filter(pl.col("path").is_null())
+        if unwritten.height:
+            ids = ", ".join(str(i) for i in unwritten["id"].to_list())
+            typer.echo(
+                f"not listed: build(s) {ids} (file never written: blocked by errors, or a dry "
+                "run); they are kept for comparison, not for sending"
+            )
 
 
 def trend(
@@ -278,6 +287,11 @@ def mark_sent(
     from pipelines.history.store import HistoryError
 
     with _history() as h, user_errors(HistoryError):
+        if h.submission(submission).path is None:
+            raise HistoryError(
+                f"submission {submission}'s file was never written (the build was blocked by "
+                "errors): only a written file can have been uploaded; see `cld history runs`"
+            )
         info = h.mark_sent(submission)
     typer.echo(f"submission {info.id} ({info.period}, {info.rows} rows) marked as sent")
 

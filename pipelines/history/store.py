@@ -396,8 +396,11 @@ class History:
         period: str | None = None,
         release: str | None = None,
         source: str | None = None,
+        started_at: dt.datetime | None = None,
     ) -> Iterator[Run]:
-        """An atomic run: all it adds commits at the end, or nothing does."""
+        """An atomic run: all it adds commits at the end, or nothing does. ``started_at``: when
+        the job began (its build and checks come before recording), so the run's duration is
+        its wall time; default now."""
         if kind not in RUN_KINDS:
             raise HistoryError(f"unknown run kind {kind!r}: use one of {', '.join(RUN_KINDS)}")
         if self._active is not None:
@@ -406,8 +409,9 @@ class History:
         try:
             self.settle()
             run_id = self._next_id("runs")
+            began = _now() if started_at is None else started_at.replace(microsecond=0)
             run = Run(self, run_id, kind, period and str(period), release, strip_secrets(source),
-                      _now())  # fmt: skip
+                      began)  # fmt: skip
             self.con.begin()
             self._active = run
         except BaseException:

@@ -34,9 +34,10 @@ def cfg(tmp_path: Path) -> Path:
          req | {"LA_Person_Unique_Identifier": "P3"}]
     )  # fmt: skip
     with History.open(tmp_path / "h.duckdb") as h:
-        for f in (old, new):
+        # the first build's file was written; the second was blocked (no file)
+        for f, written in ((old, tmp_path / "out" / "cld_999_2024-25Q3_R1.csv"), (new, None)):
             with h.run("build", "2024-25Q3", "R1") as run:
-                run.add_submission(None, f)
+                run.add_submission(written, f)
                 run.add_findings(pl.DataFrame({"rule_id": ["LOG001"], "team_id": ["1"]}))
     return path
 
@@ -67,6 +68,38 @@ def test_history_runs_mark_sent_trend(cfg: Path) -> None:
     assert out.exit_code == 0 and "no findings recorded yet for team ZZ" in out.output
     out = _cld(cfg, "history", "mark-sent", "9")
     assert isinstance(out.exception, UserError) and "no submission 9" in str(out.exception)
+
+
+def test_history_runs_wall_time_blocked_status_and_unwritten_builds(
+    cfg: Path, tmp_path: Path
+) -> None:
+    """usertest P5: the duration is the job's wall time, a not-ready build shows as blocked,
+    and a build whose file was never written is not offered to mark sent."""
+    import datetime as dt
+
+    began = dt.datetime.now().replace(microsecond=0) - dt.timedelta(seconds=42)
+    with History.open(tmp_path / "h.duckdb") as h:
+        with h.run("build", "2024-25Q4", "R1", started_at=began) as run:
+            run.counts["ready"] = False
+            run.add_submission(None, cld_frame([]))
+        runs = {r["id"]: r for r in h.runs().to_dicts()}
+    assert runs[3]["seconds"] >= 42
+    assert runs[3]["shown_status"] == "blocked" and runs[3]["status"] == "ok"
+    out = _cld(cfg, "history", "runs")
+    assert out.exit_code == 0, out.output
+    runs_part = out.output.split("Submissions")[0]
+    cells = [[c.strip() for c in ln.split("│")[1:-1]] for ln in out.output.splitlines()]
+    run_lines = {c[0]: c for c in cells if c and c[0].isdigit() and len(c) == 10}
+    assert run_lines["3"][4] == "blocked" and run_lines["1"][4] == "ok"
+    assert "blocked" in runs_part
+    listed = [c[0] for c in cells if c and c[0].isdigit() and len(c) == 7]
+    assert listed == ["1"]
+    assert "not listed: build(s) 2, 3 (file never written" in out.output
+    out = _cld(cfg, "history", "mark-sent", "2")
+    assert isinstance(out.exception, UserError)
+    assert "submission 2's file was never written" in str(out.exception)
+    with History.open(tmp_path / "h.duckdb") as h:
+        assert not h.submission(2).sent_to_portal
 
 
 def test_feedback_and_export(cfg: Path, tmp_path: Path) -> None:

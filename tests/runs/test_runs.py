@@ -78,6 +78,7 @@ def test_blocked_quarter_is_recorded_but_not_placed(defective, tmp_path: Path) -
     assert not (tmp_path / "out" / "cld_999_2025-26Q3_R2.csv").exists()
     assert Path(outcome.facts["DQ report"]).exists()
     assert [r["kind"] for r in _runs(cfg)] == ["build"]
+    assert _runs(cfg)[0]["shown_status"] == "blocked"  # `cld history runs` (usertest P5)
     # build anyway: written, and still reported as not ready
     anyway = runs.quarterly(cfg, PERIOD, build_anyway=True, exceptions=False)
     assert not anyway.ready and Path(anyway.facts["submission file"]).exists()
