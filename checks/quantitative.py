@@ -382,7 +382,11 @@ def quantitative_findings(
     if previous is not None:
         cur, prev = type_counts(frame), type_counts(previous)
         change = (
-            cur.join(prev, on="Event_Type", how="full", suffix="_prev", coalesce=True)
+            # rows with no event type (carers known by association) are a group of their own:
+            # null keys must meet, or an identical rebuild shows them vanished and new
+            cur.join(
+                prev, on="Event_Type", how="full", suffix="_prev", coalesce=True, nulls_equal=True
+            )
             .with_columns(pl.col("rows").fill_null(0), pl.col("rows_prev").fill_null(0))
             .with_columns(
                 # a type that appeared (or vanished) counts as a change of its whole volume

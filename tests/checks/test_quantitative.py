@@ -129,3 +129,18 @@ def test_data_docs_offline(result):
 def test_bad_thresholds_are_named(spec_r1, bad, message):
     with pytest.raises(ThresholdsError, match=re.escape(message)):
         check_thresholds(bad, spec_r1)
+
+
+
+def test_rows_without_an_event_type_compare_with_their_own_kind(spec_r1) -> None:
+    """usertest P6: an identical rebuild with rows of no Event_Type (carers known by
+    association) gained two QNT_change_previous warnings (that group 'vanished' and
+    'appeared'), while the comparison of the two submissions said 0."""
+    year = _year(spec_r1)
+    blank = pl.lit(None, dtype=year["Event_Type"].dtype).alias("Event_Type")
+    frame = pl.concat([year, year.head(3).with_columns(blank)])
+    same = run_checks(frame, spec_r1, run_id="q", thresholds=THRESHOLDS, previous=frame)
+    assert _q(same, "QNT_change_previous").height == 0
+    fewer = pl.concat([year, year.head(1).with_columns(blank)])  # 1 such row before, 3 now
+    grown = run_checks(frame, spec_r1, run_id="q", thresholds=THRESHOLDS, previous=fewer)
+    assert _q(grown, "QNT_change_previous").height == 1  # a real change is still found
