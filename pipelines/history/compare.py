@@ -111,9 +111,10 @@ class Comparison:
             "",
             "By event type:",
         ]
+        w = max([12, *(len(str(e)) for e in self.events["event_type"].to_list())])
         for r in self.events.iter_rows(named=True):
             lines.append(
-                f"  {r['event_type']:<12} +{r['added']:<7} -{r['dropped']:<7} "
+                f"  {r['event_type']:<{w}} +{r['added']:<7} -{r['dropped']:<7} "
                 f"~{r['changed']:<7} ={r['unchanged']}"
             )
         if self.field_changes.height:

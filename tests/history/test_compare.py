@@ -239,3 +239,23 @@ def test_r1_file_translated_to_r2_before_comparing(tmp_path: Path) -> None:
         assert any("different releases (R2 -> R1)" in w for w in back.warnings)
         # the stored rows are untouched by the translation
         assert h.submission_frame(a)["Client_Type"].to_list() == ["Service User"] * 2
+
+
+def test_carers_known_by_association_have_a_readable_event_type(tmp_path: Path) -> None:
+    """usertest P13: their rows (no Event_Type) showed as '(none)' in the comparison."""
+    ckba = {"LA_Person_Unique_Identifier": "C1", "Client_Type": "Carer known by association"}
+    blank = {"LA_Person_Unique_Identifier": "X1", "Client_Type": "Service User"}  # a defect
+    old = cld_frame([_req("P1", "2024-02-01", "2024-02-05"), ckba])
+    new = cld_frame([_req("P1", "2024-02-01", "2024-02-05"), ckba,
+                     ckba | {"LA_Person_Unique_Identifier": "C2"}, blank])  # fmt: skip
+    with History.open(tmp_path / "h.duckdb") as h:
+        a, b = _store(h, old, new)
+        c = h.compare(a, b)
+    label = "Unpaid carer known by association (no event)"
+    events = {r["event_type"]: r for r in c.events.iter_rows(named=True)}
+    assert set(events) == {"Request", label, "(no event type)"}
+    assert (events[label]["added"], events[label]["unchanged"]) == (1, 1)
+    assert events["(no event type)"]["added"] == 1
+    assert "(none)" not in c.summary_text() and label in c.summary_text()
+    assert label in set(c.counts["event_type"].to_list())
+    assert label in set(c.completeness["event_type"].to_list())

@@ -1,7 +1,7 @@
 -- Completeness (share of rows with a value) of every CLD field per event type, both sides.
 WITH c AS (
     SELECT CASE WHEN submission_id = $a THEN 'a' ELSE 'b' END AS side,
-           coalesce(Event_Type, '(none)') AS event_type,
+           coalesce(coalesce(Event_Type, CASE WHEN Client_Type ILIKE '%known by association%' THEN 'Unpaid carer known by association (no event)' END), '(no event type)') AS event_type,
            count(*) AS n_rows,
            count(COLUMNS(* EXCLUDE (submission_id, row_no, team_id, team_name, event_key, row_hash)))
     FROM cmp_src($a, $b)

@@ -5,7 +5,7 @@
 --   primary_support_reason, team: per event type; service_type: service rows.
 WITH r AS (
     SELECT CASE WHEN submission_id = $a THEN 'a' ELSE 'b' END AS side,
-           Event_Type AS event_type,
+           coalesce(Event_Type, CASE WHEN Client_Type ILIKE '%known by association%' THEN 'Unpaid carer known by association (no event)' END) AS event_type,
            lower(coalesce(Event_Type, '')) AS event_kind,
            Primary_Support_Reason AS primary_support_reason,
            Service_Type AS service_type,
@@ -51,7 +51,7 @@ counted AS (
            count(*) FILTER (WHERE side = 'a'), count(*) FILTER (WHERE side = 'b')
     FROM r GROUP BY ALL
 )
-SELECT dimension, coalesce(event_type, '(none)') AS event_type,
+SELECT dimension, coalesce(event_type, '(no event type)') AS event_type,
        coalesce(value, '(blank)') AS value, count_a, count_b
 FROM counted
 ORDER BY dimension, event_type, value

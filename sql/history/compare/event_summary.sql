@@ -1,5 +1,5 @@
 -- Events added, dropped (and of those, how many just left the window), changed, unchanged.
-SELECT coalesce(event_type, '(none)') AS event_type,
+SELECT coalesce(event_type, '(no event type)') AS event_type,
        count(*) FILTER (WHERE change = 'added') AS added,
        count(*) FILTER (WHERE change = 'dropped') AS dropped,
        count(*) FILTER (WHERE change = 'dropped' AND left_window) AS dropped_left_window,

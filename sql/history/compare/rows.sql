@@ -8,7 +8,8 @@ CREATE OR REPLACE TEMP TABLE cmp_rows AS
 SELECT
     CASE WHEN submission_id = $a THEN 'a' ELSE 'b' END AS side,
     row_no,
-    Event_Type AS event_type,
+    -- carers known by association have no event: named, not shown as a blank type
+    coalesce(Event_Type, CASE WHEN Client_Type ILIKE '%known by association%' THEN 'Unpaid carer known by association (no event)' END) AS event_type,
     try_strptime(Event_End_Date, $fmt)::DATE AS end_date,
     event_key,
     row_hash,
