@@ -447,7 +447,8 @@ def _latest_known(
         "start",
     )
     top = top_rows(t, "pk", ["k", "ref_end", "de", "start"], [True, True, True, True])
-    return top.group_by("person").agg(
+    return top.group_by("pk").agg(
+        pl.col("person").first(),
         pl.when(pl.col("v").n_unique() > 1)
         .then(pl.lit(unknown))
         .otherwise(pl.col("v").first())
@@ -475,8 +476,8 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
         "accom",
     )
     # Unknown accommodation: deduce from the latest services
-    unk = accom.filter(pl.col("accom") == "UNKNOWN").select("person")
-    svc = main.filter(pl.col("Event_Type") == "SERVICE").join(unk, on="person", how="semi")
+    unk = accom.filter(pl.col("accom") == "UNKNOWN").select("pk")
+    svc = main.filter(pl.col("Event_Type") == "SERVICE").join(unk, on="pk", how="semi")
     svc = svc.select(
         "pk",
         "person",
@@ -497,7 +498,7 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
         pl.when(pl.col("h") == 99).then(None).otherwise(pl.col("st")).alias("st"),
         pl.when(pl.col("m") == 1).then(pl.col("sc")).alias("sc"),
     )
-    svc = svc.group_by("person").agg(
+    svc = svc.group_by("pk").agg(
         pl.when(pl.col("st").drop_nulls().n_unique() == 1)
         .then(pl.col("st").drop_nulls().first())
         .alias("st"),
@@ -507,7 +508,7 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
     )
     st, sc = pl.col("st"), pl.col("sc")
     inferred = svc.select(
-        "person",
+        "pk",
         pl.when(st == "LONG_TERM_NURSING")
         .then(pl.lit("REGISTERED_NURSING_HOME"))
         .when(st == "LONG_TERM_RESIDENTIAL")
@@ -528,7 +529,7 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
         .alias("inferred"),
     )
     accom = (
-        accom.join(inferred, on="person", how="left")
+        accom.join(inferred, on="pk", how="left")
         .with_columns(
             pl.when(pl.col("accom") == "UNKNOWN")
             .then(pl.col("inferred").fill_null("UNKNOWN"))
@@ -582,7 +583,7 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
             [False, True, False],
         )
         .unique("pk")
-        .select("person", "birth_date")
+        .select("pk", "birth_date")
     )
     death = (
         top_rows(
@@ -592,12 +593,13 @@ def person_details(main: pl.DataFrame, period: Period) -> pl.DataFrame:
             [False, True, True],
         )
         .unique("pk")
-        .select("person", "dod")
+        .select("pk", "dod")
     )
+    # keyed by the integer person key inside (joins and groups on text ids are the slow part)
     out = accom
-    for t in (psr, gender, employ, birth, death):
-        out = out.join(t, on="person", how="left")
-    return out
+    for t in (psr.drop("person"), gender.drop("person"), employ.drop("person"), birth, death):
+        out = out.join(t, on="pk", how="left")
+    return out.drop("pk")
 
 
 def prepare(
