@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import polars as pl
 
@@ -80,9 +81,11 @@ class Inputs:
     population: dict[str, int] | None = None
     notes: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def latest(self) -> pl.DataFrame:
-        """Rows of the newest edition (the file being previewed)."""
+        """Rows of the newest edition (the file being previewed), selected once."""
+        if len(self.editions) == 1:
+            return self.events  # every row is the newest edition's
         return self.events.filter(pl.col("edition") == len(self.editions) - 1)
 
     @property

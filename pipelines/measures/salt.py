@@ -703,7 +703,11 @@ def sts002b(inp: Inputs) -> MeasureResult:
     """STS002b: ST-Max episodes (1-day-gap clusters) ending in the year for existing clients
     (a long-term service open when the episode started); high-level total only."""
     rows = _subset(inp)
-    st_rows = rows.unique(["id", "start", "end", "eo1", "Event_Type", "Service_Type"])
+    # only ST-Max services are clustered: the others are set aside before de-duplicating (both
+    # tests are on columns of the de-duplication key, so the same rows remain)
+    st_rows = rows.filter(
+        (pl.col("Event_Type") == "SERVICE") & (pl.col("Service_Type") == "SHORT_TERM_ST_MAX")
+    ).unique(["id", "start", "end", "eo1", "Event_Type", "Service_Type"])
     cl = _st_max_clusters(inp, st_rows)
     hit = _open_lts(cl, rows, "c_start", ["id", "c_start", "c_end", "count"])
     cl = cl.join(hit, on=["id", "c_start", "c_end", "count"], how="semi")
