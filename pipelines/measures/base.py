@@ -619,18 +619,16 @@ def salt_ids(frame: pl.DataFrame) -> pl.DataFrame:
     """NHS England's amalgamated identifier over a script's filtered rows: the NHS number;
     else the LA person id, unless that LA id appears with an NHS number in the same rows (the
     row is then dropped: it "can not be assigned to an individual with 100% accuracy")."""
-    with_nhs = frame.filter(pl.col("nhs").is_not_null()).select("la_pid").unique()
+    with_nhs = frame.filter(pl.col("nhs").is_not_null())["la_pid"].drop_nulls().unique()
     return (
-        frame.join(with_nhs.with_columns(pl.lit(True).alias("_dup")), on="la_pid", how="left")
-        .with_columns(
+        frame.with_columns(
             pl.when(pl.col("nhs").is_not_null())
             .then(pl.col("nhs"))
-            .when(pl.col("_dup").is_null() & pl.col("la_pid").is_not_null())
+            .when(pl.col("la_pid").is_not_null() & ~pl.col("la_pid").is_in(with_nhs.implode()))
             .then(pl.col("la_pid"))
             .alias("id")
         )
         .filter(pl.col("id").is_not_null())
-        .drop("_dup")
         # an integer twin of the id for windows (hashing text per window is the slow part)
         .with_columns(pl.col("id").hash().alias("ik"))
     )
