@@ -135,6 +135,22 @@ def _date(col: str, fmt: str) -> pl.Expr:
     return pl.col(col).str.strip_chars().str.to_date(fmt, strict=False)
 
 
+def _keyed(frame: pl.DataFrame, name: str, mapping: dict[str, str]) -> pl.Expr:
+    """A coded field's keys: blank (null or only white space) is null, a text in neither
+    release's list is ``INVALID``. Worked out once per distinct text (a coded field holds a few),
+    then looked up per row."""
+    texts = frame.select(pl.col(name).drop_nulls().unique()).to_series()
+    if texts.is_empty():
+        return pl.lit(None, pl.String).alias(name)
+    keys = texts.to_frame().select(
+        pl.when(pl.col(name).str.strip_chars() == "")
+        .then(None)
+        .otherwise(pl.col(name).replace_strict(mapping, default=INVALID, return_dtype=pl.String))
+    ).to_series()
+    keyed = pl.col(name).replace_strict(texts, keys, default=None, return_dtype=pl.String)
+    return keyed.alias(name)
+
+
 def typed_events(editions: list[Edition]) -> pl.DataFrame:
     """Every edition's rows with keys for coded fields, dates, person ids and the record id.
 
@@ -156,13 +172,7 @@ def typed_events(editions: list[Edition]) -> pl.DataFrame:
         ):
             if c not in f.columns:
                 f = f.with_columns(pl.lit(None, pl.String).alias(c))
-        keyed = [
-            pl.when(pl.col(n).is_null() | (pl.col(n).str.strip_chars() == ""))
-            .then(None)
-            .otherwise(pl.col(n).replace_strict(maps[n], default=INVALID, return_dtype=pl.String))
-            .alias(n)
-            for n in CODED
-        ]
+        keyed = [_keyed(f, n, maps[n]) for n in CODED]
         dob = _date("Date_of_Birth", fmt)
         nhs = pl.col("NHS_Number").str.replace_all(r"\s", "")
         nhs = pl.when(nhs == "").then(None).otherwise(nhs)
