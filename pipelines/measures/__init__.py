@@ -355,7 +355,11 @@ def drilldowns(run: MeasuresRun) -> dict[str, pl.DataFrame]:
         "detail", "file_rows", "event_references",
     )  # fmt: skip
     # a stable order for people reading and comparing the files
-    out = out.sort("group", "LA_Person_Unique_Identifier", "detail", nulls_last=True)
+    # (ties broken by the remaining columns, so a file reads the same on every run)
+    out = out.sort(
+        "group", "LA_Person_Unique_Identifier", "detail", "file_rows", "event_references",
+        "in_numerator", "in_denominator", nulls_last=True, maintain_order=True,
+    )  # fmt: skip
     by = out.partition_by("measure", as_dict=True, maintain_order=True)
     return {mid: by.get((mid,), out.clear()) for mid in run.results}
 
