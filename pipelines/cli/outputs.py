@@ -102,9 +102,9 @@ def exceptions_command(
         return
     clear = sum(1 for t in lists.teams if t.all_clear)
     typer.echo(f"{len(lists.teams)} team workbooks ({clear} all clear) in {target}")
-    typer.echo(f"  {'team':<40} {'errors':>7} {'warnings':>9}  to fix")
+    typer.echo(f"  {'team':<40} {'errors':>7} {'warnings':>9} {'clients to fix':>14}")
     for t in lists.teams:
-        typer.echo(f"  {t.team_name[:40]:<40} {t.errors:>7} {t.warnings:>9}")
+        typer.echo(f"  {t.team_name[:40]:<40} {t.errors:>7} {t.warnings:>9} {t.people:>14}")
     if lists.unallocated:
         typer.echo(f"{lists.unallocated_count} findings without a team: {lists.unallocated}")
     if not deliver:

@@ -59,6 +59,15 @@ def test_exceptions_from_findings_file_and_deliver_to_folders(council, tmp_path)
         assert sorted(p.name for p in folder.glob("*.xlsx"))[0] == "CLD_exception_list.xlsx"
         assert len(list(folder.glob("*.xlsx"))) == 2  # the latest, and this run's kept
     assert "delivery report" in res.output
+    # usertest P11: the last column was headed "to fix" and blank; it counts clients now
+    lines = res.output.splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.split()[:1] == ["team"])
+    assert lines[head].split()[1:] == ["errors", "warnings", "clients", "to", "fix"]
+    rows = [ln.split()[-3:] for ln in lines[head + 1 : head + 5]]
+    assert all(len(r) == 3 and all(c.isdigit() for c in r) for r in rows), rows
+    for errors, warnings, clients in ((int(c) for c in r) for r in rows):
+        assert (clients == 0) == (errors + warnings == 0)  # all clear: no client to fix
+        assert 0 < clients <= errors + warnings or clients == 0
     assert all(len(line) <= 80 for line in res.output.splitlines()
                if not line.startswith(("delivery report", "4 team workbooks", "2 findings")))
 
