@@ -271,7 +271,16 @@ def feedback_status(
     with _history() as h:
         team = _team_id(h, team)
         summary = h.query("feedback/summary.sql", {"today": dt.date.today(), "team": team})
-        _table(summary, f"NHS-number feedback{' for team ' + team if team else ''}")
+        if summary.is_empty():
+            taken = h.con.execute("SELECT count(*) FROM feedback_files").fetchone()[0]
+            typer.echo(
+                f"no NHS-number feedback for team {team} (cld history feedback for all teams)"
+                if team and taken
+                else "no NHS-number feedback taken in yet: take NHS England's matching "
+                "feedback file in with `cld feedback FILE`"
+            )
+        else:
+            _table(summary, f"NHS-number feedback{' for team ' + team if team else ''}")
         if out is not None:
             from pipelines.history.export import write_csv_for_people
 

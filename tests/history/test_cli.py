@@ -142,3 +142,13 @@ def test_wrong_paths_are_user_errors(cfg: Path, tmp_path: Path) -> None:
     out = _cld(cfg, "export", "--out", str(tmp_path / "taken"))
     assert isinstance(out.exception, UserError) and "is a file" in str(out.exception)
     assert (tmp_path / "taken").read_text() == "x"  # nothing lost
+
+
+def test_history_feedback_with_nothing_taken_in_says_so(cfg: Path) -> None:
+    """usertest P14: an empty four-column table and nothing else."""
+    out = _cld(cfg, "history", "feedback")
+    assert out.exit_code == 0, out.output
+    assert out.output.strip().splitlines() == [
+        "no NHS-number feedback taken in yet: take NHS England's matching feedback file in "
+        "with `cld feedback FILE`"
+    ]
