@@ -138,7 +138,7 @@ def quarterly_submission(
     """
     logger = get_run_logger()
     cfg = load_cfg(config)
-    p = Period.parse(period) if period else runs.last_complete_quarter(cfg.today())
+    p = Period.parse(period) if period else runs.default_period(cfg)
     try:
         outcome = runs.quarterly(
             cfg, p, release, header_style,

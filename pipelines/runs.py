@@ -101,6 +101,13 @@ def last_complete_quarter(today: date | None = None) -> Period:
     return Period.latest_ended(today or date.today())
 
 
+def default_period(cfg: Config) -> Period:
+    """The period a run takes when none is named: the last complete quarter by the config's
+    today (``[runs] reference_date``, else the real date). ``cld run quarterly``, ``cld cqc``
+    and the flows all take it from here, so they never disagree for the same config."""
+    return last_complete_quarter(cfg.today())
+
+
 def empty_months(cfg: Config, frame: Any, release: str, period: Any) -> str | None:
     """One line when months of ``period`` fail the national complete-month test (fewer than
     ``complete_months: min_events`` requests, assessments or services in a month, as the
@@ -558,7 +565,7 @@ def quarterly(
     from pipelines.build import default_path, summary_path_for
 
     began = datetime.now()  # history keeps the whole job's wall time, not only the recording
-    p = period or last_complete_quarter(cfg.today())
+    p = period or default_period(cfg)
     out_dir = cfg.path(cfg.paths.output_dir)
     check_settings(cfg)
     if not dry_run:

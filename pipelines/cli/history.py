@@ -164,10 +164,10 @@ def _case_people(cfg, period: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
 
     from pipelines.extract import ExtractError, extract
     from pipelines.period import Period
-    from pipelines.runs import last_complete_quarter
+    from pipelines.runs import default_period
 
     with user_errors():
-        p = Period.parse(period) if period else last_complete_quarter()
+        p = Period.parse(period) if period else default_period(cfg)
     with user_errors(ExtractError):
         tables = extract(
             cfg.database_url, p, cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine

@@ -30,21 +30,14 @@ class CqcOutcome:
 
 
 def default_period(cfg: Any, as_at: date | None) -> Period:
-    """The quarter that holds the as-at date; without one, the last complete quarter (for the
-    embedded sample: the last complete quarter its data covers)."""
-    import os
-
+    """The quarter that holds the as-at date; without one, the period ``cld run quarterly``
+    takes for the same config (:func:`pipelines.runs.default_period`: the last complete quarter
+    by ``[runs] reference_date``, else by the real date), whichever database it reads."""
     if as_at is not None:
         return Period.containing(as_at)
-    if not os.environ.get("CLD_DATABASE_URL"):
-        db = cfg.path(cfg.source.sample_db)
-        if db.exists():
-            from pipelines.cli.quickstart import last_activity, latest_complete_quarter
+    from pipelines.runs import default_period as run_default
 
-            return latest_complete_quarter(last_activity(db))
-    from pipelines.runs import last_complete_quarter
-
-    return last_complete_quarter()
+    return run_default(cfg)
 
 
 def write_pack(
