@@ -223,6 +223,16 @@ def runs(
             )
 
 
+def _measure_id(measure: str) -> str:
+    """The measure id as recorded (any case accepted), else one line naming the known ids."""
+    from pipelines.measures import MEASURE_IDS
+
+    by_upper = {m.upper(): m for m in MEASURE_IDS}
+    if measure.strip().upper() in by_upper:
+        return by_upper[measure.strip().upper()]
+    raise UserError(f"no measure {measure!r}; known: {', '.join(MEASURE_IDS)}")
+
+
 def trend(
     team: Annotated[str | None, typer.Option("--team", help="One team, by id or name.")] = None,
     last: Annotated[int, typer.Option("--last", "-n", help="How many runs.")] = 8,
@@ -233,6 +243,8 @@ def trend(
     """Findings per rule, and the SALT/ASCOF figures, over the last runs and submissions."""
     import polars as pl
 
+    if measure is not None:
+        measure = _measure_id(measure)
     with _history() as h:
         from pipelines.cli.measures import print_trend
 

@@ -138,3 +138,18 @@ def test_look_back_editions_come_from_history(tmp_path, mid):
         assert [e.period for e in eds] == [q3] and eds[0].frame.height == frame.height
         assert earlier_editions(h, q3) == []  # only earlier periods
     assert mid in MEASURE_IDS
+
+
+def test_history_trend_unknown_measure_is_one_line(tmp_path):
+    """usertest P12: a mistyped measure printed every rule's trend and a false 'no figures
+    recorded yet' (exit 0); it is one line naming the known ids (exit 2), before history opens."""
+    cfg = write_config(tmp_path / "cfg")
+    r = runner.invoke(app, ["--config", str(cfg), "history", "trend", "--measure", "NOPE"])
+    assert isinstance(r.exception, UserError), r.output  # main() prints it as one line, exit 2
+    assert r.output == ""  # nothing printed before the error
+    text = str(r.exception)
+    assert "\n" not in text and text.startswith("no measure 'NOPE'; known: ")
+    assert all(mid in text for mid in MEASURE_IDS)
+    assert not (tmp_path / "cfg" / "out" / "history.duckdb").exists()
+    r = runner.invoke(app, ["--config", str(cfg), "history", "trend", "--measure", "ascof_2a"])
+    assert not isinstance(r.exception, UserError), r.exception
