@@ -92,15 +92,21 @@ def diff(
 def export(
     format: Annotated[str, typer.Option("--format", "-f", help="md or xlsx.")] = "md",
     release: Release = "R2",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output file (default: cld-spec-<release>.<format> in the output "
+        "folder, [paths] output_dir).")] = None,
 ) -> None:
     """Write a readable spec (Markdown or Excel) to check against the official one."""
     from cld_schema.export import to_markdown, to_xlsx
+    from pipelines.cli.common import get_config
 
     spec = _spec(release)
     if format not in ("md", "xlsx"):
         raise UserError(f"unknown format {format!r}: use md or xlsx")
-    target = out or Path(f"cld-spec-{spec.release}.{format}")
+    if out is None:  # beside the other outputs, never loose in the current (git work) folder
+        cfg = get_config()
+        out = cfg.path(cfg.paths.output_dir) / f"cld-spec-{spec.release}.{format}"
+    target = out
     if format == "md":
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(to_markdown(spec), encoding="utf-8")

@@ -46,3 +46,16 @@ def test_export_md_and_xlsx(tmp_path):
     fields = [r[1] for r in wb["Fields"].iter_rows(min_row=2, values_only=True)]
     assert "Provider_CQC_Location_Name" not in fields and "Provider_CQC_Location_ID" in fields
     assert all(c.data_type != "f" for row in wb["Lists"].iter_rows() for c in row)
+
+
+def test_export_defaults_to_the_output_folder(tmp_path, monkeypatch):
+    """usertest P10: without --out it wrote cld-spec-R2.md into the current folder."""
+    cfg = tmp_path / "cld.toml"
+    cfg.write_text(f'[council]\nla_code = "999"\n[paths]\noutput_dir = "{tmp_path / "out"}"\n')
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    out = runner.invoke(app, ["--config", str(cfg), "spec", "export"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "out" / "cld-spec-R2.md").is_file()
+    assert list(work.iterdir()) == [] and str(tmp_path / "out" / "cld-spec-R2.md") in out.output
