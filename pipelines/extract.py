@@ -281,6 +281,27 @@ def _odbc_backend(conn_str: str) -> str:
     return "other"
 
 
+# Python module a SQLAlchemy driver imports -> the pip requirement that provides it.
+DRIVER_PACKAGES = {
+    "psycopg": "psycopg[binary]",
+    "psycopg2": "psycopg2-binary",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+    "pymysql": "pymysql",
+    "MySQLdb": "mysqlclient",
+    "oracledb": "oracledb",
+}
+
+
+def install_hint(module: str | None) -> str:
+    """What to run to put a missing database driver into this environment (one phrase)."""
+    import sys
+
+    top = (module or "").split(".")[0]
+    package = DRIVER_PACKAGES.get(top, top or "the driver's package")
+    return f"install it with: {sys.executable} -m pip install '{package}'"
+
+
 def _check_driver(parsed: sa.URL) -> None:
     """The URL's dialect and its Python driver must be there (named, never the URL: it can
     hold a password)."""
@@ -300,8 +321,7 @@ def _check_driver(parsed: sa.URL) -> None:
         module = exc.name or "its driver"
         raise ExtractError(
             f"the database driver for '{parsed.drivername}' is not installed (Python module "
-            f"{module}): install it into this environment (pip install {module}) or use a "
-            "driver that is, e.g. mssql+pyodbc"
+            f"{module}): {install_hint(exc.name)}, or use a driver that is, e.g. mssql+pyodbc"
         ) from None
 
 

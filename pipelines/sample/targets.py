@@ -166,7 +166,14 @@ def _refuse_existing(conn: Any, url: str, replace: bool) -> None:
 def _engine(url: str) -> Engine:
     try:
         return create_engine(url)
-    except Exception as exc:  # bad URL or missing driver: say which, without the password
+    except ImportError as exc:  # the driver is not installed: say what to install
+        from pipelines.extract import install_hint
+
+        raise TargetError(
+            f"cannot use {make_url(url).render_as_string(hide_password=True)}: the database "
+            f"driver (Python module {exc.name or '?'}) is not installed; {install_hint(exc.name)}"
+        ) from None
+    except Exception as exc:  # bad URL: say which, without the password
         raise TargetError(
             f"cannot use {make_url(url).render_as_string(hide_password=True)}: {exc}"
         ) from None

@@ -121,3 +121,32 @@ def test_cli_refuses_to_overwrite_a_loaded_database_unless_replace(pg_server, tm
     replaced = CliRunner().invoke(app, [*base, "--people", "60", "--replace"])
     assert replaced.exit_code == 0, replaced.output
     assert persons() < before
+
+
+def test_missing_database_driver_says_what_to_install(tmp_path, monkeypatch):
+    """usertest P2: after the README's install, ``cld sample --to postgresql+psycopg://...``
+    said only "No module named 'psycopg'". psycopg is now a main dependency; a driver that is
+    missing all the same gets one line naming the package and the pip command for this venv."""
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    from pipelines.cli.common import UserError
+    from pipelines.extract import ExtractError, resolve_source
+
+    root = Path(__file__).resolve().parents[2]
+    deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert "psycopg[binary]==3.3.9" in [d.split("#")[0].strip() for d in deps]
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as in a venv without it
+    cfg = tmp_path / "cld.toml"
+    cfg.write_text('[council]\nla_code = "999"\n')
+    r = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--to",
+                                 "postgresql+psycopg://cld:s3cret@127.0.0.1:9/council",
+                                 "--out", str(tmp_path / "s")])
+    assert isinstance(r.exception, UserError), r.output
+    text = str(r.exception)
+    assert "\n" not in text and "s3cret" not in text
+    assert f"{sys.executable} -m pip install 'psycopg[binary]'" in text, text
+    with pytest.raises(ExtractError) as err:
+        resolve_source("postgresql+psycopg://cld:s3cret@127.0.0.1:9/council")
+    assert "pip install 'psycopg[binary]'" in str(err.value)
