@@ -44,7 +44,8 @@ def test_the_block_sets_the_api_url_before_any_prefect_command() -> None:
     lines = [ln for ln in lines if ln]
     assert lines[0].startswith("export PREFECT_API_URL=http://127.0.0.1:4200/api")
     assert any("deployment run" in ln and "--param period=" in ln for ln in lines)
-    assert lines[-1].startswith("kill %")
+    assert lines[-2].startswith("kill %2") and "wait %2" in lines[-2]  # the worker, then
+    assert lines[-1].startswith("kill %1") and "wait %1" in lines[-1]  # the server (usertest P17)
 
 
 @pytest.mark.slow
@@ -52,12 +53,11 @@ def test_readme_prefect_block_runs_as_written(tmp_path: Path) -> None:
     council = make_council(tmp_path / "council")
     port = free_port()
     block = readme_prefect_block().replace("4200", str(port)).replace(".venv/bin/", f"{VENV_BIN}/")
-    # After the README's lines: wait for the worker the block stopped, then stop the server.
-    script = (
-        "set -euo pipefail\n" + block
-        + '\nt=$SECONDS; wait %2 || true; echo "worker stopped after $((SECONDS - t)) s"\n'
-        + "kill %1; wait %1 || true\n"
-    )  # fmt: skip
+    # The block as written (it stops the worker, then the server), timing the worker's stop.
+    lines = block.splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("kill %2"))
+    lines[at : at + 1] = ["t=$SECONDS", lines[at], 'echo "worker stopped after $((SECONDS - t)) s"']
+    script = "set -euo pipefail\n" + "\n".join(lines) + "\n"
     env = {
         k: v
         for k, v in PrefectServer(home=tmp_path / "prefect", port=port).env().items()
@@ -76,6 +76,11 @@ def test_readme_prefect_block_runs_as_written(tmp_path: Path) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, out[-4000:]
+    import socket
+
+    with socket.socket() as probe:  # the block's last line stopped the server: nothing listens
+        probe.settimeout(2)
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the Prefect server is still running"
     assert "Flow run finished successfully in 'Completed'" in out, out[-4000:]
     assert "Traceback" not in out, out[-6000:]
     stopped = re.search(r"worker stopped after (\d+) s", out)
