@@ -30,12 +30,12 @@ def _period_of(frame: pl.DataFrame, spec):
 
 def _earlier(cfg, period, use_history: bool) -> tuple[list, str | None]:
     """Earlier recorded submissions for the look-backs (none when no history)."""
+    path = cfg.path(cfg.paths.history_db)
+    if not use_history or not path.exists():
+        return [], None  # DuckDB is not even imported
     from pipelines.history.store import History, HistoryError
     from pipelines.measures.history import earlier_editions
 
-    path = cfg.path(cfg.paths.history_db)
-    if not use_history or not path.exists():
-        return [], None
     try:
         with History.open(path) as h:
             return earlier_editions(h, period), None
