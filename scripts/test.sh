@@ -22,7 +22,14 @@ fi
 
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-if .venv/bin/python -c 'import pipelines, pytest, aiosmtpd' 2>/dev/null; then
+ROOT=$(pwd)
+# Is the project installed in .venv, not merely importable from this folder? `-I` run from /
+# leaves out the current folder and PYTHON* settings, so a new, empty .venv answers no.
+installed() {
+  (cd / && "$ROOT/.venv/bin/python" -I -c 'import importlib.util as u, sys
+sys.exit(any(u.find_spec(m) is None for m in sys.argv[1:]))' "$@") 2>/dev/null
+}
+if [ -x .venv/bin/cld ] && installed pipelines polars prefect pytest aiosmtpd psycopg; then
   echo "== checking the project's packages in .venv (a few seconds)"
 else
   echo "== installing the project with its test extras into .venv: about 140 Python packages"
