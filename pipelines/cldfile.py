@@ -224,9 +224,9 @@ def _pick_release(
     return max(scores)[2]
 
 
-def read_cld_info(path: Path | str, release: str | None = None):
-    """Read a submission file: (frame, spec, info). See the module docstring."""
-    path = Path(path)
+
+def _open(path: Path, release: str | None):
+    """The file's text, encoding, BOM flag, gzip flag and header names (shared by both readers)."""
     if release is not None and release not in RELEASES:
         raise CldFileError(f"release must be one of {', '.join(RELEASES)}, not {release!r}")
     data, gz = _raw_bytes(path)
@@ -236,6 +236,12 @@ def read_cld_info(path: Path | str, release: str | None = None):
         headers = list(_header(_first_line(text)))
     except CldFileError as exc:
         raise CldFileError(f"{path}: {exc}") from None
+    return text, encoding, bom, gz, headers
+
+def read_cld_info(path: Path | str, release: str | None = None):
+    """Read a submission file: (frame, spec, info). See the module docstring."""
+    path = Path(path)
+    text, encoding, bom, gz, headers = _open(path, release)
     candidates = _match_headers(headers, release)
     if not candidates:
         raise CldFileError(f"{path}: {_explain_mismatch(headers, release)}")
@@ -375,15 +381,7 @@ def read_cld_for_check(path: Path | str, release: str | None = None):
     ``info.period_release`` / ``info.period`` say what the period implies (None when the
     file does not say)."""
     path = Path(path)
-    if release is not None and release not in RELEASES:
-        raise CldFileError(f"release must be one of {', '.join(RELEASES)}, not {release!r}")
-    data, gz = _raw_bytes(path)
-    text, encoding, bom = _text_of(path, data)
-    del data
-    try:
-        headers = list(_header(_first_line(text)))
-    except CldFileError as exc:
-        raise CldFileError(f"{path}: {exc}") from None
+    text, encoding, bom, gz, headers = _open(path, release)
     known = {h for rel in RELEASES for s in STYLES for h in load_spec(rel).headers(s)}
     if not any(h in known for h in headers):
         raise CldFileError(f"{path}: {_explain_mismatch(headers, release)}")
