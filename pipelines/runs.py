@@ -254,6 +254,7 @@ def record_step(
     files moved into the output folder in the instant before the commit, so the folder holds
     a file exactly when history records it."""
     from pipelines.history import History
+    from pipelines.history.feedback import resolve as resolve_feedback
 
     out: dict[str, Any] = {}
     with (
@@ -263,7 +264,7 @@ def record_step(
         if ready is not None:
             run.counts["ready"] = ready  # `cld history runs` shows a not-ready build as blocked
         if kind == "nightly":
-            resolved = run.resolve_feedback(frame)
+            resolved = resolve_feedback(h, frame, run.id)
             out["feedback"] = {k: int(v) for k, v in resolved.items()}
             if waiting is not None and waiting.height:
                 run.add_waiting(waiting)
@@ -311,15 +312,16 @@ def compare_step(
 ) -> tuple[dict[str, Any], str]:
     """Compare with the previous submission: detail to CSV files, counts and text back."""
     from pipelines.history import History
-    from pipelines.history.compare import Thresholds
+    from pipelines.history.compare import Thresholds, compare
+    from pipelines.outputs.comparison_files import write_comparison
 
     if previous_id is None:
         return {"compared with": "(no earlier submission)"}, ""
     with History.open(cfg.path(cfg.paths.history_db)) as h:
-        result = h.compare(
-            previous_id, submission_id, Thresholds.load(cfg.path(cfg.checks.thresholds))
+        result = compare(
+            h, previous_id, submission_id, Thresholds.load(cfg.path(cfg.checks.thresholds))
         )
-        files = result.write(out_dir)
+        files = write_comparison(result, out_dir)
     facts = {
         "compared with": f"submission {previous_id}",
         **{TOTAL_WORDS.get(k, k.replace("_", " ")): v for k, v in result.totals().items()},
@@ -351,7 +353,7 @@ def quarantine_text(new: list[Any], held: list[Any]) -> int | str:
 def keep_run_facts(reports: Path, run_id: int, summary: dict[str, Any]) -> None:
     """Keep the build summary's unmapped codes and quarantined files beside the run's report
     (the history does not hold them), so the report, made now or again later, shows them."""
-    from pipelines.outputs.report import save_run_facts
+    from pipelines.outputs.facts import save_run_facts
 
     save_run_facts(reports, run_id, build=summary)
 

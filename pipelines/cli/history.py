@@ -70,16 +70,17 @@ def compare(
     Without ids: the latest build against the last one uploaded to the Data Landing Portal
     (DLP), else the one before it. ``--out`` writes the detail as CSV files (Excel-safe).
     """
-    from pipelines.history.compare import Thresholds
+    from pipelines.history.compare import Thresholds, compare
     from pipelines.history.store import HistoryError
+    from pipelines.outputs.comparison_files import write_comparison
 
     cfg = get_config()
     with _history() as h, user_errors(HistoryError):
         thresholds = Thresholds.load(cfg.path(cfg.checks.thresholds))
-        result = h.compare(a, b, thresholds)
+        result = compare(h, a, b, thresholds)
         typer.echo(result.summary_text())
         if out is not None:
-            for p in result.write(out):
+            for p in write_comparison(result, out):
                 typer.echo(f"wrote {p}")
     if strict and result.warnings:
         raise typer.Exit(1)
@@ -294,7 +295,7 @@ def feedback_status(
         else:
             _table(summary, f"NHS-number feedback{' for team ' + team if team else ''}")
         if out is not None:
-            from pipelines.history.export import write_csv_for_people
+            from pipelines.outputs.comparison_files import write_csv_for_people
 
             write_csv_for_people(h.open_feedback(team), out)
             typer.echo(f"wrote {out}")

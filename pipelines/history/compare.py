@@ -127,25 +127,6 @@ class Comparison:
         lines += [f"  - {w}" for w in self.warnings] or ["  none"]
         return "\n".join(lines)
 
-    def write(self, out_dir: Path) -> list[Path]:
-        """Write the parts as CSV files for people (Excel-safe); returns the paths."""
-        from pipelines.history.export import write_csv_for_people
-
-        out_dir.mkdir(parents=True, exist_ok=True)
-        changes = self.changes.with_columns(pl.col("changed_fields").list.join(" "))
-        parts = {
-            "counts": self.counts, "events": self.events, "changes": changes,
-            "field_changes": self.field_changes, "vanished": self.vanished,
-            "completeness": self.completeness,
-            "warnings": pl.DataFrame({"warning": self.warnings}, schema={"warning": pl.String}),
-        }  # fmt: skip
-        written = []
-        for name, frame in parts.items():
-            path = out_dir / f"compare_{self.a.id}_{self.b.id}_{name}.csv"
-            write_csv_for_people(frame, path)
-            written.append(path)
-        return written
-
 
 def resolve_pair(h: History, a: int | None, b: int | None) -> tuple[SubmissionInfo, SubmissionInfo]:
     """Default pair: the newest submission against the last one sent before it, else the one

@@ -1,5 +1,4 @@
-"""``cld export``: every history table as Parquet (for Power BI and other tools), and the
-Excel-safe CSV writer used for files people open.
+"""``cld export``: every history table as Parquet (for Power BI and other tools).
 
 Personal data: ``submission_rows`` and ``feedback_items`` hold NHS numbers, names, dates of
 birth and postcodes. By default the export blanks those (the spec's ``pid`` fields, and the
@@ -12,26 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import polars as pl
 from duckdb import sqltypes
 
 from pipelines.history.store import History
-from pipelines.outputs.excel_safe import excel_safe_frame
 
 # Person ids are kept (they are the council's own reference, needed to join tables); these are
 # blanked unless include_pid. Used when the spec cannot be loaded.
 _PID_FALLBACK = ("NHS_Number", "First_Name", "Last_Name", "Date_of_Birth", "Postcode")
-
-
-def write_csv_for_people(frame: pl.DataFrame, path: Path) -> Path:
-    """CSV with a UTF-8 BOM (Excel reads the encoding) and formula-safe text; lists joined."""
-    flat = frame.with_columns(
-        pl.col(c).cast(pl.List(pl.String)).list.join(" ")
-        for c, t in frame.schema.items()
-        if isinstance(t, pl.List)
-    )
-    excel_safe_frame(flat).write_csv(path, include_bom=True)
-    return path
 
 
 def _pid_fields() -> list[str]:

@@ -314,10 +314,6 @@ class Run:
         """Store a findings table (docs/contracts.md section 3); returns rows stored."""
         return self.history._add_findings(self, findings)
 
-    def resolve_feedback(self, persons: pl.DataFrame) -> dict[str, int]:
-        """Resolve open NHS-number feedback items against this extract's persons."""
-        return self.history.resolve_feedback(persons, self.id)
-
     def add_waiting(self, rows: pl.DataFrame) -> int:
         """Store the waiting-now figures (pipelines.cqc.trend.waiting_rows: counts only)."""
         self.history._require_active(self)
@@ -624,12 +620,6 @@ class History:
         """Findings per rule and team for every finished run, oldest first."""
         return self.query("trend.sql", {"team_id": None if team_id is None else str(team_id)})
 
-    def compare(self, a: int | None = None, b: int | None = None, thresholds=None):
-        """Compare submission ``a`` (older) with ``b`` (newer); see :mod:`.compare`."""
-        from pipelines.history.compare import compare
-
-        return compare(self, a, b, thresholds)
-
     def open_feedback(self, team_id: str | None = None) -> pl.DataFrame:
         """Outstanding NHS-number feedback items with their age (NHS number masked)."""
         return self.query(
@@ -651,14 +641,6 @@ class History:
         the owning team's own exception list (never logs, results or shared outputs)."""
         return self.query("feedback/numbers.sql",
                           {"team_id": None if team_id is None else str(team_id)})
-
-    def resolve_feedback(self, persons: pl.DataFrame, run_id: int) -> dict[str, int]:
-        """Mark items resolved when the case record now holds the number found, or conflict
-        when it holds a different one. ``persons``: ``person_id``/``nhs_number`` (case
-        management) or ``LA_Person_Unique_Identifier``/``NHS_Number`` (a CLD frame)."""
-        from pipelines.history.feedback import resolve
-
-        return resolve(self, persons, run_id)
 
     def tables(self) -> list[str]:
         return [r[0] for r in self.con.execute(sql("tables.sql")).fetchall()]

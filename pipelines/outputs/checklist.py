@@ -118,7 +118,7 @@ def _mistakes_for(mistakes: pl.DataFrame | None, field_name: str,
 def frequent_mistakes(findings: pl.DataFrame) -> pl.DataFrame:
     """Per field, event type and problem: how many fixes (person × field) a run's findings
     hold, the problem in words without the repeated label."""
-    from pipelines.outputs.exceptions import conform_findings, fix_lines
+    from pipelines.outputs.fixes import conform_findings, fix_lines
 
     f = conform_findings(findings).filter(pl.col("field").is_not_null())
     if f.is_empty():
@@ -182,7 +182,7 @@ def write_xlsx(spec, lines: dict[str, list[ChecklistLine]], path: Path, source: 
 
 def write_html(spec, lines: dict[str, list[ChecklistLine]], path: Path, source: str = "",
                council: str = "") -> Path:
-    from pipelines.outputs.report import _section, _table, page_head
+    from pipelines.outputs.page import _section, _table, page_head
 
     facts = [(k, v) for k, v in (("Council", council), ("Release", spec.release)) if v]
     body = []

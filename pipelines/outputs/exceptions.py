@@ -22,15 +22,16 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.outputs.fixes import (
+    conform_findings,
+    fix_lines,
+    labels,
+)
+from pipelines.outputs.team_page import save_team_page
 from pipelines.outputs.workbook import new_workbook, write_summary, write_table
 
 log = logging.getLogger(__name__)
 
-FINDING_COLUMNS = [
-    "run_id", "rule_id", "severity", "module", "category", "row", "person_id", "event_ref",
-    "event_type", "event_start", "field", "value", "message", "how_to_fix", "team_id",
-    "team_name", "worker_name", "step_id",
-]
 UNALLOCATED = "unallocated"
 
 
@@ -72,110 +73,6 @@ class ExceptionLists:
     # False when there were findings but none carried an owning team (e.g. a submission file
     # read back by `cld check`): then no team gets a workbook, and certainly no all-clear.
     teams_known: bool = True
-
-
-def conform_findings(findings: pl.DataFrame) -> pl.DataFrame:
-    """Add any missing contract column as null and cast to the contract's types, so a findings
-    file from an older run or a hand-made one still works."""
-    if not findings.columns:  # selecting literals from a frame with no columns makes a row
-        return pl.DataFrame(schema={c: pl.Int64 if c == "row" else pl.String
-                                    for c in FINDING_COLUMNS})
-    cols = []
-    for name in FINDING_COLUMNS:
-        dtype = pl.Int64 if name == "row" else pl.String
-        if name in findings.columns:
-            cols.append(pl.col(name).cast(dtype))
-        else:
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    out = findings.select(cols)
-    # An empty team id is no team.
-    return out.with_columns(
-        pl.when(pl.col("team_id").str.strip_chars() == "").then(None)
-        .otherwise(pl.col("team_id")).alias("team_id")
-    )
-
-
-def _action_order(frame: pl.DataFrame) -> pl.DataFrame:
-    """Errors first, then the oldest event first (blank dates last), then by person."""
-    return frame.sort(
-        [(pl.col("severity") != "error"), "event_start", "person_id", "event_ref", "rule_id"],
-        nulls_last=True,
-    )
-
-
-# Where a worker records each national module's fields (advice for managers speaks of the
-# case-system screen, never of mapping tables).
-SCREENS = {
-    "Person details": "the person's details screen",
-    "Submission information": "the person's details screen",
-    "Events (all)": "the event's workflow step or service agreement",
-    "Events (requests only)": "the contact or request step",
-    "Events (assessments only)": "the assessment step",
-    "Events (reviews only)": "the review step",
-    "Events (services only)": "the service agreement",
-    "Costs (services only)": "the service agreement's costs",
-    "Carers and linked service users": "the carer's record and its links",
-}
-
-
-def _labels() -> dict[str, str]:
-    """Field name → the label people read (``NHS_Number`` → ``NHS Number``), from the spec."""
-    from cld_schema import load_spec
-
-    out: dict[str, str] = {}
-    for rel in ("R1", "R2"):
-        out.update({f.name: f.label for f in load_spec(rel).fields})
-    return out
-
-
-def with_labels(frame: pl.DataFrame) -> pl.DataFrame:
-    """Adds ``field_label``, ``problem`` (the message without a repeated label: never
-    "NHS Number: NHS Number: …") and ``advice`` (what to do on which screen)."""
-    labels = _labels()
-    label = pl.col("field").replace_strict(labels, default=pl.col("field").str.replace_all(
-        "_", " "), return_dtype=pl.String)
-    msg = pl.col("message").fill_null("")
-    # "NHS Number: NHS number fails…" → "NHS number fails…" beside a Field column
-    problem = (pl.when(msg.str.to_lowercase().str.starts_with(
-        pl.concat_str([label.str.to_lowercase(), pl.lit(": ")])))
-        .then(msg.str.slice(label.str.len_chars() + 2)).otherwise(msg))
-    screen = pl.col("module").replace_strict(SCREENS, default="the case record",
-                                             return_dtype=pl.String)
-    fix = pl.col("how_to_fix").fill_null("")
-    advice = (
-        pl.when(fix.str.contains("in the case system for this person or event"))
-        .then(pl.concat_str([pl.lit("Record "), label, pl.lit(" on "), screen,
-                             pl.lit(" in the case system.")]))
-        .when(fix.str.contains("mapping table"))
-        .then(pl.concat_str([pl.lit("Correct "), label, pl.lit(" on "), screen,
-                             pl.lit(" in the case system.")]))
-        .otherwise(fix)
-    )
-    return frame.with_columns(label.alias("field_label"), problem.alias("problem"),
-                              advice.alias("advice"))
-
-
-def fix_lines(team: pl.DataFrame) -> pl.DataFrame:
-    """One line per fix: person × field × rule (file-level findings one each), with the
-    events it affects; errors first, then the oldest event first."""
-    f = with_labels(_action_order(team)).with_columns(
-        pl.when(pl.col("person_id").is_null()).then(pl.int_range(pl.len()).cast(pl.String))
-        .otherwise(pl.lit("")).alias("_alone"),
-        pl.format("{} {} {}", pl.col("event_type").fill_null("-"),
-                  pl.col("event_ref").fill_null("-"), pl.col("event_start").fill_null("-"))
-        .alias("_event"),
-    )
-    fx = f.group_by("person_id", "field", "rule_id", "_alone", maintain_order=True).agg(
-        pl.col("severity").first(), pl.col("worker_name").drop_nulls().first(),
-        pl.col("field_label").first(), pl.col("problem").first(), pl.col("advice").first(),
-        pl.col("module").first(), pl.col("value").drop_nulls().first(),
-        pl.len().cast(pl.Int64).alias("events"),
-        pl.col("_event").unique(maintain_order=True).str.join("\n").alias("which"),
-        pl.col("step_id").drop_nulls().unique(maintain_order=True).str.join("; ")
-        .alias("steps"),
-        pl.col("event_start").min().alias("oldest"),
-    ).drop("_alone")
-    return fx.sort([pl.col("severity") != "error", "oldest", "person_id"], nulls_last=True)
 
 
 def people_sheet(team: pl.DataFrame) -> pl.DataFrame:
@@ -491,8 +388,6 @@ def write_exception_lists(
         write_team_workbook(entry.path, entry, run_id, team_now, team_prev, team_fb,
                             period, council)
         if pages:
-            from pipelines.outputs.report import save_team_page
-
             entry.page = save_team_page(out_dir / f"{stem}.html", entry, team_now, trend,
                                         run_id=run_id, period=period, council=council)
         log.info("exception list for team %s: %d errors, %d warnings to fix%s", team_id,
@@ -525,10 +420,10 @@ def _write_unallocated(path: Path, run_id: str, loose: pl.DataFrame,
              "Unmapped codes: add each to the mapping table named, then rebuild."),
         ])
         if unmapped:
-            labels = _labels()
+            names = labels()
             write_table(wb, fmt, "Unmapped codes", pl.DataFrame(
                 [{"Mapping table": u.get("mapping"),
-                  "Field": labels.get(str(u.get("field")), u.get("field")),
+                  "Field": names.get(str(u.get("field")), u.get("field")),
                   "Local code": u.get("code"), "Rows": int(u.get("rows") or 0)}
                  for u in unmapped],
                 schema={"Mapping table": pl.String, "Field": pl.String,

@@ -13,11 +13,10 @@ no person ids, names or values from the file.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -28,59 +27,26 @@ from pipelines.outputs.charts import (
     SEVERITY_COLOURS,
     hbar_chart,
     small_multiples,
-    time_chart,
 )
-from pipelines.outputs.exceptions import conform_findings
+from pipelines.outputs.facts import run_facts, save_run_facts
+from pipelines.outputs.fixes import conform_findings, labels
 from pipelines.outputs.measures_section import measures_changes, measures_section
+from pipelines.outputs.page import (
+    CSP,
+    STYLE,
+    _section,
+    _sev,
+    _table,
+    page_head,
+    trend_body,
+)
 
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-       "form-action 'none'")
 MODULE_ORDER = [
     "Submission information", "Person details", "Events (all)", "Events (requests only)",
     "Events (assessments only)", "Carers and linked service users", "Events (services only)",
     "Events (reviews only)", "Costs (services only)",
 ]
 EVENT_TYPES = ["REQUEST", "ASSESSMENT", "SERVICE", "REVIEW"]
-
-STYLE = """
-:root{--ink:#1b1b1b;--muted:#555;--line:#d6d6d6;--bad:#b8312f;--ok:#2e8540;--warn:#d9a21b;
---head:#1d4f76}
-*{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);
-margin:0;background:#f4f5f7}
-header{background:var(--head);color:#fff;padding:18px 28px}
-header h1{margin:0;font-size:22px}header p{margin:4px 0 0;opacity:.9}
-main{max-width:1100px;margin:0 auto;padding:12px 28px 40px}
-section{background:#fff;border:1px solid var(--line);border-radius:6px;padding:14px 20px;
-margin:16px 0}
-h2{font-size:18px;margin:4px 0 10px;color:var(--head)}
-nav a{margin-right:14px;color:var(--head)}
-.verdict{font-size:20px;font-weight:700;padding:14px 18px;border-radius:6px;color:#fff}
-.verdict.ready{background:var(--ok)}.verdict.notready{background:var(--bad)}
-.kpis{display:flex;gap:12px;flex-wrap:wrap;margin-top:12px}
-.kpi{border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:130px}
-.kpi b{display:block;font-size:22px}
-table{border-collapse:collapse;width:100%;margin:8px 0}
-th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-code{font-size:12px;color:var(--head);word-break:break-all}
-th{background:#eef2f6;position:sticky;top:0}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-.sev-error{color:var(--bad);font-weight:600}.sev-warning{color:#8a6100;font-weight:600}
-.pass{color:var(--ok);font-weight:600}.fail{color:var(--bad);font-weight:600}
-.muted{color:var(--muted)}
-.bar{background:#e9ecef;height:10px;border-radius:3px;position:relative;min-width:120px}
-.bar span{display:block;height:10px;border-radius:3px;background:var(--head)}
-.bar i{position:absolute;top:-3px;width:2px;height:16px;background:var(--bad)}
-details summary{cursor:pointer;color:var(--head)}
-.multiples{display:grid;grid-template-columns:1fr 1fr;gap:8px 18px}
-.multiples figure{margin:0}.multiples figcaption{font-weight:600;color:var(--head)}
-table.matrix td.n,table.matrix th.n{min-width:3.2em}
-table.matrix th{font-size:12px;vertical-align:bottom}table.matrix td:first-child{min-width:11em}
-.scroll{overflow-x:auto}
-.facts{display:flex;gap:6px 18px;flex-wrap:wrap;margin:6px 0 0;padding:0;list-style:none}
-.facts li b{font-weight:600}
-@media print{body{background:#fff}section{break-inside:avoid;border:none}}
-"""
 
 
 @dataclass
@@ -111,31 +77,6 @@ KIND_TEXT = {"quarterly": "quarterly submission", "build": "quarterly submission
 
 
 # --- small HTML helpers -------------------------------------------------------------------
-
-
-def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None = None,
-           raw: set[int] | None = None) -> str:
-    """An HTML table; cells are escaped unless their column is in ``raw`` (our own markup)."""
-    numeric, raw = numeric or set(), raw or set()
-    head = "".join(f'<th class="n">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
-                   for i, h in enumerate(headers))
-    body = []
-    for r in rows:
-        cells = []
-        for i, v in enumerate(r):
-            text = v if i in raw else escape("" if v is None else
-                                             f"{v:,}" if isinstance(v, int) else str(v))
-            cells.append(f'<td class="n">{text}</td>' if i in numeric else f"<td>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _section(anchor: str, title: str, body: str) -> str:
-    return f'<section id="{anchor}"><h2>{escape(title)}</h2>{body}</section>'
-
-
-def _sev(sev: str | None) -> str:
-    return f'<span class="sev-{escape(sev or "")}">{escape(sev or "")}</span>'
 
 
 # --- sections -----------------------------------------------------------------------------
@@ -316,114 +257,25 @@ def changes_section(comparison) -> str:
                     numeric=set(range(1, len(cols))))
     warn = "".join(f"<li>{escape(w)}</li>" for w in comparison.warnings) or "<li>none</li>"
     parts = [lead, events, f"<h3>Warnings</h3><ul>{warn}</ul>"]
-    from pipelines.outputs.exceptions import _labels
-
-    labels = _labels()  # people read field labels ("NHS Number"), not raw names
+    names = labels()  # people read field labels ("NHS Number"), not raw names
     comp = comparison.completeness
     if comp is not None and comp.height and "delta_pp" in comp.columns:
         top = comp.sort(pl.col("delta_pp").abs(), descending=True, nulls_last=True).head(10)
         parts.append("<h3>Largest changes in completeness</h3>" + _table(
             ["Event type", "Field", "Before %", "Now %", "Change (pp)"],
-            [[r["event_type"], labels.get(r["field"], r["field"]), _pct(r["pct_a"]),
+            [[r["event_type"], names.get(r["field"], r["field"]), _pct(r["pct_a"]),
               _pct(r["pct_b"]), _pct(r["delta_pp"])]
              for r in top.iter_rows(named=True)], numeric={2, 3, 4}))
     fc = comparison.field_changes
     if fc is not None and fc.height:
         parts.append("<h3>Fields changed most in matched events</h3>" + _table(
-            ["Field", "Events"], [[labels.get(r[0], r[0]), *r[1:]] for r in
+            ["Field", "Events"], [[names.get(r[0], r[0]), *r[1:]] for r in
                                   fc.head(10).iter_rows()], numeric={1}))
     return _section("changes", title, "".join(parts))
 
 
 def _pct(v) -> str:
     return "" if v is None else f"{v:.1f}"
-
-
-def trend_frame(trend: pl.DataFrame) -> pl.DataFrame:
-    """Open findings per team and run from ``History.trend()`` (one row per rule), summed per
-    run and team, with each run's kind and where it sits in time: a quarterly submission at
-    its period (placed at the period's end), a nightly run at its date."""
-    count = next(c for c in ("fixes", "findings", "open_issues", "count", "n")
-                 if c in trend.columns)
-    t = trend.with_columns(
-        pl.col("team_id").cast(pl.String).fill_null("unallocated"),
-        (pl.col("team_name") if "team_name" in trend.columns else pl.col("team_id"))
-        .cast(pl.String).fill_null("Unallocated").alias("team_name"),
-        (pl.col("kind") if "kind" in trend.columns else pl.lit("run")).cast(pl.String)
-        .alias("kind"),
-        (pl.col("period") if "period" in trend.columns else pl.lit(None)).cast(pl.String)
-        .alias("period"),
-        (pl.col("started_at") if "started_at" in trend.columns else pl.lit(None))
-        .alias("started_at"),
-    )
-    per = (t.group_by("run_id", "team_id")
-           .agg(pl.col("team_name").first(), pl.col("kind").first(), pl.col("period").first(),
-                pl.col("started_at").min(), pl.col(count).sum().alias("open")))
-    rows = []
-    for r in per.iter_rows(named=True):
-        kind = "quarterly" if r["kind"] in ("build", "quarterly") else r["kind"]
-        when, label = _when(kind, r["period"], r["started_at"])
-        rows.append({**r, "kind": kind, "when": when, "label": label})
-    schema = {"run_id": pl.String, "team_id": pl.String, "team_name": pl.String,
-              "kind": pl.String, "period": pl.String, "started_at": pl.Datetime,
-              "open": pl.Int64, "when": pl.Date, "label": pl.String}
-    out = pl.DataFrame([{k: (str(v) if k == "run_id" else v) for k, v in r.items()
-                         if k in schema} for r in rows], schema=schema)
-    return out.sort("when", "run_id", "team_id", nulls_last=True)
-
-
-def _when(kind: str, period: str | None, started: Any) -> tuple[date | None, str]:
-    """Where a run sits on the time axis and its label: quarterly runs by their period
-    (placed at its end, the data's cut-off), other runs by the day they ran."""
-    if kind == "quarterly" and period:
-        from pipelines.period import Period, PeriodError
-
-        try:
-            return Period.parse(period).end, period
-        except PeriodError:
-            pass
-    if isinstance(started, datetime):
-        return started.date(), started.date().isoformat()
-    if isinstance(started, date):
-        return started, started.isoformat()
-    return None, ""
-
-
-def trend_points(t: pl.DataFrame) -> dict[str, list[tuple[date, float, str]]]:
-    """One series per run kind: open issues at each period (quarterly: the latest run of the
-    period) or day (nightly: the latest run of the day), all teams in ``t`` summed."""
-    series: dict[str, list[tuple[date, float, str]]] = {}
-    dated = t.filter(pl.col("when").is_not_null())
-    for kind in sorted(dated.get_column("kind").unique().to_list(),
-                       key=lambda k: (k != "quarterly", k)):
-        mine = dated.filter(pl.col("kind") == kind)
-        latest = (mine.group_by("label").agg(pl.col("run_id").sort_by("started_at").last(),
-                                             pl.col("when").first()))
-        points = []
-        for label, run, when in latest.sort("when").iter_rows():
-            total = mine.filter(pl.col("run_id") == run).get_column("open").sum()
-            points.append((when, float(total), label))
-        series[TREND_NAMES.get(kind, kind)] = points
-    return series
-
-
-TREND_NAMES = {"quarterly": "Quarterly submissions (by period)",
-               "nightly": "Nightly runs (by date)"}
-TREND_COLUMNS = 4  # periods and nightly dates each listed in the team table
-
-
-def trend_columns(t: pl.DataFrame) -> list[tuple[str, str, str]]:
-    """The table's columns, oldest first: the last few quarterly periods and the last few
-    nightly dates, each as (heading, kind, label) and its latest run."""
-    cols = []
-    dated = t.filter(pl.col("when").is_not_null())
-    for kind in sorted(dated.get_column("kind").unique().to_list(),
-                       key=lambda k: (k != "quarterly", k)):
-        labels = (dated.filter(pl.col("kind") == kind).select("label", "when").unique()
-                  .sort("when").get_column("label").to_list())
-        word = "quarterly" if kind == "quarterly" else kind
-        cols += [(f"{lab} {word}", kind, lab) for lab in labels[-TREND_COLUMNS:]]
-    return cols
 
 
 def teams_now(findings: pl.DataFrame) -> str:
@@ -441,45 +293,6 @@ def teams_now(findings: pl.DataFrame) -> str:
         by.get_column("team_name").to_list(),
         {"error": by["error"].to_list(), "warning": by["warning"].to_list()},
         colours=SEVERITY_COLOURS, title="Open issues per team in this run")
-
-
-def trend_body(trend: pl.DataFrame | None, team_id: str | None = None,
-               team_name: str | None = None) -> str:
-    """The chart over time (one series per run kind) and the team × period table."""
-    if trend is None or trend.is_empty():
-        return '<p class="muted">No earlier runs in the history yet.</p>'
-    t = trend_frame(trend)
-    if team_id is not None:
-        t = t.filter(pl.col("team_id") == str(team_id))
-        if t.is_empty():
-            return '<p class="muted">No findings recorded for this team in earlier runs.</p>'
-        if team_name:
-            t = t.with_columns(pl.lit(team_name).alias("team_name"))
-    series = trend_points(t)
-    if not any(series.values()):
-        return '<p class="muted">The runs in the history carry no period or date.</p>'
-    chart = time_chart(series, title="Open issues over time, by run kind"
-                       + ("" if team_id is None else " (this team)"))
-    cols = trend_columns(t)
-    rows = []
-    teams = t.select("team_id", "team_name").unique(subset="team_id")
-    teams = teams.sort(pl.col("team_id") == "unallocated", "team_name")
-    for tid, name in teams.iter_rows():
-        mine = t.filter(pl.col("team_id") == tid)
-        row: list[Any] = [name]
-        for _, kind, label in cols:
-            at = mine.filter((pl.col("kind") == kind) & (pl.col("label") == label))
-            if at.is_empty():
-                row.append(0)
-                continue
-            run = at.sort("started_at").get_column("run_id").to_list()[-1]
-            row.append(int(at.filter(pl.col("run_id") == run).get_column("open").sum()))
-        rows.append(row)
-    lead = ("<p>Open fixes (one per person and field) recorded at each quarterly submission "
-            "(by period; the latest run of each period) and each nightly run (by date; the "
-            "latest run of each day).</p>")
-    return (lead + chart + _table(["Team", *[c[0] for c in cols]], rows,
-                                  numeric=set(range(1, len(cols) + 1))))
 
 
 def trend_section(trend: pl.DataFrame | None, findings: pl.DataFrame) -> str:
@@ -764,19 +577,6 @@ def header_facts(inp: ReportInputs, run_id: str) -> list[tuple[str, str]]:
     return [(k, v) for k, v in facts if v]
 
 
-def page_head(title: str, facts: list[tuple[str, str]]) -> str:
-    items = "".join(f"<li>{escape(k)}: <b>{escape(v)}</b></li>" for k, v in facts)
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f"<header><h1>{escape(title.split(' – ')[0])}</h1><ul class=\"facts\">{items}</ul>"
-        f"<p>Made {now}</p></header>"
-    )
-
-
 def render_report(inp: ReportInputs, out: Path, sections: list[Section] | None = None) -> str:
     """The whole page as text."""
     findings = conform_findings(inp.findings)
@@ -809,35 +609,6 @@ def report_name(period: str, kind: str, run_id: Any) -> str:
     word = "quarterly" if kind in ("build", "quarterly") else (kind or "run")
     return f"dq_report_{period}_{word}_run{run_id}.html" if period else \
         f"dq_report_run{run_id}.html"
-
-
-def facts_path(out_dir: Path, run_id: Any) -> Path:
-    return Path(out_dir) / f"run{run_id}.facts.json"
-
-
-def save_run_facts(out_dir: Path, run_id: Any, *, build: dict | None = None,
-                   data_docs: Path | None = None) -> Path:
-    """Keep what the history does not hold about a run beside its report (the build
-    summary's unmapped codes and quarantined files, the Data Docs folder), so ``cld report``
-    run again shows them too. Counts, codes, file names and paths only."""
-    path = facts_path(out_dir, run_id)
-    known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    if build is not None:
-        known["build"] = {k: build.get(k) for k in ("period", "release", "reporting_period",
-                                                    "unmapped", "feeds", "rows")}
-    if data_docs is not None:
-        known["data_docs"] = str(Path(data_docs).resolve())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(known, indent=1, default=str), encoding="utf-8")
-    return path
-
-
-def run_facts(out_dir: Path, run_id: Any) -> dict:
-    path = facts_path(out_dir, run_id)
-    try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (OSError, ValueError):
-        return {}
 
 
 def national_cells(frame: pl.DataFrame | None, spec, findings: pl.DataFrame | None = None,
@@ -895,61 +666,3 @@ def write_report(cfg, run_id: int | None, out_dir: Path, *,
 # --- a manager's page: one per team ---------------------------------------------------------
 
 
-def team_fix_table(team_findings: pl.DataFrame) -> str:
-    """Per problem: how many fixes (person × field) and events, with what to do on which
-    screen; no person ids (the workbook has them)."""
-    from pipelines.outputs.exceptions import fix_lines
-
-    fx = fix_lines(team_findings)
-    by = (fx.group_by("rule_id").agg(
-        pl.col("severity").first(), pl.col("field_label").first(), pl.col("problem").first(),
-        pl.col("advice").first(), pl.len().alias("fixes"), pl.col("events").sum())
-        .sort([pl.col("severity") != "error", pl.col("fixes")], descending=[False, True]))
-    rows = [[_sev(r["severity"]), r["field_label"] or "", r["problem"] or "", r["advice"] or "",
-             int(r["fixes"]), int(r["events"])] for r in by.iter_rows(named=True)]
-    return _table(["Severity", "Field", "Problem", "What to do", "Fixes", "Events affected"],
-                  rows, numeric={4, 5}, raw={0})
-
-
-def render_team_page(team: Any, team_findings: pl.DataFrame, trend: pl.DataFrame | None, *,
-                     run_id: str = "", period: str = "", council: str = "") -> str:
-    """One self-contained page for a team manager: that team's findings only, as counts
-    (what to fix, how many, on which screen; the trend of its open issues by run kind).
-    Holds no client identifier: the workbook beside it has those."""
-    findings = conform_findings(team_findings)
-    facts = [("Council", council), ("Team", team.team_name), ("Period", period),
-             ("Run", f"run {run_id}" if run_id else "")]
-    facts = [(k, v) for k, v in facts if v]
-    if team.all_clear:
-        verdict = ('<div class="verdict ready">All clear: nothing outstanding for this team.'
-                   " Thank you.</div>")
-    else:
-        verdict = (f'<div class="verdict notready">{team.errors:,} errors and '
-                   f"{team.warnings:,} warnings to fix</div>")
-    kpis = (f'<div class="kpis"><div class="kpi">Errors to fix<b>{team.errors:,}</b></div>'
-            f'<div class="kpi">Warnings to fix<b>{team.warnings:,}</b></div>'
-            f'<div class="kpi">Clients<b>{team.people:,}</b></div>'
-            f'<div class="kpi">Events affected<b>{team.events:,}</b></div>'
-            f'<div class="kpi">NHS numbers to record<b>{team.feedback:,}</b></div></div>')
-    body = [_section("team", "This team", verdict + kpis)]
-    if not findings.is_empty():
-        body.append(_section("fixes", "What to fix", "<p>One fix is one person and field, "
-                             "however many of the person's events it affects. The workbook "
-                             "lists each one with the client and the events.</p>"
-                             + team_fix_table(findings)))
-    body.append(_section("trend", "Open issues over time", trend_body(trend, team.team_id,
-                                                                         team.team_name)))
-    where = " – ".join(x for x in (team.team_name, period) if x)
-    return (page_head(f"CLD data quality for your team – {where}", facts)
-            + "<main>" + "".join(body)
-            + '<p class="muted">Counts only: this page holds no client details.</p></main>'
-            "</body></html>\n")
-
-
-def save_team_page(out: Path, team: Any, team_findings: pl.DataFrame,
-                   trend: pl.DataFrame | None, **kw: Any) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".partial")
-    tmp.write_text(render_team_page(team, team_findings, trend, **kw), encoding="utf-8")
-    tmp.replace(out)
-    return out

@@ -121,7 +121,7 @@ def team_list_inputs(cfg, got: RunInputs) -> dict[str, Any]:
     """What the team lists take from a run besides its findings: the period and council for
     titles and e-mails, the traced NHS numbers (owning team's list only) and the build's
     unmapped local codes (analyst's list), kept beside the run's report."""
-    from pipelines.outputs.report import run_facts
+    from pipelines.outputs.facts import run_facts
 
     kept = run_facts(cfg.path(cfg.paths.output_dir) / "reports", got.run_id) if got.run_id else {}
     return {"period": got.period, "council": cfg.council.name,
@@ -179,7 +179,7 @@ def _add_run_facts(h, out: RunInputs) -> None:
 def _add_submission(h, cfg, out: RunInputs, history_error: type[Exception]) -> None:
     """The run's own submission (as a CLD frame) and its comparison with the one before."""
     from cld_schema import load_spec
-    from pipelines.history.compare import Thresholds
+    from pipelines.history.compare import Thresholds, compare
 
     subs = h.submissions().filter(pl.col("run_id") == out.run_id)
     if subs.is_empty():
@@ -191,8 +191,8 @@ def _add_submission(h, cfg, out: RunInputs, history_error: type[Exception]) -> N
     prev = h.previous_submission(before=sub_id)
     if prev is not None:
         try:
-            out.comparison = h.compare(prev.id, sub_id,
-                                       Thresholds.load(cfg.path(cfg.checks.thresholds)))
+            out.comparison = compare(h, prev.id, sub_id,
+                                     Thresholds.load(cfg.path(cfg.checks.thresholds)))
         except history_error:
             out.comparison = None
 

@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from pipelines.history import History, HistoryError
-from pipelines.history.compare import Thresholds
+from pipelines.history.compare import Thresholds, compare
+from pipelines.outputs.comparison_files import write_comparison
 from tests.history.helpers import cld_frame
 
 LTS = "Long Term Support: Community"
@@ -72,7 +73,7 @@ def pair(tmp_path: Path):
 
 def test_events_added_dropped_changed(pair) -> None:
     h, a, b = pair
-    c = h.compare(a, b)
+    c = compare(h, a, b)
     ev = {r["event_type"]: r for r in c.events.iter_rows(named=True)}
     got = {k: (v["added"], v["dropped"], v["changed"], v["unchanged"]) for k, v in ev.items()}
     assert got == {
@@ -97,7 +98,7 @@ def test_events_added_dropped_changed(pair) -> None:
 
 def test_counts_by_month_team_and_service_type(pair) -> None:
     h, a, b = pair
-    counts = h.compare(a, b).counts
+    counts = compare(h, a, b).counts
     cell = {
         (r["dimension"], r["event_type"], r["value"]): (r["count_a"], r["count_b"])
         for r in counts.iter_rows(named=True)
@@ -129,7 +130,7 @@ def test_duplicates_and_the_rolling_window(tmp_path: Path) -> None:
     new = cld_frame([svc | new_window, ckba | new_window])
     with History.open(tmp_path / "h.duckdb") as h:
         a, b = _store(h, old, new)
-        c = h.compare(a, b)
+        c = compare(h, a, b)
         t = c.totals()
         # the duplicated service: one pairs up (period dates are not a change), one dropped;
         # the row without an event type (carer known by association) pairs up too
@@ -150,7 +151,7 @@ def test_warnings_over_thresholds(tmp_path: Path) -> None:
 
     with History.open(tmp_path / "h.duckdb") as h:
         a, b = _store(h, cld_frame(month(100, 1)), cld_frame(month(70, 2)))
-        c = h.compare(a, b)
+        c = compare(h, a, b)
         assert any(w.startswith("Request in 2024-03: 100 -> 70 (-30.0%") for w in c.warnings)
         assert any("completeness of NHS_Number on Request rows: 100.0% -> 50.0%" in w
                    for w in c.warnings)  # fmt: skip
@@ -160,23 +161,23 @@ def test_warnings_over_thresholds(tmp_path: Path) -> None:
             month_drop_pct=40, category_drop_pct=40, completeness_pp=60, vanished_pct=50,
             changed_pct=60,
         )  # fmt: skip
-        assert h.compare(a, b, lenient).warnings == []
+        assert compare(h, a, b, lenient).warnings == []
 
 
 def test_default_pair_prefers_the_last_sent(tmp_path: Path) -> None:
     f = cld_frame([_req("P1", "2024-02-01", "2024-02-05")])
     with History.open(tmp_path / "h.duckdb") as h:
         with pytest.raises(HistoryError, match="no submission"):
-            h.compare()
+            compare(h)
         s1, s2, s3 = _store(h, f, f, f)
-        c = h.compare()
+        c = compare(h)
         assert (c.a.id, c.b.id) == (s2, s3)
         h.mark_sent(s1)
-        c = h.compare()
+        c = compare(h)
         assert (c.a.id, c.b.id) == (s1, s3)
-        assert h.compare(None, s2).a.id == s1
+        assert compare(h, None, s2).a.id == s1
         with pytest.raises(HistoryError, match="with itself"):
-            h.compare(s3, s3)
+            compare(h, s3, s3)
 
 
 def test_thresholds_from_file(tmp_path: Path) -> None:
@@ -191,9 +192,9 @@ def test_thresholds_from_file(tmp_path: Path) -> None:
 
 def test_write_is_excel_safe(pair, tmp_path: Path) -> None:
     h, a, b = pair
-    c = h.compare(a, b)
+    c = compare(h, a, b)
     c.warnings.append("=HYPERLINK(1)")
-    paths = c.write(tmp_path / "out")
+    paths = write_comparison(c, tmp_path / "out")
     assert {p.name.rsplit("_", 1)[-1] for p in paths} >= {"changes.csv", "warnings.csv"}
     text = next(p for p in paths if p.name.endswith("warnings.csv")).read_text("utf-8-sig")
     assert "'=HYPERLINK(1)" in text
@@ -229,12 +230,12 @@ def test_r1_file_translated_to_r2_before_comparing(tmp_path: Path) -> None:
             a = run.add_submission(None, r1)
         with h.run("build", "2025-26Q2", "R2") as run:
             b = run.add_submission(None, r2)
-        c = h.compare(a, b)
+        c = compare(h, a, b)
         t = c.totals()
         assert (t["unchanged"], t["changed"], t["added"], t["dropped"]) == (2, 0, 0, 0)
         assert "translated to R2 texts" in c.warnings[0]
         # the other way round is not translated, and says so
-        back = h.compare(b, a)
+        back = compare(h, b, a)
         assert back.totals()["unchanged"] == 0
         assert any("different releases (R2 -> R1)" in w for w in back.warnings)
         # the stored rows are untouched by the translation
@@ -250,7 +251,7 @@ def test_carers_known_by_association_have_a_readable_event_type(tmp_path: Path) 
                      ckba | {"LA_Person_Unique_Identifier": "C2"}, blank])  # fmt: skip
     with History.open(tmp_path / "h.duckdb") as h:
         a, b = _store(h, old, new)
-        c = h.compare(a, b)
+        c = compare(h, a, b)
     label = "Unpaid carer known by association (no event)"
     events = {r["event_type"]: r for r in c.events.iter_rows(named=True)}
     assert set(events) == {"Request", label, "(no event type)"}

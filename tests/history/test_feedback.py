@@ -15,6 +15,7 @@ from pipelines.history.feedback import (
     FeedbackLayout,
     FeedbackQuarantined,
     ingest,
+    resolve,
 )
 from tests.history.helpers import cld_frame
 
@@ -89,10 +90,12 @@ def test_feedback_resolved_across_two_extracts(h: History, tmp_path: Path) -> No
 
     # Extract 1: P1's record now holds the number found; P2's still holds none.
     with h.run("nightly") as run1:
-        got = run1.resolve_feedback(
+        got = resolve(
+            h,
             pl.DataFrame({"person_id": [1, 2], "nhs_number": [N1, None]}).with_columns(
                 pl.format("P{}", "person_id").alias("person_id")
-            )
+            ),
+            run1.id,
         )
     assert got == {"resolved": 1, "conflict": 0}
     assert h.open_feedback()["person_id"].to_list() == ["P2"]
@@ -100,7 +103,7 @@ def test_feedback_resolved_across_two_extracts(h: History, tmp_path: Path) -> No
     # Extract 2 (a CLD frame): P2 now holds a different number -> conflict, still outstanding.
     with h.run("nightly") as run2:
         extract = cld_frame([_person("P1", "1", N1), _person("P2", "2", N4)])
-        assert run2.resolve_feedback(extract) == {"resolved": 0, "conflict": 1}
+        assert resolve(h, extract, run2.id) == {"resolved": 0, "conflict": 1}
     assert h.open_feedback().select("person_id", "status").rows() == [("P2", "conflict")]
 
     items = h.con.execute(

@@ -12,7 +12,8 @@ import pytest
 from pipelines.build import build
 from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.history import History
-from pipelines.history.feedback import FeedbackLayout, ingest, read_feedback
+from pipelines.history.compare import compare
+from pipelines.history.feedback import FeedbackLayout, ingest, read_feedback, resolve
 from pipelines.sample import generate
 
 LAYOUT = FeedbackLayout.load(PROJECT_ROOT / "data" / "sample" / "feedback_layout.yaml")
@@ -52,7 +53,7 @@ def test_two_builds_compared_and_feedback_followed(council) -> None:
                 subs.append(run.add_submission(res.path, res.frame))
         assert h.submission_frame(subs[1]).height == builds[1].frame.height
 
-        c = h.compare(*subs)
+        c = compare(h, *subs)
         t = c.totals()
         # every old row is dropped or matched, every new row added or matched
         assert t["dropped"] + t["changed"] + t["unchanged"] == builds[0].frame.height
@@ -78,7 +79,7 @@ def test_two_builds_compared_and_feedback_followed(council) -> None:
         _set_number(info.db, p1, n1)
         _set_number(info.db, p2, "9434765919" if n2 != "9434765919" else "4010232137")
         with h.run("nightly") as run:
-            assert run.resolve_feedback(_persons(info.db)) == {"resolved": 1, "conflict": 1}
+            assert resolve(h, _persons(info.db), run.id) == {"resolved": 1, "conflict": 1}
         assert h.open_feedback().select("person_id", "status").rows() == [(p2, "conflict")]
 
 

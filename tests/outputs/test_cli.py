@@ -188,7 +188,7 @@ def test_from_history_latest_run_against_previous(council, tmp_path):
 def test_report_again_keeps_data_docs_and_build_facts(council, tmp_path):
     """`cld report` run again still links the run's Data Docs (through a page that works
     offline) and shows the unmapped codes and quarantined files the build kept."""
-    from pipelines.outputs.report import save_run_facts
+    from pipelines.outputs.facts import save_run_facts
 
     with (History.open(tmp_path / "out" / "history.duckdb") as h,
           h.run("build", "2025-26Q4", "R2", "test") as run):
