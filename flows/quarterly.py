@@ -75,8 +75,10 @@ def build_task(
 previous_task = task(runs.previous_step, name="previous submission", **IN_MEMORY)
 checks_task = task(runs.checks_step, name="checks", **IN_MEMORY)
 record_task = task(runs.record_step, name="history", **IN_MEMORY)
-compare_task = task(runs.compare_step, name="comparison", persist_result=False)
-report_task = task(runs.report_step, name="DQ report", persist_result=False)
+# The comparison (its changes and vanished people hold person ids) goes from the comparison
+# task to the DQ report task in memory: one quarterly run compares the two submissions once.
+compare_task = task(runs.compare_step, name="comparison", **IN_MEMORY)
+report_task = task(runs.report_step, name="DQ report", **IN_MEMORY)
 exceptions_task = task(runs.exceptions_step, name="exception lists", persist_result=False)
 
 

@@ -309,14 +309,17 @@ FEEDBACK_WORDS = {"resolved": "NHS numbers now in the record (feedback resolved)
 
 def compare_step(
     cfg: Config, previous_id: int | None, submission_id: int, out_dir: Path
-) -> tuple[dict[str, Any], str]:
-    """Compare with the previous submission: detail to CSV files, counts and text back."""
+) -> tuple[dict[str, Any], str, Any]:
+    """Compare with the previous submission: detail to CSV files; counts, text and the
+    :class:`~pipelines.history.compare.Comparison` back (the DQ report is handed the same
+    comparison: one quarterly run compares once). The comparison holds person ids, so the
+    flow keeps it in memory only."""
     from pipelines.history import History
     from pipelines.history.compare import Thresholds, compare
     from pipelines.outputs.comparison_files import write_comparison
 
     if previous_id is None:
-        return {"compared with": "(no earlier submission)"}, ""
+        return {"compared with": "(no earlier submission)"}, "", None
     with History.open(cfg.path(cfg.paths.history_db)) as h:
         result = compare(
             h, previous_id, submission_id, Thresholds.load(cfg.path(cfg.checks.thresholds))
@@ -328,15 +331,15 @@ def compare_step(
         "comparison warnings": len(result.warnings),
         "comparison files": str(out_dir) if files else "(none)",
     }
-    return facts, result.summary_text()
+    return facts, result.summary_text(), result
 
 
-def report_step(cfg: Config, run_id: int, out_dir: Path, data_docs: Path | None) -> Path:
-    """The self-contained HTML DQ report of a recorded run (what ``cld report --run`` writes)."""
-    from pipelines.outputs.report import write_report
-
+def report_step(cfg: Config, run_id: int, out_dir: Path, data_docs: Path | None,
+                comparison: Any = None) -> Path:
+    """The self-contained HTML DQ report of a recorded run (what ``cld report --run`` writes).
+    ``comparison``: the one the run already made (else the report compares again)."""
     docs = data_docs if data_docs is not None and data_docs.exists() else None
-    return write_report(cfg, run_id, out_dir, data_docs=docs)
+    return write_run_report(cfg, run_id, out_dir, data_docs=docs, comparison=comparison)
 
 
 def quarantine_text(new: list[Any], held: list[Any]) -> int | str:
@@ -364,16 +367,15 @@ def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str,
     from pipelines.outputs import write_exception_lists
     from pipelines.outputs.delivery import deliver as deliver_lists
     from pipelines.outputs.delivery import load_directory
-    from pipelines.outputs.sources import from_history, team_list_inputs
 
     directory_path = cfg.path(cfg.delivery.directory)
     directory = load_directory(directory_path)
-    got = from_history(cfg, run_id)
-    folder = cfg.path(cfg.paths.output_dir) / "exceptions" / f"run{run_id}"
+    got = inputs_for(cfg, run=run_id)
+    folder = cfg.path(cfg.paths.output_dir) / "exceptions" / got.label
     lists = write_exception_lists(
         got.findings,
         folder,
-        run_id=str(run_id),
+        run_id=got.list_id,
         teams=[(c.team_id, c.team_name) for c in directory.values()],
         previous=got.previous,
         feedback=got.feedback,
@@ -401,6 +403,130 @@ def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str,
                                     f"deliver them later with `cld exceptions --run {run_id} "
                                     "--deliver`")
     return out
+
+
+# -- what the outputs are handed -----------------------------------------------------------------
+def check_now(cfg: Config, period: str | Period, *, quantitative: bool = False,
+              data_docs_dir: Path | None = None) -> Any:
+    """Build ``period`` from the case system and check it now, without touching the history
+    or the output folder's submission file (``cld report --period``, ``cld exceptions
+    --period``): the frame keeps each event's owning team, which a submission file read back
+    does not have, so the team lists can be scoped. The history's open feedback and trend
+    are added when a history exists. Returns :class:`pipelines.history.read.RunInputs`."""
+    import tempfile
+
+    from checks import run_checks
+    from cld_schema import load_spec
+    from pipelines.build import build
+    from pipelines.history.read import RunInputs
+
+    with tempfile.TemporaryDirectory(prefix="cld-outputs-") as tmp:
+        built = build(cfg, str(period), out=Path(tmp) / "submission.csv")
+    spec = load_spec(built.summary["release"])
+    label = f"{period}-now"
+    checked = run_checks(built.frame, spec, run_id=label, quantitative=quantitative,
+                         thresholds=load_thresholds(cfg), data_docs_dir=data_docs_dir)
+    out = RunInputs(run_id=None, findings=checked.findings, previous=None, feedback=None,
+                    trend=None, frame=built.frame, spec=spec,
+                    data_docs=Path(checked.data_docs) if checked.data_docs else None,
+                    label=label, list_id=label, kind="check", period=str(period))
+    path = cfg.path(cfg.paths.history_db)
+    if path.exists():
+        from pipelines.history import History
+
+        with History.open(path) as h:
+            out.feedback, out.trend = h.feedback_items(), h.trend()
+            out.feedback_numbers = h.feedback_numbers()
+    return out
+
+
+def inputs_for(cfg: Config, *, run: int | None = None, findings: Path | None = None,
+               previous: Path | None = None, period: str | None = None,
+               with_submission: bool = False, quantitative: bool = False,
+               data_docs_dir: Path | None = None, comparison: Any = None) -> Any:
+    """What ``cld report`` and ``cld exceptions`` are handed, from one of three places: a
+    findings file from ``cld check`` (``findings``, with ``previous`` for the counts sheet),
+    a period built and checked now (``period``), or a run in the history (``run``, default
+    the latest checked run; ``with_submission`` adds its submission, comparison and
+    figures, ``comparison`` the one the caller already made). Returns
+    :class:`pipelines.history.read.RunInputs`."""
+    from pipelines.history.read import RunInputs
+    from pipelines.outputs.sources import SourceError, read_findings
+
+    if sum(x is not None for x in (run, findings, period)) > 1:
+        raise SourceError("give one of --run, --findings or --period")
+    if findings is not None:
+        return RunInputs(run_id=None, findings=read_findings(findings),
+                         previous=read_findings(previous) if previous else None,
+                         feedback=None, trend=None, label=findings.parent.name or "findings",
+                         kind="check")
+    if period is not None:
+        return check_now(cfg, period, quantitative=quantitative, data_docs_dir=data_docs_dir)
+    from pipelines.history import History
+    from pipelines.history.compare import Thresholds
+    from pipelines.history.read import read_run
+
+    path = cfg.path(cfg.paths.history_db)
+    if not path.exists():
+        raise SourceError(f"no history at {path} ([paths] history_db): run `cld build` first, "
+                          "or give --findings FILE")
+    thresholds = Thresholds.load(cfg.path(cfg.checks.thresholds)) if with_submission else None
+    with History.open(path) as h:
+        return read_run(h, run, with_submission=with_submission, thresholds=thresholds,
+                        comparison=comparison)
+
+
+def team_list_inputs(cfg: Config, got: Any) -> dict[str, Any]:
+    """What the team lists take from a run besides its findings: the period and council for
+    titles and e-mails, the traced NHS numbers (owning team's list only) and the build's
+    unmapped local codes (analyst's list), kept beside the run's report."""
+    from pipelines.outputs.facts import run_facts
+
+    kept = run_facts(cfg.path(cfg.paths.output_dir) / "reports", got.run_id) if got.run_id else {}
+    return {"period": got.period, "council": cfg.council.name,
+            "feedback_numbers": got.feedback_numbers,
+            "unmapped": (kept.get("build") or {}).get("unmapped")}
+
+
+def write_run_report(cfg: Config, run_id: int | None, out_dir: Path, *,
+                     data_docs: Path | None = None, comparison: Any = None) -> Path:
+    """The report for a run kept in the history (default: the latest checked run), written
+    to ``out_dir/dq_report_<period>_<kind>_run<id>.html``: its findings, its submission
+    (completeness and volumes), the comparison with the previous submission (``comparison``
+    when the run already made it), the teams' trend, and what the build kept beside it
+    (unmapped codes, quarantined files, Data Docs). This is what the quarterly flow calls
+    after recording the run, and ``cld report --run``."""
+    from pipelines.cqc.trend import read_trend
+    from pipelines.outputs.facts import run_facts, save_run_facts
+    from pipelines.outputs.report import ReportInputs, national_cells, report_name, save_report
+    from pipelines.period import PeriodError
+
+    out_dir = Path(out_dir)
+    run = inputs_for(cfg, run=run_id, with_submission=True, comparison=comparison)
+    kept = run_facts(out_dir, run.run_id)
+    if data_docs is None and kept.get("data_docs") and Path(kept["data_docs"]).exists():
+        data_docs = Path(kept["data_docs"])
+    if data_docs is None and (out_dir / "data_docs").exists():
+        data_docs = out_dir / "data_docs"
+    if data_docs is not None:
+        save_run_facts(out_dir, run.run_id, data_docs=data_docs)
+    inp = ReportInputs(
+        findings=run.findings, frame=run.frame, spec=run.spec, run_id=str(run.run_id),
+        council=cfg.council.name, thresholds=load_thresholds(cfg), comparison=run.comparison,
+        trend=run.trend, data_docs=data_docs, period_label=run.period or "",
+        kind=run.kind or "", cutoff=run.cutoff, build=kept.get("build"),
+        measures=run.measures,
+    )
+    period = None
+    if run.period:
+        try:
+            period = Period.parse(run.period)
+            inp.period = (period.start, period.end)
+        except PeriodError:
+            period = None
+    inp.national = national_cells(run.frame, run.spec, run.findings, period)
+    inp.waiting = read_trend(cfg)
+    return save_report(inp, out_dir / report_name(run.period or "", run.kind or "", run.run_id))
 
 
 FEEDBACK_SUFFIXES = {".csv", ".txt", ".xlsx", ".gz"}
@@ -635,13 +761,15 @@ def quarterly(
             outcome.facts["SALT/ASCOF figures"] = ids["measures"]
             outcome.facts["measures file"] = ids.get("measures file", "(not written)")
         _say(progress, "comparing with the previous submission")
-        facts, outcome.comparison_text = steps.compare(
+        facts, outcome.comparison_text, comparison = steps.compare(
             cfg, prev_id, ids["submission_id"], reports / f"compare_run{ids['run_id']}"
         )
         outcome.facts.update(facts)
         _say(progress, "writing the DQ report")
         keep_run_facts(reports, ids["run_id"], built.summary)
-        outcome.facts["DQ report"] = str(steps.report(cfg, ids["run_id"], reports, docs))
+        outcome.facts["DQ report"] = str(
+            steps.report(cfg, ids["run_id"], reports, docs, comparison=comparison)
+        )
         if exceptions:
             _say(progress, "writing the team exception lists")
             outcome.facts.update(

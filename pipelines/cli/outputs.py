@@ -52,15 +52,10 @@ def exceptions_command(
     """Write every team's exception list (one xlsx per team, only its own clients); teams
     with nothing outstanding get an all-clear. With --deliver, e-mail them or drop them in
     per-team folders; a failed team is retried, reported, and never stops the others."""
+    from pipelines import runs
     from pipelines.outputs import write_exception_lists
     from pipelines.outputs.delivery import deliver as deliver_lists
     from pipelines.outputs.delivery import load_directory
-    from pipelines.outputs.sources import (
-        from_build,
-        from_history,
-        read_findings,
-        team_list_inputs,
-    )
 
     _one_source(run, findings, period)
     if mode not in (None, "email", "folder"):
@@ -70,27 +65,13 @@ def exceptions_command(
         directory_path = cfg.path(cfg.delivery.directory)
         directory = load_directory(directory_path) if directory_path.exists() else {}
         teams = [(c.team_id, c.team_name) for c in directory.values()]
-        if findings is not None:
-            frame = read_findings(findings)
-            prev = read_findings(previous) if previous else None
-            feedback = trend = None
-            label = findings.parent.name or "findings"
-            run_id = None
-            extra: dict = {"council": cfg.council.name}
-        elif period is not None:
-            got = from_build(cfg, period)
-            frame, prev, feedback, trend = got.findings, None, got.feedback, got.trend
-            label = run_id = got.label
-            extra = {"council": cfg.council.name, "period": period,
-                     "feedback_numbers": got.feedback_numbers}
-        else:
-            got = from_history(cfg, run)
-            frame, prev, feedback, trend = got.findings, got.previous, got.feedback, got.trend
-            label, run_id = f"run{got.run_id}", str(got.run_id)
-            extra = team_list_inputs(cfg, got)
+        got = runs.inputs_for(cfg, run=run, findings=findings, previous=previous,
+                              period=period)
+        label, run_id = got.label, got.list_id
         target = out or cfg.path(cfg.paths.output_dir) / "exceptions" / label
-        lists = write_exception_lists(frame, target, run_id=run_id, teams=teams,
-                                      previous=prev, feedback=feedback, trend=trend, **extra)
+        lists = write_exception_lists(got.findings, target, run_id=run_id, teams=teams,
+                                      previous=got.previous, feedback=got.feedback,
+                                      trend=got.trend, **runs.team_list_inputs(cfg, got))
     if not lists.teams_known:
         typer.secho(
             f"these findings carry no owning team (a submission file read back by `cld check` "
@@ -144,9 +125,9 @@ def report_command(
     """Write the self-contained HTML data-quality report: ready to submit or not, findings by
     rule and module, completeness against thresholds, volumes by month, changes against the
     previous submission, the teams' trend, and a link to the Data Docs. Opens offline."""
+    from pipelines import runs
     from pipelines.cldfile import CldFileError, read_cld
-    from pipelines.outputs.report import ReportInputs, national_cells, save_report, write_report
-    from pipelines.outputs.sources import from_build, load_thresholds, read_findings
+    from pipelines.outputs.report import ReportInputs, national_cells, save_report
     from pipelines.period import Period
 
     _one_source(run, findings, period)
@@ -155,28 +136,29 @@ def report_command(
     with _errors(), user_errors(CldFileError):
         if period is not None:
             target = out or reports / f"dq_report_{period}-now.html"
-            got = from_build(cfg, period, quantitative=True,
-                             data_docs_dir=target.parent / f"data_docs_{period}")
+            got = runs.inputs_for(cfg, period=period, quantitative=True,
+                                  data_docs_dir=target.parent / f"data_docs_{period}")
             p = Period.parse(period)
             inp = ReportInputs(
                 findings=got.findings, frame=got.frame, spec=got.spec, run_id=got.label,
-                council=cfg.council.name, thresholds=load_thresholds(cfg), trend=got.trend,
+                council=cfg.council.name, thresholds=runs.load_thresholds(cfg), trend=got.trend,
                 data_docs=data_docs or got.data_docs, period_label=str(p),
                 period=(p.start, p.end), kind="check", cutoff=p.end,
                 national=national_cells(got.frame, got.spec, got.findings, p),
             )
             path = save_report(inp, target)
         elif findings is None:
-            path = write_report(cfg, run, out.parent if out else reports, data_docs=data_docs)
+            path = runs.write_run_report(cfg, run, out.parent if out else reports,
+                                         data_docs=data_docs)
             if out:
                 path = path.replace(out)
         else:
             frame, spec = read_cld(cld) if cld else (None, None)
             docs = data_docs or (findings.parent / "data_docs")
-            found = read_findings(findings)
+            found = runs.inputs_for(cfg, findings=findings).findings
             inp = ReportInputs(
                 findings=found, frame=frame, spec=spec, kind="check",
-                council=cfg.council.name, thresholds=load_thresholds(cfg),
+                council=cfg.council.name, thresholds=runs.load_thresholds(cfg),
                 data_docs=docs if docs.exists() else None,
                 national=national_cells(frame, spec, found),
             )

@@ -137,7 +137,7 @@ def history_mistakes(cfg, team: str | None = None) -> tuple[pl.DataFrame | None,
     """The latest recorded run's mistakes (one team's, by id or name, when given) and a
     line saying where they come from; (None, "") when no run is recorded."""
     from pipelines.history import History
-    from pipelines.outputs.sources import check_runs, run_findings
+    from pipelines.history.read import check_runs, run_findings
 
     path = cfg.path(cfg.paths.history_db)
     if not path.exists():

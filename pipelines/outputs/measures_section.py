@@ -1,7 +1,8 @@
 """The DQ report's "SALT and ASCOF preview" section: each figure of the run's submission, its
 change since the previous submission and how many people are behind the change. Counts only.
 
-Self-contained so the report only calls :func:`measures_changes` and :func:`measures_section`.
+Self-contained so the report only calls :func:`measures_section` (the figures are read by
+``pipelines.history.read.measures_of_run``).
 """
 
 from __future__ import annotations
@@ -13,24 +14,6 @@ import polars as pl
 from pipelines.measures import MEASURES
 
 _TITLES = {m.id: m for m in MEASURES}
-
-
-def measures_changes(cfg, run_id: int | None) -> pl.DataFrame | None:
-    """The run's figures beside the previous submission's, or None when not recorded."""
-    from pipelines.history import History
-    from pipelines.measures.history import changes
-
-    path = cfg.path(cfg.paths.history_db)
-    if run_id is None or not path.exists():
-        return None
-    with History.open(path) as h:
-        row = h.query("measures/submission_of_run.sql", {"run_id": run_id})
-        if row.is_empty():
-            return None
-        sub_id = int(row.item(0, 0))
-        prev = h.previous_submission(before=sub_id)
-        frame = changes(h, sub_id, prev.id if prev else None)
-        return frame.with_columns(pl.lit(prev.id if prev else None, pl.Int64).alias("prev_sub"))
 
 
 def _fmt(value, unit: str, denominator) -> str:

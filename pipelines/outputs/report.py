@@ -28,9 +28,8 @@ from pipelines.outputs.charts import (
     hbar_chart,
     small_multiples,
 )
-from pipelines.outputs.facts import run_facts, save_run_facts
 from pipelines.outputs.fixes import conform_findings, labels
-from pipelines.outputs.measures_section import measures_changes, measures_section
+from pipelines.outputs.measures_section import measures_section
 from pipelines.outputs.page import (
     CSP,
     STYLE,
@@ -68,7 +67,7 @@ class ReportInputs:
     cutoff: date | None = None  # the data's cut-off date (period end, or a nightly's day)
     build: dict | None = None  # the build summary (unmapped codes, quarantined feed files)
     national: pl.DataFrame | None = None  # per module and field: cells the national DQ fails
-    measures: pl.DataFrame | None = None  # measures_section.measures_changes()
+    measures: pl.DataFrame | None = None  # pipelines.history.read.measures_of_run()
     waiting: pl.DataFrame | None = None  # the CQC pack's waiting lists over time (cqc.trend)
 
 
@@ -620,49 +619,3 @@ def national_cells(frame: pl.DataFrame | None, spec, findings: pl.DataFrame | No
     from checks.national import national_dq
 
     return national_dq(frame, spec, findings, period=period)
-
-
-def write_report(cfg, run_id: int | None, out_dir: Path, *,
-                 data_docs: Path | None = None) -> Path:
-    """The report for a run kept in the history (default: the latest checked run), written
-    to ``out_dir/dq_report_<period>_<kind>_run<id>.html``: its findings, its submission
-    (completeness and volumes), the comparison with the previous submission, the teams'
-    trend, and what the build kept beside it (unmapped codes, quarantined files, Data Docs).
-    This is what the quarterly flow calls after recording the run."""
-    from pipelines.outputs.sources import from_history, load_thresholds
-
-    run = from_history(cfg, run_id, with_submission=True)
-    kept = run_facts(out_dir, run.run_id)
-    if data_docs is None and kept.get("data_docs") and Path(kept["data_docs"]).exists():
-        data_docs = Path(kept["data_docs"])
-    if data_docs is None and (out_dir / "data_docs").exists():
-        data_docs = out_dir / "data_docs"
-    if data_docs is not None:
-        save_run_facts(out_dir, run.run_id, data_docs=data_docs)
-    inp = ReportInputs(
-        findings=run.findings, frame=run.frame, spec=run.spec, run_id=str(run.run_id),
-        council=cfg.council.name, thresholds=load_thresholds(cfg), comparison=run.comparison,
-        trend=run.trend, data_docs=data_docs, period_label=run.period or "",
-        kind=run.kind or "", cutoff=run.cutoff, build=kept.get("build"),
-        measures=measures_changes(cfg, run.run_id),
-    )
-    period = None
-    if run.period:
-        from pipelines.period import Period, PeriodError
-
-        try:
-            period = Period.parse(run.period)
-            inp.period = (period.start, period.end)
-        except PeriodError:
-            period = None
-    inp.national = national_cells(run.frame, run.spec, run.findings, period)
-    from pipelines.cqc.trend import read_trend
-
-    inp.waiting = read_trend(cfg)
-    return save_report(inp, Path(out_dir) / report_name(run.period or "", run.kind or "",
-                                                        run.run_id))
-
-
-# --- a manager's page: one per team ---------------------------------------------------------
-
-

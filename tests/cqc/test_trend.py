@@ -43,9 +43,9 @@ def test_nightly_records_the_waiting_list_over_time(tmp_path: Path) -> None:
         cols = h.con.sql("DESCRIBE waiting_now").pl()["column_name"].to_list()
     assert not {"person_id", "nhs_number"} & set(cols)
     # the DQ report's small "Waiting lists" section shows the same counts by team
-    from pipelines.outputs.report import write_report
+    from pipelines.runs import write_run_report
 
-    page = write_report(cfg, None, tmp_path / "reports").read_text(encoding="utf-8")
+    page = write_run_report(cfg, None, tmp_path / "reports").read_text(encoding="utf-8")
     assert '<section id="waiting">' in page
     last = trend.filter(pl.col("as_at") == days[-1])
     w1 = last.filter(pl.col("figure") == "W1").sort("count").tail(1).row(0, named=True)
