@@ -137,6 +137,7 @@ def add_feed_people(
     if missing.is_empty():
         return tables, 0
     names = {n for n in PERSON_TABLES if n in tables}
+    ids = missing.to_list()
     more = extract(
         url,
         period,
@@ -145,6 +146,8 @@ def add_feed_people(
         lock_timeout=cfg.source.lock_timeout,
         only=names,
         lookback_start=ALL_HISTORY,
+        # only their rows from the server (tables whose first pass has a person_id column)
+        person_ids={n: ids for n in names if "person_id" in tables[n].columns},
     )
     out = dict(tables)
     wanted = missing.implode()

@@ -172,6 +172,29 @@ def load_queries(sql_dir: Path | str) -> list[Query]:
     return queries
 
 
+# A second pass for a few people (the build's feed people outside the extract's scope) asks
+# the server for their rows only. Above this many ids, or for a query that cannot be wrapped
+# in a derived table (a WITH, an ORDER BY, a frame without person_id), every row is read and
+# the caller keeps theirs, as before.
+MAX_PERSON_IDS = 5000
+_UNWRAPPABLE = re.compile(r"(?is)^\s*with\b|\border\s+by\b")
+
+
+def for_people(q: Query, person_ids: list[int]) -> Query:
+    """``q`` limited to rows whose ``person_id`` is one of ``person_ids``.
+
+    The ids are Python ints (from an Int64 column), written as integer literals: a bind per id
+    would exceed SQL Server's 2,100 parameters, and a literal made by ``int`` is only digits.
+    """
+    ids = ", ".join(str(int(i)) for i in person_ids)
+    sql = f"SELECT * FROM (\n{q.sql}\n) cld_q WHERE cld_q.person_id IN ({ids})"
+    return Query(q.name, q.path, sql)
+
+
+def can_limit_to_people(q: Query) -> bool:
+    return not _UNWRAPPABLE.search(q.sql)
+
+
 def _polars_type(col: sa.Column) -> pl.DataType:
     t = col.type
     if isinstance(t, sa.Boolean):
@@ -571,11 +594,14 @@ def extract(
     only: set[str] | None = None,
     lookback_start: date | None = None,
     lock_timeout: float = 60.0,
+    person_ids: dict[str, list[int]] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Run every query of ``sql_dir`` for ``period`` and return one typed frame per file.
 
     ``only`` limits the run to those queries (by file name); ``lookback_start`` replaces the
     ``:lookback_start`` bind (the build's second pass for people known through a feed).
+    ``person_ids`` maps query names to the people whose rows are wanted: those queries return
+    only their rows when they can be limited (:func:`can_limit_to_people`), else every row.
 
     ``retries`` is how many more attempts follow a lost connection; the wait doubles each time
     from ``backoff`` seconds. ``progress(name, done, total)`` is called after each query of an
@@ -586,6 +612,13 @@ def extract(
     queries = load_queries(sql_dir)
     if only is not None:
         queries = [q for q in queries if q.name in only]
+    if person_ids:
+        queries = [
+            for_people(q, person_ids[q.name])
+            if 0 < len(person_ids.get(q.name, ())) <= MAX_PERSON_IDS and can_limit_to_people(q)
+            else q
+            for q in queries
+        ]
     source = dataclasses.replace(resolve_source(url), lock_timeout=lock_timeout)
     chosen = choose_engine(source, engine)
     read = _read_arrow_odbc if chosen == "arrow-odbc" else _read_sqlalchemy

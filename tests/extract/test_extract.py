@@ -7,7 +7,13 @@ from datetime import date
 import polars as pl
 import pytest
 
-from pipelines.extract import ExtractError, expected_schema, extract, load_queries
+from pipelines.extract import (
+    ExtractError,
+    can_limit_to_people,
+    expected_schema,
+    extract,
+    load_queries,
+)
 from pipelines.sample.schema import metadata
 from tests.extract.conftest import (
     AGREEMENTS_EXPECTED,
@@ -173,3 +179,35 @@ def test_a_database_error_does_not_quote_the_row_it_failed_on(tmp_path, pg_serve
     assert "(value withheld)" in str(err.value)
     nhs = [p["nhs_number"] for p in ROWS["persons"] if p["nhs_number"]]
     assert nhs and not any(n in str(err.value) for n in nhs)
+
+
+def test_person_ids_read_only_those_peoples_rows(pg_server, pg_db, sqlite_url, via_psycopg) -> None:
+    # the build's second pass for feed people: the server returns their rows only, the same
+    # rows the full read holds for them, through every engine
+    people = sorted(IN_SCOPE)[:2]
+    tables = {"persons", "person_addresses", "allocations"}
+    want = {
+        n: via_psycopg[n].filter(pl.col("person_id").is_in(people)).sort(via_psycopg[n].columns)
+        for n in tables
+    }
+    ids = {n: people for n in tables}
+    for url in (
+        pg_server.sqlalchemy_url(pg_db),
+        pg_server.odbc_connection_string(pg_db),
+        sqlite_url,
+    ):
+        got = _sorted(extract(url, PERIOD, SQL_DIR, only=tables, person_ids=ids))
+        for n in tables:
+            assert got[n].equals(want[n]), (url.split(":")[0], n)
+
+
+def test_a_query_that_cannot_be_wrapped_reads_every_row(tmp_path, sqlite_url) -> None:
+    (tmp_path / "persons.sql").write_text(
+        "WITH p AS (SELECT * FROM persons) SELECT p.person_id, p.nhs_number, p.first_name, "
+        "p.last_name, p.date_of_birth, p.date_of_death, p.gender_code, p.ethnicity_code, "
+        "p.created_on FROM p ORDER BY p.person_id\n"
+    )
+    assert not can_limit_to_people(load_queries(tmp_path)[0])
+    one = sorted(IN_SCOPE)[:1]
+    frames = extract(sqlite_url, PERIOD, tmp_path, person_ids={"persons": one})
+    assert frames["persons"].height > 1  # all rows: the caller keeps the people it wants
