@@ -68,6 +68,9 @@ class CheckResult:
     summary: dict[str, Any]
     data_docs: Path | None = None
     taxonomy: pl.DataFrame | None = field(default=None, repr=False)
+    # checks.quantitative.FileMeasures (completeness per field, monthly counts, the period),
+    # from the statuses the plan computed; None when the quantitative checks did not run
+    measures: Any = field(default=None, repr=False)
 
 
 def empty_findings() -> pl.DataFrame:
@@ -508,15 +511,18 @@ def run_checks(
 
         from checks.quantitative import (
             completeness_fields,
+            file_measures,
             quantitative_findings,
             start_gx_import,
         )
 
         start_gx_import()
         th = thresholds or {}
+        measured: list[Any] = []
         with ThreadPoolExecutor(max_workers=1) as pool:
 
             def submit(checked: pl.DataFrame):
+                measured.append(file_measures(frame, spec, period, statuses=checked))
                 comp = completeness_counts(frame, checked, completeness_fields(th, spec))
                 return pool.submit(
                     quantitative_findings,
@@ -538,4 +544,5 @@ def run_checks(
     summary = summarise(findings)
     summary["rows"] = frame.height
     summary["release"] = spec.release
-    return CheckResult(findings=findings, summary=summary, data_docs=docs, taxonomy=tax)
+    return CheckResult(findings=findings, summary=summary, data_docs=docs, taxonomy=tax,
+                       measures=measured[0] if quantitative and measured else None)

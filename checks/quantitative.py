@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import threading
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -434,6 +435,42 @@ def quantitative_findings(
     for c in ("person_id", "event_ref", "team_id", "team_name", "worker_name", "step_id"):
         out = out.with_columns(pl.lit(None, pl.String).alias(c))
     return out, docs
+
+
+@dataclass
+class FileMeasures:
+    """What the checks measure of a file besides findings, handed on to the DQ report:
+    completeness per field (rows it applies to, national field status 1 or 2, and of those
+    the filled ones), events per month and event type, and the reporting period used."""
+
+    completeness: pl.DataFrame  # field, module, applies, filled, pct
+    monthly: pl.DataFrame | None  # month, REQUEST, ASSESSMENT, SERVICE, REVIEW (None: no period)
+    period: tuple[date | None, date | None]
+
+
+def file_measures(frame: pl.DataFrame, spec, period=None,
+                  statuses: pl.DataFrame | None = None) -> FileMeasures:
+    """The :class:`FileMeasures` of a CLD frame. ``statuses``: the ``<Field>__status``
+    columns the engine's plan already computed (row-aligned), so they are not computed again;
+    ``period`` (a Period) defaults to the file's own reporting period."""
+    fields = list(spec.field_names)
+    comp = completeness_frame(frame, spec, fields, statuses)
+    sums = comp.select(
+        *[pl.col(f).is_not_null().sum().alias(f"{f}|applies") for f in fields],
+        *[(pl.col(f) == "filled").sum().alias(f"{f}|filled") for f in fields],
+    ).row(0, named=True)
+    rows = []
+    for f in fields:
+        applies, filled = int(sums[f"{f}|applies"]), int(sums[f"{f}|filled"] or 0)
+        rows.append({"field": f, "module": spec.field(f).module, "applies": applies,
+                     "filled": filled, "pct": (100.0 * filled / applies) if applies else None})
+    completeness = pl.DataFrame(rows, schema={"field": pl.String, "module": pl.String,
+                                              "applies": pl.Int64, "filled": pl.Int64,
+                                              "pct": pl.Float64})
+    start, end = _period(frame, spec, period)
+    monthly = (monthly_counts(frame, spec, start, end)
+               if start is not None and end is not None else None)
+    return FileMeasures(completeness=completeness, monthly=monthly, period=(start, end))
 
 
 def _period(frame: pl.DataFrame, spec, period):

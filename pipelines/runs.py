@@ -155,7 +155,7 @@ def dry_run_outputs(
     from cld_schema import load_spec
     from pipelines.outputs import write_exception_lists
     from pipelines.outputs.delivery import load_directory
-    from pipelines.outputs.report import ReportInputs, national_cells, save_report
+    from pipelines.outputs.report import ReportInputs, save_report
 
     spec = load_spec(built.summary["release"])
     label = f"{period}-dry-run"
@@ -164,7 +164,7 @@ def dry_run_outputs(
         council=cfg.council.name, thresholds=load_thresholds(cfg),
         data_docs=docs if docs is not None and docs.exists() else None,
         period_label=str(period), period=(period.start, period.end), kind="check",
-        cutoff=period.end, build=built.summary,
+        cutoff=period.end, build=built.summary, file_measures=checked.measures,
         national=national_cells(built.frame, spec, checked.findings, period),
     )  # fmt: skip
     report = save_report(inp, reports / f"dq_report_{label}.html")
@@ -335,11 +335,13 @@ def compare_step(
 
 
 def report_step(cfg: Config, run_id: int, out_dir: Path, data_docs: Path | None,
-                comparison: Any = None) -> Path:
+                comparison: Any = None, measures: Any = None) -> Path:
     """The self-contained HTML DQ report of a recorded run (what ``cld report --run`` writes).
-    ``comparison``: the one the run already made (else the report compares again)."""
+    ``comparison`` and ``measures``: the comparison the run already made and its checks'
+    ``CheckResult.measures`` (else compared and measured again)."""
     docs = data_docs if data_docs is not None and data_docs.exists() else None
-    return write_run_report(cfg, run_id, out_dir, data_docs=docs, comparison=comparison)
+    return write_run_report(cfg, run_id, out_dir, data_docs=docs, comparison=comparison,
+                            measures=measures)
 
 
 def quarantine_text(new: list[Any], held: list[Any]) -> int | str:
@@ -406,6 +408,28 @@ def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str,
 
 
 # -- what the outputs are handed -----------------------------------------------------------------
+def national_cells(frame: Any, spec: Any, findings: Any = None, period: Any = None) -> Any:
+    """Per national module and field, the cells the national DQ report counts as failed
+    (``checks.national.national_dq``, docs/contracts.md "The national picture"); None
+    without a file."""
+    if frame is None or spec is None:
+        return None
+    from checks.national import national_dq
+
+    return national_dq(frame, spec, findings, period=period)
+
+
+def file_measures(frame: Any, spec: Any, period: Any = None) -> Any:
+    """Completeness per field and monthly counts of a file the checks did not just measure
+    (a run read back from history, a file given to ``cld report --cld``); a run's own
+    ``CheckResult.measures`` is handed on instead. None without a file."""
+    if frame is None or spec is None:
+        return None
+    from checks.quantitative import file_measures as measure
+
+    return measure(frame, spec, period)
+
+
 def check_now(cfg: Config, period: str | Period, *, quantitative: bool = False,
               data_docs_dir: Path | None = None) -> Any:
     """Build ``period`` from the case system and check it now, without touching the history
@@ -429,7 +453,8 @@ def check_now(cfg: Config, period: str | Period, *, quantitative: bool = False,
     out = RunInputs(run_id=None, findings=checked.findings, previous=None, feedback=None,
                     trend=None, frame=built.frame, spec=spec,
                     data_docs=Path(checked.data_docs) if checked.data_docs else None,
-                    label=label, list_id=label, kind="check", period=str(period))
+                    label=label, list_id=label, kind="check", period=str(period),
+                    file_measures=checked.measures)
     path = cfg.path(cfg.paths.history_db)
     if path.exists():
         from pipelines.history import History
@@ -489,16 +514,18 @@ def team_list_inputs(cfg: Config, got: Any) -> dict[str, Any]:
 
 
 def write_run_report(cfg: Config, run_id: int | None, out_dir: Path, *,
-                     data_docs: Path | None = None, comparison: Any = None) -> Path:
+                     data_docs: Path | None = None, comparison: Any = None,
+                     measures: Any = None) -> Path:
     """The report for a run kept in the history (default: the latest checked run), written
     to ``out_dir/dq_report_<period>_<kind>_run<id>.html``: its findings, its submission
     (completeness and volumes), the comparison with the previous submission (``comparison``
     when the run already made it), the teams' trend, and what the build kept beside it
-    (unmapped codes, quarantined files, Data Docs). This is what the quarterly flow calls
-    after recording the run, and ``cld report --run``."""
+    (unmapped codes, quarantined files, Data Docs). ``measures``: the checks'
+    ``CheckResult.measures`` of the run's file when the run holds it (else measured here).
+    This is what the quarterly flow calls after recording the run, and ``cld report --run``."""
     from pipelines.cqc.trend import read_trend
     from pipelines.outputs.facts import run_facts, save_run_facts
-    from pipelines.outputs.report import ReportInputs, national_cells, report_name, save_report
+    from pipelines.outputs.report import ReportInputs, report_name, save_report
     from pipelines.period import PeriodError
 
     out_dir = Path(out_dir)
@@ -525,6 +552,8 @@ def write_run_report(cfg: Config, run_id: int | None, out_dir: Path, *,
         except PeriodError:
             period = None
     inp.national = national_cells(run.frame, run.spec, run.findings, period)
+    inp.file_measures = measures if measures is not None else file_measures(run.frame, run.spec,
+                                                                            period)
     inp.waiting = read_trend(cfg)
     return save_report(inp, out_dir / report_name(run.period or "", run.kind or "", run.run_id))
 
@@ -768,7 +797,8 @@ def quarterly(
         _say(progress, "writing the DQ report")
         keep_run_facts(reports, ids["run_id"], built.summary)
         outcome.facts["DQ report"] = str(
-            steps.report(cfg, ids["run_id"], reports, docs, comparison=comparison)
+            steps.report(cfg, ids["run_id"], reports, docs, comparison=comparison,
+                         measures=checked.measures)
         )
         if exceptions:
             _say(progress, "writing the team exception lists")

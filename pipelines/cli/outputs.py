@@ -127,7 +127,7 @@ def report_command(
     previous submission, the teams' trend, and a link to the Data Docs. Opens offline."""
     from pipelines import runs
     from pipelines.cldfile import CldFileError, read_cld
-    from pipelines.outputs.report import ReportInputs, national_cells, save_report
+    from pipelines.outputs.report import ReportInputs, save_report
     from pipelines.period import Period
 
     _one_source(run, findings, period)
@@ -144,7 +144,8 @@ def report_command(
                 council=cfg.council.name, thresholds=runs.load_thresholds(cfg), trend=got.trend,
                 data_docs=data_docs or got.data_docs, period_label=str(p),
                 period=(p.start, p.end), kind="check", cutoff=p.end,
-                national=national_cells(got.frame, got.spec, got.findings, p),
+                national=runs.national_cells(got.frame, got.spec, got.findings, p),
+                file_measures=got.file_measures,
             )
             path = save_report(inp, target)
         elif findings is None:
@@ -160,7 +161,8 @@ def report_command(
                 findings=found, frame=frame, spec=spec, kind="check",
                 council=cfg.council.name, thresholds=runs.load_thresholds(cfg),
                 data_docs=docs if docs.exists() else None,
-                national=national_cells(frame, spec, found),
+                national=runs.national_cells(frame, spec, found),
+                file_measures=runs.file_measures(frame, spec),
             )
             path = save_report(inp, out or reports / f"dq_report_{findings.parent.name}.html")
     typer.echo(f"DQ report: {path}")

@@ -48,6 +48,7 @@ class RunInputs:
     period: str = ""  # the quarter the run covered, e.g. 2025-26Q4
     cutoff: Any = None  # the data's cut-off date: the period's end, or a nightly run's day
     measures: pl.DataFrame | None = None  # the run's SALT/ASCOF figures beside the previous
+    file_measures: Any = None  # checks' CheckResult.measures of a file checked now
 
 
 def check_runs(h: History) -> pl.DataFrame:

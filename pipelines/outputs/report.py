@@ -68,6 +68,9 @@ class ReportInputs:
     build: dict | None = None  # the build summary (unmapped codes, quarantined feed files)
     national: pl.DataFrame | None = None  # per module and field: cells the national DQ fails
     measures: pl.DataFrame | None = None  # pipelines.history.read.measures_of_run()
+    # checks.quantitative.FileMeasures: completeness per field and monthly counts, as the
+    # checks measured them (CheckResult.measures, or checks.quantitative.file_measures)
+    file_measures: Any = None
     waiting: pl.DataFrame | None = None  # the CQC pack's waiting lists over time (cqc.trend)
 
 
@@ -136,31 +139,12 @@ def rules_section(findings: pl.DataFrame) -> str:
         rows, numeric={3, 4}, raw={0, 1, 2}))
 
 
-def completeness_table(frame: pl.DataFrame, spec) -> pl.DataFrame:
-    """Per field: rows it applies to (national field status mandatory/applicable) and the
-    share of them filled; the same measure the quantitative checks test."""
-    from checks.quantitative import completeness_frame
-
-    comp = completeness_frame(frame, spec, list(spec.field_names))
-    rows = []
-    for f in spec.field_names:
-        col = comp.get_column(f)
-        applies = col.is_not_null().sum()
-        filled = (col == "filled").sum()
-        rows.append({"field": f, "module": spec.field(f).module, "applies": int(applies),
-                     "filled": int(filled),
-                     "pct": (100.0 * filled / applies) if applies else None})
-    return pl.DataFrame(rows, schema={"field": pl.String, "module": pl.String,
-                                      "applies": pl.Int64, "filled": pl.Int64,
-                                      "pct": pl.Float64})
-
-
 def completeness_section(inp: ReportInputs) -> str:
     title = "Completeness by field against thresholds"
-    if inp.frame is None or inp.spec is None:
+    if inp.file_measures is None or inp.spec is None:
         return _section("completeness", title,
                         '<p class="muted">Not available: no CLD file given.</p>')
-    table = completeness_table(inp.frame, inp.spec)
+    table = inp.file_measures.completeness
     limits = {k: float(v) * 100 for k, v in (inp.thresholds.get("completeness") or {}).items()}
     rows, below = [], 0
     ordered = sorted(table.iter_rows(named=True),
@@ -205,15 +189,12 @@ def national_status(spec, name: str) -> str:
 
 def volumes_section(inp: ReportInputs) -> str:
     title = "Volumes by month and event type"
-    if inp.frame is None or inp.spec is None:
+    if inp.file_measures is None or inp.spec is None:
         return _section("volumes", title, '<p class="muted">Not available: no CLD file given.</p>')
-    from checks.quantitative import monthly_counts
-
-    start, end = inp.period or _file_period(inp.frame, inp.spec)
-    if start is None or end is None:
+    months = inp.file_measures.monthly
+    if months is None:
         return _section("volumes", title,
                         '<p class="muted">Not available: the file has no reporting period.</p>')
-    months = monthly_counts(inp.frame, inp.spec, start, end)
     labels = [m.strftime("%b %Y") for m in months.get_column("month").to_list()]
     names = {k: (inp.spec.value("Event_Type", k) or k.title()) for k in EVENT_TYPES}
     series = {names[k]: months.get_column(k).to_list() for k in EVENT_TYPES}
@@ -226,12 +207,6 @@ def volumes_section(inp: ReportInputs) -> str:
             "active.</p>")
     return _section("volumes", title, chart + note + _table(
         ["Month", *series], rows, numeric={1, 2, 3, 4}))
-
-
-def _file_period(frame: pl.DataFrame, spec):
-    from checks.engine import _period_bounds
-
-    return _period_bounds(frame, spec, None)
 
 
 def changes_section(comparison) -> str:
@@ -560,8 +535,8 @@ SECTIONS: list[Section] = [
 
 def header_facts(inp: ReportInputs, run_id: str) -> list[tuple[str, str]]:
     """Council, period, release, the data's cut-off date, run kind and run, for the header."""
-    start, end = inp.period or ((None, None) if inp.frame is None or inp.spec is None
-                                else _file_period(inp.frame, inp.spec))
+    start, end = inp.period or (inp.file_measures.period if inp.file_measures is not None
+                                else (None, None))
     cutoff = inp.cutoff or end
     facts = [("Council", inp.council or "")]
     facts.append(("Period", inp.period_label or ("" if start is None else
@@ -608,14 +583,3 @@ def report_name(period: str, kind: str, run_id: Any) -> str:
     word = "quarterly" if kind in ("build", "quarterly") else (kind or "run")
     return f"dq_report_{period}_{word}_run{run_id}.html" if period else \
         f"dq_report_run{run_id}.html"
-
-
-def national_cells(frame: pl.DataFrame | None, spec, findings: pl.DataFrame | None = None,
-                   period: Any = None) -> pl.DataFrame | None:
-    """Per national module and field, the cells the national DQ report counts as failed
-    (``checks.national.national_dq``, docs/contracts.md "The national picture")."""
-    if frame is None or spec is None:
-        return None
-    from checks.national import national_dq
-
-    return national_dq(frame, spec, findings, period=period)

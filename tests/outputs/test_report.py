@@ -11,6 +11,7 @@ import pytest
 
 from cld_schema import load_spec
 from pipelines.outputs.report import ReportInputs, save_report
+from pipelines.runs import file_measures
 from tests.outputs import chromium
 from tests.outputs.conftest import TEAMS, make_findings
 
@@ -57,8 +58,10 @@ def report_inputs(spec, trend, tmp_path) -> ReportInputs:
     docs = tmp_path / "data_docs" / "local_site"
     docs.mkdir(parents=True)
     (docs / "index.html").write_text("<html><body>GX Data Docs</body></html>")
+    frame = cld_frame(spec)
     return ReportInputs(
-        findings=make_findings(), frame=cld_frame(spec), spec=spec, run_id="RUN2",
+        findings=make_findings(), frame=frame, spec=spec, run_id="RUN2",
+        file_measures=file_measures(frame, spec),
         council="Sample Council (synthetic)",
         thresholds={"completeness": {"Ethnicity": 0.95, "Gender": 0.99}},
         trend=trend.rename({"open_issues": "findings"}).with_columns(
@@ -209,8 +212,10 @@ def test_sections_from_the_build_and_the_spec(spec, tmp_path):
              "feeds": {"folder_found": True, "quarantined": [
                  {"file": "equipment_2025-03.csv", "reason": "column 'Quantity' is not a whole "
                   "number", "moved_to": None}]}}
-    html = save_report(ReportInputs(findings=make_findings(), frame=cld_frame(spec), spec=spec,
-                                    build=build), tmp_path / "r.html").read_text()
+    frame = cld_frame(spec)
+    html = save_report(ReportInputs(findings=make_findings(), frame=frame, spec=spec,
+                                    build=build, file_measures=file_measures(frame, spec)),
+                       tmp_path / "r.html").read_text()
     assert "<td>ethnicity.csv</td><td>Ethnicity</td><td>WEEU</td><td class=\"n\">10</td>" in html
     assert "equipment_2025-03.csv" in html and "not a whole number" in html
     assert "National field status" in html and "<td>Mandatory</td>" in html
@@ -236,7 +241,7 @@ def test_legend_wraps_instead_of_running_off():
 def test_national_failed_cells_per_module(spec, tmp_path):
     """The national DQ report's view (checks.national.national_dq): a blank Ethnicity on
     every fifth of 240 rows is 48 failed cells in Person details."""
-    from pipelines.outputs.report import national_cells
+    from pipelines.runs import national_cells
 
     frame = cld_frame(spec)
     findings = make_findings()

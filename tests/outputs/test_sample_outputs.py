@@ -21,6 +21,7 @@ from pipelines.config import load_config
 from pipelines.outputs.delivery import SmtpSettings, deliver_by_email, load_directory
 from pipelines.outputs.exceptions import write_exception_lists
 from pipelines.outputs.report import ReportInputs, save_report
+from pipelines.runs import file_measures
 from pipelines.sample import generate
 from tests.build.test_sample_build import _config
 from tests.outputs import chromium
@@ -112,7 +113,8 @@ def test_sample_report_in_chromium(sample_run):
     base, frame, spec, findings, _lists, _directory = sample_run
     thresholds = yaml.safe_load((ROOT / "data" / "sample" / "thresholds.yaml").read_text())
     out = save_report(ReportInputs(findings=findings, frame=frame, spec=spec, run_id="S1",
-                                   council="Sample Council (synthetic)", thresholds=thresholds),
+                                   council="Sample Council (synthetic)", thresholds=thresholds,
+                                   file_measures=file_measures(frame, spec)),
                       base / "report" / "dq_report.html")
     shot = base / "sample_report.png"
     visit = chromium.visit(out.as_uri(), screenshot=shot)
