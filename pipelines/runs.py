@@ -558,6 +558,33 @@ def write_run_report(cfg: Config, run_id: int | None, out_dir: Path, *,
     return save_report(inp, out_dir / report_name(run.period or "", run.kind or "", run.run_id))
 
 
+def checklist_mistakes(cfg: Config, team: str | None = None) -> tuple[Any, str]:
+    """The latest recorded run's mistakes (one team's, by id or name, when given) and a
+    line saying where they come from; (None, "") when no run is recorded (the recording
+    checklist's "most frequent mistakes" column, ``cld spec checklist``)."""
+    import polars as pl
+
+    from pipelines.history import History
+    from pipelines.history.read import check_runs, run_findings
+    from pipelines.outputs.checklist import frequent_mistakes
+
+    path = cfg.path(cfg.paths.history_db)
+    if not path.exists():
+        return None, ""
+    with History.open(path) as h:
+        runs = check_runs(h)
+        if runs.is_empty():
+            return None, ""
+        last = runs.row(-1, named=True)
+        findings = run_findings(h, int(last["id"]))
+    if team is not None:
+        findings = findings.filter((pl.col("team_id").cast(pl.String) == team)
+                                   | (pl.col("team_name") == team))
+    what = f"team {team}, " if team else ""
+    return frequent_mistakes(findings), (f"Most frequent mistakes: {what}run {last['id']} "
+                                         f"({last['period']}), fixes per problem")
+
+
 FEEDBACK_SUFFIXES = {".csv", ".txt", ".xlsx", ".gz"}
 
 

@@ -129,14 +129,15 @@ def checklist(
     from pipelines.cli.common import get_config
     from pipelines.history import HistoryError
     from pipelines.outputs.checklist import checklist as make
-    from pipelines.outputs.checklist import history_mistakes, write_html, write_xlsx
+    from pipelines.outputs.checklist import write_html, write_xlsx
+    from pipelines.runs import checklist_mistakes
 
     if format not in ("xlsx", "html"):
         raise UserError(f"unknown format {format!r}: use xlsx or html")
     spec = _spec(release)
     cfg = get_config()
     try:
-        mistakes, source = history_mistakes(cfg, team)
+        mistakes, source = checklist_mistakes(cfg, team)
     except HistoryError as exc:
         raise UserError(str(exc)) from None
     if team is not None and (mistakes is None or mistakes.is_empty()):

@@ -133,29 +133,6 @@ def frequent_mistakes(findings: pl.DataFrame) -> pl.DataFrame:
             .sort("fixes", descending=True))
 
 
-def history_mistakes(cfg, team: str | None = None) -> tuple[pl.DataFrame | None, str]:
-    """The latest recorded run's mistakes (one team's, by id or name, when given) and a
-    line saying where they come from; (None, "") when no run is recorded."""
-    from pipelines.history import History
-    from pipelines.history.read import check_runs, run_findings
-
-    path = cfg.path(cfg.paths.history_db)
-    if not path.exists():
-        return None, ""
-    with History.open(path) as h:
-        runs = check_runs(h)
-        if runs.is_empty():
-            return None, ""
-        last = runs.row(-1, named=True)
-        findings = run_findings(h, int(last["id"]))
-    if team is not None:
-        findings = findings.filter((pl.col("team_id").cast(pl.String) == team)
-                                   | (pl.col("team_name") == team))
-    what = f"team {team}, " if team else ""
-    return frequent_mistakes(findings), (f"Most frequent mistakes: {what}run {last['id']} "
-                                         f"({last['period']}), fixes per problem")
-
-
 def write_xlsx(spec, lines: dict[str, list[ChecklistLine]], path: Path, source: str = "") -> Path:
     from pipelines.outputs.workbook import new_workbook, write_summary, write_table
 
