@@ -14,18 +14,20 @@ file and the entry, so a wrong edit never reaches a submission.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cld_schema import conditions as cond_mod
 
-DATA_DIR = Path(__file__).with_name("data")
-RELEASES = ("R1", "R2")
+# ``CLD_SPEC_DIR`` points the tool at another copy of the spec data (e.g. to try a new release
+# before it is committed); the package's own ``data`` folder otherwise.
+DATA_DIR = Path(os.environ.get("CLD_SPEC_DIR") or Path(__file__).with_name("data")).resolve()
 HeaderStyle = Literal["label", "database"]
 FieldType = Literal[
     "code", "date", "text", "list", "integer", "decimal", "nhs_number", "postcode", "person_id"
@@ -42,6 +44,8 @@ MODULES = (
     "Costs (services only)",
 )
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_QUARTER = re.compile(r"^(\d{4})-(\d{2})Q([1-4])$")
+_MAPS_TO = "_maps_to"
 
 
 class SpecError(Exception):
@@ -53,23 +57,50 @@ class _Strict(BaseModel):
 
 
 class ListValue(_Strict):
+    """One value of a defined list: a stable ``key``, its text per release (one key per release
+    named in ``releases.yaml``: ``{key: CARER, R1: Carer, R2: Unpaid carer}``) and, for a value
+    a release drops, ``<release>_maps_to: KEY`` (the value it converts to in that release)."""
+
     key: str
-    R1: str | None = None
-    R2: str | None = None
-    R2_maps_to: str | None = None
+    texts: dict[str, str] = Field(default_factory=dict)
+    maps_to: dict[str, str] = Field(default_factory=dict)
     uncertain: bool = False
     do_not_use: bool = False
     needs_planned_units: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _per_release(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "texts" in data or "maps_to" in data:
+            return data
+        own = {"key", "uncertain", "do_not_use", "needs_planned_units"}
+        out: dict[str, Any] = {k: v for k, v in data.items() if k in own}
+        texts: dict[str, Any] = {}
+        maps: dict[str, Any] = {}
+        for k, v in data.items():
+            if k in own:
+                continue
+            if k.endswith(_MAPS_TO):
+                maps[k[: -len(_MAPS_TO)]] = v
+            else:
+                texts[k] = v
+        out["texts"] = {k: v for k, v in texts.items() if v is not None}
+        out["maps_to"] = {k: v for k, v in maps.items() if v is not None}
+        return out
+
     def text(self, release: str) -> str | None:
-        return getattr(self, release)
+        return self.texts.get(release)
+
+    def maps_to_in(self, release: str) -> str | None:
+        """The key this value converts to in ``release`` (a value that release dropped)."""
+        return self.maps_to.get(release)
 
 
 class DefinedList(_Strict):
     name: str = ""
     note: str = ""
     source: str = ""
-    uncertain: list[Literal["R1", "R2"]] = Field(default_factory=list)
+    uncertain: list[str] = Field(default_factory=list)  # releases whose spellings are unconfirmed
     values: list[ListValue]
 
     def in_release(self, release: str) -> list[ListValue]:
@@ -105,6 +136,7 @@ class DerivedField(_Strict):
 
 class ReleaseInfo(_Strict):
     title: str
+    from_quarter: str  # first reporting quarter the release applies to, e.g. 2025-26Q2
     date_format: str
     encoding: str
     based_on: str | None = None
@@ -123,8 +155,11 @@ class Spec:
         fields: list[FieldSpec],
         lists: dict[str, DefinedList],
         derived: list[DerivedField],
+        earlier: tuple[str, ...] = (),
     ) -> None:
         self.release = release
+        self.based_on = info.based_on
+        self.earlier = earlier  # the releases this one is based on, nearest first
         self.title = info.title
         self.date_format = info.date_format
         self.encoding = info.encoding
@@ -186,41 +221,53 @@ class Spec:
         return None
 
     def r1_values_only(self, field: str) -> list[str]:
-        """R1 texts that are not valid in this (later) release: validity -7 ('Release 1')."""
+        """Texts of the earlier releases (the ``based_on`` chain) that are not valid in this
+        release: validity -7 ('Release 1')."""
         dl = self.list_of(field)
-        if dl is None or self.release == "R1":
+        if dl is None or not self.earlier:
             return []
         valid = set(self.values(field))
-        return [v.R1 for v in dl.values if v.R1 is not None and v.R1 not in valid]
+        out: list[str] = []
+        for rel in reversed(self.earlier):
+            for v in dl.values:
+                t = v.text(rel)
+                if t is not None and t not in valid and t not in out:
+                    out.append(t)
+        return out
 
-    def r1_to_r2(self, field: str) -> dict[str, str | None]:
-        """R1 text -> R2 text for the field's list (None where R2 has no equivalent)."""
+    def text_map(self, field: str, older: str) -> dict[str, str | None]:
+        """``older`` release text -> this release's text for the field's list (the same key, or
+        the value's ``<release>_maps_to`` key; None where this release has no equivalent)."""
         dl = self.list_of(field)
         if dl is None:
             return {}
         by_key = {v.key: v for v in dl.values}
         out: dict[str, str | None] = {}
         for v in dl.values:
-            if v.R1 is None:
+            old = v.text(older)
+            if old is None:
                 continue
-            if v.R2 is not None:
-                out[v.R1] = v.R2
-            elif v.R2_maps_to:
-                out[v.R1] = by_key[v.R2_maps_to].R2
-            else:
-                out[v.R1] = None
+            new = v.text(self.release)
+            if new is None and v.maps_to_in(self.release):
+                new = by_key[v.maps_to_in(self.release)].text(self.release)  # type: ignore[index]
+            out[old] = new
         return out
+
+    def r1_to_r2(self, field: str) -> dict[str, str | None]:
+        """The release this one is based on: its text -> this release's text ({} for the
+        first release)."""
+        return self.text_map(field, self.based_on) if self.based_on else {}
 
     # -- conditions -------------------------------------------------------------------------
     def _texts_of_keys(self, field: str, keys: list[str]) -> list[str]:
         dl = self.list_of(field)
         assert dl is not None
         wanted = set(keys)
-        return [t for v in dl.values if v.key in wanted for t in (v.R1, v.R2) if t is not None]
+        return [t for v in dl.values if v.key in wanted for t in v.texts.values()]
 
     def _all_texts(self, field: str) -> list[str]:
         dl = self.list_of(field)
-        return [t for v in dl.values for t in (v.R1, v.R2) if t is not None] if dl else []
+        return [t for v in dl.values for t in v.texts.values()] if dl else []
 
     def _keys_with_prefix(self, field: str, prefix: str) -> list[str]:
         dl = self.list_of(field)
@@ -274,7 +321,7 @@ def _pydantic_msg(exc: ValidationError) -> str:
     )
 
 
-def _load_lists(path: Path) -> dict[str, DefinedList]:
+def _load_lists(path: Path, releases: tuple[str, ...]) -> dict[str, DefinedList]:
     raw = _read_yaml(path)
     if not isinstance(raw, dict) or not raw:
         raise SpecError(f"{path}: expected a mapping of list name -> list")
@@ -295,9 +342,18 @@ def _load_lists(path: Path) -> dict[str, DefinedList]:
             if v.key in keys:
                 raise SpecError(f"{where}: value key {v.key!r} repeats")
             keys.add(v.key)
-            if v.R1 is None and v.R2 is None:
+            unknown = sorted((set(v.texts) | set(v.maps_to)) - set(releases))
+            if unknown:
+                raise SpecError(
+                    f"{where}: value {v.key!r} has a text for {unknown[0]!r}, which is not a "
+                    f"release named in releases.yaml ({', '.join(releases)})"
+                )
+            if not v.texts:
                 raise SpecError(f"{where}: value {v.key!r} has no text for any release")
-        for release in RELEASES:
+        for rel in dl.uncertain:
+            if rel not in releases:
+                raise SpecError(f"{where}: uncertain names unknown release {rel!r}")
+        for release in releases:
             seen: set[str] = set()
             for v in dl.values:
                 t = v.text(release)
@@ -308,15 +364,17 @@ def _load_lists(path: Path) -> dict[str, DefinedList]:
                 seen.add(t)
         by_key = {v.key: v for v in dl.values}
         for v in dl.values:
-            if v.R2_maps_to is not None:
-                target = by_key.get(v.R2_maps_to)
-                if target is None or target.R2 is None:
+            for release, key in v.maps_to.items():
+                target = by_key.get(key)
+                if target is None or target.text(release) is None:
                     raise SpecError(
-                        f"{where}: value {v.key!r} R2_maps_to {v.R2_maps_to!r}, "
-                        "which is not a value with an R2 text in this list"
+                        f"{where}: value {v.key!r} {release}{_MAPS_TO} {key!r}, "
+                        f"which is not a value with an {release} text in this list"
                     )
-                if v.R2 is not None:
-                    raise SpecError(f"{where}: value {v.key!r} has both R2 and R2_maps_to")
+                if v.text(release) is not None:
+                    raise SpecError(
+                        f"{where}: value {v.key!r} has both {release} and {release}{_MAPS_TO}"
+                    )
         lists[name] = dl
     return lists
 
@@ -393,8 +451,66 @@ def _check_fields(
                 raise SpecError(f"{path}: field {f.name!r} {which} ({release}): {exc}") from None
 
 
+def _quarter(text: str) -> tuple[int, int] | None:
+    m = _QUARTER.match(str(text).strip())
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        return None
+    return int(m.group(1)), int(m.group(3))
+
+
+@cache
+def _release_infos(data_dir: Path) -> dict[str, ReleaseInfo]:
+    """``releases.yaml`` validated, ordered by ``from_quarter`` (oldest first)."""
+    rel_path = data_dir / "releases.yaml"
+    raw_rel = _read_yaml(rel_path)
+    if not isinstance(raw_rel, dict) or not raw_rel:
+        raise SpecError(f"{rel_path}: expected a mapping of release -> settings")
+    infos: dict[str, ReleaseInfo] = {}
+    starts: dict[tuple[int, int], str] = {}
+    for name, body in raw_rel.items():
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z][A-Za-z0-9]*$", name):
+            raise SpecError(f"{rel_path}: release name {name!r} must be letters and digits")
+        try:
+            info = ReleaseInfo.model_validate(body)
+        except ValidationError as exc:
+            raise SpecError(f"{rel_path}: release {name!r}: {_pydantic_msg(exc)}") from None
+        q = _quarter(info.from_quarter)
+        if q is None:
+            raise SpecError(
+                f"{rel_path}: release {name!r}: from_quarter {info.from_quarter!r} is not a "
+                "quarter of the form YYYY-YYQn, e.g. 2025-26Q2"
+            )
+        if q in starts:
+            raise SpecError(
+                f"{rel_path}: release {name!r}: from_quarter {info.from_quarter} is also "
+                f"{starts[q]!r}'s"
+            )
+        starts[q] = name
+        infos[name] = info
+    order = sorted(infos, key=lambda n: _quarter(infos[n].from_quarter))  # type: ignore[arg-type, return-value]
+    return {n: infos[n] for n in order}
+
+
+def release_names(data_dir: Path | str | None = None) -> tuple[str, ...]:
+    """The releases named in ``releases.yaml``, oldest first (by ``from_quarter``)."""
+    return tuple(_release_infos(Path(data_dir).resolve() if data_dir else DATA_DIR))
+
+
+def release_for(fy_start: int, quarter: int, data_dir: Path | str | None = None) -> str:
+    """The release a reporting quarter is submitted under: the latest whose ``from_quarter``
+    is that quarter or earlier (the first release for any quarter before them all)."""
+    infos = _release_infos(Path(data_dir).resolve() if data_dir else DATA_DIR)
+    names = list(infos)
+    chosen = names[0]
+    for n in names:
+        if _quarter(infos[n].from_quarter) <= (fy_start, quarter):  # type: ignore[operator]
+            chosen = n
+    return chosen
+
+
 def load_spec(release: str, data_dir: Path | str | None = None) -> Spec:
-    """The spec of a release (``"R1"`` or ``"R2"``), validated. Cached per (release, dir)."""
+    """The spec of a release named in ``releases.yaml`` (e.g. ``"R2"``), validated. Cached per
+    (release, dir)."""
     release = release.upper()
     return _load_spec(release, Path(data_dir).resolve() if data_dir else DATA_DIR)
 
@@ -402,18 +518,10 @@ def load_spec(release: str, data_dir: Path | str | None = None) -> Spec:
 @cache
 def _load_spec(release: str, data_dir: Path) -> Spec:
     rel_path = data_dir / "releases.yaml"
-    raw_rel = _read_yaml(rel_path)
-    if not isinstance(raw_rel, dict):
-        raise SpecError(f"{rel_path}: expected a mapping of release -> settings")
-    if release not in raw_rel:
-        raise SpecError(f"{rel_path}: unknown release {release!r} (known: {', '.join(raw_rel)})")
-    infos: dict[str, ReleaseInfo] = {}
-    for name, body in raw_rel.items():
-        try:
-            infos[name] = ReleaseInfo.model_validate(body)
-        except ValidationError as exc:
-            raise SpecError(f"{rel_path}: release {name!r}: {_pydantic_msg(exc)}") from None
-    lists = _load_lists(data_dir / "lists.yaml")
+    infos = _release_infos(data_dir)
+    if release not in infos:
+        raise SpecError(f"{rel_path}: unknown release {release!r} (known: {', '.join(infos)})")
+    lists = _load_lists(data_dir / "lists.yaml", tuple(infos))
     fields_path = data_dir / "fields.yaml"
     fields, derived = _load_fields(fields_path)
     chain = []
@@ -428,4 +536,8 @@ def _load_spec(release: str, data_dir: Path) -> Spec:
     for name in reversed(chain[:-1]):
         fields = _apply_release(fields, infos[name], rel_path, name)
     _check_fields(fields, lists, fields_path, release)
-    return Spec(release, infos[release], fields, lists, derived)
+    return Spec(release, infos[release], fields, lists, derived, tuple(chain[1:]))
+
+
+RELEASES: tuple[str, ...] = release_names()
+LATEST_RELEASE: str = RELEASES[-1]

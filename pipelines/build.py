@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from cld_schema import RELEASES
 from pipelines.config import Config
 from pipelines.period import Period
 
@@ -50,8 +51,8 @@ def choose_release(cfg: Config, period: Period, release: str | None) -> str:
     chosen = release or cfg.submission.release
     if chosen == "auto":
         return period.default_release
-    if chosen not in ("R1", "R2"):
-        raise BuildError(f"release {chosen!r} is not R1, R2 or auto")
+    if chosen not in RELEASES:
+        raise BuildError(f"release {chosen!r} is not {', '.join(RELEASES)} or auto")
     return chosen
 
 

@@ -21,6 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cld_schema import RELEASES
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG_NAME = "cld.toml"
 ENV_CONFIG = "CLD_CONFIG"
@@ -68,7 +70,14 @@ class SourceConfig(_Section):
 
 
 class SubmissionConfig(_Section):
-    release: Literal["auto", "R1", "R2"] = "auto"
+    release: str = "auto"  # auto, or a release named in cld_schema/data/releases.yaml
+
+    @field_validator("release")
+    @classmethod
+    def _known_release(cls, v: str) -> str:
+        if v != "auto" and v not in RELEASES:
+            raise ValueError(f"use auto or one of {', '.join(RELEASES)}, not {v!r}")
+        return v
     header_style: Literal["label", "database"] = "label"
     gzip: bool = False
 

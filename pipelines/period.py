@@ -1,8 +1,9 @@
 """Reporting periods: ``2024-25Q3`` names the quarter; a CLD file covers the rolling 12 months
 that end with it (``rules.md`` section 2).
 
-Financial quarters: Q1 Apr-Jun, Q2 Jul-Sep, Q3 Oct-Dec, Q4 Jan-Mar. Release 2 applies from
-2025-26 Q2 (DHSC maps R1 data submitted from October 2025 to R2; ``rules.md`` section 2).
+Financial quarters: Q1 Apr-Jun, Q2 Jul-Sep, Q3 Oct-Dec, Q4 Jan-Mar. Which release a quarter
+is submitted under is spec data: ``from_quarter`` in ``cld_schema/data/releases.yaml`` (Release 2
+from 2025-26 Q2: DHSC maps R1 data submitted from October 2025 to R2; ``rules.md`` section 2).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from cld_schema import release_for
+
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})Q([1-4])$")
-FIRST_R2_QUARTER = (2025, 2)  # 2025-26 Q2
 
 
 class PeriodError(ValueError):
@@ -87,7 +89,7 @@ class Period:
 
     @property
     def default_release(self) -> str:
-        return "R2" if (self.fy_start, self.quarter) >= FIRST_R2_QUARTER else "R1"
+        return release_for(self.fy_start, self.quarter)
 
     def previous(self) -> Period:
         return (

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cld_schema import RELEASES
 from pipelines.cli.common import UserError, get_config, user_errors
 
 
@@ -118,7 +119,9 @@ def register(app: typer.Typer) -> None:
         ],
         release: Annotated[
             str | None,
-            typer.Option(help="R1 or R2 (default: the config's, auto = by period)."),
+            typer.Option(
+                help=" or ".join(RELEASES) + " (default: the config's, auto = by period)."
+            ),
         ] = None,
         source: Annotated[
             str | None,
@@ -140,8 +143,8 @@ def register(app: typer.Typer) -> None:
         cfg = get_config()
         with user_errors():
             Period.parse(period)
-        if release is not None and release not in ("R1", "R2", "auto"):
-            raise UserError(f"--release {release!r}: use R1, R2 or auto")
+        if release is not None and release not in (*RELEASES, "auto"):
+            raise UserError(f"--release {release!r}: use {', '.join(RELEASES)} or auto")
         if header_style is not None and header_style not in ("label", "database"):
             raise UserError(f"--header-style {header_style!r}: use label or database")
         result = run_build(

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cld_schema import RELEASES
 from pipelines.cli.build import build_progress, steps_with_progress
 from pipelines.cli.common import UserError, get_config, user_errors
 from pipelines.period import Period
@@ -74,7 +75,9 @@ def quarterly_cmd(
         str | None,
         typer.Option("--period", "-p", help="Quarter, e.g. 2025-26Q2 (default: the last one)."),
     ] = None,
-    release: Annotated[str | None, typer.Option(help="R1 or R2 (default: config/auto).")] = None,
+    release: Annotated[
+        str | None, typer.Option(help=" or ".join(RELEASES) + " (default: config/auto).")
+    ] = None,
     header_style: Annotated[
         str | None, typer.Option(help="label or database (default: config).")
     ] = None,
@@ -98,8 +101,8 @@ def quarterly_cmd(
     cfg = get_config()
     with user_errors():
         p = Period.parse(period) if period else None
-    if release and release.upper() not in ("R1", "R2"):
-        raise UserError(f"unknown release {release!r}: use R1 or R2")
+    if release and release.upper() not in RELEASES:
+        raise UserError(f"unknown release {release!r}: use {' or '.join(RELEASES)}")
     try:
         with _errors(), build_progress() as tick:
             outcome = runs.quarterly(

@@ -9,23 +9,24 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cld_schema import LATEST_RELEASE, RELEASES
 from pipelines.cli.common import UserError
 
-Release = Annotated[str, typer.Option("--release", "-r", help="R1 or R2.")]
+Release = Annotated[str, typer.Option("--release", "-r", help=" or ".join(RELEASES) + ".")]
 
 
 def _spec(release: str):
     from cld_schema import SpecError, load_spec
 
-    if release.upper() not in ("R1", "R2"):
-        raise UserError(f"unknown release {release!r}: use R1 or R2")
+    if release.upper() not in RELEASES:
+        raise UserError(f"unknown release {release!r}: use {' or '.join(RELEASES)}")
     try:
         return load_spec(release)
     except SpecError as exc:
         raise UserError(str(exc)) from None
 
 
-def fields(release: Release = "R2") -> None:
+def fields(release: Release = LATEST_RELEASE) -> None:
     """List the fields in file order: header, type, list, when applicable and mandatory."""
     spec = _spec(release)
     console = Console()
@@ -49,7 +50,7 @@ def fields(release: Release = "R2") -> None:
 
 def lists(
     name: Annotated[str | None, typer.Argument(help="A list name, e.g. Event_Outcome.")] = None,
-    release: Release = "R2",
+    release: Release = LATEST_RELEASE,
 ) -> None:
     """Show the defined lists (all names, or one list's keys and values)."""
     spec = _spec(release)
@@ -78,20 +79,38 @@ def lists(
     console.print(table)
 
 
+def releases() -> None:
+    """List the releases (``releases.yaml``): name, first quarter, based on, title."""
+    from cld_schema.spec import DATA_DIR, _release_infos
+
+    table = Table(title="CLD releases")
+    for col in ("release", "from quarter", "based on", "title"):
+        table.add_column(col, no_wrap=col != "title")
+    for name, info in _release_infos(DATA_DIR).items():
+        table.add_row(name, info.from_quarter, info.based_on or "", info.title)
+    Console().print(table)
+
+
 def diff(
-    old: Annotated[str, typer.Argument(help="Older release, e.g. R1.")] = "R1",
-    new: Annotated[str, typer.Argument(help="Newer release, e.g. R2.")] = "R2",
+    old: Annotated[str | None, typer.Argument(
+        help="Older release (default: the one the newer is based on).")] = None,
+    new: Annotated[
+        str, typer.Argument(help="Newer release (default: the latest).")
+    ] = LATEST_RELEASE,
 ) -> None:
     """What changed between two releases: fields removed/added/changed, values renamed."""
     from cld_schema.export import diff as spec_diff
 
-    for line in spec_diff(_spec(old), _spec(new)).lines():
+    newer = _spec(new)
+    if old is None and newer.based_on is None:
+        raise UserError(f"{newer.release} is the first release: name the releases to compare")
+    for line in spec_diff(_spec(old or newer.based_on), newer).lines():  # type: ignore[arg-type]
         typer.echo(line)
 
 
 def export(
     format: Annotated[str, typer.Option("--format", "-f", help="md or xlsx.")] = "md",
-    release: Release = "R2",
+    release: Release = LATEST_RELEASE,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Output file (default: cld-spec-<release>.<format> in the output "
         "folder, [paths] output_dir).")] = None,
@@ -116,7 +135,7 @@ def export(
 
 
 def checklist(
-    release: Release = "R2",
+    release: Release = LATEST_RELEASE,
     format: Annotated[str, typer.Option("--format", "-f", help="xlsx or html.")] = "xlsx",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
     team: Annotated[str | None, typer.Option(
@@ -159,6 +178,6 @@ def register(app: typer.Typer) -> None:
     rich_markup_mode=None,  # help shows [section] key names as written
     help="Read the CLD specification as this tool holds it.",
                            no_args_is_help=True)
-    for fn in (fields, lists, diff, export, checklist):
+    for fn in (releases, fields, lists, diff, export, checklist):
         spec_app.command(fn.__name__)(fn)
     app.add_typer(spec_app, name="spec")

@@ -103,22 +103,22 @@ def _key_maps() -> dict[str, dict[str, str]]:
         dl = spec.list_of(name)
         m: dict[str, str] = {}
         for v in dl.values:
-            for t in (v.R1, v.R2):
-                if t is not None:
-                    m.setdefault(t, v.key)
+            for t in v.texts.values():
+                m.setdefault(t, v.key)
         out[name] = m
     return out
 
 
 def _r2_keys(name: str) -> dict[str, str]:
     """Key -> its Release 2 key (itself, its ``R2_maps_to``, or R1_NOT_MAPPED)."""
-    dl = load_spec("R2").list_of(name)
+    spec = load_spec("R2")
+    dl = spec.list_of(name)
     out = {}
     for v in dl.values:
-        if v.R2 is not None:
+        if v.text(spec.release) is not None:
             out[v.key] = v.key
-        elif v.R2_maps_to:
-            out[v.key] = v.R2_maps_to
+        elif v.maps_to_in(spec.release):
+            out[v.key] = v.maps_to_in(spec.release)
         else:
             out[v.key] = R1_NOT_MAPPED
     out[INVALID] = INVALID
@@ -128,7 +128,7 @@ def _r2_keys(name: str) -> dict[str, str]:
 def _r1_texts(name: str) -> dict[str, str]:
     """Key -> Release 1 text (R2-only keys keep their R2 text)."""
     dl = load_spec("R2").list_of(name)
-    return {v.key: (v.R1 if v.R1 is not None else v.R2) for v in dl.values}
+    return {v.key: (v.text("R1") if v.text("R1") is not None else v.text("R2")) for v in dl.values}
 
 
 def _date(col: str, fmt: str) -> pl.Expr:

@@ -124,12 +124,13 @@ def transform(
     *,
     mappings: Mappings | None = None,
 ) -> TransformResult:
-    """Build the CLD frame for ``period`` (rolling 12 months) in ``release`` (R1 or R2)."""
-    from cld_schema import load_spec
+    """Build the CLD frame for ``period`` (rolling 12 months) in ``release`` (one named in
+    ``releases.yaml``)."""
+    from cld_schema import RELEASES, load_spec
 
     period = Period.parse(period) if isinstance(period, str) else period
-    if release not in ("R1", "R2"):
-        raise ValueError(f"release {release!r} is not R1 or R2")
+    if release not in RELEASES:
+        raise ValueError(f"release {release!r} is not one of {', '.join(RELEASES)}")
     spec_r1 = load_spec("R1")
     spec_out = load_spec(release)
     if mappings is None:
