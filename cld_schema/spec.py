@@ -236,21 +236,57 @@ class Spec:
         return out
 
     def text_map(self, field: str, older: str) -> dict[str, str | None]:
-        """``older`` release text -> this release's text for the field's list (the same key, or
-        the value's ``<release>_maps_to`` key; None where this release has no equivalent)."""
+        """``older`` release text -> this release's text for the field's list: the same key,
+        or where a release between them drops the value, its ``<release>_maps_to`` key, step
+        by step along the ``based_on`` chain; None where this release has no equivalent."""
         dl = self.list_of(field)
         if dl is None:
             return {}
+        chain = [*reversed(self.earlier), self.release]
+        steps = chain[chain.index(older) + 1:] if older in chain else [self.release]
         by_key = {v.key: v for v in dl.values}
         out: dict[str, str | None] = {}
         for v in dl.values:
             old = v.text(older)
             if old is None:
                 continue
-            new = v.text(self.release)
-            if new is None and v.maps_to_in(self.release):
-                new = by_key[v.maps_to_in(self.release)].text(self.release)  # type: ignore[index]
-            out[old] = new
+            cur: ListValue | None = v
+            for rel in steps:
+                if cur is not None and cur.text(rel) is None:
+                    target = cur.maps_to_in(rel)
+                    cur = by_key[target] if target else None
+            out[old] = cur.text(self.release) if cur is not None else None
+        return out
+
+    def translation_from(self, older: Spec) -> dict[str, dict[str, str | None]]:
+        """Per list field of this release: ``older``'s text -> this release's text (this
+        release's own texts map to themselves; None = no equivalent here)."""
+        out: dict[str, dict[str, str | None]] = {}
+        for f in self.fields:
+            if not f.list_name or not self.values(f.name):
+                continue
+            conv = self.text_map(f.name, older.release) if older.release != self.release else {}
+            for v in self.values(f.name):
+                conv.setdefault(v, v)
+            out[f.name] = conv
+        return out
+
+    def translate_from(self, older: Spec, *, keep_unknown: bool = False) -> dict[str, Any]:
+        """Per list field of this release, a polars expression turning the column's ``older``
+        texts into this release's (``{field: pl.Expr}``, each aliased to its field): a text
+        with no equivalent, or not in either list, becomes null, or with ``keep_unknown``
+        stays as it was."""
+        import polars as pl
+
+        out: dict[str, Any] = {}
+        for name, conv in self.translation_from(older).items():
+            if keep_unknown:
+                m = {k: v for k, v in conv.items() if v is not None and k != v}
+                out[name] = (pl.col(name).replace(m) if m else pl.col(name)).alias(name)
+            else:
+                out[name] = pl.col(name).replace_strict(
+                    list(conv), list(conv.values()), default=None, return_dtype=pl.String
+                ).alias(name)
         return out
 
     def r1_to_r2(self, field: str) -> dict[str, str | None]:

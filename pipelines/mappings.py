@@ -4,8 +4,9 @@ The tables are data the council edits (format in ``data/sample/mappings/README.m
 checked when loaded, so a typo surfaces at once with the file, line and value, instead of as a
 blank field in the national data-quality report months later:
 
-* a target column must be a CLD field (``Service_Type``) or its Release 2 override
-  (``Service_Type@R2``); lower-case columns (``local_code``, ``description``, notes) are for people;
+* a target column must be a CLD field (``Service_Type``, first-release values) or its override
+  for a later release named in ``cld_schema/data/releases.yaml`` (``Service_Type@R2``);
+  lower-case columns (``local_code``, ``description``, notes) are for people;
 * every non-blank target value must be in the field's defined list for that release;
 * a local code appears once per table.
 
@@ -18,11 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-R2_SUFFIX = "@R2"
+if TYPE_CHECKING:
+    from cld_schema import Spec
+
+OVERRIDE = "@"  # <Field>@<release>: the value for that release, overriding the spec's map
 CODE = "local_code"
 DESCRIPTION = "description"
 
@@ -37,9 +41,9 @@ class MappingTable:
 
     name: str
     path: Path
-    fields: tuple[str, ...]  # CLD fields (R1 values)
-    r2_fields: tuple[str, ...]  # fields with an ``@R2`` override column
-    frame: pl.DataFrame  # local_code, description, <fields>, <field>@R2 (all String)
+    fields: tuple[str, ...]  # CLD fields (first-release values)
+    overrides: dict[str, tuple[str, ...]]  # release -> fields with a <field>@<release> column
+    frame: pl.DataFrame  # local_code, description, <fields>, <field>@<release> (all String)
 
     @property
     def file(self) -> str:
@@ -49,7 +53,8 @@ class MappingTable:
         return self.frame.get_column(CODE)
 
     def lookup(self, target: str, *, code_name: str, value_name: str) -> pl.LazyFrame:
-        """``code_name`` → ``value_name`` for one target column (``Field`` or ``Field@R2``)."""
+        """``code_name`` → ``value_name`` for one target column (``Field`` or
+        ``Field@<release>``)."""
         if target not in self.frame.columns:
             raise MappingError(
                 f"{self.path}: no column {target!r} (the transform needs it; columns are "
@@ -119,24 +124,36 @@ def _check_values(path: Path, frame: pl.DataFrame, column: str, field_name: str,
         )
 
 
-def _validate(path: Path, frame: pl.DataFrame, spec_r1: Any, spec_r2: Any | None) -> MappingTable:
-    fields, r2_fields = [], []
-    r1_names = set(spec_r1.field_names)
-    r2_names = set(spec_r2.field_names) if spec_r2 is not None else set()
+def _short(spec: Spec) -> str:
+    """'Release 1' from the title 'CLD Release 1 (2023-24 to 2025-26 Q1)'."""
+    return spec.title.removeprefix("CLD ").split(" (")[0]
+
+
+def _validate(path: Path, frame: pl.DataFrame, base: Spec, later: dict[str, Spec]) -> MappingTable:
+    fields: list[str] = []
+    overrides: dict[str, list[str]] = {}
+    base_names = set(base.field_names)
     for col in frame.columns:
         if not col[:1].isupper():
             continue  # local_code, description, notes: for people
-        if col.endswith(R2_SUFFIX):
-            base = col[: -len(R2_SUFFIX)]
-            if base not in r1_names | r2_names:
-                raise MappingError(f"{path}: line 1: column {col!r}: {base!r} is not a CLD field")
-            if spec_r2 is not None:
-                _check_values(path, frame, col, base, spec_r2)
-            r2_fields.append(base)
+        if OVERRIDE in col:
+            name, release = col.rsplit(OVERRIDE, 1)
+            spec = later.get(release)
+            if spec is None:
+                raise MappingError(
+                    f"{path}: line 1: column {col!r}: {release!r} is not a later release "
+                    f"({', '.join(later) or 'none'})"
+                )
+            if name not in base_names | set(spec.field_names):
+                raise MappingError(f"{path}: line 1: column {col!r}: {name!r} is not a CLD field")
+            _check_values(path, frame, col, name, spec)
+            overrides.setdefault(release, []).append(name)
         else:
-            if col not in r1_names:
-                raise MappingError(f"{path}: line 1: column {col!r} is not a Release 1 CLD field")
-            _check_values(path, frame, col, col, spec_r1)
+            if col not in base_names:
+                raise MappingError(
+                    f"{path}: line 1: column {col!r} is not a {_short(base)} CLD field"
+                )
+            _check_values(path, frame, col, col, base)
             fields.append(col)
     blank = frame.with_row_index("_line", offset=2).filter(pl.col(CODE).is_null()).head(1)
     if blank.height:
@@ -154,27 +171,30 @@ def _validate(path: Path, frame: pl.DataFrame, spec_r1: Any, spec_r2: Any | None
         )
     if DESCRIPTION not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias(DESCRIPTION))
-    return MappingTable(path.stem.lower(), path, tuple(fields), tuple(r2_fields), frame)
+    return MappingTable(
+        path.stem.lower(), path, tuple(fields),
+        {r: tuple(fs) for r, fs in overrides.items()}, frame,
+    )
 
 
-def load_mappings(
-    mappings_dir: Path | str, spec_r1: Any | None = None, spec_r2: Any | None = None
-) -> Mappings:
+def load_mappings(mappings_dir: Path | str, base: Spec | None = None, *later: Spec) -> Mappings:
     """Load and validate every ``*.csv`` table in ``mappings_dir``.
 
-    ``spec_r1``/``spec_r2`` default to ``cld_schema.load_spec("R1"/"R2")``: R1 values are the
-    base, ``@R2`` columns are checked against the Release 2 lists.
+    ``base`` (default: the first release in ``releases.yaml``) checks the ``<Field>`` columns;
+    each ``<Field>@<release>`` column is checked against that release's lists (``later``,
+    default: every later release).
     """
+    from cld_schema import RELEASES, load_spec
+
     directory = Path(mappings_dir)
     if not directory.is_dir():
         raise MappingError(f"mappings folder {directory} not found ([paths] mappings_dir)")
-    if spec_r1 is None or spec_r2 is None:
-        from cld_schema import load_spec
-
-        spec_r1 = spec_r1 or load_spec("R1")
-        spec_r2 = spec_r2 or load_spec("R2")
+    base = base or load_spec(RELEASES[0])
+    specs = {s.release: s for s in later} or {
+        r: load_spec(r) for r in RELEASES if r != base.release
+    }
     out = Mappings(directory)
     for path in sorted(directory.glob("*.csv")):
-        table = _validate(path, _read_table(path), spec_r1, spec_r2)
+        table = _validate(path, _read_table(path), base, specs)
         out.tables[table.name] = table
     return out

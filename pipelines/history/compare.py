@@ -146,9 +146,9 @@ def resolve_pair(h: History, a: int | None, b: int | None) -> tuple[SubmissionIn
 
 def _date_format(release: str | None) -> str:
     try:
-        from cld_schema import load_spec
+        from cld_schema import RELEASES, load_spec
 
-        return load_spec(release or "R1").date_format
+        return load_spec(release or RELEASES[0]).date_format
     except Exception:  # an unknown release still compares with the spec's usual format
         return DEFAULT_DATE_FORMAT
 
@@ -206,37 +206,39 @@ def compare(
         result.warnings.insert(
             0,
             f"submission {old.id} is {old.release} and {new.id} is {new.release}: its values "
-            f"were translated to {new.release} texts (spec R1->R2 maps) and fields not in "
+            f"were translated to {new.release} texts (spec {old.release}->{new.release} maps) "
+            f"and fields not in "
             f"{new.release} left out before comparing",
         )
     return result
 
 
 def _translating(old: SubmissionInfo, new: SubmissionInfo) -> bool:
-    """An R1 file against an R2 one (the 2025-26 switch): translate the older side first."""
-    return old.release == "R1" and new.release == "R2"
+    """A file of an earlier release against a later one (e.g. R1 against R2, the 2025-26
+    switch; ``based_on`` in releases.yaml): translate the older side first."""
+    from cld_schema import RELEASES, load_spec
+
+    if old.release not in RELEASES or new.release not in RELEASES:
+        return False
+    return old.release in load_spec(new.release).earlier
 
 
 def _translate_older(h: History, old: SubmissionInfo, new: SubmissionInfo) -> None:
-    """The older submission's rows with R1 list values mapped to their R2 texts (values with
-    no R2 equivalent kept as they were) and only the newer release's fields, hashed as stored
-    rows are, into the temporary table the comparison then reads instead (``cmp_a_rows``)."""
+    """The older submission's rows with its list values translated to the newer release's
+    texts (``Spec.translate_from``; values with no equivalent kept as they were) and only the
+    newer release's fields, hashed as stored rows are, into the temporary table the comparison
+    then reads instead (``cmp_a_rows``)."""
     from cld_schema import load_spec
 
     spec = load_spec(new.release)
     frame = h.submission_frame(old.id)
     keep = [f for f in spec.field_names if f in frame.columns]
-    maps = {}
-    for f in spec.fields:
-        if f.list_name and f.name in keep:
-            m = {k: v for k, v in spec.r1_to_r2(f.name).items() if v is not None and k != v}
-            if m:
-                maps[f.name] = m
+    exprs = spec.translate_from(load_spec(old.release), keep_unknown=True)
     rows = frame.select(
         pl.col("_row").cast(pl.Int32).alias("row_no"),
         pl.col("_team_id").alias("team_id"),
         pl.col("_team_name").alias("team_name"),
-        *[pl.col(f).replace(maps[f]) if f in maps else pl.col(f) for f in keep],
+        *[exprs.get(f, pl.col(f)) for f in keep],
     )
     h.con.execute(sql("compare/source_translated_table.sql"))
     h.con.register("_new_rows", rows)

@@ -9,6 +9,7 @@ council's mapping tables and converted to the release (``finalize``). The rules 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,17 +132,20 @@ def transform(
     period = Period.parse(period) if isinstance(period, str) else period
     if release not in RELEASES:
         raise ValueError(f"release {release!r} is not one of {', '.join(RELEASES)}")
-    spec_r1 = load_spec("R1")
     spec_out = load_spec(release)
+    # rows are built in the first release's texts, then translated release by release along
+    # the based_on chain up to the one asked for
+    chain = [load_spec(r) for r in reversed(spec_out.earlier)] + [spec_out]
+    spec_base = chain[0]
     if mappings is None:
-        mappings = load_mappings(mappings_dir, spec_r1, load_spec("R2"))
-    ctx = Context(period=period, spec=spec_r1, mappings=mappings, la_code=la_code)
+        mappings = load_mappings(mappings_dir, spec_base)
+    ctx = Context(period=period, spec=spec_base, mappings=mappings, la_code=la_code)
     staged = stage_rows(tables, feeds, ctx)
     full = finalize.map_codes(staged.collect(engine=ENGINE), mappings)
     unmapped = [finalize.unmapped_report(full, mappings), *ctx.unmapped_early]
     counts_ckba = spec_out.value("Client_Type", CKBA)
-    if release != "R1":
-        full, lost = finalize.to_release2(full, spec_out, mappings)
+    for older, newer in itertools.pairwise(chain):
+        full, lost = finalize.to_release(full, newer, older, mappings)
         unmapped.append(lost)
     report = (
         pl.concat([u.cast(finalize.UNMAPPED_SCHEMA) for u in unmapped if u.height]).sort(

@@ -8,15 +8,17 @@ map that field: the row's ``_map__<Field>`` says which one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from pipelines.mappings import R2_SUFFIX, Mappings, MappingTable
+from pipelines.mappings import OVERRIDE, Mappings, MappingTable
 from pipelines.transform.common import CKBA, Context, code_col, map_col
 
+if TYPE_CHECKING:
+    from cld_schema import Spec
+
 UNMAPPED_SCHEMA = {"mapping": pl.String, "field": pl.String, "code": pl.String, "rows": pl.Int64}
-R2_SOURCE = "cld_schema R1→R2"
 DATE_FIELDS = {
     "Date_of_Birth": "_dob",
     "Date_of_Death": "_dod",
@@ -59,9 +61,12 @@ def has_row(field_name: str, mappings: Mappings) -> pl.Expr:
     return _per_table(field_name, _tables_for(field_name, mappings), None).fill_null(False)
 
 
-def r2_override(field_name: str, mappings: Mappings) -> pl.Expr:
-    """The mapping table's ``<Field>@R2`` value for the row's code (null if none)."""
-    return _per_table(field_name, _tables_for(field_name, mappings), f"{field_name}{R2_SUFFIX}")
+def release_override(field_name: str, release: str, mappings: Mappings) -> pl.Expr:
+    """The mapping table's ``<Field>@<release>`` value (e.g. ``Service_Type@R2``) for the
+    row's code (null if none)."""
+    return _per_table(
+        field_name, _tables_for(field_name, mappings), f"{field_name}{OVERRIDE}{release}"
+    )
 
 
 def map_codes(rows: pl.DataFrame, mappings: Mappings) -> pl.DataFrame:
@@ -99,23 +104,21 @@ def unmapped_report(full: pl.DataFrame, mappings: Mappings) -> pl.DataFrame:
     return pl.concat(parts) if parts else pl.DataFrame(schema=UNMAPPED_SCHEMA)
 
 
-def to_release2(
-    full: pl.DataFrame, spec_r2: Any, mappings: Mappings
+def to_release(
+    full: pl.DataFrame, spec: Spec, older: Spec, mappings: Mappings
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """R1 texts → R2 texts: the mapping's ``@R2`` override for the row's code, else the spec's
-    R1→R2 map. A value with neither is blanked and reported, never guessed."""
+    """``older`` texts → ``spec``'s (the next release): the mapping's ``@<release>`` override
+    for the row's code, else the spec's translation (``Spec.translate_from``). A value with
+    neither is blanked and reported, never guessed."""
     reports, exprs = [], []
-    for f in spec_r2.field_names:
-        if f not in full.columns or not spec_r2.values(f):
+    source = f"cld_schema {older.release}→{spec.release}"
+    for f, converted in spec.translate_from(older).items():
+        if f not in full.columns:
             continue
-        conv = spec_r2.r1_to_r2(f)
-        for v in spec_r2.values(f):
-            conv.setdefault(v, v)
-        converted = pl.col(f).replace_strict(
-            list(conv), list(conv.values()), default=None, return_dtype=pl.String
-        )
         override = (
-            r2_override(f, mappings) if code_col(f) in full.columns else pl.lit(None, pl.String)
+            release_override(f, spec.release, mappings)
+            if code_col(f) in full.columns
+            else pl.lit(None, pl.String)
         )
         exprs.append(pl.coalesce(override, converted).alias(f))
         lost = full.filter(pl.col(f).is_not_null() & override.is_null() & converted.is_null())
@@ -124,7 +127,7 @@ def to_release2(
                 lost.group_by(f)
                 .len()
                 .select(
-                    pl.lit(R2_SOURCE).alias("mapping"),
+                    pl.lit(source).alias("mapping"),
                     pl.lit(f).alias("field"),
                     pl.col(f).alias("code"),
                     pl.col("len").cast(pl.Int64).alias("rows"),

@@ -121,3 +121,19 @@ def test_bad_from_quarter_is_named(r3_dir: Path):
     _edit(r3_dir / "releases.yaml", missing)
     with pytest.raises(SpecError, match=r"releases\.yaml: release 'R3': from_quarter"):
         load_spec("R2", r3_dir)
+
+
+def test_translate_from_follows_the_chain(r3_dir: Path):
+    import polars as pl
+
+    r1, r2, r3 = (load_spec(r, r3_dir) for r in ("R1", "R2", "R3"))
+    frame = pl.DataFrame({"Client_Type": ["Carer", "Carer known by association", "Service User",
+                                          "Nonsense", None]})
+    # R1 -> R3 in one go: CARER's R3 text; CKBA folded into CARER by R3_maps_to
+    out = frame.select(r3.translate_from(r1)["Client_Type"]).to_series().to_list()
+    assert out == ["Carer (unpaid)", "Carer (unpaid)", "Service user", None, None]
+    kept = frame.select(r3.translate_from(r1, keep_unknown=True)["Client_Type"])
+    assert kept.to_series().to_list()[3] == "Nonsense"
+    # the shipped R1 -> R2 translation is the spec's r1_to_r2 map plus R2's own texts
+    assert r2.translation_from(r1)["Client_Type"] == {
+        **r2.r1_to_r2("Client_Type"), **{v: v for v in r2.values("Client_Type")}}
