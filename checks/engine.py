@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from checks.contract import failure_exprs
+from checks.prepare import period_bounds as _period_bounds
 from checks.rules import RuleContext, RuleMeta, catalogue, rule_function
 
 PID_MASK = "N/A - PID"
@@ -86,21 +87,6 @@ def _field_severity() -> dict[str, str]:
 
 
 # --- preparation -------------------------------------------------------------------------
-
-
-def _period_bounds(frame: pl.DataFrame, spec, period) -> tuple[date | None, date | None]:
-    """The reporting period: the one asked for, else the file's own (most common) dates."""
-    if period is not None:
-        return period.start, period.end
-    fmt = spec.date_format
-    out = []
-    for name in ("Reporting_Period_Start_Date", "Reporting_Period_End_Date"):
-        mode = frame.select(pl.col(name).drop_nulls().mode().first()).item()
-        parsed = None
-        if mode is not None:
-            parsed = pl.Series([mode]).str.to_date(fmt, strict=False).item()
-        out.append(parsed)
-    return out[0], out[1]
 
 
 def helper_columns(spec, start: date | None, end: date | None) -> list[pl.Expr]:

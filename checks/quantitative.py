@@ -474,9 +474,9 @@ def file_measures(frame: pl.DataFrame, spec, period=None,
 
 
 def _period(frame: pl.DataFrame, spec, period):
-    from checks.engine import _period_bounds
+    from checks.prepare import period_bounds
 
-    return _period_bounds(frame, spec, period)
+    return period_bounds(frame, spec, period)
 
 
 def _to_findings(suite: _Suite, res, run_id: str) -> list[dict[str, Any]]:

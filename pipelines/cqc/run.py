@@ -35,9 +35,7 @@ def default_period(cfg: Any, as_at: date | None) -> Period:
     by ``[runs] reference_date``, else by the real date), whichever database it reads."""
     if as_at is not None:
         return Period.containing(as_at)
-    from pipelines.runs import default_period as run_default
-
-    return run_default(cfg)
+    return Period.latest_ended(cfg.today())  # what runs.default_period(cfg) returns
 
 
 def write_pack(

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import yaml
 
 from pipelines.config import PROJECT_ROOT
@@ -121,3 +122,34 @@ def load_feedback_layout(path: Path | None = None) -> dict:
         "columns": {k: k for k in ("la_person_id", "nhs_number_found", "match_basis", "traced_on")},
         "no_match_value": "NO_MATCH",
     }
+
+
+# --- shared by the generator's modules (journeys, measure_journeys, feeds, defects) ----------
+
+NULL = -(10**9)  # "no date" in the generator's day-number arrays
+
+# The journey kinds (the order of volumes.yaml's journey mix, journeys.MIX_KEYS).
+(CONTACT_ONLY, SHORT_TERM, NEW_LTS, EXISTING_LTS, CARER, CENTRE, OT_EQUIP, OUT_OF_SCOPE) = range(8)
+
+OBJ = object
+
+
+def _obj(value: object, n: int) -> np.ndarray:
+    a = np.empty(n, dtype=OBJ)
+    a[:] = value
+    return a
+
+
+def _pick(rng: np.random.Generator, options: dict[str, float], n: int) -> np.ndarray:
+    keys = np.asarray(list(options), dtype=OBJ)
+    p = np.asarray(list(options.values()), dtype=float)
+    return keys[rng.choice(len(keys), n, p=p / p.sum())]
+
+
+def _write_csv(path: Path, frame: pl.DataFrame, encoding: str, date_fmt: str = "%d/%m/%Y") -> None:
+    """A provider file as the providers send it: CRLF lines, dates as dd/mm/yyyy."""
+    text = frame.with_columns(
+        [pl.col(c).dt.strftime(date_fmt) for c, t in frame.schema.items() if t == pl.Date]
+    ).write_csv(null_value="")
+    path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+

@@ -646,7 +646,7 @@ def malformed_files(
     month: str = "2025-02",
 ):
     """Up to three whole files that break their contract (extra files: the monthly ones stay)."""
-    from pipelines.sample.feeds import _write_csv
+    from pipelines.sample.data import _write_csv
 
     out: list[Path] = []
     rows: list[dict[str, object]] = []

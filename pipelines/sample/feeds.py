@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.sample.data import load_contract, load_feedback_layout
+from pipelines.sample.data import _write_csv, load_contract, load_feedback_layout
 from pipelines.sample.journeys import NULL, ChunkBuilder, World, _pick, _str
 from pipelines.sample.nhs import spare_valid_numbers
 
@@ -337,13 +337,6 @@ def _write_monthly(
             for k, i in zip(hits[key].to_list(), hits["_i"].to_list(), strict=True):
                 where[k] = (path.name, i + 2)
     return out
-
-
-def _write_csv(path: Path, frame: pl.DataFrame, encoding: str, date_fmt: str = "%d/%m/%Y") -> None:
-    text = frame.with_columns(
-        [pl.col(c).dt.strftime(date_fmt) for c, t in frame.schema.items() if t == pl.Date]
-    ).write_csv(null_value="")
-    path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
 
 
 def _write_xlsx(path: Path, frame: pl.DataFrame) -> None:

@@ -17,14 +17,26 @@ import numpy as np
 import polars as pl
 
 from pipelines.sample import measure_journeys
-from pipelines.sample.data import SampleData
+from pipelines.sample.data import (
+    CARER,
+    CENTRE,
+    CONTACT_ONLY,
+    EXISTING_LTS,
+    NEW_LTS,
+    NULL,
+    OBJ,
+    OT_EQUIP,
+    OUT_OF_SCOPE,
+    SHORT_TERM,
+    SampleData,
+    _obj,
+    _pick,
+)
 from pipelines.sample.nhs import valid_numbers
 
-NULL = -(10**9)
 YEAR = 365.25
 ADULT_DAYS = 6576  # 18 years and a few days: an event on or after dob + ADULT_DAYS is adult
 
-(CONTACT_ONLY, SHORT_TERM, NEW_LTS, EXISTING_LTS, CARER, CENTRE, OT_EQUIP, OUT_OF_SCOPE) = range(8)
 MIX_KEYS = (
     "contact_only",
     "short_term",
@@ -36,19 +48,6 @@ MIX_KEYS = (
     "out_of_scope",
 )
 
-OBJ = object
-
-
-def _obj(value: object, n: int) -> np.ndarray:
-    a = np.empty(n, dtype=OBJ)
-    a[:] = value
-    return a
-
-
-def _pick(rng: np.random.Generator, options: dict[str, float], n: int) -> np.ndarray:
-    keys = np.asarray(list(options), dtype=OBJ)
-    p = np.asarray(list(options.values()), dtype=float)
-    return keys[rng.choice(len(keys), n, p=p / p.sum())]
 
 
 def group_rank(counts: np.ndarray) -> np.ndarray:

@@ -59,7 +59,7 @@ def _services(b) -> dict[str, np.ndarray]:
 
 
 def _stmax_sequels(b) -> None:
-    from pipelines.sample.journeys import NULL, SHORT_TERM, _obj, _pick
+    from pipelines.sample.data import NULL, SHORT_TERM, _obj, _pick
 
     rng, w = b.rng, b.w
     s = _services(b)
@@ -102,7 +102,7 @@ def _stmax_sequels(b) -> None:
 
 
 def _existing_stmax(b) -> None:
-    from pipelines.sample.journeys import EXISTING_LTS, NULL, _obj
+    from pipelines.sample.data import EXISTING_LTS, NULL, _obj
 
     rng, w = b.rng, b.w
     s = _services(b)
@@ -142,7 +142,7 @@ def _existing_stmax(b) -> None:
 
 
 def _repeat_admissions(b) -> None:
-    from pipelines.sample.journeys import NEW_LTS, _obj
+    from pipelines.sample.data import NEW_LTS, _obj
 
     rng, w = b.rng, b.w
     s = _services(b)
