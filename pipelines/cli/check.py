@@ -172,7 +172,7 @@ def _check_file(
     from checks.engine import summarise
     from checks.national import national_dq
     from pipelines.cldfile import CldFileError, read_cld_for_check
-    from pipelines.outputs.excel_safe import excel_safe_frame as excel_safe
+    from pipelines.excel_safe import excel_safe_frame as excel_safe
 
     with user_errors(CldFileError):
         frame, spec, info = read_cld_for_check(file, release)
@@ -395,7 +395,7 @@ def rules_command(
         from xlsxwriter.exceptions import FileCreateError
 
         try:
-            from pipelines.outputs.excel_safe import excel_safe_frame as excel_safe
+            from pipelines.excel_safe import excel_safe_frame as excel_safe
 
             excel_safe(frame).write_excel(target, worksheet="rules", autofit=True)
         except FileCreateError as exc:

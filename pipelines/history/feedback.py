@@ -352,7 +352,7 @@ def _set_aside(path: Path, quarantine_dir: Path, rows: pl.DataFrame) -> Path:
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     dest = quarantine_dir / f"{stamp}_{path.stem}.set_aside.csv"
-    from pipelines.outputs.excel_safe import excel_safe_frame
+    from pipelines.excel_safe import excel_safe_frame
 
     excel_safe_frame(
         rows.select(

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.excel_safe import excel_safe_frame
 from pipelines.measures import ascof, salt
 from pipelines.measures.base import Edition, Inputs, prepare
 from pipelines.measures.common import Figure, Measure, MeasureResult
-from pipelines.outputs.excel_safe import excel_safe_frame
 from pipelines.period import Period
 
 __all__ = [

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from pipelines.outputs.excel_safe import excel_safe_frame
+from pipelines.excel_safe import excel_safe_frame
 
 if TYPE_CHECKING:
     from pipelines.history.compare import Comparison

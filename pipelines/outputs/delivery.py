@@ -30,7 +30,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from pipelines.outputs.excel_safe import excel_safe
+from pipelines.excel_safe import excel_safe
 from pipelines.outputs.exceptions import ExceptionLists, TeamList
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pipelines.outputs.excel_safe import excel_safe
+from pipelines.excel_safe import excel_safe
 
 MIN_WIDTH = 8
 MAX_WIDTH = 60

@@ -8,7 +8,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.outputs.excel_safe import excel_safe, excel_safe_frame
+from pipelines.excel_safe import excel_safe, excel_safe_frame
 from pipelines.outputs.exceptions import write_exception_lists
 from tests.outputs.conftest import TEAMS, make_findings
 
