@@ -18,6 +18,7 @@ per row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandera.polars as pa
 import polars as pl
@@ -30,6 +31,9 @@ from cld_schema.status import POSTCODE_RE, nhs_mod11_ok, nhs_placeholder
 
 INTEGER_RE = r"^\d+$"
 DECIMAL_RE = r"^-?\d+(\.\d+)?$"
+
+if TYPE_CHECKING:
+    from cld_schema import Spec
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def _expr_check(name: str, ok: pl.Expr, rules: list[tuple[FieldCheck, pl.Expr]])
     return check
 
 
-def _field_rules(spec, f) -> list[tuple[FieldCheck, pl.Expr]]:
+def _field_rules(spec: Spec, f) -> list[tuple[FieldCheck, pl.Expr]]:
     """The field's checks as (what it is, polars expression that is True when valid)."""
     col = pl.col(f.name)
     out: list[tuple[FieldCheck, pl.Expr]] = []
@@ -100,7 +104,7 @@ def _field_rules(spec, f) -> list[tuple[FieldCheck, pl.Expr]]:
     return out
 
 
-def build_contract(spec) -> pa.DataFrameSchema:
+def build_contract(spec: Spec) -> pa.DataFrameSchema:
     """The pandera schema for a release: every field a String column, with one check per
     field that holds all of the field's checks (each pandera check costs a pass and a
     collect; the failing values are told apart afterwards, see :func:`field_failures`)."""
@@ -142,12 +146,12 @@ def check_schema(lf: pl.LazyFrame, schema: pa.DataFrameSchema) -> None:
         ) from None
 
 
-def field_checks(spec) -> list[FieldCheck]:
+def field_checks(spec: Spec) -> list[FieldCheck]:
     """Every generated check of a release (for the catalogue listing)."""
     return [meta for f in spec.fields for meta, _ in _field_rules(spec, f)]
 
 
-def validate_fields(lf: pl.LazyFrame, spec) -> pl.DataFrame:
+def validate_fields(lf: pl.LazyFrame, spec: Spec) -> pl.DataFrame:
     """Run the contract on a LazyFrame with data checks on; return pandera's failure cases
     (empty when clean)."""
     schema = build_contract(spec)
@@ -168,7 +172,7 @@ def validate_fields(lf: pl.LazyFrame, spec) -> pl.DataFrame:
     )
 
 
-def field_failures(lf: pl.LazyFrame, spec) -> pl.DataFrame:
+def field_failures(lf: pl.LazyFrame, spec: Spec) -> pl.DataFrame:
     """Failures as (index, field, rule_id, kind, message): one row per failing value and
     check. Pandera names the failing values per field; each of the field's checks is then
     evaluated on those values only (a few rows) to say which check they fail. Schema-level

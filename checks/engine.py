@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from checks.contract import failure_exprs
 from checks.prepare import period_bounds as _period_bounds
 from checks.rules import RuleContext, RuleMeta, catalogue, rule_function
+
+if TYPE_CHECKING:
+    from cld_schema import Spec
+    from pipelines.period import Period
 
 PID_MASK = "N/A - PID"
 FINDING_COLUMNS: dict[str, pl.DataType] = {
@@ -89,7 +93,7 @@ def _field_severity() -> dict[str, str]:
 # --- preparation -------------------------------------------------------------------------
 
 
-def helper_columns(spec, start: date | None, end: date | None) -> list[pl.Expr]:
+def helper_columns(spec: Spec, start: date | None, end: date | None) -> list[pl.Expr]:
     """Typed helper columns the rules read (``__d_*`` dates, ``__n_*`` numbers, period, and
     ``__pid``: the person id hashed once for the one-per-person windows)."""
     fmt = spec.date_format
@@ -107,7 +111,7 @@ def helper_columns(spec, start: date | None, end: date | None) -> list[pl.Expr]:
     ]
 
 
-def _prepared(lf: pl.LazyFrame, spec, start: date | None, end: date | None) -> pl.LazyFrame:
+def _prepared(lf: pl.LazyFrame, spec: Spec, start: date | None, end: date | None) -> pl.LazyFrame:
     """Helper columns plus the national field status and validity of every field."""
     from cld_schema import field_status
 
@@ -117,7 +121,7 @@ def _prepared(lf: pl.LazyFrame, spec, start: date | None, end: date | None) -> p
     )
 
 
-def each_field_names(spec, selectors: tuple[str, ...] | None) -> list[str]:
+def each_field_names(spec: Spec, selectors: tuple[str, ...] | None) -> list[str]:
     """Fields an each_field rule runs on: names and ``type:<spec type>`` selectors, in file
     order (all fields when there is no selector)."""
     if not selectors:
@@ -165,7 +169,9 @@ class _Flag:
     how_to_fix: str
 
 
-def _flags(spec, ctx: RuleContext, schema) -> tuple[list[_Flag], list[pl.Expr], list[pl.Expr]]:
+def _flags(
+    spec: Spec, ctx: RuleContext, schema
+) -> tuple[list[_Flag], list[pl.Expr], list[pl.Expr]]:
     """Every finding kind as a flag column: (flags, expressions on the raw fields evaluated
     before the field status (the pandera contract's rules), expressions on the prepared frame
     (mandatory blanks and logical rules))."""
@@ -223,7 +229,7 @@ def _context_exprs(names: set[str]) -> list[pl.Expr]:
     ]
 
 
-def cut_findings(df: pl.DataFrame, spec, flags: list[_Flag], run_id: str) -> pl.DataFrame:
+def cut_findings(df: pl.DataFrame, spec: Spec, flags: list[_Flag], run_id: str) -> pl.DataFrame:
     """Findings from the flag columns of the collected plan, vectorised: the rows with any
     flag are gathered once, their True flags unpivoted into (row, flag) pairs and joined to
     the flag texts and to the row's value of the finding's field (masked for personal data)."""
@@ -303,7 +309,7 @@ def _drop_covered_mandatory(findings: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([findings.filter(~is_mand), mand])
 
 
-def taxonomy(df: pl.DataFrame, spec) -> pl.DataFrame:
+def taxonomy(df: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """Counts per national module x field x status x validity (the DQ report's shape)."""
     parts = [
         df.lazy()
@@ -362,7 +368,7 @@ class Prepared:
     df: pl.DataFrame
 
 
-def _checked_frame(frame: pl.DataFrame, spec) -> pl.DataFrame:
+def _checked_frame(frame: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     if "_row" not in frame.columns:
         frame = frame.with_row_index("_row")
     missing = [n for n in spec.field_names if n not in frame.columns]
@@ -371,7 +377,7 @@ def _checked_frame(frame: pl.DataFrame, spec) -> pl.DataFrame:
     return frame
 
 
-def prepare(frame: pl.DataFrame, spec, period=None) -> Prepared:
+def prepare(frame: pl.DataFrame, spec: Spec, period: Period | None = None) -> Prepared:
     """Helper columns and field status, one collect (the national picture of a frame)."""
     frame = _checked_frame(frame, spec)
     start, end = _period_bounds(frame, spec, period)
@@ -379,7 +385,9 @@ def prepare(frame: pl.DataFrame, spec, period=None) -> Prepared:
     return Prepared(frame, spec, ctx, _prepared(frame.lazy(), spec, start, end).collect())
 
 
-def check_plan(frame: pl.DataFrame, spec, period=None) -> tuple[pl.LazyFrame, list[_Flag]]:
+def check_plan(
+    frame: pl.DataFrame, spec: Spec, period: Period | None = None
+) -> tuple[pl.LazyFrame, list[_Flag]]:
     """The one lazy plan over the file: the pandera contract's rules on the raw values,
     helper columns, the national field status and validity of every field, mandatory blanks
     and every logical rule, side by side, row-aligned with ``frame``; and the flags to cut
@@ -399,14 +407,15 @@ def check_plan(frame: pl.DataFrame, spec, period=None) -> tuple[pl.LazyFrame, li
 
 
 def row_checks(
-    frame: pl.DataFrame, spec, *, run_id: str, period=None
+    frame: pl.DataFrame, spec: Spec, *, run_id: str, period: Period | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Field contract + field status + logical rules: (findings, taxonomy)."""
     findings, tax, _ = _row_checks(frame, spec, run_id=run_id, period=period)
     return findings, tax
 
 
-def _row_checks(frame, spec, *, run_id: str, period=None, on_checked=None):
+def _row_checks(frame: pl.DataFrame, spec: Spec, *, run_id: str,
+                period: Period | None = None, on_checked=None):
     """The plan collected once; ``on_checked(checked)`` runs before findings are cut (the
     caller hands the quantitative side its small tables there)."""
     plan, flags = check_plan(frame, spec, period)
@@ -425,7 +434,7 @@ POSTCODE_IN_TEXT = r"(?i)\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b"
 TEXT_SHOWN = 200  # characters of a free-text value a finding quotes
 
 
-def scrub_free_text(findings: pl.DataFrame, spec) -> pl.DataFrame:
+def scrub_free_text(findings: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """Free-text values (``type: text`` fields that are not personal data, already masked)
     quoted in findings: identifiers replaced, and cut to ``TEXT_SHOWN`` characters."""
     text = [f.name for f in spec.fields if f.type == "text" and not f.pid]
@@ -472,11 +481,11 @@ def summarise(findings: pl.DataFrame) -> dict[str, Any]:
 
 def run_checks(
     frame: pl.DataFrame,
-    spec,
+    spec: Spec,
     *,
     run_id: str,
     previous: pl.DataFrame | None = None,
-    period=None,
+    period: Period | None = None,
     thresholds: dict | None = None,
     quantitative: bool = True,
     data_docs_dir: Path | None = None,

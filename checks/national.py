@@ -26,6 +26,8 @@ says how many failed cells of a field this project does not treat as an error.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 NATIONAL_DQ_COLUMNS: dict[str, pl.DataType] = {
@@ -41,6 +43,10 @@ NATIONAL_DQ_COLUMNS: dict[str, pl.DataType] = {
     "not_errors_here": pl.Int64(),
 }
 _TAXONOMY = ("module", "field", "status", "validity", "rows")
+
+if TYPE_CHECKING:
+    from cld_schema import Spec
+    from pipelines.period import Period
 
 
 def national_validity(validity: pl.Expr) -> pl.Expr:
@@ -60,7 +66,7 @@ def national_validity(validity: pl.Expr) -> pl.Expr:
     )
 
 
-def _taxonomy_of(frame: pl.DataFrame, spec, period) -> pl.DataFrame:
+def _taxonomy_of(frame: pl.DataFrame, spec: Spec, period: Period | None) -> pl.DataFrame:
     from checks.engine import prepare, taxonomy
 
     return taxonomy(prepare(frame, spec, period).df, spec)
@@ -68,9 +74,9 @@ def _taxonomy_of(frame: pl.DataFrame, spec, period) -> pl.DataFrame:
 
 def national_dq(
     source: pl.DataFrame,
-    spec,
+    spec: Spec,
     findings: pl.DataFrame | None = None,
-    period=None,
+    period: Period | None = None,
 ) -> pl.DataFrame:
     """Per national module and field (spec order), the cells the national DQ report will
     count as failed.

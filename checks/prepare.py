@@ -4,11 +4,18 @@ both (so neither imports the other for it): the reporting period."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 
+if TYPE_CHECKING:
+    from cld_schema import Spec
+    from pipelines.period import Period
 
-def period_bounds(frame: pl.DataFrame, spec, period) -> tuple[date | None, date | None]:
+
+def period_bounds(
+    frame: pl.DataFrame, spec: Spec, period: Period | None
+) -> tuple[date | None, date | None]:
     """The reporting period: the one asked for, else the file's own (most common) dates."""
     if period is not None:
         return period.start, period.end

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -30,6 +30,10 @@ from checks.rules.base import RuleContext
 
 STATIC = Path(__file__).with_name("static")
 TEXTS = Path(__file__).with_name("quantitative.yaml")
+
+if TYPE_CHECKING:
+    from cld_schema import Spec
+    from pipelines.period import Period
 
 
 @cache
@@ -60,7 +64,7 @@ class ThresholdsError(ValueError):
 EVENT_KEYS = ("REQUEST", "ASSESSMENT", "SERVICE", "REVIEW")
 
 
-def check_thresholds(th: object, spec) -> dict:
+def check_thresholds(th: object, spec: Spec) -> dict:
     """Validate a parsed thresholds file before any check runs (a typo would otherwise
     surface as a GX error deep inside a run, or silently check nothing)."""
     if th is None:
@@ -107,7 +111,7 @@ def _months(start: date, end: date) -> list[date]:
 
 
 def completeness_frame(
-    frame: pl.DataFrame, spec, fields: list[str], statuses: pl.DataFrame | None = None
+    frame: pl.DataFrame, spec: Spec, fields: list[str], statuses: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """Per field: 'filled'/'blank' where the field applies (status 1 or 2), null elsewhere,
     so GX's ``mostly`` is measured on applicable rows only. ``statuses`` (the
@@ -133,7 +137,7 @@ def completeness_frame(
     return base.lazy().select(exprs).collect()
 
 
-def _completeness_counts(frame, spec, fields, statuses) -> pl.DataFrame:
+def _completeness_counts(frame, spec: Spec, fields, statuses) -> pl.DataFrame:
     comp = completeness_frame(frame, spec, fields, statuses)
     return pl.DataFrame(
         {
@@ -145,7 +149,7 @@ def _completeness_counts(frame, spec, fields, statuses) -> pl.DataFrame:
     )
 
 
-def monthly_counts(frame: pl.DataFrame, spec, start: date, end: date) -> pl.DataFrame:
+def monthly_counts(frame: pl.DataFrame, spec: Spec, start: date, end: date) -> pl.DataFrame:
     """Events per month and event type (KEY columns), zeros included.
 
     Requests, assessments and reviews count in the month they ended; services in every month
@@ -228,7 +232,7 @@ def start_gx_import() -> None:
     t.start()
 
 
-def completeness_fields(thresholds: dict, spec) -> list[str]:
+def completeness_fields(thresholds: dict, spec: Spec) -> list[str]:
     """The fields with a completeness threshold, in the thresholds file's order."""
     return [f for f in (thresholds.get("completeness") or {}) if spec.has_field(f)]
 
@@ -297,10 +301,10 @@ class _Suite:
 
 def quantitative_findings(
     frame: pl.DataFrame,
-    spec,
+    spec: Spec,
     *,
     run_id: str,
-    period=None,
+    period: Period | None = None,
     thresholds: dict,
     previous: pl.DataFrame | None = None,
     data_docs_dir: Path | None = None,
@@ -448,7 +452,7 @@ class FileMeasures:
     period: tuple[date | None, date | None]
 
 
-def file_measures(frame: pl.DataFrame, spec, period=None,
+def file_measures(frame: pl.DataFrame, spec: Spec, period: Period | None = None,
                   statuses: pl.DataFrame | None = None) -> FileMeasures:
     """The :class:`FileMeasures` of a CLD frame. ``statuses``: the ``<Field>__status``
     columns the engine's plan already computed (row-aligned), so they are not computed again;
@@ -473,7 +477,7 @@ def file_measures(frame: pl.DataFrame, spec, period=None,
     return FileMeasures(completeness=completeness, monthly=monthly, period=(start, end))
 
 
-def _period(frame: pl.DataFrame, spec, period):
+def _period(frame: pl.DataFrame, spec: Spec, period: Period | None):
     from checks.prepare import period_bounds
 
     return period_bounds(frame, spec, period)

@@ -239,7 +239,7 @@ def _write_json(data: dict[str, Any], path: Path) -> None:
 
 def build(
     cfg: Config,
-    period: Period | str,
+    period: Period,
     release: str | None = None,
     source: str | None = None,
     header_style: str | None = None,
@@ -255,7 +255,6 @@ def build(
     from pipelines.submission import SubmissionError, write_submission
     from pipelines.transform import transform
 
-    period = Period.parse(period) if isinstance(period, str) else period
     release = choose_release(cfg, period, release)
     style = header_style or cfg.submission.header_style
     if style not in ("label", "database"):

@@ -430,7 +430,7 @@ def file_measures(frame: Any, spec: Any, period: Any = None) -> Any:
     return measure(frame, spec, period)
 
 
-def check_now(cfg: Config, period: str | Period, *, quantitative: bool = False,
+def check_now(cfg: Config, period: Period, *, quantitative: bool = False,
               data_docs_dir: Path | None = None) -> Any:
     """Build ``period`` from the case system and check it now, without touching the history
     or the output folder's submission file (``cld report --period``, ``cld exceptions
@@ -445,7 +445,7 @@ def check_now(cfg: Config, period: str | Period, *, quantitative: bool = False,
     from pipelines.history.read import RunInputs
 
     with tempfile.TemporaryDirectory(prefix="cld-outputs-") as tmp:
-        built = build(cfg, str(period), out=Path(tmp) / "submission.csv")
+        built = build(cfg, period, out=Path(tmp) / "submission.csv")
     spec = load_spec(built.summary["release"])
     label = f"{period}-now"
     checked = run_checks(built.frame, spec, run_id=label, quantitative=quantitative,
@@ -486,7 +486,8 @@ def inputs_for(cfg: Config, *, run: int | None = None, findings: Path | None = N
                          feedback=None, trend=None, label=findings.parent.name or "findings",
                          kind="check")
     if period is not None:
-        return check_now(cfg, period, quantitative=quantitative, data_docs_dir=data_docs_dir)
+        return check_now(cfg, Period.parse(period), quantitative=quantitative,
+                         data_docs_dir=data_docs_dir)
     from pipelines.history import History
     from pipelines.history.compare import Thresholds
     from pipelines.history.read import read_run

@@ -12,6 +12,7 @@ import typer
 
 from cld_schema import RELEASES
 from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.period import Period
 
 
 def print_summary(result: Any) -> None:
@@ -90,7 +91,7 @@ def build_progress() -> Iterator[Any]:
         yield tick
 
 
-def run_build(cfg: Any, period: str, **options: Any) -> Any:
+def run_build(cfg: Any, period: Period, **options: Any) -> Any:
     """Run the build with a progress display for the long stages (on a terminal)."""
     from pipelines.build import BuildError, build
 
@@ -138,18 +139,16 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Build the CLD submission file for a quarter (rolling 12 months) and its summary."""
-        from pipelines.period import Period
-
         cfg = get_config()
         with user_errors():
-            Period.parse(period)
+            parsed = Period.parse(period)
         if release is not None and release not in (*RELEASES, "auto"):
             raise UserError(f"--release {release!r}: use {', '.join(RELEASES)} or auto")
         if header_style is not None and header_style not in ("label", "database"):
             raise UserError(f"--header-style {header_style!r}: use label or database")
         result = run_build(
             cfg,
-            period,
+            parsed,
             release=release,
             source=source,
             header_style=header_style,

@@ -118,7 +118,7 @@ def stage_rows(tables: dict[str, pl.DataFrame], feeds: Any, ctx: Context) -> pl.
 def transform(
     tables: dict[str, pl.DataFrame],
     feeds: Any,
-    period: Period | str,
+    period: Period,
     release: str,
     mappings_dir: Path | str,
     la_code: str,
@@ -129,7 +129,6 @@ def transform(
     ``releases.yaml``)."""
     from cld_schema import RELEASES, load_spec
 
-    period = Period.parse(period) if isinstance(period, str) else period
     if release not in RELEASES:
         raise ValueError(f"release {release!r} is not one of {', '.join(RELEASES)}")
     spec_out = load_spec(release)

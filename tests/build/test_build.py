@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from pipelines.build import BuildError, build
 from pipelines.cli import app
 from pipelines.config import load_config
+from pipelines.period import Period
 from pipelines.sample.schema import metadata
 from tests.transform.test_journeys import EXPECTED, MAPPINGS, TABLES
 from tests.transform.world import world
@@ -83,7 +84,7 @@ def sqlite_build(tmp_path_factory: pytest.TempPathFactory):
     db = base / "council.db"
     load_world(f"sqlite:///{db}")
     cfg = load_config(write_config(base, db))
-    return base, cfg, build(cfg, PERIOD)
+    return base, cfg, build(cfg, Period.parse(PERIOD))
 
 
 def test_file_and_summary_written(sqlite_build) -> None:
@@ -130,11 +131,11 @@ def test_postgres_psycopg_and_odbc_give_the_same_file(sqlite_build, pg_server, t
     load_world(pg_server.sqlalchemy_url("build_journeys"))
     expected = res.path.read_bytes()
     via_psycopg = build(
-        cfg, PERIOD, source=pg_server.sqlalchemy_url("build_journeys"), out=tmp_path / "pg.csv"
+        cfg, Period.parse(PERIOD), source=pg_server.sqlalchemy_url("build_journeys"), out=tmp_path / "pg.csv"
     )
     assert via_psycopg.path.read_bytes() == expected
     via_odbc = build(
-        cfg, PERIOD, source=pg_server.odbc_connection_string("build_journeys"),
+        cfg, Period.parse(PERIOD), source=pg_server.odbc_connection_string("build_journeys"),
         out=tmp_path / "odbc.csv",
     )
     assert via_odbc.path.read_bytes() == expected
@@ -142,7 +143,7 @@ def test_postgres_psycopg_and_odbc_give_the_same_file(sqlite_build, pg_server, t
 
 def test_release_2_and_database_headers_and_gzip(sqlite_build, tmp_path: Path) -> None:
     _base, cfg, _res = sqlite_build
-    res = build(cfg, PERIOD, release="R2", header_style="database", out=tmp_path / "r2.csv",
+    res = build(cfg, Period.parse(PERIOD), release="R2", header_style="database", out=tmp_path / "r2.csv",
                 gzip=True)
     assert res.path.name == "r2.csv.gz"
     raw = gzip.decompress(res.path.read_bytes())
@@ -154,7 +155,7 @@ def test_release_2_and_database_headers_and_gzip(sqlite_build, tmp_path: Path) -
 def test_missing_sample_database_is_a_clear_error(tmp_path: Path) -> None:
     cfg = load_config(write_config(tmp_path, tmp_path / "nope.db"))
     with pytest.raises(BuildError, match="does not exist: run `cld sample`"):
-        build(cfg, PERIOD)
+        build(cfg, Period.parse(PERIOD))
     assert not (tmp_path / "nope.db").exists()
 
 
@@ -206,6 +207,6 @@ def test_unwritable_value_fails_the_build_and_keeps_the_old_file(sqlite_build, t
     load_world(f"sqlite:///{db}", tables)
     before = res.path.read_bytes()
     with pytest.raises(BuildError, match=r"not written: row \d+, field Last_Name") as err:
-        build(cfg, PERIOD, source=f"sqlite:///{db}", out=res.path)
+        build(cfg, Period.parse(PERIOD), source=f"sqlite:///{db}", out=res.path)
     assert "Nguy" not in str(err.value)
     assert res.path.read_bytes() == before

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from pipelines.build import build
 from pipelines.config import load_config
+from pipelines.period import Period
 from pipelines.sample import generate
 from tests.build.test_sample_build import _config
 
@@ -37,7 +38,7 @@ def pg_builds(pg_server, tmp_path_factory: pytest.TempPathFactory):
     url = pg_server.sqlalchemy_url("feed_people")
     info = generate(url, people=PEOPLE, seed=SEED, defects=0, out_dir=base / "sample")
     cfg = load_config(_config(base, base / "unused.db", info.feeds_dir))
-    builds = {q: build(cfg, q, source=url, out=base / f"{q}.csv") for q in QUARTERS}
+    builds = {q: build(cfg, Period.parse(q), source=url, out=base / f"{q}.csv") for q in QUARTERS}
     with sa.create_engine(url).connect() as conn:
         alloc = pl.DataFrame(
             conn.execute(sa.text("SELECT person_id, start_date FROM allocations")).fetchall(),

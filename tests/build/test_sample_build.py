@@ -11,6 +11,7 @@ import pytest
 from cld_schema import load_spec
 from pipelines.build import build
 from pipelines.config import load_config
+from pipelines.period import Period
 from pipelines.sample import generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ def sqlite_build(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("sample_build")
     info = generate(base / "sample" / "council.db", people=PEOPLE, seed=SEED, defects=0)
     cfg = load_config(_config(base, info.db, info.feeds_dir))
-    return cfg, build(cfg, PERIOD)
+    return cfg, build(cfg, Period.parse(PERIOD))
 
 
 def test_sample_build_is_a_valid_release_2_file(sqlite_build) -> None:
@@ -75,10 +76,10 @@ def test_postgres_and_odbc_builds_match_sqlite(sqlite_build, pg_server, tmp_path
     url = pg_server.sqlalchemy_url("sample_build")
     generate(url, people=PEOPLE, seed=SEED, defects=0, out_dir=tmp_path / "pg_sample")
     expected = res.path.read_bytes()
-    via_psycopg = build(cfg, PERIOD, source=url, out=tmp_path / "psycopg.csv")
+    via_psycopg = build(cfg, Period.parse(PERIOD), source=url, out=tmp_path / "psycopg.csv")
     assert via_psycopg.path.read_bytes() == expected
     via_odbc = build(
-        cfg, PERIOD, source=pg_server.odbc_connection_string("sample_build"),
+        cfg, Period.parse(PERIOD), source=pg_server.odbc_connection_string("sample_build"),
         out=tmp_path / "odbc.csv",
     )
     assert via_odbc.path.read_bytes() == expected
@@ -86,7 +87,7 @@ def test_postgres_and_odbc_builds_match_sqlite(sqlite_build, pg_server, tmp_path
 
 def test_sample_build_release_1_values_are_valid(sqlite_build, tmp_path: Path) -> None:
     cfg, _res = sqlite_build
-    res = build(cfg, "2024-25Q4", out=tmp_path / "r1.csv")
+    res = build(cfg, Period.parse("2024-25Q4"), out=tmp_path / "r1.csv")
     assert res.summary["release"] == "R1"
     spec = load_spec("R1")
     for f in spec.field_names:

@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.build import build
 from pipelines.config import load_config
+from pipelines.period import Period
 from pipelines.sample import generate
 from tests.build.test_sample_build import _config
 
@@ -21,7 +22,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     info = generate(base / "sample" / "council.db", people=600, seed=11, defects=1)
     cfg = load_config(_config(base, info.db, info.feeds_dir))
     manifest = pl.read_csv(info.manifest, infer_schema=False)
-    return manifest, build(cfg, info.defect_periods[-1])
+    return manifest, build(cfg, Period.parse(info.defect_periods[-1]))
 
 
 def test_every_unmapped_code_defect_is_reported(built) -> None:

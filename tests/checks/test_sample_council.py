@@ -29,7 +29,7 @@ def build_and_check(base: Path, defects: bool, periods: list[str], quantitative:
     cfg = load_config(_config(base, info.db, info.feeds_dir))
     out = {}
     for period in periods:
-        res = build(cfg, period, out=base / "out" / f"{period}.csv")
+        res = build(cfg, Period.parse(period), out=base / "out" / f"{period}.csv")
         spec = load_spec(Period.parse(period).default_release)
         checked = run_checks(
             res.frame,

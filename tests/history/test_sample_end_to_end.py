@@ -14,6 +14,7 @@ from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.history import History
 from pipelines.history.compare import compare
 from pipelines.history.feedback import FeedbackLayout, ingest, read_feedback, resolve
+from pipelines.period import Period
 from pipelines.sample import generate
 
 LAYOUT = FeedbackLayout.load(PROJECT_ROOT / "data" / "sample" / "feedback_layout.yaml")
@@ -41,7 +42,7 @@ def council(tmp_path_factory: pytest.TempPathFactory):
         encoding="utf-8",
     )
     cfg = load_config(cfg_path)
-    return base, info, [build(cfg, p) for p in ("2025-26Q2", "2025-26Q3")]
+    return base, info, [build(cfg, Period.parse(p)) for p in ("2025-26Q2", "2025-26Q3")]
 
 
 def test_two_builds_compared_and_feedback_followed(council) -> None:

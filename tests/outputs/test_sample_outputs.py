@@ -21,6 +21,7 @@ from pipelines.config import load_config
 from pipelines.outputs.delivery import SmtpSettings, deliver_by_email, load_directory
 from pipelines.outputs.exceptions import write_exception_lists
 from pipelines.outputs.report import ReportInputs, save_report
+from pipelines.period import Period
 from pipelines.runs import file_measures
 from pipelines.sample import generate
 from tests.build.test_sample_build import _config
@@ -37,7 +38,7 @@ def sample_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("sample_outputs")
     info = generate(base / "sample" / "council.db", people=300, seed=5, defects=True)
     cfg = load_config(_config(base, info.db, info.feeds_dir))
-    built = build(cfg, "2025-26Q3")
+    built = build(cfg, Period.parse("2025-26Q3"))
     spec = load_spec(built.summary["release"])
     checked = run_checks(built.frame, spec, run_id="S1", quantitative=False)
     directory = load_directory(DIRECTORY)
