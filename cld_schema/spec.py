@@ -295,6 +295,22 @@ class Spec:
         return self.text_map(field, self.based_on) if self.based_on else {}
 
     # -- conditions -------------------------------------------------------------------------
+    def fields_applying(self, *, field: str, keys: list[str]) -> list[str]:
+        """The fields (file order) whose ``applies`` condition requires ``field`` to hold one
+        of exactly ``keys``: a ``{field: .., in: keys}`` test that is the condition itself or
+        one of its top-level ``all:`` parts (``fields_applying(field="Event_Type",
+        keys=["SERVICE"])`` gives the service fields)."""
+        wanted = set(keys)
+
+        def requires(cond: Any) -> bool:
+            if not isinstance(cond, dict):
+                return False
+            if "all" in cond:
+                return any(requires(part) for part in cond["all"])
+            return cond.get("field") == field and set(cond.get("in") or ()) == wanted
+
+        return [f.name for f in self.fields if requires(f.applies)]
+
     def _texts_of_keys(self, field: str, keys: list[str]) -> list[str]:
         dl = self.list_of(field)
         assert dl is not None

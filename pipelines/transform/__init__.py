@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -36,25 +36,12 @@ from pipelines.transform.requests import build_requests
 from pipelines.transform.reviews import build_reviews
 from pipelines.transform.services import build_services
 from pipelines.transform.staging import conform
+
+if TYPE_CHECKING:
+    from cld_schema import Spec
 from pipelines.transform.steps import in_scope_steps
 
 __all__ = ["TransformResult", "transform"]
-
-SERVICE_USER_ONLY = (
-    "Autism_Spectrum_Disorder_ASD",
-    "Visual_Impairment",
-    "Hearing_Impairment",
-    "Dementia",
-    "Client_Funding_Status",
-)
-CARER_ONLY = (
-    "Total_Hrs_Caring_per_week",
-    "No_of_adults_being_cared_for",
-    "Adult_1_Linked_Person_ID",
-    "Adult_2_Linked_Person_ID",
-    "Adult_3_Linked_Person_ID",
-)
-
 
 @dataclass
 class TransformResult:
@@ -66,14 +53,25 @@ class TransformResult:
     feed_unmatched: int = 0  # feed rows not matched to a person (listed by pipelines.feeds)
 
 
+def client_type_fields(spec: Spec) -> tuple[list[str], list[str]]:
+    """The fields that apply to service users only and to carers only, from the spec's
+    ``applies`` conditions (``Dementia`` applies to SERVICE_USER, ``Total_Hrs_Caring_per_week``
+    to CARER and CARER_KNOWN_BY_ASSOCIATION)."""
+    return (
+        spec.fields_applying(field="Client_Type", keys=[SERVICE_USER]),
+        spec.fields_applying(field="Client_Type", keys=[CARER, CKBA]),
+    )
+
+
 def _client_rules(rows: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """Fields by client type: service-user-only fields blank for carers, carer fields blank for
     service users, carers' PSR 'Social Support: Support to Carer' (rules.md 3 and 4)."""
     su = pl.col("_client") == SERVICE_USER
     names = set(rows.collect_schema().names())
     exprs = []
-    for f in (*SERVICE_USER_ONLY, *CARER_ONLY):
-        keep = su if f in SERVICE_USER_ONLY else ~su
+    service_user_only, carer_only = client_type_fields(ctx.spec)
+    for f in (*service_user_only, *carer_only):
+        keep = su if f in service_user_only else ~su
         for c in (f, code_col(f), map_col(f)):
             if c in names:
                 exprs.append(pl.when(keep).then(pl.col(c)).otherwise(None).alias(c))
