@@ -8,7 +8,8 @@ binds ``:period_start``, ``:period_end`` and ``:lookback_start`` (``period_start
 Read engines:
 
 * ``sqlalchemy`` – any SQLAlchemy URL (SQLite sample, ``postgresql+psycopg``, ``mssql+pyodbc``,
-  ``postgresql+pyodbc``), results built into polars frames;
+  ``postgresql+pyodbc``), results built into polars frames (``postgresql+psycopg`` reads each
+  query through ``COPY (…) TO STDOUT`` as CSV, in the same transaction: a third of the CPU);
 * ``arrow-odbc`` – straight from the ODBC driver into Arrow (about 3x faster than pyodbc over the
   same driver), used by ``auto`` when the source is an ODBC URL or an ODBC connection string.
 
@@ -482,6 +483,10 @@ def _run_sqlalchemy(conn: sa.Connection, q: Query, binds: dict[str, date]) -> pl
     stmt = sa.text(q.sql)
     params = {k: v for k, v in binds.items() if k in stmt.compile().params}
     try:
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            copied = _copy_psycopg(conn, q, params)
+            if copied is not None:
+                return _cast(copied, q.name)
         result = conn.execute(stmt, params)
         columns = list(result.keys())
         rows = result.fetchall()
@@ -496,6 +501,32 @@ def _run_sqlalchemy(conn: sa.Connection, q: Query, binds: dict[str, date]) -> pl
             ) from None
         raise ExtractError(f"{q.path}: the query failed: {text}") from None
     return _cast(_frame_from_rows(columns, rows), q.name)
+
+
+def _copy_psycopg(conn: sa.Connection, q: Query, params: dict[str, date]) -> pl.DataFrame | None:
+    """One query through PostgreSQL's ``COPY (…) TO STDOUT`` as CSV, read by polars as text
+    (``_cast`` then gives the schema's types): several times less CPU than building Python
+    rows. Same connection and transaction as the other queries. None when a returned column
+    has no schema type (its type would then be polars' guess): the caller reads it row-wise.
+    """
+    import psycopg
+
+    compiled = sa.text(q.sql).compile(dialect=conn.dialect)
+    sql = f"COPY (\n{compiled.string}\n) TO STDOUT WITH (FORMAT csv, HEADER true)"
+    raw = conn.connection.driver_connection
+    buf = bytearray()
+    try:
+        with raw.cursor() as cur, cur.copy(sql, params) as copy:
+            for block in copy:
+                buf += block
+    except psycopg.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+    frame = pl.read_csv(bytes(buf), infer_schema=False, raise_if_empty=False)
+    per_table, by_name = _column_types()
+    wanted = per_table.get(q.name) or {}
+    if any(c not in wanted and c not in by_name for c in frame.columns):
+        return None
+    return frame
 
 
 def _frame_from_rows(columns: list[str], rows: list[Any]) -> pl.DataFrame:

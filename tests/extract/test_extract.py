@@ -211,3 +211,14 @@ def test_a_query_that_cannot_be_wrapped_reads_every_row(tmp_path, sqlite_url) ->
     one = sorted(IN_SCOPE)[:1]
     frames = extract(sqlite_url, PERIOD, tmp_path, person_ids={"persons": one})
     assert frames["persons"].height > 1  # all rows: the caller keeps the people it wants
+
+
+def test_psycopg_copy_keeps_native_types_of_extra_columns(tmp_path, pg_server, pg_db) -> None:
+    # psycopg reads through COPY as text; a column the schema does not type keeps the type
+    # the driver gives it (row-wise read), as before
+    (tmp_path / "teams.sql").write_text(
+        "SELECT t.team_id, t.team_name, t.service_area, 7 AS extra_n FROM teams t\n"
+    )
+    frames = extract(pg_server.sqlalchemy_url(pg_db), PERIOD, tmp_path)
+    assert frames["teams"].schema["extra_n"] == pl.Int64
+    assert frames["teams"].schema["team_id"] == pl.Int64
