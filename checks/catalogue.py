@@ -9,14 +9,14 @@ import polars as pl
 COLUMNS = ["rule_id", "category", "severity", "module", "fields", "message", "how_to_fix"]
 
 
-def catalogue_frame(release: str = "R2") -> pl.DataFrame:
+def catalogue_frame(release: str | None = None) -> pl.DataFrame:
     from checks.contract import field_checks
     from checks.engine import _field_severity
     from checks.quantitative import texts
     from checks.rules import catalogue
-    from cld_schema import load_spec
+    from cld_schema import LATEST_RELEASE, load_spec
 
-    spec = load_spec(release)
+    spec = load_spec(release or LATEST_RELEASE)  # the latest release unless one is named
     sev = _field_severity()
     rows = []
     for fc in field_checks(spec):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from cld_schema import RELEASES, load_spec
+from cld_schema import LATEST_RELEASE, RELEASES, load_spec
 from pipelines.textfile import NotText, check_text, read_rows, sniff, structure_fault
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -220,7 +220,7 @@ def _pick_release(
             for f in spec.fields
             if f.type == "list"
         )
-        scores.append((hits, rel == "R2", (rel, style, order_ok)))
+        scores.append((hits, rel == LATEST_RELEASE, (rel, style, order_ok)))
     return max(scores)[2]
 
 

@@ -381,7 +381,9 @@ def rules_command(
     out: Annotated[
         Path | None, typer.Option(help="File to write (md/xlsx); default: print md")
     ] = None,
-    release: Annotated[str, typer.Option(help="Release for the field checks")] = "R2",
+    release: Annotated[
+        str | None, typer.Option(help="Release for the field checks (default: the latest)")
+    ] = None,
 ) -> None:
     """List the rule catalogue (field checks, logical rules, quantitative expectations)."""
     from checks.catalogue import catalogue_frame

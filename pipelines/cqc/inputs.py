@@ -77,10 +77,10 @@ class Extract:
 
 def _keys(spec: Any, field_name: str, texts: pl.Expr) -> pl.Expr:
     """CLD texts of ``field`` (any release) → their stable KEY (null when not in the list)."""
-    mapping: dict[str, str] = {}
-    for release in ("R1", "R2"):
-        from cld_schema import load_spec
+    from cld_schema import RELEASES, load_spec
 
+    mapping: dict[str, str] = {}
+    for release in RELEASES:
         s = load_spec(release)
         try:
             values = s.values(field_name)

@@ -22,10 +22,10 @@ _PID_FALLBACK = ("NHS_Number", "First_Name", "Last_Name", "Date_of_Birth", "Post
 
 def _pid_fields() -> list[str]:
     try:
-        from cld_schema import load_spec
+        from cld_schema import RELEASES, load_spec
 
         names: set[str] = set()
-        for release in ("R1", "R2"):
+        for release in RELEASES:
             names |= {f.name for f in load_spec(release).fields if f.pid}
         # Person ids stay: they are the join key between tables and the council's own number.
         names -= {"LA_Person_Unique_Identifier"}

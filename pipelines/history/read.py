@@ -132,7 +132,7 @@ def _add_run_facts(h: History, out: RunInputs) -> None:
 def _add_submission(h: History, out: RunInputs, thresholds: Thresholds | None,
                     comparison: Any) -> None:
     """The run's own submission (as a CLD frame) and its comparison with the one before."""
-    from cld_schema import load_spec
+    from cld_schema import LATEST_RELEASE, load_spec
     from pipelines.history.compare import compare
 
     subs = h.submissions().filter(pl.col("run_id") == out.run_id)
@@ -141,7 +141,7 @@ def _add_submission(h: History, out: RunInputs, thresholds: Thresholds | None,
     sub_id = int(subs.get_column("id").max())
     info = h.submission(sub_id)
     out.frame = h.submission_frame(sub_id)
-    out.spec = load_spec(info.release or "R2")
+    out.spec = load_spec(info.release or LATEST_RELEASE)
     if comparison is not None:
         out.comparison = comparison
         return

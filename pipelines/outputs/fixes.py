@@ -56,10 +56,10 @@ SCREENS = {
 
 def labels() -> dict[str, str]:
     """Field name → the label people read (``NHS_Number`` → ``NHS Number``), from the spec."""
-    from cld_schema import load_spec
+    from cld_schema import RELEASES, load_spec
 
     out: dict[str, str] = {}
-    for rel in ("R1", "R2"):
+    for rel in RELEASES:
         out.update({f.name: f.label for f in load_spec(rel).fields})
     return out
 

@@ -49,7 +49,7 @@ class TransformResult:
     unmapped: pl.DataFrame  # mapping, field, code, rows
     counts: dict[str, dict[str, int]]  # event type -> month (YYYY-MM | open) -> rows
     excluded: dict[str, int]  # reason -> source records left out
-    release: str = "R1"
+    release: str = ""  # the release the frame is in (always set by transform)
     feed_unmatched: int = 0  # feed rows not matched to a person (listed by pipelines.feeds)
 
 
