@@ -247,12 +247,15 @@ def record_step(
     place: list[tuple[Path, Path]] | None = None,
     started_at: Any = None,
     ready: bool | None = None,
+    known: dict[int, Any] | None = None,
 ) -> dict[str, int]:
     """Keep the run, the built rows (quarterly) and the findings in history, atomically; a
     nightly run also resolves NHS-number feedback against today's records and keeps the
     waiting-now figures (``waiting``, pipelines.cqc.trend). ``place`` lists (staged, final)
     files moved into the output folder in the instant before the commit, so the folder holds
-    a file exactly when history records it."""
+    a file exactly when history records it. ``known`` holds recorded submissions' rows the
+    caller already read (by submission id), so the measures' look-backs do not read them
+    again."""
     from pipelines.history import History
     from pipelines.history.feedback import resolve as resolve_feedback
 
@@ -272,14 +275,19 @@ def record_step(
             for staged, final in place or []:
                 run.place(staged, final)
             out["submission_id"] = run.add_submission(submission, frame)
-            out.update(measures_record(cfg, h, run, out["submission_id"], frame, period, release))
+            out.update(
+                measures_record(
+                    cfg, h, run, out["submission_id"], frame, period, release, known=known
+                )
+            )
         run.add_findings(findings)
         out["run_id"] = run.id
     return out
 
 
 def measures_record(cfg: Config, h: Any, run: Any, submission_id: int, frame: Any,
-                    period: Period, release: str) -> dict[str, Any]:
+                    period: Period, release: str,
+                    known: dict[int, Any] | None = None) -> dict[str, Any]:
     """The SALT/ASCOF preview figures of a recorded submission, kept in the same history run;
     measures.csv and the analysts' drill-downs go to ``reports/measures_run<N>/``. A failure
     here never loses the run: it is reported by type only (messages can carry personal data)."""
@@ -287,7 +295,7 @@ def measures_record(cfg: Config, h: Any, run: Any, submission_id: int, frame: An
 
     out_dir = cfg.path(cfg.paths.output_dir) / "reports" / f"measures_run{run.id}"
     try:
-        return measures_step(h, run, submission_id, frame, period, release, out_dir)
+        return measures_step(h, run, submission_id, frame, period, release, out_dir, known=known)
     except Exception as exc:
         return {"measures": f"not computed ({type(exc).__name__})"}
 
@@ -807,6 +815,7 @@ def quarterly(
         ids = steps.record(
             cfg, "build", p, rel, built.frame, checked.findings, final if placing else None,
             place=placing, started_at=began, ready=not blocked,
+            known={prev_id: prev_frame} if prev_id is not None and prev_frame is not None else None,
         )  # fmt: skip
         outcome.submission = final if placing else None
         outcome.facts["submission file"] = str(outcome.submission or "(not written)")

@@ -16,10 +16,16 @@ LOOKBACK_SUBMISSIONS = 4  # quarters before the file's 12 months: 2B/2C look bac
 
 
 def earlier_editions(
-    h: Any, period: Period, before: int | None = None, n: int = LOOKBACK_SUBMISSIONS
+    h: Any,
+    period: Period,
+    before: int | None = None,
+    n: int = LOOKBACK_SUBMISSIONS,
+    known: dict[int, pl.DataFrame] | None = None,
 ) -> list[Edition]:
     """The newest recorded submission of each of the ``n`` periods before ``period``, oldest
-    first, as editions (what DHSC joins into its main table for the look-backs)."""
+    first, as editions (what DHSC joins into its main table for the look-backs). ``known``:
+    submissions' rows already read by the caller (``History.submission_frame``), by id."""
+    known = known or {}
     rows = h.query("measures/earlier.sql", {"period": str(period), "before": before, "n": n})
     out = []
     for sub_id, per, release in reversed(rows.rows()):
@@ -29,7 +35,7 @@ def earlier_editions(
             continue
         out.append(
             Edition(
-                h.submission_frame(sub_id),
+                known[sub_id] if sub_id in known else h.submission_frame(sub_id),
                 p,
                 f"history submission {sub_id} ({per})",
                 release or "R2",
@@ -102,9 +108,11 @@ def measure_submission(
     label: str,
     *,
     before: int | None = None,
+    known: dict[int, pl.DataFrame] | None = None,
 ) -> MeasuresRun:
     """All measures of a frame, with earlier recorded submissions as look-back editions."""
-    editions = [*earlier_editions(h, period, before=before), Edition(frame, period, label, release)]
+    earlier = earlier_editions(h, period, before=before, known=known)
+    editions = [*earlier, Edition(frame, period, label, release)]
     return compute(editions, period)
 
 
@@ -125,12 +133,19 @@ def record_step(
     period: Period,
     release: str,
     out_dir: Path,
+    known: dict[int, pl.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """What ``cld run quarterly`` does for the measures, inside its history run: compute (with
     look-backs), keep the figures, and write measures.csv and the drill-downs to ``out_dir``.
     Returns counts and the folder only (the files hold people; results never do)."""
     mrun = measure_submission(
-        h, frame, period, release, f"submission {submission_id}", before=submission_id
+        h,
+        frame,
+        period,
+        release,
+        f"submission {submission_id}",
+        before=submission_id,
+        known=known,
     )
     n = record(h, run.id, submission_id, mrun)
     path, _ = write(mrun, out_dir)
