@@ -358,6 +358,21 @@ def completeness_counts(frame: pl.DataFrame, checked: pl.DataFrame, fields: list
     )
 
 
+def _completeness_of(measures, fields: list[str]) -> pl.DataFrame:
+    """:func:`completeness_counts`' table (field, applicable, blank) for ``fields``, from the
+    applies/filled counts :func:`checks.quantitative.file_measures` already made."""
+    table = measures.completeness
+    return (
+        pl.DataFrame({"field": fields}, schema={"field": pl.String})
+        .join(table, on="field", how="left", maintain_order="left")
+        .select(
+            "field",
+            pl.col("applies").alias("applicable"),
+            (pl.col("applies") - pl.col("filled")).alias("blank"),
+        )
+    )
+
+
 @dataclass
 class Prepared:
     """The frame with helper columns and the national field status/validity, collected."""
@@ -518,7 +533,8 @@ def run_checks(
 
             def submit(checked: pl.DataFrame):
                 measured.append(file_measures(frame, spec, period, statuses=checked))
-                comp = completeness_counts(frame, checked, completeness_fields(th, spec))
+                # the completeness suite's counts are the measures' own (one pass over the rows)
+                comp = _completeness_of(measured[0], completeness_fields(th, spec))
                 return pool.submit(
                     quantitative_findings,
                     frame,

@@ -137,13 +137,42 @@ def completeness_frame(
     return base.lazy().select(exprs).collect()
 
 
+def applies_filled(
+    frame: pl.DataFrame, spec: Spec, fields: list[str], statuses: pl.DataFrame | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per field: (rows it applies to, i.e. status 1 or 2; of those the filled ones), the
+    counts :func:`completeness_frame` holds, summed in one lazy select without building that
+    row-level frame. ``statuses`` as for :func:`completeness_frame`."""
+    from cld_schema.status import status_expr
+
+    have = {c for c in (statuses.columns if statuses is not None else ()) if c.endswith("__status")}
+    lf = frame.lazy()
+    if have:
+        lf = pl.concat([lf, statuses.lazy().select(sorted(have))], how="horizontal")
+    # a status the plan did not compute: its expression, broadcast to the rows (some are literals)
+    lf = lf.with_columns(
+        status_expr(spec.field(f), spec).alias(f"{f}__status")
+        for f in fields
+        if f"{f}__status" not in have
+    )
+
+    def status(f: str) -> pl.Expr:
+        return pl.col(f"{f}__status")
+
+    sums = lf.select(
+        *[(status(f) >= 1).sum().alias(f"{f}|applies") for f in fields],
+        *[((status(f) >= 1) & pl.col(f).is_not_null()).sum().alias(f"{f}|filled") for f in fields],
+    ).collect().row(0, named=True)
+    return {f: (int(sums[f"{f}|applies"] or 0), int(sums[f"{f}|filled"] or 0)) for f in fields}
+
+
 def _completeness_counts(frame, spec: Spec, fields, statuses) -> pl.DataFrame:
-    comp = completeness_frame(frame, spec, fields, statuses)
+    counts = applies_filled(frame, spec, fields, statuses)
     return pl.DataFrame(
         {
             "field": fields,
-            "applicable": [int(comp[f].is_not_null().sum()) for f in fields],
-            "blank": [int((comp[f] == "blank").sum()) for f in fields],
+            "applicable": [counts[f][0] for f in fields],
+            "blank": [counts[f][0] - counts[f][1] for f in fields],
         },
         schema={"field": pl.String, "applicable": pl.Int64, "blank": pl.Int64},
     )
@@ -458,14 +487,10 @@ def file_measures(frame: pl.DataFrame, spec: Spec, period: Period | None = None,
     columns the engine's plan already computed (row-aligned), so they are not computed again;
     ``period`` (a Period) defaults to the file's own reporting period."""
     fields = list(spec.field_names)
-    comp = completeness_frame(frame, spec, fields, statuses)
-    sums = comp.select(
-        *[pl.col(f).is_not_null().sum().alias(f"{f}|applies") for f in fields],
-        *[(pl.col(f) == "filled").sum().alias(f"{f}|filled") for f in fields],
-    ).row(0, named=True)
+    counts = applies_filled(frame, spec, fields, statuses)
     rows = []
     for f in fields:
-        applies, filled = int(sums[f"{f}|applies"]), int(sums[f"{f}|filled"] or 0)
+        applies, filled = counts[f]
         rows.append({"field": f, "module": spec.field(f).module, "applies": applies,
                      "filled": filled, "pct": (100.0 * filled / applies) if applies else None})
     completeness = pl.DataFrame(rows, schema={"field": pl.String, "module": pl.String,
