@@ -213,6 +213,46 @@ def _check_file(
     return summary, national, res.data_docs
 
 
+def _check_one(cfg, file: Path, target: Path, kw: dict) -> dict:
+    """One file of a folder run, in a worker process: its summary (findings written)."""
+    summary, _, _ = _check_file(cfg, file, target, prev=None, **kw)
+    gc.collect()  # one file's frames go before the worker reads the next
+    return summary
+
+
+def _worker_start() -> None:
+    from checks.quantitative import start_gx_import
+
+    start_gx_import()  # each worker imports GX once, overlapping its first file
+
+
+def _check_many(cfg, paths: list[Path], base: Path, stamp: str, *, jobs: int, **kw):
+    """(file, findings folder, a call giving its summary) per file, in the files' order.
+    With ``jobs`` > 1 the files are checked that many at a time in worker processes (each
+    holds one file in memory at a time; GX, spec and thresholds loaded once per worker), so a
+    region's or England's folder uses every core; one worker's error stays that file's."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    plan = []
+    for file in paths:
+        target = base / file.name.split(".")[0]
+        plan.append((file, target, {**kw, "run_id": f"{stamp}-{uuid.uuid4().hex[:6]}"}))
+    jobs = max(1, min(jobs or (os.cpu_count() or 1), len(paths)))
+    if jobs == 1:
+        _worker_start()
+        for file, target, args in plan:
+            yield file, target, (lambda f=file, t=target, a=args: _check_one(cfg, f, t, a))
+        return
+    # spawn, not fork: this process has threads (the GX import) that fork would copy mid-way
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
+                             initializer=_worker_start) as pool:  # fmt: skip
+        futures = [pool.submit(_check_one, cfg, f, t, a) for f, t, a in plan]
+        for (file, target, _), fut in zip(plan, futures, strict=True):
+            yield file, target, fut.result
+
+
 def _la_code(frame) -> str | None:
     """The council's code as the file gives it (most common LA_Code)."""
     import polars as pl
@@ -253,14 +293,22 @@ def check_command(
     docs: Annotated[
         bool, typer.Option(help="Build the offline Great Expectations Data Docs")
     ] = True,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="With several files: how many to check at a time, each in its own process "
+            "(about 1.3 GB each for a large county); 0 = one per core",
+            min=0,
+        ),
+    ] = 0,
 ) -> None:
     """Check CLD submission files: field contract, logical rules, quantitative expectations.
 
     One file: prints whether it is ready to submit, errors and warnings by rule, and writes
     the findings (parquet and an Excel-safe CSV). Several files, a folder or a glob (e.g. a
-    region's councils): each file is checked on its own, one at a time (memory stays that of
-    one file), into its own folder, with one line per file and a summary across all
-    (summary.csv). Exit code 1 when errors remain in any file.
+    region's councils): each file is checked on its own into its own folder, ``--jobs`` at a
+    time in worker processes (memory: that of one file per worker), with one line per file and
+    a summary across all (summary.csv). Exit code 1 when errors remain in any file.
     """
     from checks.quantitative import start_gx_import
     from pipelines.cldfile import CldFileError, read_cld
@@ -274,13 +322,13 @@ def check_command(
     with user_errors(CldFileError):
         prev = read_cld(previous)[0] if previous else None
         per = Period.parse(period) if period else None
-    start_gx_import()  # GX's import overlaps reading and checking the first file
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     base = (out or cfg.path(cfg.paths.output_dir) / "checks").resolve()
     if len(paths) == 1:
         file = paths[0]
         target = out.resolve() if out else base / file.name.split(".")[0]
         run_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
+        start_gx_import()  # GX's import overlaps reading and checking the file
         summary, national, data_docs = _check_file(
             cfg, file, target, release=release, prev=prev, per=per,
             thresholds=thresholds, docs=docs, run_id=run_id,
@@ -290,14 +338,13 @@ def check_command(
             raise typer.Exit(1)
         return
     rows = []
-    for i, file in enumerate(paths, 1):
-        target = base / file.name.split(".")[0]
-        run_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
+    for i, (file, target, job) in enumerate(
+        _check_many(cfg, paths, base, stamp, release=release, per=per, thresholds=thresholds,
+                    docs=docs, jobs=jobs),
+        1,
+    ):
         try:
-            summary, _, _ = _check_file(
-                cfg, file, target, release=release, prev=None, per=per,
-                thresholds=thresholds, docs=docs, run_id=run_id,
-            )  # fmt: skip
+            summary = job()
         except UserError as exc:  # one unreadable file does not stop the others
             rows.append({"file": file.name, "status": "unreadable", "message": str(exc)})
             typer.secho(f"[{i}/{len(paths)}] {file.name}: NOT CHECKED - {exc}", fg="red")
@@ -322,7 +369,6 @@ def check_command(
             f"{summary['warnings']:,} warnings",
             fg=typer.colors.GREEN if summary["ready"] else typer.colors.RED,
         )
-        gc.collect()  # one file's frames go before the next is read
     print_overall(rows, base)
     if any(r["status"] != "ready" for r in rows):
         raise typer.Exit(1)
