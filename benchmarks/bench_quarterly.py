@@ -10,6 +10,12 @@ previous quarter is run once (so the timed run has a submission to compare with)
 period is run ``--repeat`` times (each a new run in the same history, as a re-run would be).
 Printed per run: wall and CPU seconds, peak RSS (wait4) and the 1-minute load average; the
 target is at most 30 s. Not part of the test suite.
+
+To rerun on a quiet machine (nothing else running; ``uptime`` load under 1), from the project
+folder: ``.venv/bin/python -m benchmarks.bench_quarterly --repeat 3``. It takes about 5 minutes
+at load 5-9 (sample 45 s, the previous quarter once, then each timed run), less when quiet; it
+needs Debian's PostgreSQL 15 binaries and removes its server and data at the end. Give the
+median wall time, the CPU seconds beside it and the load average.
 """
 
 from __future__ import annotations
