@@ -3,7 +3,21 @@ million CLD rows a year across 153 councils, shared/reference/cld/volumes.md), a
 process, beside the bare polars scan of the same files in the same benchmark run (issue 16).
 
     .venv/bin/python -m benchmarks.bench_check_england FILE --folder DIR [--rows 15000000]
-        [--config cld.toml] [--json out.json]
+        [--jobs N] [--config cld.toml] [--json out.json]
+
+For example, from the checkout (about 5 minutes to write the folder the first time, then the
+check itself, 4-5 minutes on a quiet 2-core machine, and the bare scan, 1-2 minutes)::
+
+    mkdir -p ../perf-data && cd ../perf-data
+    ../<checkout>/.venv/bin/cld sample --size large     # writes into the config's out/
+    ../<checkout>/.venv/bin/cld build --period 2025-26Q4
+    ../<checkout>/.venv/bin/python -m benchmarks.bench_check_england \
+        out/cld_999_2025-26Q4_R2.csv --folder england   # (run from the checkout, or with
+                                                        #  PYTHONPATH=<checkout>)
+
+``cld check`` checks the folder's files ``--jobs`` at a time in worker processes (default one
+per core); peak memory is given both for the largest single process and for the process with
+its workers together (the 6 GB target is on the latter).
 
 FILE is a built council file (e.g. the large county); the folder is filled with copies of it,
 each with its own LA code, until the rows reach ``--rows`` (kept for the next run). Targets:
@@ -35,19 +49,50 @@ for path in sys.argv[2:]:
 """
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (worker processes), in MB."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total / 1024
+
+
 def run_measured(cmd: list[str]) -> dict:
-    """Wall time, CPU time and peak RSS (wait4) of one whole process."""
+    """Wall time, CPU time (the process and its workers) and peak memory of one whole
+    process: ``peak_mb`` the largest single process (wait4), ``peak_tree_mb`` the most the
+    process and its workers held together (sampled every 0.2 s from /proc)."""
     import subprocess
+    import threading
 
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], tree_rss_mb(p.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     out = p.stdout.read() if p.stdout else ""
+    done.set()
+    sampler.join()
     _, status, usage = os.wait4(p.pid, 0)
     return {
         "wall_s": round(time.perf_counter() - t0, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_mb": round(usage.ru_maxrss / 1024),
+        "peak_tree_mb": round(max(peak[0], usage.ru_maxrss / 1024)),
         "code": os.waitstatus_to_exitcode(status),
         "load_1m": [round(load0, 1), round(os.getloadavg()[0], 1)],
         "tail": out.strip().splitlines()[-3:],
@@ -60,6 +105,7 @@ def main() -> None:
     ap.add_argument("--folder", type=Path, required=True)
     ap.add_argument("--rows", type=int, default=15_000_000)
     ap.add_argument("--config", type=Path)
+    ap.add_argument("--jobs", type=int, default=0, help="cld check --jobs (0: one per core)")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     per_file = rows_of(a.file)
@@ -75,7 +121,8 @@ def main() -> None:
     print(f"{len(files)} councils, {total:,} rows", flush=True)
     cld = [str(BIN / "cld"), *(["-c", str(a.config)] if a.config else [])]
     with tempfile.TemporaryDirectory() as tmp:
-        check = run_measured([*cld, "check", str(a.folder), "--no-docs", "--out", tmp])
+        check = run_measured([*cld, "check", str(a.folder), "--no-docs", "--jobs", str(a.jobs),
+                              "--out", tmp])  # fmt: skip
     scan = run_measured([sys.executable, "-c", SCAN_ALL, event_type_header(a.file),
                          *map(str, files)])  # fmt: skip
     res = {
@@ -86,11 +133,12 @@ def main() -> None:
         "check": check,
         "scan": scan,
         "within_time": check["wall_s"] <= 300,
-        "within_memory": check["peak_mb"] <= 6 * 1024,
+        "within_memory": check["peak_tree_mb"] <= 6 * 1024,
     }
     print(
         f"\ncld check FOLDER --no-docs: {len(files)} councils, {total:,} rows in "
-        f"{check['wall_s']} s (cpu {check['cpu_s']} s), peak {check['peak_mb']} MB, "
+        f"{check['wall_s']} s (cpu {check['cpu_s']} s), peak {check['peak_tree_mb']} MB "
+        f"(process and workers together; largest one {check['peak_mb']} MB), "
         f"{total / check['wall_s']:,.0f} rows/s; load {check['load_1m']}\n"
         f"bare scan of the same files:  {scan['wall_s']} s (cpu {scan['cpu_s']} s), "
         f"peak {scan['peak_mb']} MB; load {scan['load_1m']}\n"
