@@ -93,12 +93,12 @@ def engine_subset(frame: pl.DataFrame, spec) -> dict[str, list[int]]:
     GX list and shape expectations) plus the same date-order, cost and not-null rules as
     polars expressions; returns failing row ids per check, like GX's unexpected index list."""
     from checks.contract import field_failures
-    from checks.engine import _period_bounds, helper_columns
+    from checks.prepare import helper_columns, period_bounds
     from checks.rules import RuleContext, rule_function
 
     fails = field_failures(frame.lazy().select(spec.field_names), spec)
     rows = {f"{r}": ids for r, ids in fails.group_by("rule_id").agg(pl.col("index")).iter_rows()}
-    start, end = _period_bounds(frame, spec, None)
+    start, end = period_bounds(frame, spec, None)
     ctx = RuleContext(spec, start, end)
     exprs = [rule_function(r)(ctx).alias(r) for r in SUBSET_RULES]
     exprs += [pl.col(c).is_null().alias(f"null_{c}") for c in NOT_NULL]

@@ -1,6 +1,6 @@
 """The whole catalogue as one table (for ``cld rules`` and the docs): field checks generated
-from the spec, logical rules from ``rules/catalogue.yaml``, quantitative expectations from
-``quantitative.yaml``."""
+from the spec, file rules from ``rules/file.yaml``, logical rules from ``rules/catalogue.yaml``,
+quantitative expectations from ``quantitative.yaml``."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ COLUMNS = ["rule_id", "category", "severity", "module", "fields", "message", "ho
 
 def catalogue_frame(release: str | None = None) -> pl.DataFrame:
     from checks.contract import field_checks
-    from checks.engine import _field_severity
+    from checks.engine import field_severity
     from checks.quantitative import texts
     from checks.rules import catalogue
+    from checks.rules.file import texts as file_texts
     from cld_schema import LATEST_RELEASE, load_spec
 
     spec = load_spec(release or LATEST_RELEASE)  # the latest release unless one is named
-    sev = _field_severity()
+    sev = field_severity()
     rows = []
     for fc in field_checks(spec):
         f = spec.field(fc.field)
@@ -44,6 +45,10 @@ def catalogue_frame(release: str | None = None) -> pl.DataFrame:
                 f"{f.label} is blank but mandatory for this row",
                 f"Record {f.label} in the case system for this person or event.",
             ]
+        )
+    for t in file_texts().values():  # the texts' {placeholders} are filled from the file
+        rows.append(
+            [t["id"], "field", t["severity"], t["module"], "", t["message"], t["how_to_fix"]]
         )
     for m in catalogue():
         fields = ", ".join(m.fields) if m.fields else ", ".join(m.each_field or ["every field"])

@@ -14,42 +14,21 @@ thread on those small tables, not on the rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from checks import findings as F
 from checks.contract import failure_exprs
-from checks.prepare import period_bounds as _period_bounds
+from checks.prepare import period_bounds, prepared
 from checks.rules import RuleContext, RuleMeta, catalogue, rule_function
 
 if TYPE_CHECKING:
     from cld_schema import Spec
     from pipelines.period import Period
 
-PID_MASK = "N/A - PID"
-FINDING_COLUMNS: dict[str, pl.DataType] = {
-    "run_id": pl.String(),
-    "rule_id": pl.String(),
-    "severity": pl.String(),
-    "module": pl.String(),
-    "category": pl.String(),
-    "row": pl.Int64(),
-    "person_id": pl.String(),
-    "event_ref": pl.String(),
-    "event_type": pl.String(),
-    "event_start": pl.String(),
-    "field": pl.String(),
-    "value": pl.String(),
-    "message": pl.String(),
-    "how_to_fix": pl.String(),
-    "team_id": pl.String(),
-    "team_name": pl.String(),
-    "worker_name": pl.String(),
-    "step_id": pl.String(),
-}
 # finding column <- frame column
 _CONTEXT = {
     "person_id": "LA_Person_Unique_Identifier",
@@ -79,46 +58,15 @@ class CheckResult:
 
 
 def empty_findings() -> pl.DataFrame:
-    return pl.DataFrame(schema=FINDING_COLUMNS)
+    return F.empty()
 
 
 @cache
-def _field_severity() -> dict[str, str]:
+def field_severity() -> dict[str, str]:
     from cld_schema.spec import load_yaml
 
     raw = load_yaml(FIELD_SEVERITY_FILE.read_text(encoding="utf-8")) or {}
     return dict(raw.get("severity", {}))
-
-
-# --- preparation -------------------------------------------------------------------------
-
-
-def helper_columns(spec: Spec, start: date | None, end: date | None) -> list[pl.Expr]:
-    """Typed helper columns the rules read (``__d_*`` dates, ``__n_*`` numbers, period, and
-    ``__pid``: the person id hashed once for the one-per-person windows)."""
-    fmt = spec.date_format
-    helpers = []
-    for f in spec.fields:
-        if f.type == "date":
-            helpers.append(pl.col(f.name).str.to_date(fmt, strict=False).alias(f"__d_{f.name}"))
-        elif f.type in ("decimal", "integer"):
-            helpers.append(pl.col(f.name).cast(pl.Float64, strict=False).alias(f"__n_{f.name}"))
-    return [
-        *helpers,
-        pl.lit(start, pl.Date).alias("__pstart"),
-        pl.lit(end, pl.Date).alias("__pend"),
-        pl.col("LA_Person_Unique_Identifier").hash(seed=11).alias("__pid"),
-    ]
-
-
-def _prepared(lf: pl.LazyFrame, spec: Spec, start: date | None, end: date | None) -> pl.LazyFrame:
-    """Helper columns plus the national field status and validity of every field."""
-    from cld_schema import field_status
-
-    period_end = end.strftime(spec.date_format) if end else None
-    return field_status(
-        lf.with_columns(helper_columns(spec, start, end)), spec, period_end=period_end
-    )
 
 
 def each_field_names(spec: Spec, selectors: tuple[str, ...] | None) -> list[str]:
@@ -175,7 +123,7 @@ def _flags(
     """Every finding kind as a flag column: (flags, expressions on the raw fields evaluated
     before the field status (the pandera contract's rules), expressions on the prepared frame
     (mandatory blanks and logical rules))."""
-    severity = _field_severity()
+    severity = field_severity()
     flags: list[_Flag] = []
     raw: list[pl.Expr] = []
     for meta, fails in failure_exprs(schema):
@@ -285,13 +233,13 @@ def cut_findings(df: pl.DataFrame, spec: Spec, flags: list[_Flag], run_id: str) 
         .join(context, on="__i", how="left")
         .with_columns(
             pl.when(pl.col("field").is_in(pid) & pl.col("value").is_not_null())
-            .then(pl.lit(PID_MASK))
+            .then(pl.lit(F.PID_MASK))
             .otherwise(pl.col("value"))
             .alias("value"),
             pl.lit(run_id, pl.String).alias("run_id"),
         )
     )
-    return out.select(list(FINDING_COLUMNS)).cast(FINDING_COLUMNS)
+    return F.select(out)
 
 
 def _drop_covered_mandatory(findings: pl.DataFrame) -> pl.DataFrame:
@@ -395,9 +343,9 @@ def _checked_frame(frame: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 def prepare(frame: pl.DataFrame, spec: Spec, period: Period | None = None) -> Prepared:
     """Helper columns and field status, one collect (the national picture of a frame)."""
     frame = _checked_frame(frame, spec)
-    start, end = _period_bounds(frame, spec, period)
+    start, end = period_bounds(frame, spec, period)
     ctx = RuleContext(spec, start, end)
-    return Prepared(frame, spec, ctx, _prepared(frame.lazy(), spec, start, end).collect())
+    return Prepared(frame, spec, ctx, prepared(frame.lazy(), spec, start, end).collect())
 
 
 def check_plan(
@@ -410,13 +358,13 @@ def check_plan(
     from checks.contract import build_contract, check_schema
 
     frame = _checked_frame(frame, spec)
-    start, end = _period_bounds(frame, spec, period)
+    start, end = period_bounds(frame, spec, period)
     ctx = RuleContext(spec, start, end)
     schema = build_contract(spec)
     lf = frame.lazy()
     check_schema(lf.select(spec.field_names), schema)
-    flags, raw, prepared = _flags(spec, ctx, schema)
-    plan = _prepared(lf.with_columns(raw), spec, start, end).with_columns(prepared)
+    flags, raw, flag_cols = _flags(spec, ctx, schema)
+    plan = prepared(lf.with_columns(raw), spec, start, end).with_columns(flag_cols)
     helpers = [c for c in plan.collect_schema().names() if c.startswith("__") and c[2] in "dnp"]
     return plan.drop(helpers), flags
 
@@ -551,7 +499,7 @@ def run_checks(
                 frame, spec, run_id=run_id, period=period, on_checked=submit
             )
             q, docs = pending.result()
-        findings = pl.concat([findings, q.select(list(FINDING_COLUMNS)).cast(FINDING_COLUMNS)])
+        findings = pl.concat([findings, F.select(q)])
     summary = summarise(findings)
     summary["rows"] = frame.height
     summary["release"] = spec.release

@@ -1,5 +1,7 @@
-"""What the engine and the quantitative checks both need before they check a frame, beneath
-both (so neither imports the other for it): the reporting period."""
+"""What the engine, the quantitative checks and the rule tests need before they check a frame,
+beneath all of them (so none imports the engine for it): the reporting period, the typed
+helper columns the rules read, and the frame prepared with them and the national field
+status."""
 
 from __future__ import annotations
 
@@ -28,3 +30,31 @@ def period_bounds(
             parsed = pl.Series([mode]).str.to_date(fmt, strict=False).item()
         out.append(parsed)
     return out[0], out[1]
+
+
+def helper_columns(spec: Spec, start: date | None, end: date | None) -> list[pl.Expr]:
+    """Typed helper columns the rules read (``__d_*`` dates, ``__n_*`` numbers, period, and
+    ``__pid``: the person id hashed once for the one-per-person windows)."""
+    fmt = spec.date_format
+    helpers = []
+    for f in spec.fields:
+        if f.type == "date":
+            helpers.append(pl.col(f.name).str.to_date(fmt, strict=False).alias(f"__d_{f.name}"))
+        elif f.type in ("decimal", "integer"):
+            helpers.append(pl.col(f.name).cast(pl.Float64, strict=False).alias(f"__n_{f.name}"))
+    return [
+        *helpers,
+        pl.lit(start, pl.Date).alias("__pstart"),
+        pl.lit(end, pl.Date).alias("__pend"),
+        pl.col("LA_Person_Unique_Identifier").hash(seed=11).alias("__pid"),
+    ]
+
+
+def prepared(lf: pl.LazyFrame, spec: Spec, start: date | None, end: date | None) -> pl.LazyFrame:
+    """Helper columns plus the national field status and validity of every field."""
+    from cld_schema import field_status
+
+    period_end = end.strftime(spec.date_format) if end else None
+    return field_status(
+        lf.with_columns(helper_columns(spec, start, end)), spec, period_end=period_end
+    )

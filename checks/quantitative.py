@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from checks import findings as F
+from checks.prepare import period_bounds
 from checks.rules.base import RuleContext
 
 STATIC = Path(__file__).with_name("static")
@@ -341,14 +343,14 @@ def quantitative_findings(
     completeness: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, Path | None]:
     """Run the expectations; return (findings, Data Docs index or None). ``completeness``
-    (field, applicable, blank: :func:`checks.engine.completeness_counts`) saves counting
+    (field, applicable, blank: ``completeness_counts`` of the engine) saves counting
     from the rows here; the suites run on small tables either way."""
     import logging
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     thresholds = check_thresholds(thresholds, spec)
     gx, gxe = _gx()
-    start, end = _period(frame, spec, period)
+    start, end = period_bounds(frame, spec, period)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
     suites: list[_Suite] = []
@@ -444,30 +446,7 @@ def quantitative_findings(
         ctx.build_data_docs(site_names=[site])
         make_offline(Path(data_docs_dir))
         docs = Path(data_docs_dir) / "index.html"
-    schema = {
-        k: pl.String
-        for k in (
-            "run_id",
-            "rule_id",
-            "severity",
-            "module",
-            "category",
-            "field",
-            "value",
-            "message",
-            "how_to_fix",
-            "event_type",
-            "event_start",
-        )
-    }
-    out = (
-        pl.DataFrame(rows, schema={**schema, "row": pl.Int64})
-        if rows
-        else pl.DataFrame(schema={**schema, "row": pl.Int64})
-    )
-    for c in ("person_id", "event_ref", "team_id", "team_name", "worker_name", "step_id"):
-        out = out.with_columns(pl.lit(None, pl.String).alias(c))
-    return out, docs
+    return F.make(rows), docs
 
 
 @dataclass
@@ -496,16 +475,10 @@ def file_measures(frame: pl.DataFrame, spec: Spec, period: Period | None = None,
     completeness = pl.DataFrame(rows, schema={"field": pl.String, "module": pl.String,
                                               "applies": pl.Int64, "filled": pl.Int64,
                                               "pct": pl.Float64})
-    start, end = _period(frame, spec, period)
+    start, end = period_bounds(frame, spec, period)
     monthly = (monthly_counts(frame, spec, start, end)
                if start is not None and end is not None else None)
     return FileMeasures(completeness=completeness, monthly=monthly, period=(start, end))
-
-
-def _period(frame: pl.DataFrame, spec: Spec, period: Period | None):
-    from checks.prepare import period_bounds
-
-    return period_bounds(frame, spec, period)
 
 
 def _to_findings(suite: _Suite, res, run_id: str) -> list[dict[str, Any]]:

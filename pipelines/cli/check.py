@@ -13,82 +13,6 @@ import typer
 from pipelines.cli.common import UserError, get_config, user_errors
 
 
-def file_findings(info, run_id: str):
-    """Findings about the file itself (encoding, BOM, column order), from the reader."""
-    import polars as pl
-
-    from checks.engine import FINDING_COLUMNS
-
-    rows = []
-
-    def add(rule_id: str, severity: str, message: str, fix: str) -> None:
-        rows.append(
-            {
-                "run_id": run_id,
-                "rule_id": rule_id,
-                "severity": severity,
-                "module": "Submission information",
-                "category": "field",
-                "message": message,
-                "how_to_fix": fix,
-            }
-        )
-
-    if info.bom:
-        add(
-            "FILE_bom",
-            "error",
-            "The file starts with a UTF-8 byte-order mark "
-            "(the Data Landing Portal (DLP) rejects it)",
-            "Save the file as Windows-1252 without a BOM (cld build does this).",
-        )
-    if info.encoding == "utf-8":
-        add(
-            "FILE_encoding",
-            "warning",
-            "The file is UTF-8; the Data Landing Portal (DLP) expects Windows-1252",
-            "Save the file as Windows-1252 (cld build does this).",
-        )
-    if info.rows == 0:
-        add(
-            "FILE_no_rows",
-            "error",
-            "The file holds a header row and no data rows: there is nothing to submit",
-            "Build the file again (cld build); check the export selected the period's events.",
-        )
-    faults = getattr(info, "header_faults", None)
-    if faults:
-        period = f" of period {info.period}" if info.period else ""
-        add(
-            "FILE_header",
-            "error",
-            f"The header row does not match the {info.release} specification for a file"
-            f"{period} ({info.header_style} headers): {faults.text()}",
-            "Write the header row of the release the period needs, in its order, each column "
-            "once (cld build does this); spaces and underscores are not interchangeable.",
-        )
-    elif not info.header_order_ok:
-        add(
-            "FILE_header_order",
-            "error",
-            "Columns are not in the specification's order",
-            "Write the columns in the order of the specification (cld build does this).",
-        )
-    asked = getattr(info, "asked_release", None)
-    if asked and info.period_release and asked != info.period_release:
-        add(
-            "FILE_release_period",
-            "warning",
-            f"Checked as {info.period_release}, the release the national process applies to "
-            f"a file of period {info.period}, not {asked} (--release)",
-            f"Build the file as {info.period_release} for this period, or check that its "
-            "reporting period dates are right.",
-        )
-    return (
-        pl.DataFrame(rows, schema=FINDING_COLUMNS) if rows else pl.DataFrame(schema=FINDING_COLUMNS)
-    )
-
-
 def _thresholds(cfg) -> dict:
     """The config's thresholds file, which `cld check` requires to exist."""
     from pipelines.outputs.sources import SourceError, load_thresholds
@@ -171,6 +95,7 @@ def _check_file(
     from checks import run_checks
     from checks.engine import summarise
     from checks.national import national_dq
+    from checks.rules.file import file_findings
     from pipelines.cldfile import CldFileError, read_cld_for_check
     from pipelines.excel_safe import excel_safe_frame as excel_safe
 

@@ -33,16 +33,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from checks import findings as F
 from pipelines.config import PROJECT_ROOT
 
 SQL_DIR = PROJECT_ROOT / "sql" / "history"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 RUN_KINDS = ("build", "check", "nightly", "feedback")
-FINDING_COLUMNS = (
-    "rule_id", "severity", "module", "category", "row", "person_id", "event_ref", "event_type",
-    "event_start", "field", "value", "message", "how_to_fix", "team_id", "team_name",
-    "worker_name", "step_id",
-)  # fmt: skip
 # Internal submission_rows columns (everything else is a CLD field).
 ROW_META = ("submission_id", "row_no", "team_id", "team_name", "event_key", "row_hash")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
@@ -543,11 +539,11 @@ class History:
         self._require_active(run)
         if "rule_id" not in findings.columns:
             raise HistoryError("findings frame has no rule_id column (docs/contracts.md §3)")
+        # the findings contract's columns and types; history stamps its own run id
         cols = [
-            (pl.col(c) if c in findings.columns else pl.lit(None))
-            .cast(pl.Int64 if c == "row" else pl.String)
-            .alias(c)
-            for c in FINDING_COLUMNS
+            (pl.col(c) if c in findings.columns else pl.lit(None)).cast(dtype).alias(c)
+            for c, dtype in F.SCHEMA.items()
+            if c != "run_id"
         ]
         frame = findings.select(pl.lit(run.id, pl.Int32).alias("run_id"), *cols)
         self.con.register("_new_findings", frame)

@@ -7,31 +7,14 @@ from __future__ import annotations
 
 import polars as pl
 
-FINDING_COLUMNS = [
-    "run_id", "rule_id", "severity", "module", "category", "row", "person_id", "event_ref",
-    "event_type", "event_start", "field", "value", "message", "how_to_fix", "team_id",
-    "team_name", "worker_name", "step_id",
-]
+from checks import findings as F
+
 
 def conform_findings(findings: pl.DataFrame) -> pl.DataFrame:
-    """Add any missing contract column as null and cast to the contract's types, so a findings
-    file from an older run or a hand-made one still works."""
-    if not findings.columns:  # selecting literals from a frame with no columns makes a row
-        return pl.DataFrame(schema={c: pl.Int64 if c == "row" else pl.String
-                                    for c in FINDING_COLUMNS})
-    cols = []
-    for name in FINDING_COLUMNS:
-        dtype = pl.Int64 if name == "row" else pl.String
-        if name in findings.columns:
-            cols.append(pl.col(name).cast(dtype))
-        else:
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    out = findings.select(cols)
-    # An empty team id is no team.
-    return out.with_columns(
-        pl.when(pl.col("team_id").str.strip_chars() == "").then(None)
-        .otherwise(pl.col("team_id")).alias("team_id")
-    )
+    """The findings contract's tolerant cast (:func:`checks.findings.conform`): a findings file
+    from an older run or a hand-made one still works."""
+    return F.conform(findings)
+
 
 def _action_order(frame: pl.DataFrame) -> pl.DataFrame:
     """Errors first, then the oldest event first (blank dates last), then by person."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks import run_checks
-from checks.engine import FINDING_COLUMNS, PID_MASK
+from checks.findings import PID_MASK, SCHEMA
 from tests.checks.conftest import frame_of
 
 
@@ -33,7 +33,7 @@ def test_findings_shape_masking_and_context(spec_r1):
     )
     res = run_checks(frame, spec_r1, run_id="run-7", quantitative=False)
     f = res.findings
-    assert dict(f.schema) == FINDING_COLUMNS
+    assert dict(f.schema) == SCHEMA
     nhs = f.filter(pl.col("rule_id") == "FLD_NHS_Number_mod11")
     assert nhs["row"].to_list() == [1]
     assert nhs["value"].to_list() == [PID_MASK]  # never the number itself

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 import yaml
 
-from checks.engine import _period_bounds, _prepared, each_field_names
+from checks.engine import each_field_names
+from checks.prepare import period_bounds, prepared
 from checks.rules import RuleContext, catalogue, rule_function
 from cld_schema import load_spec
 from tests.checks.conftest import frame_of
@@ -21,12 +22,12 @@ RULES = {m.id: m for m in catalogue()}
 def flags(rule_id: str, case: dict) -> list[bool]:
     spec = load_spec(case.get("release", "R1"))
     frame = frame_of(spec, case["rows"])
-    start, end = _period_bounds(frame, spec, None)
+    start, end = period_bounds(frame, spec, None)
     ctx = RuleContext(spec, start, end)
     meta = RULES[rule_id]
     fn = rule_function(rule_id)
     expr = fn(ctx, case["field"]) if meta.scope == "each_field" else fn(ctx)
-    out = _prepared(frame.lazy(), spec, start, end).select(expr.alias("flag")).collect()
+    out = prepared(frame.lazy(), spec, start, end).select(expr.alias("flag")).collect()
     return out["flag"].to_list()
 
 
@@ -52,7 +53,7 @@ def test_rule_flags_are_boolean_not_null():
     """A rule never answers 'unknown': blanks are handled inside the rule."""
     spec = load_spec("R1")
     frame = frame_of(spec, [{}, dict.fromkeys(spec.field_names)])
-    start, end = _period_bounds(frame, spec, None)
+    start, end = period_bounds(frame, spec, None)
     ctx = RuleContext(spec, start, end)
     exprs = []
     for m in catalogue():
@@ -61,6 +62,6 @@ def test_rule_flags_are_boolean_not_null():
         exprs += [
             (fn(ctx, n) if m.scope == "each_field" else fn(ctx)).alias(f"{m.id}_{n}") for n in names
         ]
-    out = _prepared(frame.lazy(), spec, start, end).select(exprs).collect()
+    out = prepared(frame.lazy(), spec, start, end).select(exprs).collect()
     assert out.null_count().sum_horizontal().item() == 0
     assert all(dt == pl.Boolean for dt in out.dtypes)
