@@ -14,6 +14,16 @@ all three alike; the 1-minute load average is recorded beside every run.
     .venv/bin/python benchmarks/bench_check_process.py FILE [--repeat 3] [--scale 10]
         [--config cld.toml] [--json out.json]
 
+Make FILE outside the checkout, e.g. (about 1.5 minutes; the config's output_dir is relative to
+the cld.toml used, so move its ``out/`` away afterwards if it lands in the checkout)::
+
+    .venv/bin/cld sample --size large && .venv/bin/cld build --period 2025-26Q4
+    mv out ../perf-data/out
+    .venv/bin/python benchmarks/bench_check_process.py ../perf-data/out/cld_999_2025-26Q4_R2.csv
+
+Three rounds take about 1.5 minutes on a quiet 2-core machine (3-4 under load); ``--scale 10``
+adds writing the 10x file (about a minute) and three rounds on it (about 5 minutes).
+
 ``--scale N`` also writes a file N times the size (copies with distinct person ids, event
 references and NHS numbers: a bigger council of the same shape) beside FILE and runs the same
 three processes on it, then prints time and memory per row against the original. Not part of
