@@ -5,8 +5,8 @@ Run on demand (not part of the test suite):
     .venv/bin/python -m benchmarks.bench_extract [--people 80000] [--period 2024-25Q3]
 
 It starts a throwaway PostgreSQL server (tests/pgserver.py), loads a council into it, then runs
-``pipelines.extract.extract`` once per engine, each in its own process so peak memory (VmHWM, the
-process's peak RSS) is that engine's alone. The council comes from the sample generator
+``pipelines.source.extract.extract`` once per engine, each in its own process so peak memory
+(VmHWM, the process's peak RSS) is that engine's alone. The council comes from the sample generator
 (``pipelines.sample.generate(url, size="large")``) when it is installed; otherwise a built-in
 synthetic fill of the same tables at large-county volumes is used (said in the output).
 """
@@ -28,7 +28,7 @@ SQL_DIR = ROOT / "sql" / "extract"
 
 CHILD = """
 import json, sys, time
-from pipelines.extract import extract
+from pipelines.source.extract import extract
 url, period, sql_dir, engine = sys.argv[1:5]
 t = time.perf_counter()
 frames = extract(url, period, sql_dir, engine=engine)
@@ -46,7 +46,7 @@ def _synthetic(url: str, people: int, seed: int = 1) -> None:
     import psycopg
     import sqlalchemy as sa
 
-    from pipelines.sample.schema import metadata
+    from pipelines.source.tables import metadata
 
     engine = sa.create_engine(url)
     metadata.create_all(engine)

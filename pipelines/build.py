@@ -78,7 +78,7 @@ def _check_source(url: str) -> None:
 
 
 def _feeds(cfg: Config, tables: dict[str, pl.DataFrame]) -> Any:
-    from pipelines.feeds import read_feeds
+    from pipelines.source.feeds import read_feeds
 
     feeds_dir = cfg.path(cfg.paths.feeds_dir)
     if not feeds_dir.is_dir():
@@ -132,7 +132,7 @@ def add_feed_people(
     """The person-level tables of the feed's people outside the extract's scope, read in a
     second pass over the same SQL files with the window opened to all history, kept for
     those people only and added to the tables. Returns (tables, people added)."""
-    from pipelines.extract import extract
+    from pipelines.source.extract import extract
 
     missing = feed_people_outside_scope(tables, feeds)
     if missing.is_empty():
@@ -249,9 +249,9 @@ def build(
 ) -> BuildResult:
     """Build the submission for ``period`` (see the module docstring)."""
     from cld_schema import load_spec
-    from pipelines.extract import ExtractError, extract
-    from pipelines.feeds import FeedError
     from pipelines.mappings import MappingError
+    from pipelines.source.extract import ExtractError, extract
+    from pipelines.source.feeds import FeedError
     from pipelines.submission import SubmissionError, write_submission
     from pipelines.transform import transform
 

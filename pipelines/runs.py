@@ -603,12 +603,8 @@ def feedback_step(cfg: Config, path: Path) -> dict[str, Any]:
     from dataclasses import asdict
 
     from pipelines.history import History
-    from pipelines.history.feedback import (
-        FeedbackAlreadyTaken,
-        FeedbackLayout,
-        FeedbackQuarantined,
-        ingest,
-    )
+    from pipelines.history.feedback import FeedbackAlreadyTaken, FeedbackQuarantined, ingest
+    from pipelines.source.feedback import FeedbackLayout
 
     layout = FeedbackLayout.load(cfg.path(cfg.feedback.layout))
     try:

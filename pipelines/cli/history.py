@@ -110,8 +110,9 @@ def feedback(
     submission in history (or the case-management database with ``--case-db``). A malformed
     file is quarantined with a reason (exit 2).
     """
-    from pipelines.history.feedback import FeedbackLayout, ingest
+    from pipelines.history.feedback import ingest
     from pipelines.history.store import HistoryError
+    from pipelines.source.feedback import FeedbackLayout
 
     cfg = get_config()
     if file.is_dir():
@@ -163,9 +164,9 @@ def _case_people(cfg, period: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Persons and current team allocations, read with the council's extract SQL."""
     import polars as pl
 
-    from pipelines.extract import ExtractError, extract
     from pipelines.period import Period
     from pipelines.runs import default_period
+    from pipelines.source.extract import ExtractError, extract
 
     with user_errors():
         p = Period.parse(period) if period else default_period(cfg)

@@ -123,8 +123,8 @@ def from_config(
     """Read the council's database (as ``cld build`` does) and compute the pack."""
     from cld_schema import load_spec
     from pipelines.build import BuildError, _check_source, _feeds, choose_release
-    from pipelines.extract import ExtractError, extract
     from pipelines.mappings import load_mappings
+    from pipelines.source.extract import ExtractError, extract
 
     say = progress or (lambda text: None)
     url = cfg.database_url

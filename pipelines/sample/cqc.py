@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.sample.nhs import valid_numbers
-from pipelines.sample.schema import metadata
+from pipelines.source.tables import metadata
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Where the sample goes: SQLite (the embedded default), PostgreSQL (COPY), or any SQLAlchemy URL.
 
-Tables are created from ``pipelines.sample.schema.metadata`` (the same DDL for every dialect)
+Tables are created from ``pipelines.source.tables.metadata`` (the same DDL for every dialect)
 and filled chunk by chunk, so the England size never holds the whole council in memory.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from pipelines.sample.schema import metadata
+from pipelines.source.tables import metadata
 
 TABLE_ORDER = [t.name for t in metadata.sorted_tables]
 
@@ -167,7 +167,7 @@ def _engine(url: str) -> Engine:
     try:
         return create_engine(url)
     except ImportError as exc:  # the driver is not installed: say what to install
-        from pipelines.extract import install_hint
+        from pipelines.source.extract import install_hint
 
         raise TargetError(
             f"cannot use {make_url(url).render_as_string(hide_password=True)}: the database "

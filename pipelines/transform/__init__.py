@@ -50,7 +50,7 @@ class TransformResult:
     counts: dict[str, dict[str, int]]  # event type -> month (YYYY-MM | open) -> rows
     excluded: dict[str, int]  # reason -> source records left out
     release: str = ""  # the release the frame is in (always set by transform)
-    feed_unmatched: int = 0  # feed rows not matched to a person (listed by pipelines.feeds)
+    feed_unmatched: int = 0  # feed rows not matched to a person (listed by pipelines.source.feeds)
 
 
 def client_type_fields(spec: Spec) -> tuple[list[str], list[str]]:

@@ -24,10 +24,7 @@ from pipelines.period import Period
 # in-memory engine runs this plan (many joins, as-of joins, sorts) 2-3x faster than streaming.
 ENGINE = "in-memory"
 
-# Status codes of the extract (pipelines/sample/schema.py documents them; a council's extract
-# SQL translates its own statuses into these).
-STEP_COMPLETED, STEP_OPEN, STEP_CANCELLED, STEP_IN_ERROR = "COMP", "OPEN", "CANC", "ERR"
-SERVICE_SUSPENDED, SERVICE_CANCELLED, SERVICE_IN_ERROR = "SUSP", "CANC", "ERR"
+# Status codes of the extract: pipelines/source/tables.py (the source contract).
 
 # Client kinds used while staging (turned into Client_Type texts at the end).
 SERVICE_USER, CARER, CKBA = "SERVICE_USER", "CARER", "CARER_KNOWN_BY_ASSOCIATION"

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.source.tables import STEP_COMPLETED
 from pipelines.transform.common import (
     CONDITION_FIELDS,
-    STEP_COMPLETED,
     Context,
     code_col,
     map_col,

@@ -2,7 +2,7 @@
 provider count; equipment is a service).
 
 Only rows the feed reader matched to a person arrive here (``FeedResult.frames``; unmatched
-rows are listed for the provider by ``pipelines.feeds``).
+rows are listed for the provider by ``pipelines.source.feeds``).
 
 * Carers' centre (``carers``): the carer's own activity, Client_Type Carer. ``Activity Type``
   goes through ``carers_activity.csv`` (Event_Type, Assessment_Type, Review_Reason, methods…),

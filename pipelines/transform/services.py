@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.source.tables import SERVICE_CANCELLED, SERVICE_IN_ERROR, SERVICE_SUSPENDED
 from pipelines.transform.common import (
     CARER,
-    SERVICE_CANCELLED,
-    SERVICE_IN_ERROR,
-    SERVICE_SUSPENDED,
     SERVICE_USER,
     Context,
     table,

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.source.tables import STEP_CANCELLED, STEP_COMPLETED, STEP_IN_ERROR, STEP_OPEN
 from pipelines.transform.common import (
     CARER,
     ENGINE,
     SERVICE_USER,
-    STEP_CANCELLED,
-    STEP_COMPLETED,
-    STEP_IN_ERROR,
-    STEP_OPEN,
     Context,
     table,
 )

@@ -16,7 +16,7 @@ from pipelines.build import BuildError, build
 from pipelines.cli import app
 from pipelines.config import load_config
 from pipelines.period import Period
-from pipelines.sample.schema import metadata
+from pipelines.source.tables import metadata
 from tests.transform.test_journeys import EXPECTED, MAPPINGS, TABLES
 from tests.transform.world import world
 
@@ -182,7 +182,7 @@ def test_cli_build(sqlite_build, tmp_path: Path) -> None:
 )
 def test_cli_errors_are_clear(sqlite_build, args: list[str], message: str,
                               monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    import pipelines.extract as extract_mod
+    import pipelines.source.extract as extract_mod
 
     monkeypatch.setattr(extract_mod.time, "sleep", lambda s: None)  # no waiting between retries
     base, _cfg, _res = sqlite_build

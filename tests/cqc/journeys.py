@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from pipelines.sample.schema import metadata
+from pipelines.source.tables import metadata
 
 D = date(2026, 3, 31)  # the as-at date of the hand-worked figures (end of 2025-26 Q4)
 PERIOD = "2025-26Q4"

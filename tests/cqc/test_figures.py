@@ -8,9 +8,9 @@ import pytest
 
 from cld_schema import load_spec
 from pipelines.cqc.pack import Pack, build_frames, compute
-from pipelines.extract import extract
 from pipelines.mappings import load_mappings
 from pipelines.period import Period
+from pipelines.source.extract import extract
 from tests.conftest import PROJECT_ROOT
 from tests.cqc.journeys import PERIOD, D, hand_built
 

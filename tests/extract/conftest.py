@@ -1,4 +1,4 @@
-"""A small hand-made case-management database (schema of pipelines/sample/schema.py), loaded
+"""A small hand-made case-management database (schema of pipelines/source/tables.py), loaded
 into the suite's real PostgreSQL server and into SQLite, for the extract tests.
 
 Period 2024-25Q3: period 2024-01-01..2024-12-31, lookback from 2023-01-01. Each person is
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipelines.sample.schema import metadata
+from pipelines.source.tables import metadata
 
 PERIOD = "2024-25Q3"
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "extract"

@@ -7,14 +7,14 @@ from datetime import date
 import polars as pl
 import pytest
 
-from pipelines.extract import (
+from pipelines.source.extract import (
     ExtractError,
     can_limit_to_people,
     expected_schema,
     extract,
     load_queries,
 )
-from pipelines.sample.schema import metadata
+from pipelines.source.tables import metadata
 from tests.extract.conftest import (
     AGREEMENTS_EXPECTED,
     IN_SCOPE,

@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from pipelines.extract import ExtractError, extract
+from pipelines.source.extract import ExtractError, extract
 from tests.extract.conftest import PERIOD, SQL_DIR
 
 pytestmark = pytest.mark.postgres

@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from pipelines.extract import _binds, extract
 from pipelines.period import Period
 from pipelines.sample import generate, small_council
+from pipelines.source.extract import _binds, extract
 from tests.extract.conftest import SQL_DIR
 
 pytestmark = pytest.mark.postgres

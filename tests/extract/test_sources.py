@@ -6,7 +6,7 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from pipelines.extract import ExtractError, choose_engine, resolve_source, strip_comments
+from pipelines.source.extract import ExtractError, choose_engine, resolve_source, strip_comments
 
 ODBC18 = "DRIVER={ODBC Driver 18 for SQL Server};SERVER=mosaic-sql;DATABASE=Mosaic;Encrypt=yes;"
 

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlglot
 from sqlalchemy.dialects import mssql
 
-from pipelines.extract import _binds, _positional, load_queries
 from pipelines.period import Period
+from pipelines.source.extract import _binds, _positional, load_queries
 from tests.extract.conftest import PERIOD, SQL_DIR
 
 QUERIES = load_queries(SQL_DIR)

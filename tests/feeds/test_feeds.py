@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.feeds import FeedError, load_contracts, read_feeds
+from pipelines.source.feeds import FeedError, load_contracts, read_feeds
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "data" / "sample" / "contracts"
 
@@ -210,7 +210,7 @@ def test_each_breach_is_quarantined_with_its_reason(dirs, caplog) -> None:
     expected = _breach_files(feeds)
     (feeds / "carers_good.csv").write_text(_csv_text(), encoding="utf-8")
     sizes = {p.name: p.stat().st_size for p in feeds.iterdir()}
-    with caplog.at_level(logging.INFO, logger="pipelines.feeds"):
+    with caplog.at_level(logging.INFO, logger="pipelines.source.feeds"):
         result = _read(feeds, quarantine)
     got = {q.file: q.reason for q in result.quarantined}
     assert set(got) == set(expected)

@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 
-from pipelines.extract import extract
-from pipelines.feeds import read_feeds
 from pipelines.period import Period
 from pipelines.sample import small_council
+from pipelines.source.extract import extract
+from pipelines.source.feeds import read_feeds
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "data" / "sample" / "contracts"
@@ -21,7 +21,7 @@ ROOT_KINDS = ROOT / "data" / "sample" / "defect_kinds.csv"
 
 
 def _data_rows(path: Path) -> int:
-    """Data rows of a feed file, counted independently of pipelines.feeds."""
+    """Data rows of a feed file, counted independently of pipelines.source.feeds."""
     if path.suffix == ".xlsx":
         wb = openpyxl.load_workbook(path, read_only=True)
         rows = [r for r in wb.active.iter_rows(values_only=True) if any(v is not None for v in r)]

@@ -10,13 +10,8 @@ import pytest
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.history import History
-from pipelines.history.feedback import (
-    FeedbackError,
-    FeedbackLayout,
-    FeedbackQuarantined,
-    ingest,
-    resolve,
-)
+from pipelines.history.feedback import FeedbackQuarantined, ingest, resolve
+from pipelines.source.feedback import FeedbackError, FeedbackLayout
 from tests.history.helpers import cld_frame
 
 LAYOUT = FeedbackLayout.load(PROJECT_ROOT / "data" / "sample" / "feedback_layout.yaml")

@@ -13,9 +13,10 @@ from pipelines.build import build
 from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.history import History
 from pipelines.history.compare import compare
-from pipelines.history.feedback import FeedbackLayout, ingest, read_feedback, resolve
+from pipelines.history.feedback import ingest, resolve
 from pipelines.period import Period
 from pipelines.sample import generate
+from pipelines.source.feedback import FeedbackLayout, read_feedback
 
 LAYOUT = FeedbackLayout.load(PROJECT_ROOT / "data" / "sample" / "feedback_layout.yaml")
 

@@ -154,7 +154,8 @@ def test_history_run_with_real_feedback_routes_items_to_their_team(sample_run):
 
     from pipelines.cli import app
     from pipelines.history import History
-    from pipelines.history.feedback import FeedbackLayout, ingest
+    from pipelines.history.feedback import ingest
+    from pipelines.source.feedback import FeedbackLayout
 
     base, frame, _spec, findings, _lists, _directory = sample_run
     feedback_file = next((base / "sample" / "feedback").glob("*.csv"))

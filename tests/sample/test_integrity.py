@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from pipelines.sample.schema import metadata
+from pipelines.source.tables import metadata
 
 
 def _rows(db, sql: str) -> list[tuple]:

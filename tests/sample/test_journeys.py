@@ -10,8 +10,8 @@ import pytest
 
 from pipelines.sample import generate, small_council
 from pipelines.sample.data import load_sample_data
-from pipelines.sample.schema import metadata
 from pipelines.sample.stats import window_volumes
+from pipelines.source.tables import metadata
 
 
 def _q(db, sql, *args):

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.sample import generate
-from pipelines.sample.schema import metadata
 from pipelines.sample.targets import render_ddl
+from pipelines.source.tables import metadata
 
 
 @pytest.mark.postgres
@@ -132,7 +132,7 @@ def test_missing_database_driver_says_what_to_install(tmp_path, monkeypatch):
     from pathlib import Path
 
     from pipelines.cli.common import UserError
-    from pipelines.extract import ExtractError, resolve_source
+    from pipelines.source.extract import ExtractError, resolve_source
 
     root = Path(__file__).resolve().parents[2]
     deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]

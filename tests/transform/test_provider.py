@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.feeds import read_feeds
+from pipelines.source.feeds import read_feeds
 from pipelines.transform import transform
 from tests.transform.test_journeys import MAPPINGS, PERIOD, TABLES
 from tests.transform.world import world

@@ -13,7 +13,7 @@ Read engines:
 * ``arrow-odbc`` – straight from the ODBC driver into Arrow (about 3x faster than pyodbc over the
   same driver), used by ``auto`` when the source is an ODBC URL or an ODBC connection string.
 
-Every frame gets the column types of :mod:`pipelines.sample.schema` (ids Int64, dates Date,
+Every frame gets the column types of :mod:`pipelines.source.tables` (ids Int64, dates Date,
 codes String, money Float64, flags Boolean), whatever the engine, so the stages after this one
 see the same frames from every source.
 
@@ -26,7 +26,6 @@ retried with exponential backoff from the first table; if every attempt fails an
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import re
 import time
@@ -44,7 +43,7 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from pipelines.period import Period
-from pipelines.sample.schema import metadata
+from pipelines.source.tables import column_types as _column_types
 
 log = logging.getLogger(__name__)
 
@@ -194,36 +193,6 @@ def for_people(q: Query, person_ids: list[int]) -> Query:
 
 def can_limit_to_people(q: Query) -> bool:
     return not _UNWRAPPABLE.search(q.sql)
-
-
-def _polars_type(col: sa.Column) -> pl.DataType:
-    t = col.type
-    if isinstance(t, sa.Boolean):
-        return pl.Boolean()
-    if isinstance(t, sa.Integer):
-        return pl.Int64()
-    if isinstance(t, sa.Date):
-        return pl.Date()
-    if isinstance(t, sa.Numeric):
-        return pl.Float64()
-    return pl.String()
-
-
-@functools.cache
-def _column_types() -> tuple[dict[str, dict[str, pl.DataType]], dict[str, pl.DataType]]:
-    """Target types per table (from the schema) and, for other queries, per column name."""
-    per_table: dict[str, dict[str, pl.DataType]] = {}
-    by_name: dict[str, pl.DataType] = {}
-    for table in metadata.sorted_tables:
-        per_table[table.name] = {c.name: _polars_type(c) for c in table.columns}
-        for c in table.columns:
-            by_name.setdefault(c.name, _polars_type(c))
-    return per_table, by_name
-
-
-def expected_schema(name: str) -> dict[str, pl.DataType] | None:
-    """The columns and types a query named after a schema table must return (else None)."""
-    return _column_types()[0].get(name)
 
 
 _TRUE = ["1", "t", "true", "y", "yes"]

@@ -1,4 +1,13 @@
-"""The sample council's case-management database: a Mosaic-like social care schema.
+"""The source contract: the case-management tables the extract reads, and what it hands on.
+
+``sql/extract/<table>.sql`` must return the columns of the table it is named after; the extract
+gives every frame the polars types derived here (:func:`expected_schema`: ids Int64, dates Date,
+flags Boolean, amounts Float64, the rest String). The status codes a council's extract SQL
+translates its own statuses into are defined here too (``STEP_*``, ``SERVICE_*``).
+
+The tables are a Mosaic-like social care schema, the one the synthetic sample council
+(``pipelines/sample/``) creates its database from: the sample imports this module, never the
+other way round.
 
 It holds the council's *local* codes and picklists (``lookup_codes``), never CLD values, so the
 transform's mapping tables (``data/sample/mappings/``) do real work. A real council's Mosaic
@@ -14,6 +23,10 @@ assessments and reviews. Services are separate service agreements (care packages
 
 from __future__ import annotations
 
+import functools
+
+import polars as pl
+import sqlalchemy as sa
 from sqlalchemy import (
     Boolean,
     Column,
@@ -26,6 +39,12 @@ from sqlalchemy import (
     String,
     Table,
 )
+
+# Status codes of the extract: a council's extract SQL translates its own statuses into these.
+STEP_COMPLETED, STEP_OPEN, STEP_CANCELLED, STEP_IN_ERROR = "COMP", "OPEN", "CANC", "ERR"
+SERVICE_SUSPENDED, SERVICE_CANCELLED, SERVICE_IN_ERROR = "SUSP", "CANC", "ERR"
+STEP_STATUSES = (STEP_COMPLETED, STEP_OPEN, STEP_CANCELLED, STEP_IN_ERROR)
+SERVICE_STATUSES = (SERVICE_SUSPENDED, SERVICE_CANCELLED, SERVICE_IN_ERROR)
 
 metadata = MetaData()
 
@@ -246,3 +265,33 @@ carer_relationships = Table(
     Index("ix_carers_carer", "carer_person_id"),
     Index("ix_carers_cared_for", "cared_for_person_id"),
 )
+
+
+def _polars_type(col: sa.Column) -> pl.DataType:
+    t = col.type
+    if isinstance(t, sa.Boolean):
+        return pl.Boolean()
+    if isinstance(t, sa.Integer):
+        return pl.Int64()
+    if isinstance(t, sa.Date):
+        return pl.Date()
+    if isinstance(t, sa.Numeric):
+        return pl.Float64()
+    return pl.String()
+
+
+@functools.cache
+def column_types() -> tuple[dict[str, dict[str, pl.DataType]], dict[str, pl.DataType]]:
+    """Target types per table and, for other queries, per column name."""
+    per_table: dict[str, dict[str, pl.DataType]] = {}
+    by_name: dict[str, pl.DataType] = {}
+    for table in metadata.sorted_tables:
+        per_table[table.name] = {c.name: _polars_type(c) for c in table.columns}
+        for c in table.columns:
+            by_name.setdefault(c.name, _polars_type(c))
+    return per_table, by_name
+
+
+def expected_schema(name: str) -> dict[str, pl.DataType] | None:
+    """The columns and types a query named after a source table must return (else None)."""
+    return column_types()[0].get(name)
