@@ -10,11 +10,10 @@ import pytest
 from pipelines.source.extract import (
     ExtractError,
     can_limit_to_people,
-    expected_schema,
     extract,
     load_queries,
 )
-from pipelines.source.tables import metadata
+from pipelines.source.tables import expected_schema, metadata
 from tests.extract.conftest import (
     AGREEMENTS_EXPECTED,
     IN_SCOPE,

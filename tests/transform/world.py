@@ -1,7 +1,7 @@
 """Hand-built source tables for the golden journeys: tiny dicts → typed frames, no generator.
 
 Every table of the case-management schema is present (empty unless given), with the column
-types the extract hands over (``pipelines.source.extract.expected_schema``).
+types the extract hands over (``pipelines.source.tables.expected_schema``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.source.extract import expected_schema
-from pipelines.source.tables import metadata
+from pipelines.source.tables import expected_schema, metadata
 
 D = date.fromisoformat
 
