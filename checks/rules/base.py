@@ -46,6 +46,32 @@ def registry() -> dict[str, Callable[..., pl.Expr]]:
     return dict(_REGISTRY)
 
 
+class UnknownValueKey(KeyError):
+    """A rule names a field or a defined-list value KEY that the spec does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def _list_value(spec: Any, field_name: str, key: str) -> Any:
+    """The defined-list value ``key`` of ``field_name``, looked up in this release's spec or,
+    for a field this release lacks, in another release's (KEYs are checked against them all)."""
+    from cld_schema import RELEASES, load_spec
+
+    where = f"rule value {field_name}/{key}"
+    for s in [spec, *(load_spec(r) for r in RELEASES if r != spec.release)]:
+        if not s.has_field(field_name):
+            continue
+        dl = s.list_of(field_name)
+        if dl is None:
+            raise UnknownValueKey(f"{where}: {field_name} has no defined list")
+        for value in dl.values:
+            if value.key == key:
+                return value
+        raise UnknownValueKey(f"{where}: the list {dl.name} has no value key {key!r}")
+    raise UnknownValueKey(f"{where}: no release has a field {field_name!r}")
+
+
 @dataclass
 class RuleContext:
     """What a rule may know besides the row: the spec and the reporting period."""
@@ -60,13 +86,13 @@ class RuleContext:
         return self.spec.release
 
     def v(self, field_name: str, key: str) -> str | None:
-        """Text of a defined-list value by KEY in this release (None if the list lacks it)."""
+        """Text of a defined-list value by KEY in this release; None only when the KEY has no
+        text in this release. A field no release has, a field without a defined list or a KEY
+        its list does not hold raises :class:`UnknownValueKey` (a misspelt rule fails when its
+        plan is built, not silently)."""
         ck = (field_name, key)
         if ck not in self._cache:
-            try:
-                self._cache[ck] = self.spec.value(field_name, key)
-            except (KeyError, ValueError, LookupError):
-                self._cache[ck] = None
+            self._cache[ck] = _list_value(self.spec, field_name, key).text(self.release)
         return self._cache[ck]
 
     def vals(self, field_name: str, *keys: str) -> list[str]:
