@@ -25,6 +25,8 @@ import polars as pl
 from pandera.api.checks import Check
 from pandera.config import ValidationDepth, config_context
 
+from cld_schema.errors import CldError
+
 # The NHS-number and postcode tests are the spec's own (one definition, shared with the field
 # status): UK postcode is outward code, one space, inward code, upper case (rules.md 8).
 from cld_schema.status import POSTCODE_RE, nhs_mod11_ok, nhs_placeholder
@@ -132,15 +134,20 @@ def failure_exprs(schema: pa.DataFrameSchema) -> list[tuple[FieldCheck, pl.Expr]
     return out
 
 
+class NotCldFrame(CldError, ValueError):
+    """The frame given to the checks is not a CLD frame of the release (a field missing, a
+    column of the wrong type): the message names the fields."""
+
+
 def check_schema(lf: pl.LazyFrame, schema: pa.DataFrameSchema) -> None:
     """pandera's schema-level validation of the plan (every field present, as text), without
-    a data pass; raises ``ValueError`` when the frame is not a CLD frame."""
+    a data pass; raises ``NotCldFrame`` when the frame is not a CLD frame."""
     try:
         with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
             schema.validate(lf, lazy=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
-        raise ValueError(
+        raise NotCldFrame(
             "the frame is not a CLD frame: "
             + "; ".join(f"{r['column']}: {r['check']}" for r in fc.head(5).iter_rows(named=True))
         ) from None
@@ -180,7 +187,7 @@ def field_failures(lf: pl.LazyFrame, spec: Spec) -> pl.DataFrame:
     fc = validate_fields(lf, spec)
     schema_fc = fc.filter(pl.col("index").is_null())
     if schema_fc.height:
-        raise ValueError(
+        raise NotCldFrame(
             "the frame is not a CLD frame: "
             + "; ".join(
                 f"{r['column']}: {r['check']}" for r in schema_fc.head(5).iter_rows(named=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from checks import findings as F
-from checks.contract import failure_exprs
+from checks.contract import NotCldFrame, failure_exprs
 from checks.prepare import period_bounds, prepared
 from checks.rules import RuleContext, RuleMeta, catalogue, rule_function
 
@@ -336,7 +336,9 @@ def _checked_frame(frame: pl.DataFrame, spec: Spec) -> pl.DataFrame:
         frame = frame.with_row_index("_row")
     missing = [n for n in spec.field_names if n not in frame.columns]
     if missing:
-        raise ValueError(f"the frame lacks CLD fields for {spec.release}: {', '.join(missing)}")
+        raise NotCldFrame(
+            f"the frame lacks CLD fields for {spec.release}: {', '.join(missing)}"
+        )
     return frame
 
 

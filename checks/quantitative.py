@@ -29,6 +29,7 @@ import polars as pl
 from checks import findings as F
 from checks.prepare import period_bounds
 from checks.rules.base import RuleContext
+from cld_schema.errors import CldError
 
 STATIC = Path(__file__).with_name("static")
 TEXTS = Path(__file__).with_name("quantitative.yaml")
@@ -59,7 +60,7 @@ def _meta(name: str, kind: str, field_name: str, **fill: Any) -> dict[str, Any]:
     }
 
 
-class ThresholdsError(ValueError):
+class ThresholdsError(CldError, ValueError):
     """The thresholds file has a key or value the checks cannot use; the message names it."""
 
 

@@ -22,12 +22,14 @@ from typing import Any
 
 import polars as pl
 
+from cld_schema.errors import CldError
+
 Condition = str | Mapping[str, Any]
 
 _OPS = ("all", "any", "not", "field", "age_at")
 
 
-class ConditionError(ValueError):
+class ConditionError(CldError, ValueError):
     """A condition that names an unknown field or value, or is not in the documented form."""
 
 

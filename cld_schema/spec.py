@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cld_schema import conditions as cond_mod
+from cld_schema.errors import CldError
 
 # ``CLD_SPEC_DIR`` points the tool at another copy of the spec data (e.g. to try a new release
 # before it is committed); the package's own ``data`` folder otherwise.
@@ -48,7 +49,7 @@ _QUARTER = re.compile(r"^(\d{4})-(\d{2})Q([1-4])$")
 _MAPS_TO = "_maps_to"
 
 
-class SpecError(Exception):
+class SpecError(CldError):
     """The spec data is inconsistent; the message names the file and the entry."""
 
 

@@ -35,11 +35,14 @@ IN_MEMORY: dict[str, Any] = {"cache_policy": NONE, "persist_result": False}
 def _database_trouble(task: Any, task_run: Any, state: Any) -> bool:
     """Retry the build only when the case-management database could not be read (the
     extract already retries a lost connection itself; this covers a database that is down
-    for longer). A missing sample, a mapping or a spec problem fails at once."""
+    for longer: the build's error then holds the extract's ``SourceUnavailable`` as its
+    cause). A missing sample, a mapping, a query or a spec problem fails at once."""
+    from pipelines.source.extract import SourceUnavailable
+
     try:
         state.result()
     except Exception as exc:
-        return str(exc).startswith("cannot read the case-management database")
+        return isinstance(exc.__cause__, SourceUnavailable)
     return False
 
 

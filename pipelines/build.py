@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from cld_schema import RELEASES
+from cld_schema.errors import CldError
 from pipelines.config import Config
 from pipelines.period import Period
 
@@ -32,7 +33,7 @@ Progress = Callable[[str, int, int], None]
 STAGES = ("extract", "feeds", "transform", "write")
 
 
-class BuildError(Exception):
+class BuildError(CldError):
     """The build cannot run (no database, bad option); the message says what to do."""
 
 
@@ -277,7 +278,7 @@ def build(
             progress=lambda name, done, total: tick("extract", done, total),
         )
     except ExtractError as exc:
-        raise BuildError(f"cannot read the case-management database: {exc}") from None
+        raise BuildError(f"cannot read the case-management database: {exc}") from exc
     timings["extract"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -289,7 +290,7 @@ def build(
     try:
         tables, feed_people = add_feed_people(cfg, url, period, tables, feeds)
     except ExtractError as exc:
-        raise BuildError(f"cannot read the case-management database: {exc}") from None
+        raise BuildError(f"cannot read the case-management database: {exc}") from exc
     tick("feeds", 1, 1)
     timings["feeds"] = time.perf_counter() - t0
 

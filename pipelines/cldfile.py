@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from cld_schema import LATEST_RELEASE, RELEASES, load_spec
+from cld_schema.errors import CldError
 from pipelines.textfile import NotText, check_text, read_rows, sniff, structure_fault
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -31,7 +32,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 STYLES = ("label", "database")
 
 
-class CldFileError(ValueError):
+class CldFileError(CldError, ValueError):
     """The file is not a readable CLD submission; the message says why and what to do."""
 
 

@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cld_schema import RELEASES
+from cld_schema.errors import CldError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG_NAME = "cld.toml"
@@ -30,7 +31,7 @@ ENV_DATABASE_URL = "CLD_DATABASE_URL"
 ENV_SMTP_PASSWORD = "CLD_SMTP_PASSWORD"
 
 
-class ConfigError(Exception):
+class ConfigError(CldError):
     """A missing or malformed configuration; the message names the file and the key."""
 
 

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cld_schema.errors import CldError
+
 if TYPE_CHECKING:
     from cld_schema import Spec
 
@@ -31,7 +33,7 @@ CODE = "local_code"
 DESCRIPTION = "description"
 
 
-class MappingError(ValueError):
+class MappingError(CldError, ValueError):
     """A mapping table that cannot be used; the message names the file, line and value."""
 
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from cld_schema import release_for
+from cld_schema.errors import CldError
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})Q([1-4])$")
 
 
-class PeriodError(ValueError):
+class PeriodError(CldError, ValueError):
     pass
 
 

@@ -25,6 +25,8 @@ from typing import IO, Any, Literal
 
 import polars as pl
 
+from cld_schema.errors import CldError
+
 HeaderStyle = Literal["label", "database"]
 CHUNK_ROWS = 50_000
 LINE_END = "\r\n"  # the file is for Windows tools (portal, Excel)
@@ -32,7 +34,7 @@ _FORMULA_START = r"^[=+\-@]"
 _NEGATIVE_NUMBER = r"^-\d+(\.\d+)?$"
 
 
-class SubmissionError(ValueError):
+class SubmissionError(CldError, ValueError):
     """The frame cannot be written as a valid submission; the message names row and field."""
 
 

@@ -13,6 +13,8 @@ import io
 
 import polars as pl
 
+from cld_schema.errors import CldError
+
 # Magic numbers of the kinds of file people send by mistake.
 _MAGIC: list[tuple[bytes, str]] = [
     (b"PK\x03\x04", "an Excel workbook or zip archive"),
@@ -29,7 +31,7 @@ _MAGIC: list[tuple[bytes, str]] = [
 ]
 
 
-class NotText(ValueError):
+class NotText(CldError, ValueError):
     """The bytes are not CSV text; the message says what they are instead."""
 
 

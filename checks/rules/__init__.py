@@ -47,6 +47,7 @@ from checks.rules import (  # noqa: F401  (imported to register the rules)
     values,
 )
 from checks.rules.base import RuleContext, registry
+from cld_schema.errors import CldError
 
 RULES_DIR = Path(__file__).parent
 # The families in catalogue order (the order of findings and of ``cld rules``).
@@ -77,7 +78,7 @@ class RuleMeta:
         return self.fields[0] if self.fields else None
 
 
-class CatalogueError(ValueError):
+class CatalogueError(CldError, ValueError):
     """A rule file and the registered rule functions (or the spec) disagree."""
 
 

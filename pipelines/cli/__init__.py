@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from cld_schema.errors import CldError
 from pipelines.cli import (
     build,
     check,
@@ -77,7 +78,7 @@ def main() -> None:
 def _main() -> None:
     try:
         app()
-    except common.UserError as exc:  # clear message, no traceback, non-zero exit
+    except CldError as exc:  # a problem the user can fix: one line, no traceback, exit 2
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(2)
     except (Stopped, KeyboardInterrupt) as exc:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from cld_schema import RELEASES
-from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.cli.common import UserError, get_config
 from pipelines.period import Period
 
 
@@ -93,9 +93,9 @@ def build_progress() -> Iterator[Any]:
 
 def run_build(cfg: Any, period: Period, **options: Any) -> Any:
     """Run the build with a progress display for the long stages (on a terminal)."""
-    from pipelines.build import BuildError, build
+    from pipelines.build import build
 
-    with build_progress() as tick, user_errors(BuildError):
+    with build_progress() as tick:
         return build(cfg, period, progress=tick, **options)
 
 
@@ -140,8 +140,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build the CLD submission file for a quarter (rolling 12 months) and its summary."""
         cfg = get_config()
-        with user_errors():
-            parsed = Period.parse(period)
+        parsed = Period.parse(period)
         if release is not None and release not in (*RELEASES, "auto"):
             raise UserError(f"--release {release!r}: use {', '.join(RELEASES)} or auto")
         if header_style is not None and header_style not in ("label", "database"):

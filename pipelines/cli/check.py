@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.common import UserError, get_config, user_errors
+from cld_schema.errors import CldError
+from pipelines.cli.common import UserError, get_config
 
 
 def _thresholds(cfg) -> dict:
@@ -96,11 +97,10 @@ def _check_file(
     from checks.engine import summarise
     from checks.national import national_dq
     from checks.rules.file import file_findings
-    from pipelines.cldfile import CldFileError, read_cld_for_check
+    from pipelines.cldfile import read_cld_for_check
     from pipelines.excel_safe import excel_safe_frame as excel_safe
 
-    with user_errors(CldFileError):
-        frame, spec, info = read_cld_for_check(file, release)
+    frame, spec, info = read_cld_for_check(file, release)
     from checks.quantitative import ThresholdsError, check_thresholds
 
     try:
@@ -236,7 +236,7 @@ def check_command(
     a summary across all (summary.csv). Exit code 1 when errors remain in any file.
     """
     from checks.quantitative import start_gx_import
-    from pipelines.cldfile import CldFileError, read_cld
+    from pipelines.cldfile import read_cld
     from pipelines.period import Period
 
     cfg = get_config()
@@ -244,9 +244,8 @@ def check_command(
     if previous and len(paths) > 1:
         raise UserError("--previous compares one file with its previous submission: give one file")
     thresholds = _thresholds(cfg)
-    with user_errors(CldFileError):
-        prev = read_cld(previous)[0] if previous else None
-        per = Period.parse(period) if period else None
+    prev = read_cld(previous)[0] if previous else None
+    per = Period.parse(period) if period else None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     base = (out or cfg.path(cfg.paths.output_dir) / "checks").resolve()
     if len(paths) == 1:
@@ -270,7 +269,7 @@ def check_command(
     ):
         try:
             summary = job()
-        except UserError as exc:  # one unreadable file does not stop the others
+        except CldError as exc:  # one unreadable file does not stop the others
             rows.append({"file": file.name, "status": "unreadable", "message": str(exc)})
             typer.secho(f"[{i}/{len(paths)}] {file.name}: NOT CHECKED - {exc}", fg="red")
             continue
@@ -361,8 +360,7 @@ def rules_command(
 
     if format not in ("table", "md", "xlsx"):
         raise UserError(f"--format must be table, md or xlsx, not {format!r}")
-    with user_errors(KeyError):
-        frame = catalogue_frame(release)
+    frame = catalogue_frame(release)
     if format == "xlsx":
         target = out or Path("cld-rules.xlsx")
         from xlsxwriter.exceptions import FileCreateError

@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 
-from pipelines.config import Config, ConfigError, load_config
-from pipelines.period import PeriodError
+from cld_schema.errors import CldError
+from pipelines.config import Config, load_config
 
 
-class UserError(Exception):
-    """A problem the user can fix (bad option, missing file, bad config): printed, exit 2."""
+class UserError(CldError):
+    """A bad option or a missing file, found by the command itself. Like every ``CldError``
+    (bad config, bad period, a build or history problem) ``cld`` prints it on one line and
+    exits 2."""
 
 
 _state: dict[str, Path | None] = {"config": None}
@@ -33,24 +35,8 @@ def global_options(
 
 
 def get_config() -> Config:
-    try:
-        return load_config(_state["config"])
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
+    return load_config(_state["config"])  # a ConfigError is a CldError: `cld` prints it
 
-
-def user_errors(*kinds: type[Exception]):
-    """Turn expected exceptions into a clean ``UserError`` (used as a context manager)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def _cm():
-        try:
-            yield
-        except (ConfigError, PeriodError, *kinds) as exc:
-            raise UserError(str(exc)) from None
-
-    return _cm()
 
 
 def print_table(title: str, headers: list[str], rows: list[list[object]],

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.cli.common import UserError, get_config
 from pipelines.period import Period
 
 
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         by team, the case list) and printable one-page case summaries; print the headline
         figures. The case list is personal data: the files are for the person who asked."""
         from pipelines import runs
-        from pipelines.cli.run import _errors, _say
+        from pipelines.cli.run import _say
         from pipelines.cqc.figures import definitions
 
         cfg = get_config()
@@ -47,14 +47,12 @@ def register(app: typer.Typer) -> None:
             d = date.fromisoformat(as_at) if as_at else None
         except ValueError:
             raise UserError(f"--as-at {as_at!r} is not a date like 2026-03-31") from None
-        with user_errors():
-            p = Period.parse(period) if period else None
+        p = Period.parse(period) if period else None
         if points not in ("week", "month"):
             raise UserError(f"--points {points!r}: use week or month")
         if out is not None and out.exists() and not out.is_dir():
             raise UserError(f"--out {out} is a file: give a folder")
-        with _errors(), user_errors(ValueError):
-            outcome = runs.cqc(cfg, p, d, seed, out, progress=_say, points=points)
+        outcome = runs.cqc(cfg, p, d, seed, out, progress=_say, points=points)
         figs = definitions()["figures"]
         for fid, h in outcome.headlines.items():
             text = f"{fid} {figs[fid]['title']}: {h['count']}"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.cli.common import UserError, get_config
 
 if TYPE_CHECKING:  # imported where used: `cld --help` stays quick (no polars, no DuckDB)
     import polars as pl
@@ -28,10 +28,10 @@ OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the
 @contextlib.contextmanager
 def _history() -> Iterator[History]:
     """The configured history database, with its problems shown as plain messages."""
-    from pipelines.history.store import History, HistoryError
+    from pipelines.history.store import History
 
     cfg = get_config()
-    with user_errors(HistoryError), History.open(cfg.path(cfg.paths.history_db)) as h:
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
         yield h
 
 
@@ -71,11 +71,10 @@ def compare(
     (DLP), else the one before it. ``--out`` writes the detail as CSV files (Excel-safe).
     """
     from pipelines.history.compare import Thresholds, compare
-    from pipelines.history.store import HistoryError
     from pipelines.outputs.comparison_files import write_comparison
 
     cfg = get_config()
-    with _history() as h, user_errors(HistoryError):
+    with _history() as h:
         thresholds = Thresholds.load(cfg.path(cfg.checks.thresholds))
         result = compare(h, a, b, thresholds)
         typer.echo(result.summary_text())
@@ -111,7 +110,6 @@ def feedback(
     file is quarantined with a reason (exit 2).
     """
     from pipelines.history.feedback import ingest
-    from pipelines.history.store import HistoryError
     from pipelines.source.feedback import FeedbackLayout
 
     cfg = get_config()
@@ -122,7 +120,7 @@ def feedback(
     persons = allocations = None
     if case_db:
         persons, allocations = _case_people(cfg, period or _submitted_period(cfg))
-    with _history() as h, user_errors(HistoryError):
+    with _history() as h:
         layout = FeedbackLayout.load(cfg.path(cfg.feedback.layout))
         res = ingest(
             h, file, layout, cfg.path(cfg.paths.quarantine_dir),
@@ -166,14 +164,12 @@ def _case_people(cfg, period: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
 
     from pipelines.period import Period
     from pipelines.runs import default_period
-    from pipelines.source.extract import ExtractError, extract
+    from pipelines.source.extract import extract
 
-    with user_errors():
-        p = Period.parse(period) if period else default_period(cfg)
-    with user_errors(ExtractError):
-        tables = extract(
-            cfg.database_url, p, cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine
-        )
+    p = Period.parse(period) if period else default_period(cfg)
+    tables = extract(
+        cfg.database_url, p, cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine
+    )
     teams = tables["teams"].select(pl.col("team_id"), pl.col("team_name").cast(pl.String))
     allocations = tables["allocations"].join(teams, on="team_id", how="left")
     return tables["persons"], allocations
@@ -309,7 +305,7 @@ def mark_sent(
     """Record which submission was uploaded, so the next build is compared with it."""
     from pipelines.history.store import HistoryError
 
-    with _history() as h, user_errors(HistoryError):
+    with _history() as h:
         if h.submission(submission).path is None:
             raise HistoryError(
                 f"submission {submission}'s file was never written (the build was blocked by "

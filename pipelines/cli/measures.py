@@ -13,7 +13,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.cli.common import UserError, get_config
 
 
 def _period_of(frame: pl.DataFrame, spec):
@@ -66,11 +66,10 @@ def measures_command(
     ] = True,
 ) -> None:
     """The SALT and ASCOF figures of a CLD file, with the people behind each one."""
-    from pipelines.cldfile import CldFileError, read_cld_info
+    from pipelines.cldfile import read_cld_info
     from pipelines.measures import (
         MEASURES,
         Edition,
-        MeasuresError,
         compute,
         format_figure,
         read_population,
@@ -79,10 +78,9 @@ def measures_command(
     from pipelines.period import Period
 
     cfg = get_config()
-    with user_errors(CldFileError, MeasuresError):
-        pop = read_population(population) if population is not None else None
-        p = Period.parse(period) if period else None
-        frame, spec, info = read_cld_info(file, release)
+    pop = read_population(population) if population is not None else None
+    p = Period.parse(period) if period else None
+    frame, spec, info = read_cld_info(file, release)
     p = p or _period_of(frame, spec)
     editions, why = _earlier(cfg, p, history)
     typer.echo(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.cli.common import UserError, get_config
 
 RunOpt = Annotated[int | None, typer.Option("--run", help="History run id (default: the latest "
                                              "checked run)")]
@@ -26,13 +26,6 @@ def _one_source(run, findings, period) -> None:
         raise UserError("give one of --run, --findings or --period")
 
 
-def _errors():
-    from pipelines.build import BuildError
-    from pipelines.history import HistoryError
-    from pipelines.outputs.delivery import DirectoryError
-    from pipelines.outputs.sources import SourceError
-
-    return user_errors(SourceError, HistoryError, DirectoryError, BuildError, OSError)
 
 
 def exceptions_command(
@@ -61,17 +54,16 @@ def exceptions_command(
     if mode not in (None, "email", "folder"):
         raise UserError(f"--mode must be email or folder, not {mode!r}")
     cfg = get_config()
-    with _errors():
-        directory_path = cfg.path(cfg.delivery.directory)
-        directory = load_directory(directory_path) if directory_path.exists() else {}
-        teams = [(c.team_id, c.team_name) for c in directory.values()]
-        got = runs.inputs_for(cfg, run=run, findings=findings, previous=previous,
-                              period=period)
-        label, run_id = got.label, got.list_id
-        target = out or cfg.path(cfg.paths.output_dir) / "exceptions" / label
-        lists = write_exception_lists(got.findings, target, run_id=run_id, teams=teams,
-                                      previous=got.previous, feedback=got.feedback,
-                                      trend=got.trend, **runs.team_list_inputs(cfg, got))
+    directory_path = cfg.path(cfg.delivery.directory)
+    directory = load_directory(directory_path) if directory_path.exists() else {}
+    teams = [(c.team_id, c.team_name) for c in directory.values()]
+    got = runs.inputs_for(cfg, run=run, findings=findings, previous=previous,
+                          period=period)
+    label, run_id = got.label, got.list_id
+    target = out or cfg.path(cfg.paths.output_dir) / "exceptions" / label
+    lists = write_exception_lists(got.findings, target, run_id=run_id, teams=teams,
+                                  previous=got.previous, feedback=got.feedback,
+                                  trend=got.trend, **runs.team_list_inputs(cfg, got))
     if not lists.teams_known:
         typer.secho(
             f"these findings carry no owning team (a submission file read back by `cld check` "
@@ -90,8 +82,7 @@ def exceptions_command(
         typer.echo(f"{lists.unallocated_count} findings without a team: {lists.unallocated}")
     if not deliver:
         return
-    with _errors():
-        report = deliver_lists(lists, cfg, mode=mode)
+    report = deliver_lists(lists, cfg, mode=mode)
     if report.unreachable:
         again = f"--run {run_id} " if run_id and str(run_id).isdigit() else ""
         typer.secho(f"{report.unreachable}: nothing sent; the lists stay in {target} "
@@ -126,45 +117,44 @@ def report_command(
     rule and module, completeness against thresholds, volumes by month, changes against the
     previous submission, the teams' trend, and a link to the Data Docs. Opens offline."""
     from pipelines import runs
-    from pipelines.cldfile import CldFileError, read_cld
+    from pipelines.cldfile import read_cld
     from pipelines.outputs.report import ReportInputs, save_report
     from pipelines.period import Period
 
     _one_source(run, findings, period)
     cfg = get_config()
     reports = cfg.path(cfg.paths.output_dir) / "reports"
-    with _errors(), user_errors(CldFileError):
-        if period is not None:
-            target = out or reports / f"dq_report_{period}-now.html"
-            got = runs.inputs_for(cfg, period=period, quantitative=True,
-                                  data_docs_dir=target.parent / f"data_docs_{period}")
-            p = Period.parse(period)
-            inp = ReportInputs(
-                findings=got.findings, frame=got.frame, spec=got.spec, run_id=got.label,
-                council=cfg.council.name, thresholds=runs.load_thresholds(cfg), trend=got.trend,
-                data_docs=data_docs or got.data_docs, period_label=str(p),
-                period=(p.start, p.end), kind="check", cutoff=p.end,
-                national=runs.national_cells(got.frame, got.spec, got.findings, p),
-                file_measures=got.file_measures,
-            )
-            path = save_report(inp, target)
-        elif findings is None:
-            path = runs.write_run_report(cfg, run, out.parent if out else reports,
-                                         data_docs=data_docs)
-            if out:
-                path = path.replace(out)
-        else:
-            frame, spec = read_cld(cld) if cld else (None, None)
-            docs = data_docs or (findings.parent / "data_docs")
-            found = runs.inputs_for(cfg, findings=findings).findings
-            inp = ReportInputs(
-                findings=found, frame=frame, spec=spec, kind="check",
-                council=cfg.council.name, thresholds=runs.load_thresholds(cfg),
-                data_docs=docs if docs.exists() else None,
-                national=runs.national_cells(frame, spec, found),
-                file_measures=runs.file_measures(frame, spec),
-            )
-            path = save_report(inp, out or reports / f"dq_report_{findings.parent.name}.html")
+    if period is not None:
+        target = out or reports / f"dq_report_{period}-now.html"
+        got = runs.inputs_for(cfg, period=period, quantitative=True,
+                              data_docs_dir=target.parent / f"data_docs_{period}")
+        p = Period.parse(period)
+        inp = ReportInputs(
+            findings=got.findings, frame=got.frame, spec=got.spec, run_id=got.label,
+            council=cfg.council.name, thresholds=runs.load_thresholds(cfg), trend=got.trend,
+            data_docs=data_docs or got.data_docs, period_label=str(p),
+            period=(p.start, p.end), kind="check", cutoff=p.end,
+            national=runs.national_cells(got.frame, got.spec, got.findings, p),
+            file_measures=got.file_measures,
+        )
+        path = save_report(inp, target)
+    elif findings is None:
+        path = runs.write_run_report(cfg, run, out.parent if out else reports,
+                                     data_docs=data_docs)
+        if out:
+            path = path.replace(out)
+    else:
+        frame, spec = read_cld(cld) if cld else (None, None)
+        docs = data_docs or (findings.parent / "data_docs")
+        found = runs.inputs_for(cfg, findings=findings).findings
+        inp = ReportInputs(
+            findings=found, frame=frame, spec=spec, kind="check",
+            council=cfg.council.name, thresholds=runs.load_thresholds(cfg),
+            data_docs=docs if docs.exists() else None,
+            national=runs.national_cells(frame, spec, found),
+            file_measures=runs.file_measures(frame, spec),
+        )
+        path = save_report(inp, out or reports / f"dq_report_{findings.parent.name}.html")
     typer.echo(f"DQ report: {path}")
 
 

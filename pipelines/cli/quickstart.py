@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.cli.common import UserError, get_config
 from pipelines.period import Period
 
 # A quarter whose data ends this close to its last day counts as complete.
@@ -69,20 +69,19 @@ def register(app: typer.Typer) -> None:
         """Make the sample council if needed, then run its whole quarterly job: build, checks,
         history, comparison, DQ report and team exception lists."""
         from pipelines import runs
-        from pipelines.cli.run import _errors, _say, print_outcome, verdict
+        from pipelines.cli.run import _say, print_outcome, verdict
 
         cfg = get_config()
         db = cfg.path(cfg.source.sample_db)
         typer.echo(f"council {cfg.council.la_code} ({cfg.council.name}); config {cfg.file}")
         if not db.exists():
             make_sample(db)
-        with user_errors():
-            chosen = Period.parse(period) if period else latest_complete_quarter(last_activity(db))
+        chosen = Period.parse(period) if period else latest_complete_quarter(last_activity(db))
         # The sample council carries deliberate defects, so its return is normally blocked:
         # build it anyway so the whole job can be seen end to end, and say so.
         from pipelines.cli.build import build_progress, steps_with_progress
 
-        with _errors(), build_progress() as tick:
+        with build_progress() as tick:
             outcome = runs.quarterly(cfg, chosen, build_anyway=True, progress=_say,
                                      steps=steps_with_progress(tick))
         print_outcome(outcome)

@@ -12,7 +12,7 @@ import typer
 
 from cld_schema import RELEASES
 from pipelines.cli.build import build_progress, steps_with_progress
-from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.cli.common import UserError, get_config
 from pipelines.period import Period
 
 run_app = typer.Typer(
@@ -22,13 +22,6 @@ run_app = typer.Typer(
 )
 
 
-def _errors() -> Any:
-    from pipelines.build import BuildError
-    from pipelines.history import HistoryError
-    from pipelines.outputs.delivery import DirectoryError
-    from pipelines.outputs.sources import SourceError
-
-    return user_errors(BuildError, HistoryError, DirectoryError, SourceError)
 
 
 def _say(text: str) -> None:
@@ -99,12 +92,11 @@ def quarterly_cmd(
     from pipelines import runs
 
     cfg = get_config()
-    with user_errors():
-        p = Period.parse(period) if period else None
+    p = Period.parse(period) if period else None
     if release and release.upper() not in RELEASES:
         raise UserError(f"unknown release {release!r}: use {' or '.join(RELEASES)}")
     try:
-        with _errors(), build_progress() as tick:
+        with build_progress() as tick:
             outcome = runs.quarterly(
                 cfg, p, release.upper() if release else None, header_style,
                 dry_run=dry_run, build_anyway=build_anyway, deliver=deliver, progress=_say,
@@ -138,7 +130,7 @@ def nightly_cmd(
     except ValueError:
         raise UserError(f"--today {today!r} is not a date like 2026-01-31") from None
     try:
-        with _errors(), build_progress() as tick:
+        with build_progress() as tick:
             outcome = runs.nightly(cfg, day, deliver=deliver, progress=_say,
                                    steps=steps_with_progress(tick))
     except (runs.DeliveryFailed, runs.NoEvents) as exc:

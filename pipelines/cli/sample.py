@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.common import UserError, get_config, user_errors
+from pipelines.cli.common import UserError, get_config
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -66,38 +66,37 @@ def sample(
     NHS-number feedback and the manifest of injected defects."""
     from rich.progress import Progress
 
-    from pipelines.sample import DEFAULT_REFERENCE, SampleError, generate
-    from pipelines.sample.targets import TargetError, render_ddl
+    from pipelines.sample import DEFAULT_REFERENCE, generate
+    from pipelines.sample.targets import render_ddl
 
-    with user_errors(SampleError, TargetError):
-        if ddl:
-            typer.echo(render_ddl(ddl), nl=False)
-            return
-        cfg = get_config()
-        target: str | Path = to or cfg.path(cfg.source.sample_db)
-        out_dir = out or (
-            cfg.path(cfg.source.sample_db).parent
-            if not to
-            else cfg.path(Path(cfg.paths.output_dir) / "sample")
+    if ddl:
+        typer.echo(render_ddl(ddl), nl=False)
+        return
+    cfg = get_config()
+    target: str | Path = to or cfg.path(cfg.source.sample_db)
+    out_dir = out or (
+        cfg.path(cfg.source.sample_db).parent
+        if not to
+        else cfg.path(Path(cfg.paths.output_dir) / "sample")
+    )
+    ref = _parse_date(reference_date) or DEFAULT_REFERENCE
+    with Progress(transient=True) as bar:
+        task = bar.add_task("people", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        info = generate(
+            target,
+            size=size,
+            people=people,
+            seed=seed,
+            defects=True if defects is None else defects,
+            out_dir=out_dir,
+            reference_date=ref,
+            progress=progress,
+            replace=replace,
         )
-        ref = _parse_date(reference_date) or DEFAULT_REFERENCE
-        with Progress(transient=True) as bar:
-            task = bar.add_task("people", total=None)
-
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.update(task, description=stage, completed=done, total=total)
-
-            info = generate(
-                target,
-                size=size,
-                people=people,
-                seed=seed,
-                defects=True if defects is None else defects,
-                out_dir=out_dir,
-                reference_date=ref,
-                progress=progress,
-                replace=replace,
-            )
     where = info.db if info.db else "the database at --to"
     typer.echo(
         f"Sample council ({info.size}, {info.people:,} people, seed {info.seed}) written to {where}"

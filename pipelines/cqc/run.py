@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cld_schema.errors import CldError
 from pipelines.period import Period
 
 DEFAULT_SEED = 1
@@ -38,6 +39,10 @@ def default_period(cfg: Any, as_at: date | None) -> Period:
     return Period.latest_ended(cfg.today())  # what runs.default_period(cfg) returns
 
 
+class CqcError(CldError, ValueError):
+    """A CQC pack option that does not fit the period (the message says which)."""
+
+
 def write_pack(
     cfg: Any,
     period: Period | None = None,
@@ -54,7 +59,8 @@ def write_pack(
     p = period or default_period(cfg, as_at)
     d = as_at or p.end
     if d > p.end or d < p.quarter_start:
-        raise ValueError(f"--as-at {d} is not inside {p} ({p.quarter_start} to {p.end})")
+        raise CqcError(f"--as-at {d} is not inside {p} ({p.quarter_start} to {p.end}): give a "
+                       "date inside the quarter, or another --period")
     pack = from_config(cfg, p, d, progress=say)
     folder = Path(out) if out else cfg.path(cfg.paths.output_dir) / "cqc" / f"{p}_as_at_{d}"
     folder.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ import duckdb
 import polars as pl
 
 from checks import findings as F
+from cld_schema.errors import CldError
 from pipelines.config import PROJECT_ROOT
 
 SQL_DIR = PROJECT_ROOT / "sql" / "history"
@@ -44,7 +45,7 @@ ROW_META = ("submission_id", "row_no", "team_id", "team_name", "event_key", "row
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 
 
-class HistoryError(Exception):
+class HistoryError(CldError):
     """A problem with the history database the user can act on (message says what to do)."""
 
 

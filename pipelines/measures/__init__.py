@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from cld_schema.errors import CldError
 from pipelines.excel_safe import excel_safe_frame
 from pipelines.measures import ascof, salt
 from pipelines.measures.base import Edition, Inputs, prepare
@@ -35,7 +36,7 @@ __all__ = [
 CSV_COLUMNS = ("measure", "group", "numerator", "denominator", "value")
 
 
-class MeasuresError(ValueError):
+class MeasuresError(CldError, ValueError):
     """Bad input the user can fix (population file, period); the message says what."""
 
 

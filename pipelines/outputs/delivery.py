@@ -30,6 +30,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from cld_schema.errors import CldError
 from pipelines.excel_safe import excel_safe
 from pipelines.outputs.exceptions import ExceptionLists, TeamList
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-class DirectoryError(ValueError):
+class DirectoryError(CldError, ValueError):
     """The team directory file is missing or malformed (the message names the file)."""
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import polars as pl
 
+from cld_schema.errors import CldError
 
-class SourceError(ValueError):
+
+class SourceError(CldError, ValueError):
     """The findings or the run asked for cannot be found (the message says what to do)."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from cld_schema.errors import CldError
 from pipelines.period import Period
 from pipelines.sample import cqc as cqc_mod
 from pipelines.sample import defects as defects_mod
@@ -32,7 +33,7 @@ SIZES = ("small", "average", "large", "england")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-class SampleError(ValueError):
+class SampleError(CldError, ValueError):
     """Bad options for the sample (unknown size, too few people, bad date)."""
 
 

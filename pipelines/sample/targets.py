@@ -16,12 +16,13 @@ from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from cld_schema.errors import CldError
 from pipelines.source.tables import metadata
 
 TABLE_ORDER = [t.name for t in metadata.sorted_tables]
 
 
-class TargetError(ValueError):
+class TargetError(CldError, ValueError):
     """The target cannot be written (bad URL, unreachable server, file in the way)."""
 
 

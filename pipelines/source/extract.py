@@ -42,6 +42,7 @@ from sqlalchemy.connectors.pyodbc import PyODBCConnector
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql.base import PGDialect
 
+from cld_schema.errors import CldError
 from pipelines.period import Period
 from pipelines.source.tables import column_types as _column_types
 
@@ -57,8 +58,13 @@ _ODBC_BATCH = 16_384
 BIND_NAMES = ("period_start", "period_end", "lookback_start")
 
 
-class ExtractError(Exception):
+class ExtractError(CldError):
     """The extract could not be completed; the message says which query and why."""
+
+
+class SourceUnavailable(ExtractError):
+    """The connection was lost on every attempt (the database is down or unreachable): the one
+    extract failure worth trying again later (the quarterly flow retries the build on it)."""
 
 
 class _Retryable(Exception):
@@ -649,7 +655,7 @@ def extract(
             if _from_database(exc):
                 raise ExtractError(f"database error: {_first_line(exc)}") from None
             raise
-    raise ExtractError(
+    raise SourceUnavailable(
         f"the extract failed after {retries + 1} attempts (connection lost each time); "
         f"nothing was extracted (last error: {_first_line(last) if last else '-'}). Check that "
         "the database server is running and reachable from here, then run again"

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from cld_schema import nhs_number_valid
+from cld_schema.errors import CldError
 from pipelines.history.store import HistoryError
 
 MEANINGS = ("la_person_id", "nhs_number_found", "match_basis", "traced_on")
@@ -86,7 +87,7 @@ class FeedbackLayout:
 # -- reading -------------------------------------------------------------------------------
 
 
-class Malformed(Exception):
+class Malformed(CldError):
     """The file as a whole cannot be used (message says why, without any values)."""
 
 

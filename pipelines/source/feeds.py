@@ -50,6 +50,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from cld_schema.errors import CldError
 from pipelines.cldfile import csv_error_text
 from pipelines.config import ConfigError, read_yaml, validation_text
 from pipelines.textfile import NotText, check_text, read_rows, sniff, structure_fault
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 UTF8_BOM = "\ufeff"
 
 
-class FeedError(Exception):
+class FeedError(CldError):
     """A problem with the contracts themselves (not with a provider's file)."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from cld_schema.errors import CldError
 from pipelines.mappings import Mappings
 from pipelines.period import Period
 
@@ -159,6 +160,11 @@ def as_text(name: str) -> pl.Expr:
     return pl.when(e.str.len_chars() > 0).then(e).otherwise(None)
 
 
+class ExtractTableError(CldError, ValueError):
+    """The extract lacks a table or a column the transform needs (the council's SQL files
+    must select it); the message names the table, the column and the file."""
+
+
 def table(tables: dict[str, pl.DataFrame], name: str, **types: str) -> pl.LazyFrame:
     """A source table as a LazyFrame with the named columns normalised.
 
@@ -168,10 +174,15 @@ def table(tables: dict[str, pl.DataFrame], name: str, **types: str) -> pl.LazyFr
     try:
         df = tables[name]
     except KeyError:
-        raise ValueError(f"extract has no table {name!r} (sql/extract/{name}.sql)") from None
+        raise ExtractTableError(
+            f"extract has no table {name!r}: add sql/extract/{name}.sql (see docs/extract.md)"
+        ) from None
     missing = [c for c in types if c not in df.columns]
     if missing:
-        raise ValueError(f"extract table {name!r} lacks column(s) {', '.join(missing)}")
+        raise ExtractTableError(
+            f"extract table {name!r} lacks column(s) {', '.join(missing)}: add them to "
+            f"sql/extract/{name}.sql"
+        )
     schema = df.schema
     exprs = []
     for col, kind in types.items():

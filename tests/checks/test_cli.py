@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from cld_schema.errors import CldError
 from pipelines.cli import app
-from pipelines.cli.common import UserError
 from tests.checks.conftest import frame_of
 
 runner = CliRunner()
@@ -60,14 +60,14 @@ def test_check_bad_header_is_a_clear_error(tmp_path):
     f = tmp_path / "bad.csv"
     f.write_text("LA Code,a,b\n999,1,2\n", encoding="cp1252")
     res = runner.invoke(app, ["check", str(f), "--no-docs"])
-    # cld's main() prints a UserError as "error: ..." and exits 2 (no traceback)
-    assert isinstance(res.exception, UserError)
+    # cld's main() prints a CldError as "error: ..." and exits 2 (no traceback)
+    assert isinstance(res.exception, CldError)
     assert "unknown columns: a, b" in str(res.exception)
     assert "missing columns: Reporting Period Start Date" in str(res.exception)
     # a first line with no CLD header at all is data (header missing): not echoed
     f.write_text("999,9434765919\n", encoding="cp1252")
     res = runner.invoke(app, ["check", str(f), "--no-docs"])
-    assert isinstance(res.exception, UserError)
+    assert isinstance(res.exception, CldError)
     assert "header row missing" in str(res.exception)
     assert "9434765919" not in str(res.exception)
 

@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from cld_schema.errors import CldError
 from pipelines.cli import app
-from pipelines.cli.common import UserError
 from tests.cqc.journeys import Council, hand_built
 from tests.flows.conftest import write_config
 
@@ -79,5 +79,5 @@ def test_cli_bad_options_are_one_line(council: Path, tmp_path: Path) -> None:
     ):
         r = runner.invoke(app, ["--config", str(council), "cqc", *args, "--out",
                                 str(tmp_path / "x")])
-        assert isinstance(r.exception, UserError), r.output
+        assert isinstance(r.exception, CldError), r.output
         assert text in str(r.exception)

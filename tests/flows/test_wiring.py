@@ -12,15 +12,31 @@ from flows.deployments import read_specs, select
 from flows.quarterly import _database_trouble
 from pipelines.build import BuildError
 from pipelines.runs import waiting_feedback as waiting_files
+from pipelines.source.extract import ExtractError, SourceUnavailable
 
 
 def failed_with(exc: Exception):
     return Failed(data=exc)
 
 
+def _raised(exc: Exception, cause: Exception | None = None) -> Exception:
+    """``exc`` as ``raise exc from cause`` leaves it (with ``__cause__`` set)."""
+    try:
+        raise exc from cause
+    except Exception as caught:
+        return caught
+
+
 def test_the_build_is_retried_only_when_the_database_cannot_be_read() -> None:
-    down = BuildError("cannot read the case-management database: connection refused")
+    lost = SourceUnavailable("the extract failed after 3 attempts (connection lost each time)")
+    down = _raised(BuildError("cannot read the case-management database: ..."), lost)
     assert _database_trouble(None, None, failed_with(down))
+    # the same words without the typed cause are not a reason to retry: types, not texts
+    said = BuildError("cannot read the case-management database: connection refused")
+    assert not _database_trouble(None, None, failed_with(said))
+    bad_query = _raised(BuildError("cannot read the case-management database: ..."),
+                        ExtractError("sql/extract/x.sql: the query failed: syntax error"))
+    assert not _database_trouble(None, None, failed_with(bad_query))
     no_sample = BuildError("the sample database x.db does not exist: run `cld sample` ...")
     assert not _database_trouble(None, None, failed_with(no_sample))
     assert not _database_trouble(None, None, failed_with(ValueError("bad mapping")))

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from cld_schema.errors import CldError
 from pipelines.cli import app
-from pipelines.cli.common import UserError
 from pipelines.history import History
 from tests.history.helpers import cld_frame
 from tests.history.test_feedback import HEADER, N1, nhs
@@ -67,7 +67,7 @@ def test_history_runs_mark_sent_trend(cfg: Path) -> None:
     out = _cld(cfg, "history", "trend", "--team", "ZZ")
     assert out.exit_code == 0 and "no findings recorded yet for team ZZ" in out.output
     out = _cld(cfg, "history", "mark-sent", "9")
-    assert isinstance(out.exception, UserError) and "no submission 9" in str(out.exception)
+    assert isinstance(out.exception, CldError) and "no submission 9" in str(out.exception)
 
 
 def test_history_runs_wall_time_blocked_status_and_unwritten_builds(
@@ -96,7 +96,7 @@ def test_history_runs_wall_time_blocked_status_and_unwritten_builds(
     assert listed == ["1"]
     assert "not listed: build(s) 2, 3 (file never written" in out.output
     out = _cld(cfg, "history", "mark-sent", "2")
-    assert isinstance(out.exception, UserError)
+    assert isinstance(out.exception, CldError)
     assert "submission 2's file was never written" in str(out.exception)
     with History.open(tmp_path / "h.duckdb") as h:
         assert not h.submission(2).sent_to_portal
@@ -121,7 +121,7 @@ def test_feedback_and_export(cfg: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("nothing,useful\n1,2\n")
     out = _cld(cfg, "feedback", str(bad))
-    assert isinstance(out.exception, UserError) and "quarantined" in str(out.exception)
+    assert isinstance(out.exception, CldError) and "quarantined" in str(out.exception)
     assert list((tmp_path / "quarantine").glob("*bad.csv.reason.txt"))
 
     out = _cld(cfg, "export", "--out", str(tmp_path / "pbi"))
@@ -137,10 +137,10 @@ def test_feedback_and_export(cfg: Path, tmp_path: Path) -> None:
 
 def test_wrong_paths_are_user_errors(cfg: Path, tmp_path: Path) -> None:
     out = _cld(cfg, "feedback", str(tmp_path))
-    assert isinstance(out.exception, UserError) and "is a folder" in str(out.exception)
+    assert isinstance(out.exception, CldError) and "is a folder" in str(out.exception)
     (tmp_path / "taken").write_text("x")
     out = _cld(cfg, "export", "--out", str(tmp_path / "taken"))
-    assert isinstance(out.exception, UserError) and "is a file" in str(out.exception)
+    assert isinstance(out.exception, CldError) and "is a file" in str(out.exception)
     assert (tmp_path / "taken").read_text() == "x"  # nothing lost
 
 

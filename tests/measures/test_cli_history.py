@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from cld_schema.errors import CldError
 from pipelines.cldfile import read_cld_info
 from pipelines.cli import app
-from pipelines.cli.common import UserError
 from pipelines.history import History
 from pipelines.measures import MEASURE_IDS
 from pipelines.measures.history import changes, record_step, trend
@@ -75,7 +75,7 @@ def test_cld_measures_bad_input_is_one_line(tmp_path):
         (["measures", str(f), "--period", "2025Q9"], "YYYY-YYQn"),
     ]:
         r = runner.invoke(app, ["--config", cfg, *args])
-        assert isinstance(r.exception, UserError), r.output
+        assert isinstance(r.exception, CldError), r.output
         assert text in str(r.exception)
 
 
@@ -145,11 +145,11 @@ def test_history_trend_unknown_measure_is_one_line(tmp_path):
     recorded yet' (exit 0); it is one line naming the known ids (exit 2), before history opens."""
     cfg = write_config(tmp_path / "cfg")
     r = runner.invoke(app, ["--config", str(cfg), "history", "trend", "--measure", "NOPE"])
-    assert isinstance(r.exception, UserError), r.output  # main() prints it as one line, exit 2
+    assert isinstance(r.exception, CldError), r.output  # main() prints it as one line, exit 2
     assert r.output == ""  # nothing printed before the error
     text = str(r.exception)
     assert "\n" not in text and text.startswith("no measure 'NOPE'; known: ")
     assert all(mid in text for mid in MEASURE_IDS)
     assert not (tmp_path / "cfg" / "out" / "history.duckdb").exists()
     r = runner.invoke(app, ["--config", str(cfg), "history", "trend", "--measure", "ascof_2a"])
-    assert not isinstance(r.exception, UserError), r.exception
+    assert not isinstance(r.exception, CldError), r.exception

@@ -114,21 +114,21 @@ def test_report_from_findings_file(council, tmp_path):
 
 
 def test_bad_options_are_user_errors(council, tmp_path):
-    from pipelines.cli.common import UserError
+    from cld_schema.errors import CldError
 
     res = _invoke(council, "exceptions", "--findings", str(tmp_path / "none.parquet"))
-    assert isinstance(res.exception, UserError) and "not found" in str(res.exception)
+    assert isinstance(res.exception, CldError) and "not found" in str(res.exception)
     res = _invoke(council, "report")  # no history yet
-    assert isinstance(res.exception, UserError) and "no history" in str(res.exception)
+    assert isinstance(res.exception, CldError) and "no history" in str(res.exception)
 
 
 def test_a_broken_thresholds_file_is_a_user_error(council, tmp_path):
-    from pipelines.cli.common import UserError
+    from cld_schema.errors import CldError
 
     make_findings().write_parquet(tmp_path / "f.parquet")
     (tmp_path / "thresholds.yaml").write_text("completeness: [unclosed\n")
     res = _invoke(council, "report", "--findings", str(tmp_path / "f.parquet"))
-    assert isinstance(res.exception, UserError) and "not valid YAML" in str(res.exception)
+    assert isinstance(res.exception, CldError) and "not valid YAML" in str(res.exception)
 
 
 @pytest.mark.parametrize(
@@ -141,12 +141,12 @@ def test_a_broken_thresholds_file_is_a_user_error(council, tmp_path):
 )
 def test_a_file_that_is_not_findings_is_a_user_error(council, tmp_path, name, content, says):
     """A wrong --findings file is one clear error (exit 2 through cld's main), no traceback."""
-    from pipelines.cli.common import UserError
+    from cld_schema.errors import CldError
 
     (tmp_path / name).write_bytes(content)
     for command in ("exceptions", "report"):
         res = _invoke(council, command, "--findings", str(tmp_path / name))
-        assert isinstance(res.exception, UserError), (command, res.exception)
+        assert isinstance(res.exception, CldError), (command, res.exception)
         assert says in str(res.exception)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cld_schema.errors import CldError
 from pipelines import runs
 from pipelines.cli import app
-from pipelines.cli.common import UserError
 from pipelines.config import load_config
 from pipelines.history import History, HistoryError
 from pipelines.period import Period
@@ -137,8 +137,8 @@ def test_cli_run_quarterly_exit_codes(defective, clean, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "ready to submit" in r.output
     r = runner.invoke(app, ["--config", str(cfg), "run", "quarterly", "--period", "2025Q9"])
-    # main() turns a UserError into a one-line message and exit code 2
-    assert isinstance(r.exception, UserError) and "YYYY-YYQn" in str(r.exception)
+    # main() turns a CldError into a one-line message and exit code 2
+    assert isinstance(r.exception, CldError) and "YYYY-YYQn" in str(r.exception)
 
 
 def test_files_left_in_quarantine_are_reported_by_every_later_run(defective, tmp_path) -> None:

@@ -59,9 +59,9 @@ def test_cli_writes_the_default_files(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--ddl", "mssql"])
     assert result.exit_code == 0 and "CREATE TABLE persons" in result.output
     result = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--size", "gigantic"])
-    from pipelines.cli.common import UserError
+    from cld_schema.errors import CldError
 
-    assert isinstance(result.exception, UserError)
+    assert isinstance(result.exception, CldError)
     assert "unknown size 'gigantic'" in str(result.exception)
 
 
@@ -111,9 +111,9 @@ def test_cli_refuses_to_overwrite_a_loaded_database_unless_replace(pg_server, tm
     assert first.exit_code == 0, first.output
     before = persons()
     again = CliRunner().invoke(app, [*base, "--people", "60"])
-    from pipelines.cli.common import UserError
+    from cld_schema.errors import CldError
 
-    assert isinstance(again.exception, UserError), again.output
+    assert isinstance(again.exception, CldError), again.output
     message = str(again.exception)
     assert "already holds the sample's tables" in message and "--replace" in message
     assert f"{before:,} people" in message
@@ -131,7 +131,7 @@ def test_missing_database_driver_says_what_to_install(tmp_path, monkeypatch):
     import tomllib
     from pathlib import Path
 
-    from pipelines.cli.common import UserError
+    from cld_schema.errors import CldError
     from pipelines.source.extract import ExtractError, resolve_source
 
     root = Path(__file__).resolve().parents[2]
@@ -143,7 +143,7 @@ def test_missing_database_driver_says_what_to_install(tmp_path, monkeypatch):
     r = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--to",
                                  "postgresql+psycopg://cld:s3cret@127.0.0.1:9/council",
                                  "--out", str(tmp_path / "s")])
-    assert isinstance(r.exception, UserError), r.output
+    assert isinstance(r.exception, CldError), r.output
     text = str(r.exception)
     assert "\n" not in text and "s3cret" not in text
     assert f"{sys.executable} -m pip install 'psycopg[binary]'" in text, text

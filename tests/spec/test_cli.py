@@ -23,12 +23,12 @@ def test_fields_lists_and_diff():
 
 
 def test_unknown_list_and_release_are_clear_errors():
-    from pipelines.cli.common import UserError  # cld's main() prints it on one line, exit 2
+    from cld_schema.errors import CldError  # cld's main() prints it on one line, exit 2
 
     out = runner.invoke(app, ["spec", "lists", "Shoe_Size"])
-    assert isinstance(out.exception, UserError) and "no list 'Shoe_Size'" in str(out.exception)
+    assert isinstance(out.exception, CldError) and "no list 'Shoe_Size'" in str(out.exception)
     out = runner.invoke(app, ["spec", "fields", "--release", "R7"])
-    assert isinstance(out.exception, UserError) and "unknown release 'R7'" in str(out.exception)
+    assert isinstance(out.exception, CldError) and "unknown release 'R7'" in str(out.exception)
 
 
 def test_export_md_and_xlsx(tmp_path):
