@@ -150,11 +150,42 @@ def strip_comments(sql: str) -> str:
     return _COMMENT_OR_QUOTED.sub(lambda m: m.group(0) if m.group(0)[0] in "'\"" else " ", sql)
 
 
+# `-- include: name` on a line of its own: replaced by ``include/<name>.sql`` from the query's
+# folder (fixed text, re-indented like the directive) before comments are stripped.
+_INCLUDE = re.compile(r"(?m)^([ \t]*)--[ \t]*include:[ \t]*(\S*)[ \t]*$")
+_INCLUDE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def expand_includes(path: Path, text: str) -> str:
+    """``text`` (the query file ``path``) with each ``-- include: name`` line replaced by the
+    text of ``include/name.sql`` beside it. Only fixed text from that folder, never values; an
+    unknown include, a bad name or an include inside an include is an :class:`ExtractError`
+    naming the file."""
+    folder = path.parent / "include"
+
+    def one(m: re.Match[str]) -> str:
+        indent, name = m.groups()
+        if not _INCLUDE_NAME.fullmatch(name):
+            raise ExtractError(
+                f"{path}: include name {name!r} must be lower-case letters, digits and _"
+            )
+        inc = folder / f"{name}.sql"
+        if not inc.is_file():
+            raise ExtractError(f"{path}: unknown include {name!r} (no file {inc})")
+        body = inc.read_text(encoding="utf-8").rstrip()
+        if _INCLUDE.search(body):
+            raise ExtractError(f"{inc}: an include file cannot include another")
+        return "\n".join(indent + line if line.strip() else "" for line in body.splitlines())
+
+    return _INCLUDE.sub(one, text)
+
+
 def load_queries(sql_dir: Path | str) -> list[Query]:
     """Every ``*.sql`` in ``sql_dir`` (sorted); the file stem names the frame it produces.
 
     ``sql_dir`` may also be the config's ``[paths] sql_dir`` (``sql/``): its ``extract/``
-    subfolder is then used.
+    subfolder is then used. ``-- include: name`` lines are expanded first
+    (:func:`expand_includes`, files in ``include/``, which is not itself a query folder).
     """
     folder = Path(sql_dir)
     if not folder.is_dir():
@@ -163,7 +194,8 @@ def load_queries(sql_dir: Path | str) -> list[Query]:
         folder = folder / "extract"
     queries = []
     for path in sorted(folder.glob("*.sql")):
-        sql = strip_comments(path.read_text(encoding="utf-8")).strip().rstrip(";").strip()
+        text = expand_includes(path, path.read_text(encoding="utf-8"))
+        sql = strip_comments(text).strip().rstrip(";").strip()
         if not sql:
             raise ExtractError(f"{path}: the file is empty")
         unknown = sorted(set(sa.text(sql).compile().params) - set(BIND_NAMES))

@@ -6,6 +6,7 @@ tables (through the progress callback) and while a query is running.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 
@@ -92,6 +93,7 @@ def test_connection_killed_while_a_query_runs(pg_server, pg_db, tmp_path, path) 
         "FROM teams t CROSS JOIN (SELECT pg_sleep(0.6) AS slept) s\n"
     )
     (tmp_path / "persons.sql").write_text((SQL_DIR / "persons.sql").read_text())
+    shutil.copytree(SQL_DIR / "include", tmp_path / "include")  # its people_in_scope
     killed: list[int] = []
 
     def killer() -> None:
