@@ -7,6 +7,8 @@ national field status and validity.
 This package knows nothing about councils, databases or submission files.
 """
 
+from typing import TYPE_CHECKING
+
 from cld_schema.spec import (
     DATA_DIR,
     LATEST_RELEASE,
@@ -21,7 +23,21 @@ from cld_schema.spec import (
     release_for,
     release_names,
 )
-from cld_schema.status import STATUS_LABELS, VALIDITY_LABELS, field_status, nhs_number_valid
+
+if TYPE_CHECKING:
+    from cld_schema.status import STATUS_LABELS, VALIDITY_LABELS, field_status, nhs_number_valid
+
+# cld_schema.status builds polars expressions: imported on first use, so that `cld --help` and
+# the modules that only need the spec do not pay for polars.
+_STATUS = ("STATUS_LABELS", "VALIDITY_LABELS", "field_status", "nhs_number_valid")
+
+
+def __getattr__(name: str):
+    if name in _STATUS:
+        from cld_schema import status
+
+        return getattr(status, name)
+    raise AttributeError(f"module 'cld_schema' has no attribute {name!r}")
 
 __all__ = [
     "DATA_DIR",

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 from cld_schema.errors import CldError
 
@@ -122,6 +123,8 @@ def referenced_fields(cond: Condition) -> set[str]:
 
 
 def _blank(name: str) -> pl.Expr:
+    import polars as pl
+
     # blank or only white space: the same test as ``strip_chars() == ""`` (both Unicode
     # White_Space) without a stripped copy of every field's text
     col = pl.col(name)
@@ -130,6 +133,8 @@ def _blank(name: str) -> pl.Expr:
 
 def age_in_years(dob: pl.Expr, at: pl.Expr) -> pl.Expr:
     """Whole years between two date expressions (birthday counts on the day itself)."""
+    import polars as pl
+
     years = at.dt.year().cast(pl.Int32) - dob.dt.year().cast(pl.Int32)
     before_birthday = (at.dt.month() < dob.dt.month()) | (
         (at.dt.month() == dob.dt.month()) & (at.dt.day() < dob.dt.day())
@@ -170,6 +175,7 @@ def compile_condition(
     ``atoms`` (by :func:`atom_key`) replaces leaf tests by expressions already computed, e.g.
     columns holding each distinct leaf of a spec once, shared by every field's condition.
     """
+    import polars as pl
 
     def comp(c: Condition) -> pl.Expr:
         if atoms is not None and isinstance(c, Mapping) and not _compound_or_not(c):

@@ -8,15 +8,19 @@ screen or a log).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
 from pipelines.cli.common import UserError, get_config
 
+if TYPE_CHECKING:
+    import polars as pl
+
 
 def _period_of(frame: pl.DataFrame, spec):
+    import polars as pl
+
     from pipelines.period import Period
 
     end = frame.select(pl.col("Reporting_Period_End_Date").drop_nulls().mode().first()).item()
@@ -108,6 +112,7 @@ def measures_command(
 def print_trend(h, last: int = 8, measure: str | None = None) -> None:
     """The recorded figures over the last submissions (Total rows; every group of one
     measure with ``measure``)."""
+    import polars as pl
     from rich.console import Console
     from rich.table import Table
 
