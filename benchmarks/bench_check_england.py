@@ -9,7 +9,7 @@ For example, from the checkout (about 5 minutes to write the folder the first ti
 check itself, 4-5 minutes on a quiet 2-core machine, and the bare scan, 1-2 minutes)::
 
     mkdir -p ../perf-data && cd ../perf-data
-    ../<checkout>/.venv/bin/cld sample --size large     # writes into the config's out/
+    ../<checkout>/.venv/bin/cld sample --size large --replace     # writes into the config's out/
     ../<checkout>/.venv/bin/cld build --period 2025-26Q4
     ../<checkout>/.venv/bin/python -m benchmarks.bench_check_england \
         out/cld_999_2025-26Q4_R2.csv --folder england   # (run from the checkout, or with

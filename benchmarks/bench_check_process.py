@@ -17,7 +17,7 @@ all three alike; the 1-minute load average is recorded beside every run.
 Make FILE outside the checkout, e.g. (about 1.5 minutes; the config's output_dir is relative to
 the cld.toml used, so move its ``out/`` away afterwards if it lands in the checkout)::
 
-    .venv/bin/cld sample --size large && .venv/bin/cld build --period 2025-26Q4
+    .venv/bin/cld sample --size large --replace && .venv/bin/cld build --period 2025-26Q4
     mv out ../perf-data/out
     .venv/bin/python benchmarks/bench_check_process.py ../perf-data/out/cld_999_2025-26Q4_R2.csv
 

@@ -5,7 +5,8 @@ only reads the CSV into polars), alternating, best and median of ``--repeat``.
 
     .venv/bin/python -m benchmarks.bench_measures FILE [--repeat 3]
 
-Make the file with ``cld sample --size large`` and ``cld build --period 2025-26Q4 --out FILE``.
+Make the file with ``cld sample --size large --replace`` and
+``cld build --period 2025-26Q4 --out FILE``.
 Prints wall time and peak memory (max RSS) per side, and the load average before and after,
 since the machine is shared. Not part of the test suite.
 """

@@ -46,7 +46,9 @@ def sample(
     replace: Annotated[
         bool,
         typer.Option(
-            "--replace", help="With --to: overwrite the sample's tables if the database has them."
+            "--replace",
+            help="Make the sample over an existing one: the SQLite file and its folder (the "
+            "default target), or with --to the sample's tables in that database.",
         ),
     ] = False,
     out: Annotated[
@@ -67,11 +69,14 @@ def sample(
     from rich.progress import Progress
 
     from pipelines.sample import DEFAULT_REFERENCE, generate
+    from pipelines.sample.data import load_sample_data
+    from pipelines.sample.generator import resolve_people
     from pipelines.sample.targets import render_ddl
 
     if ddl:
         typer.echo(render_ddl(ddl), nl=False)
         return
+    resolve_people(size, people, load_sample_data())  # a bad --size or --people first
     cfg = get_config()
     target: str | Path = to or cfg.path(cfg.source.sample_db)
     out_dir = out or (
@@ -80,6 +85,13 @@ def sample(
         else cfg.path(Path(cfg.paths.output_dir) / "sample")
     )
     ref = _parse_date(reference_date) or DEFAULT_REFERENCE
+    if not to and not replace:
+        held = [p for p in (Path(target), out_dir / "defects.csv") if p.exists()]
+        if held:
+            raise UserError(
+                f"{held[0]} already holds a sample council: add --replace to make a new one "
+                "over it (its database, feeds, feedback and manifest)"
+            )
     with Progress(transient=True) as bar:
         task = bar.add_task("people", total=None)
 

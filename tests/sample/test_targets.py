@@ -62,7 +62,28 @@ def test_cli_writes_the_default_files(tmp_path, monkeypatch):
     from cld_schema.errors import CldError
 
     assert isinstance(result.exception, CldError)
-    assert "unknown size 'gigantic'" in str(result.exception)
+    assert "unknown size 'gigantic'" in str(result.exception)  # --size checked before the refusal
+
+
+def test_cli_refuses_to_replace_an_existing_sample_unless_asked(tmp_path):
+    """P8: a second ``cld sample`` on the default SQLite target stops in one line and leaves the
+    sample as it was; ``--replace`` makes the new one."""
+    cfg = tmp_path / "cld.toml"
+    cfg.write_text('[council]\nla_code = "999"\n[source]\nsample_db = "out/sample/council.db"\n')
+    base = ["--config", str(cfg), "sample", "--people", "60", "--defects", "0"]
+    assert CliRunner().invoke(app, [*base, "--seed", "2"]).exit_code == 0
+    db = tmp_path / "out" / "sample" / "council.db"
+    before = db.read_bytes()
+    result = CliRunner().invoke(app, [*base, "--seed", "3"])
+    from cld_schema.errors import CldError
+
+    assert isinstance(result.exception, CldError)
+    text = str(result.exception)
+    assert "already holds a sample council: add --replace" in text and "\n" not in text
+    assert db.read_bytes() == before
+    result = CliRunner().invoke(app, [*base, "--seed", "3", "--replace"])
+    assert result.exit_code == 0, result.output
+    assert db.read_bytes() != before
 
 
 @pytest.mark.postgres
