@@ -159,7 +159,8 @@ def _flags(
                 f"Record {f.label} in the case system for this person or event.",
             )
         )
-    rules = _rule_flags(ctx, catalogue())
+    # a rule whose yaml names releases runs only on those
+    rules = _rule_flags(ctx, tuple(m for m in catalogue() if m.applies_to(ctx.release)))
     prepared += _flag_exprs(ctx, rules)
     for m, col, fname in rules:
         flags.append(

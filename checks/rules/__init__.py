@@ -14,6 +14,8 @@ A ``<pattern>.yaml`` entry, keyed by rule id:
               Value rules run on free-text fields only: a list, date, number, NHS number or
               postcode field with such a value already fails its field check.
   how_to_fix: in case-system terms, for the worker who owns the record
+  releases:   optional: the releases the rule runs on (default every release); the engine
+              skips the rule on the others (no `if ctx.release` in a rule)
   cases:      the rule's tests: each ``{rows: [...], expect: [...]}``, rows as overrides of a
               valid base row (a service user's request completed in 2024, period
               2024-01-01..2024-12-31; see tests/checks/rules/test_rules.py), expect saying
@@ -54,7 +56,7 @@ RULES_DIR = Path(__file__).parent
 PATTERNS = ("dates", "period", "persons", "links", "applicability", "costs", "values", "duplicates")
 SEVERITIES = ("error", "warning")
 _REQUIRED = {"severity", "module", "message", "fields", "how_to_fix", "cases"}
-_KNOWN = _REQUIRED | {"scope", "each_field"}
+_KNOWN = _REQUIRED | {"scope", "each_field", "releases"}
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,16 @@ class RuleMeta:
     scope: Literal["row", "each_field"] = "row"
     each_field: tuple[str, ...] | None = None
     cases: tuple[dict[str, Any], ...] = ()
+    releases: tuple[str, ...] | None = None  # None: every release
 
     @property
     def field(self) -> str | None:
         """The field a finding points at."""
         return self.fields[0] if self.fields else None
+
+    def applies_to(self, release: str) -> bool:
+        """Whether the rule runs on a file of this release (its yaml ``releases:``)."""
+        return self.releases is None or release in self.releases
 
 
 class CatalogueError(CldError, ValueError):
@@ -117,6 +124,7 @@ def _entry(path: Path, pattern: str, rid: str, raw: Any, known_fields: set[str])
         raise CatalogueError(f"{where}: cases needs at least one case")
     for i, case in enumerate(cases):
         _check_case(where, i, case)
+    releases = _releases(where, raw.get("releases"), cases)
     return RuleMeta(
         id=rid,
         severity=raw["severity"],
@@ -128,7 +136,22 @@ def _entry(path: Path, pattern: str, rid: str, raw: Any, known_fields: set[str])
         scope=scope,
         each_field=tuple(each) if each else None,
         cases=tuple(cases),
+        releases=releases,
     )
+
+
+def _releases(where: str, raw: Any, cases: list) -> tuple[str, ...] | None:
+    """The ``releases:`` key: some of the spec's releases; each case in one of them."""
+    if raw is None:
+        return None
+    from cld_schema import RELEASES
+
+    if not isinstance(raw, list) or not raw or set(raw) - set(RELEASES):
+        raise CatalogueError(f"{where}: releases must list some of {list(RELEASES)}")
+    for i, case in enumerate(cases):
+        if case.get("release", RELEASES[0]) not in raw:
+            raise CatalogueError(f"{where}: case {i + 1} is for a release the rule does not run on")
+    return tuple(raw)
 
 
 _TOP_KEY = re.compile(r"^([^\s#-][^:]*):", re.MULTILINE)

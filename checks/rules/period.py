@@ -58,8 +58,8 @@ def open_service_wrong_outcome(ctx: RuleContext) -> pl.Expr:
 
 @rule("LOG026")
 def ended_service_outcome_provision(ctx: RuleContext) -> pl.Expr:
-    if ctx.release != "R1":  # in R2 'Continuation of support' may close a line that continues
-        return pl.lit(False)
+    # Release 1 only (period.yaml releases:): in Release 2 'Continuation of support' may close
+    # a line that continues
     provision = ctx.vals("Event_Outcome", "PROVISION_OF_SERVICE")
     return f(
         event_is(ctx, "SERVICE") & (d("Event_End_Date") <= PEND) & is_in("Event_Outcome", provision)

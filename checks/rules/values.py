@@ -32,8 +32,7 @@ def stray_whitespace(ctx: RuleContext, field_name: str) -> pl.Expr:
 
 @rule("LOG093")
 def release_1_value_in_release_2(ctx: RuleContext, field_name: str) -> pl.Expr:
-    if ctx.release != "R2":
-        return pl.lit(False)
+    # Release 2 only (values.yaml releases:)
     try:
         r1_only = ctx.spec.r1_values_only(field_name)
     except (KeyError, ValueError, LookupError):

@@ -28,10 +28,6 @@ ALLOWED = {
     "pipelines/cqc/pack.py": "mapping tables for the DHSC method's R1 and R2 frames",
     "pipelines/measures/base.py": "ASCOF/SALT measures defined on R2 keys",
     "pipelines/measures/history.py": "ASCOF/SALT measures defined on R2 keys",
-    # LOG026 / LOG093 branch on the release; the rule-family move replaces the branches with a
-    # `releases:` key in the rule's yaml (in progress when this test was written)
-    "checks/rules/period.py": "LOG026 release branch, moving to rule yaml",
-    "checks/rules/values.py": "LOG093 release branch, moving to rule yaml",
 }
 
 
