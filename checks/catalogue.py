@@ -11,9 +11,15 @@ COLUMNS = ["rule_id", "category", "severity", "module", "fields", "message", "ho
 
 def catalogue_frame(release: str | None = None) -> pl.DataFrame:
     from checks.contract import field_checks
-    from checks.engine import field_severity
     from checks.quantitative import texts
     from checks.rules import catalogue
+    from checks.rules.fields import (
+        field_severity,
+        finding_message,
+        how_to_fix,
+        mandatory_how_to_fix,
+        mandatory_message,
+    )
     from checks.rules.file import texts as file_texts
     from cld_schema import LATEST_RELEASE, load_spec
 
@@ -29,8 +35,8 @@ def catalogue_frame(release: str | None = None) -> pl.DataFrame:
                 sev.get(fc.rule_id, "error"),
                 f.module,
                 f.name,
-                f"{f.label}: {fc.message}",
-                f"Correct {f.label} in the case system.",
+                finding_message(f.label, fc.message),
+                how_to_fix(f.label),
             ]
         )
     for f in spec.fields:
@@ -42,8 +48,8 @@ def catalogue_frame(release: str | None = None) -> pl.DataFrame:
                 sev.get(rid, "error"),
                 f.module,
                 f.name,
-                f"{f.label} is blank but mandatory for this row",
-                f"Record {f.label} in the case system for this person or event.",
+                mandatory_message(f.label),
+                mandatory_how_to_fix(f.label),
             ]
         )
     for t in file_texts().values():  # the texts' {placeholders} are filled from the file

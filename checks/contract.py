@@ -25,6 +25,7 @@ import polars as pl
 from pandera.api.checks import Check
 from pandera.config import ValidationDepth, config_context
 
+from checks.rules.fields import check_kind, check_message
 from cld_schema.errors import CldError
 
 # The NHS-number and postcode tests are the spec's own (one definition, shared with the field
@@ -70,7 +71,8 @@ def _field_rules(spec: Spec, f) -> list[tuple[FieldCheck, pl.Expr]]:
     col = pl.col(f.name)
     out: list[tuple[FieldCheck, pl.Expr]] = []
 
-    def add(kind: str, message: str, ok: pl.Expr) -> None:
+    def add(check: str, ok: pl.Expr, **values: object) -> None:
+        kind, message = check_kind(check), check_message(check, **values)
         out.append((FieldCheck(f"FLD_{f.name}_{kind}", f.name, kind, message), ok))
 
     match f.type:
@@ -78,31 +80,23 @@ def _field_rules(spec: Spec, f) -> list[tuple[FieldCheck, pl.Expr]]:
             fmt = spec.date_format
             parsed = col.str.to_date(fmt, strict=False)
             shown = fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
-            add("format", f"not a date as {shown}", parsed.dt.strftime(fmt) == col)
+            add("date", parsed.dt.strftime(fmt) == col, date_format=shown)
         case "code" | "integer":
-            add("format", "not a whole number", col.str.contains(INTEGER_RE))
+            add("integer", col.str.contains(INTEGER_RE))
         case "decimal":
-            add("format", "not a number", col.str.contains(DECIMAL_RE))
+            add("decimal", col.str.contains(DECIMAL_RE))
         case "nhs_number":
-            add("placeholder", "NHS number is one digit repeated", ~nhs_placeholder(col))
-            add(
-                "mod11",
-                "NHS number fails the Modulus 11 check",
-                nhs_mod11_ok(col) | nhs_placeholder(col),
-            )
+            add("nhs_placeholder", ~nhs_placeholder(col))
+            add("nhs_mod11", nhs_mod11_ok(col) | nhs_placeholder(col))
         case "postcode":
-            add(
-                "shape",
-                "not a UK postcode in upper case with one space",
-                col.str.contains(POSTCODE_RE),
-            )
+            add("postcode", col.str.contains(POSTCODE_RE))
         case "person_id":
-            add("format", "person id with leading or trailing spaces", col.str.strip_chars() == col)
+            add("person_id", col.str.strip_chars() == col)
         case "list":
             allowed = list(spec.values(f.name)) + list(spec.r1_values_only(f.name))
-            add("list", "not a value of the field's defined list", col.is_in(allowed))
+            add("list", col.is_in(allowed))
     if f.max_length and f.type not in ("date", "nhs_number", "list"):
-        add("length", f"longer than {f.max_length} characters", col.str.len_chars() <= f.max_length)
+        add("length", col.str.len_chars() <= f.max_length, max_length=f.max_length)
     return out
 
 

@@ -14,7 +14,6 @@ thread on those small tables, not on the rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,13 @@ from checks import findings as F
 from checks.contract import NotCldFrame, failure_exprs
 from checks.prepare import period_bounds, prepared
 from checks.rules import RuleContext, RuleMeta, catalogue, rule_function
+from checks.rules.fields import (
+    field_severity,
+    finding_message,
+    how_to_fix,
+    mandatory_how_to_fix,
+    mandatory_message,
+)
 
 if TYPE_CHECKING:
     from cld_schema import Spec
@@ -40,8 +46,6 @@ _CONTEXT = {
     "worker_name": "_worker_name",
     "step_id": "_step_id",
 }
-# Field-level findings: severity defaults to error; these are warnings (data, not code).
-FIELD_SEVERITY_FILE = Path(__file__).with_name("field_severity.yaml")
 
 
 @dataclass
@@ -59,14 +63,6 @@ class CheckResult:
 
 def empty_findings() -> pl.DataFrame:
     return F.empty()
-
-
-@cache
-def field_severity() -> dict[str, str]:
-    from cld_schema.spec import load_yaml
-
-    raw = load_yaml(FIELD_SEVERITY_FILE.read_text(encoding="utf-8")) or {}
-    return dict(raw.get("severity", {}))
 
 
 def each_field_names(spec: Spec, selectors: tuple[str, ...] | None) -> list[str]:
@@ -138,8 +134,8 @@ def _flags(
                 f.module,
                 "field",
                 f.name,
-                f"{f.label}: {meta.message}",
-                f"Correct {f.label} in the case system (or the mapping table for its local code).",
+                finding_message(f.label, meta.message),
+                how_to_fix(f.label),
             )
         )
     prepared: list[pl.Expr] = []
@@ -155,8 +151,8 @@ def _flags(
                 f.module,
                 "field",
                 f.name,
-                f"{f.label} is blank but mandatory for this row",
-                f"Record {f.label} in the case system for this person or event.",
+                mandatory_message(f.label),
+                mandatory_how_to_fix(f.label),
             )
         )
     # a rule whose yaml names releases runs only on those
@@ -380,8 +376,9 @@ def row_checks(
     return findings, tax
 
 
-def _row_checks(frame: pl.DataFrame, spec: Spec, *, run_id: str,
-                period: Period | None = None, on_checked=None):
+def _row_checks(
+    frame: pl.DataFrame, spec: Spec, *, run_id: str, period: Period | None = None, on_checked=None
+):
     """The plan collected once; ``on_checked(checked)`` runs before findings are cut (the
     caller hands the quantitative side its small tables there)."""
     plan, flags = check_plan(frame, spec, period)
@@ -407,9 +404,8 @@ def scrub_free_text(findings: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     if not text or findings.is_empty():
         return findings
     value = pl.col("value")
-    scrubbed = (
-        value.str.replace_all(NHS_IN_TEXT, "[NHS number removed]")
-        .str.replace_all(POSTCODE_IN_TEXT, "[postcode removed]")
+    scrubbed = value.str.replace_all(NHS_IN_TEXT, "[NHS number removed]").str.replace_all(
+        POSTCODE_IN_TEXT, "[postcode removed]"
     )
     cut = (
         pl.when(scrubbed.str.len_chars() > TEXT_SHOWN)
@@ -417,7 +413,9 @@ def scrub_free_text(findings: pl.DataFrame, spec: Spec) -> pl.DataFrame:
         .otherwise(scrubbed)
     )
     return findings.with_columns(
-        pl.when(pl.col("field").is_in(text) & value.is_not_null()).then(cut).otherwise(value)
+        pl.when(pl.col("field").is_in(text) & value.is_not_null())
+        .then(cut)
+        .otherwise(value)
         .alias("value")
     )
 
@@ -506,5 +504,10 @@ def run_checks(
     summary = summarise(findings)
     summary["rows"] = frame.height
     summary["release"] = spec.release
-    return CheckResult(findings=findings, summary=summary, data_docs=docs, taxonomy=tax,
-                       measures=measured[0] if quantitative and measured else None)
+    return CheckResult(
+        findings=findings,
+        summary=summary,
+        data_docs=docs,
+        taxonomy=tax,
+        measures=measured[0] if quantitative and measured else None,
+    )
