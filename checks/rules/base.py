@@ -23,6 +23,8 @@ from typing import Any
 
 import polars as pl
 
+from cld_schema.errors import CldError
+
 RuleFn = Callable[["RuleContext"], pl.Expr]
 EachFieldFn = Callable[["RuleContext", str], pl.Expr]
 
@@ -46,7 +48,7 @@ def registry() -> dict[str, Callable[..., pl.Expr]]:
     return dict(_REGISTRY)
 
 
-class UnknownValueKey(KeyError):
+class UnknownValueKey(CldError, KeyError):
     """A rule names a field or a defined-list value KEY that the spec does not have."""
 
     def __str__(self) -> str:  # KeyError would quote the message
