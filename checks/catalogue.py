@@ -1,6 +1,6 @@
 """The whole catalogue as one table (for ``cld rules`` and the docs): field checks generated
 from the spec, file rules from ``rules/file.yaml``, logical rules from the
-``rules/<pattern>.yaml`` files, quantitative expectations from ``quantitative.yaml``."""
+``rules/<pattern>.yaml`` files, quantitative expectations from ``rules/quantitative.yaml``."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from checks.rules.base import RuleContext
 from cld_schema.errors import CldError
 
 STATIC = Path(__file__).with_name("static")
-TEXTS = Path(__file__).with_name("quantitative.yaml")
+TEXTS = Path(__file__).parent / "rules" / "quantitative.yaml"
 
 if TYPE_CHECKING:
     from cld_schema import Spec
