@@ -4,6 +4,7 @@ defect-free council gives no errors. Small councils (a few hundred people) keep 
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +20,15 @@ from pipelines.sample import small_council
 from tests.build.test_sample_build import _config
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFECT_RULES = yaml.safe_load((ROOT / "checks" / "defect_rules.yaml").read_text(encoding="utf-8"))
+# defect kind -> the rule ids that must find it (the kinds' `rules` column, space-separated;
+# `{field}` stands for the manifest row's cld_field)
+DEFECT_RULES = {
+    k["kind"]: k["rules"].split()
+    for k in csv.DictReader(
+        (ROOT / "data" / "sample" / "defect_kinds.csv").open(encoding="utf-8", newline="")
+    )
+    if k["rules"]
+}
 THRESHOLDS = yaml.safe_load((ROOT / "data" / "sample" / "thresholds.yaml").read_text())
 
 
