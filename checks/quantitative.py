@@ -65,6 +65,10 @@ class ThresholdsError(CldError, ValueError):
 
 
 EVENT_KEYS = ("REQUEST", "ASSESSMENT", "SERVICE", "REVIEW")
+# The file's sections and their keys (compare: is history/compare.py's Thresholds, which
+# refuses its own unknown keys). A misspelt section must be refused, not switch checks off.
+SECTIONS = ("completeness", "complete_months", "volumes", "previous", "compare")
+_KEYS = {"complete_months": ("event_types", "min_events"), "previous": ("max_change",)}
 
 
 def check_thresholds(th: object, spec: Spec) -> dict:
@@ -74,6 +78,18 @@ def check_thresholds(th: object, spec: Spec) -> dict:
         return {}
     if not isinstance(th, dict):
         raise ThresholdsError("the thresholds file must be a mapping of sections")
+    for name in th:
+        if name not in SECTIONS:
+            raise ThresholdsError(
+                f"{name!r} is not a section (the sections: {', '.join(SECTIONS)})"
+            )
+    for name, keys in _KEYS.items():
+        section = th.get(name) or {}
+        if not isinstance(section, dict):
+            raise ThresholdsError(f"{name}: must be a mapping of keys")
+        for key in section:
+            if key not in keys:
+                raise ThresholdsError(f"{name}: {key!r} is not a key (the keys: {', '.join(keys)})")
 
     def number(where: str, v: object, lo: float | None = None, hi: float | None = None) -> None:
         ok = isinstance(v, int | float) and not isinstance(v, bool)
@@ -94,6 +110,9 @@ def check_thresholds(th: object, spec: Spec) -> dict:
     for k, b in (th.get("volumes") or {}).items():
         if k not in EVENT_KEYS:
             raise ThresholdsError(f"volumes: {k!r} is not one of {EVENT_KEYS}")
+        for side in b or {}:
+            if side not in ("min", "max"):
+                raise ThresholdsError(f"volumes: {k}: {side!r} is not a key (the keys: min, max)")
         for side in ("min", "max"):
             if (b or {}).get(side) is not None:
                 number(f"volumes: {k}: {side}", b[side], 0)

@@ -124,6 +124,11 @@ def test_data_docs_offline(result):
         ({"completeness": {"Gender": 1.5}}, "completeness: Gender: 1.5 is not a number"),
         ({"volumes": {"REQUESTS": {"max": 5}}}, "volumes: 'REQUESTS'"),
         ({"complete_months": {"min_events": "one"}}, "min_events: 'one'"),
+        # a misspelt section or key is refused, not silently ignored (checks switched off)
+        ({"completness": {"Gender": 0.9}}, "'completness' is not a section"),
+        ({"complete_months": {"min_event": 1}}, "complete_months: 'min_event' is not a key"),
+        ({"previous": {"max_chnge": 0.5}}, "previous: 'max_chnge' is not a key"),
+        ({"volumes": {"REQUEST": {"maximum": 5}}}, "volumes: REQUEST: 'maximum' is not a key"),
     ],
 )
 def test_bad_thresholds_are_named(spec_r1, bad, message):
