@@ -25,7 +25,6 @@ yet, or a different one), false once the council's record holds the number found
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from pipelines.source.feedback import (
     reason_text,
     validate,
 )
+from pipelines.source.intake import Quarantine
 
 
 class FeedbackAlreadyTaken(FeedbackError):
@@ -77,16 +77,6 @@ class FeedbackResult:
         """Items a team must act on: those whose number the council's record does not
         already hold (``items`` minus ``resolved_at_once``)."""
         return self.items - self.resolved_at_once
-
-
-def _quarantine(src: Path, quarantine_dir: Path, reason: str) -> tuple[Path, Path]:
-    quarantine_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    dest = quarantine_dir / f"{stamp}_{src.name}"
-    shutil.copy2(src, dest)
-    reason_file = dest.with_name(dest.name + ".reason.txt")
-    reason_file.write_text(reason, encoding="utf-8")
-    return dest, reason_file
 
 
 # -- people and teams ----------------------------------------------------------------------
@@ -208,7 +198,7 @@ def _reject(
     h: History, path: Path, digest: str, received_on: dt.date, quarantine_dir: Path,
     summary: str, checked: pl.DataFrame | None, rows: int,
 ) -> FeedbackResult:  # fmt: skip
-    dest, reason_file = _quarantine(path, quarantine_dir, reason_text(path, summary, checked))
+    dest, reason_file = Quarantine(quarantine_dir).put(path, reason_text(path, summary, checked))
     with h.run("feedback", source=str(path)) as run:
         h.con.execute(
             sql("feedback/insert_file.sql"),
@@ -220,7 +210,7 @@ def _reject(
         run.status, run.error = "failed", "FeedbackQuarantined"
         run.counts.update({"feedback_rows": rows, "feedback_quarantined": 1})
     raise FeedbackQuarantined(
-        f"{path.name} quarantined: {summary}. Copy and reason in {reason_file}", dest, reason_file
+        f"{path.name} quarantined: {summary}. File and reason in {reason_file}", dest, reason_file
     )
 
 

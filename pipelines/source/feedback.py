@@ -22,6 +22,7 @@ import polars as pl
 from cld_schema import nhs_number_valid
 from cld_schema.errors import CldError
 from pipelines.history.store import HistoryError
+from pipelines.source.intake import decode
 
 MEANINGS = ("la_person_id", "nhs_number_found", "match_basis", "traced_on")
 LEFT_SCOPE = "person not among the people checked against (left scope since the submission)"
@@ -100,13 +101,7 @@ def read_feedback(path: Path, layout: FeedbackLayout) -> pl.DataFrame:
         sniff(data)
     except NotText as exc:
         raise Malformed(f"the file is {exc}") from None
-    text = None
-    for enc in layout.encodings:
-        try:
-            text = data.decode(enc)
-            break
-        except (UnicodeDecodeError, LookupError):
-            continue
+    text = decode(data, layout.encodings)
     if text is None:
         raise Malformed(f"cannot be decoded as any of {', '.join(layout.encodings)}")
     if not text.strip():
@@ -182,7 +177,8 @@ def validate(frame: pl.DataFrame, layout: FeedbackLayout, known_ids: pl.Series) 
 
 def reason_text(path: Path, summary: str, checked: pl.DataFrame | None) -> str:
     """The quarantine reason: counts and line numbers only, never values."""
-    lines = [f"File: {path.name}", f"Quarantined: {dt.datetime.now():%Y-%m-%d %H:%M}", summary]
+    now = dt.datetime.now(dt.UTC)
+    lines = [f"File: {path.name}", f"Quarantined: {now:%Y-%m-%d %H:%M} UTC", summary]
     if checked is not None:
         bad = checked.filter(pl.col("problem").is_not_null())
         for (problem,), group in bad.group_by("problem", maintain_order=True):

@@ -41,7 +41,6 @@ import csv
 import fnmatch
 import io
 import logging
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from cld_schema.errors import CldError
 from pipelines.cldfile import csv_error_text
 from pipelines.config import ConfigError, read_yaml, validation_text
+from pipelines.source.intake import Quarantine, decode
 from pipelines.textfile import NotText, check_text, read_rows, sniff, structure_fault
 
 log = logging.getLogger(__name__)
@@ -181,14 +181,11 @@ ROW_ERROR_SCHEMA = {
 
 
 def _decode(raw: bytes, encodings: list[str]) -> str:
-    """Try the contract's encodings in order; a UTF-8 BOM is removed whatever the encoding."""
-    for enc in encodings:
-        try:
-            text = raw.decode(enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        return text.removeprefix(UTF8_BOM).removeprefix("ï»¿")
-    raise _Breach(f"the file cannot be decoded as any of {', '.join(encodings)}")
+    """Try the contract's encodings in order (:func:`pipelines.source.intake.decode`)."""
+    text = decode(raw, encodings)
+    if text is None:
+        raise _Breach(f"the file cannot be decoded as any of {', '.join(encodings)}")
+    return text
 
 
 def _read_csv(path: Path, contract: Contract) -> pl.DataFrame:
@@ -515,41 +512,25 @@ def _match(
 
 
 class _Quarantine:
-    """One folder per run, made on first use; files are copied, checked, then removed."""
+    """The run's quarantine (:class:`pipelines.source.intake.Quarantine`) with the feeds' note."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.folder: Path | None = None
+        self.intake = Quarantine(root)
 
-    def _ensure(self) -> Path:
-        if self.folder is None:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-            folder = self.root / stamp
-            n = 1
-            while folder.exists():
-                folder = self.root / f"{stamp}-{n}"
-                n += 1
-            folder.mkdir(parents=True)
-            self.folder = folder
-        return self.folder
+    @property
+    def folder(self) -> Path | None:
+        return self.intake.folder
 
     def put(self, path: Path, reason: str, contract: str | None) -> Quarantined:
-        folder = self._ensure()
-        target = folder / path.name
-        note = folder / f"{path.name}.reason.txt"
-        note.write_text(
+        target, _ = self.intake.put(
+            path,
             f"File: {path.name}\n"
             f"Contract: {contract or '(none)'}\n"
             f"Quarantined at: {datetime.now(UTC).isoformat(timespec='seconds')}\n"
             f"Reason: {reason}\n\n"
             "The file was not used. Correct it (or ask the provider for a corrected file) and\n"
             "put it back in the feeds folder for the next run.\n",
-            encoding="utf-8",
         )
-        shutil.copy2(path, target)
-        if target.stat().st_size != path.stat().st_size:
-            raise OSError(f"copy of {path.name} to quarantine is incomplete; the file was kept")
-        path.unlink()
         log.warning("feed file %s quarantined: %s", path.name, reason)
         return Quarantined(
             path.name, reason, target, since=datetime.now(UTC).isoformat(timespec="seconds")
@@ -567,7 +548,7 @@ def _reason_fields(note: Path) -> dict[str, str]:
         return out
     for line in text.splitlines():
         key, sep, value = line.partition(": ")
-        if sep and key in ("Quarantined at", "Reason"):
+        if sep and key in ("Contract", "Quarantined at", "Reason"):
             out[key] = value.strip()
     return out
 
@@ -589,6 +570,8 @@ def held_in_quarantine(
             name = note.name.removesuffix(".reason.txt")
             kept = folder / name
             if not kept.exists() or (folder / f"{name}{RESENT_SUFFIX}").exists():
+                continue
+            if "Contract" not in _reason_fields(note):  # a feedback file shares the root
                 continue
             if name in arrived:
                 (folder / f"{name}{RESENT_SUFFIX}").write_text(

@@ -122,7 +122,7 @@ def test_feedback_and_export(cfg: Path, tmp_path: Path) -> None:
     bad.write_text("nothing,useful\n1,2\n")
     out = _cld(cfg, "feedback", str(bad))
     assert isinstance(out.exception, CldError) and "quarantined" in str(out.exception)
-    assert list((tmp_path / "quarantine").glob("*bad.csv.reason.txt"))
+    assert list((tmp_path / "quarantine").glob("*/bad.csv.reason.txt"))
 
     out = _cld(cfg, "export", "--out", str(tmp_path / "pbi"))
     assert out.exit_code == 0, out.output

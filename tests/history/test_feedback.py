@@ -113,9 +113,13 @@ def test_feedback_resolved_across_two_extracts(h: History, tmp_path: Path) -> No
 
 def test_malformed_file_quarantined_with_reason(h: History, tmp_path: Path) -> None:
     src = _write(tmp_path, "fb.csv", "Person,Number\nP1,123\n")
+    sent = src.read_bytes()
     with pytest.raises(FeedbackQuarantined, match="missing column") as err:
         ingest(h, src, LAYOUT, tmp_path / "q")
-    assert err.value.path.read_bytes() == src.read_bytes()
+    # moved (copied, verified, removed) into the run's folder under the quarantine root
+    assert err.value.path.read_bytes() == sent and not src.exists()
+    assert err.value.path.parent.parent == tmp_path / "q"
+    assert err.value.reason_file == err.value.path.with_name("fb.csv.reason.txt")
     assert "LA_Person_ID" in err.value.reason_file.read_text()
     files = h.con.execute("SELECT status, accepted FROM feedback_files").fetchall()
     assert files == [("quarantined", 0)]
@@ -212,3 +216,16 @@ def test_persons_needed_when_history_is_empty(tmp_path: Path) -> None:
         res = ingest(h, src, LAYOUT, tmp_path / "q",
                      persons=pl.DataFrame({"person_id": ["P1"], "nhs_number": [None]}))  # fmt: skip
         assert res.items == 1 and res.by_team == {"(no team)": 1}
+
+
+def test_a_quarantined_feedback_file_is_not_reported_as_a_feed_file(
+    h: History, tmp_path: Path
+) -> None:
+    """Feedback and feeds share one quarantine (pipelines/source/intake.py): a later build's
+    list of feed files still held in quarantine leaves the feedback file out."""
+    from pipelines.source.feeds import held_in_quarantine
+
+    src = _write(tmp_path, "carers_2025-01.csv", "Person,Number\nP1,123\n")
+    with pytest.raises(FeedbackQuarantined):
+        ingest(h, src, LAYOUT, tmp_path / "q")
+    assert held_in_quarantine(tmp_path / "q", set()) == []
