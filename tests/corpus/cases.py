@@ -980,8 +980,10 @@ def feedback_case(id: str, input: str, expect: Expect, name: str = "feedback.csv
             cfg = ws.recorded()
             data = make(ws)
             path = ws.dir / name
-            path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+            raw = data.encode("utf-8") if isinstance(data, str) else data
+            path.write_bytes(raw)
             ws.extra["feedback_file"] = path
+            ws.extra["feedback_bytes"] = raw
             return ["-c", str(cfg), "feedback", str(path)]
 
         case(FEEDBACK, id, input, expect, tags=("feedback",))(run)
