@@ -6,13 +6,6 @@
 SELECT s.step_id, s.person_id, s.step_type_code, s.status_code, s.started_on, s.completed_on,
        s.outcome_code, s.worker_id, s.team_id, s.previous_step_id, s.is_carer_step
 FROM workflow_steps s
-WHERE (s.started_on <= :period_end
-       AND (s.completed_on IS NULL OR s.completed_on >= :lookback_start))
-   OR s.step_id IN (
-        SELECT w.previous_step_id FROM workflow_steps w
-        WHERE w.started_on <= :period_end
-          AND (w.completed_on IS NULL OR w.completed_on >= :lookback_start))
-   OR s.step_id IN (
-        SELECT a.source_step_id FROM service_agreements a
-        WHERE a.start_date <= :period_end
-          AND (a.end_date IS NULL OR a.end_date >= :lookback_start))
+WHERE s.step_id IN (
+        -- include: steps_in_scope
+)

@@ -1,5 +1,8 @@
--- steps_in_scope: the step_ids that workflow_steps.sql returns (same conditions), included by
--- the step-detail queries where they say `-- include: steps_in_scope` (inside `step_id IN ( ... )`).
+-- steps_in_scope: the step_ids in scope, written once: included (inside `step_id IN ( ... )`) by
+-- workflow_steps.sql and the three step-detail queries where they say `-- include: steps_in_scope`.
+-- A step is in scope when it was open or completed at any time in [:lookback_start, :period_end],
+-- or another such step followed from it (previous_step_id), or it set up a service agreement in
+-- that window (source_step_id).
 SELECT s.step_id FROM workflow_steps s
 WHERE (s.started_on <= :period_end
        AND (s.completed_on IS NULL OR s.completed_on >= :lookback_start))
