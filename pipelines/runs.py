@@ -27,10 +27,11 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from cld_schema.errors import CldError
 from pipelines.config import Config
 from pipelines.period import Period, RollingYear
 
@@ -649,6 +650,315 @@ def feedback(
             done.mkdir(exist_ok=True)
             shutil.move(f, done / f.name)
     return results
+
+
+# -- checking a submission file ---------------------------------------------------------------
+class CheckFileError(CldError):
+    """A file or folder ``cld check`` cannot take: none found, a findings folder it cannot
+    make, a thresholds file it cannot use."""
+
+
+@dataclass
+class FileCheck:
+    """One file checked (or not): its findings folder, its summary (counts by rule and
+    module, ready or not; None when the file could not be read, ``error`` then says why),
+    the national DQ picture and Data Docs, and the history run when it was recorded."""
+
+    file: Path
+    folder: Path
+    summary: dict[str, Any] | None = None
+    national: Any = field(default=None, repr=False)
+    data_docs: Path | None = None
+    period: str | None = None
+    error: str | None = None
+    run_id: int | None = None
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.summary and self.summary["ready"])
+
+
+@dataclass
+class CheckOutcome:
+    """What :func:`check_file` did: one :class:`FileCheck` per file, in the files' order; the
+    findings folder (one file) or the folder of the files' folders; ``summary_csv``: with
+    several files, one row per file. Counts, paths and rule texts only."""
+
+    files: list[FileCheck]
+    base: Path
+    summary_csv: Path | None = None
+
+    @property
+    def ready(self) -> bool:
+        return all(f.ready for f in self.files)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        checked = [f for f in self.files if f.summary is not None]
+        return {
+            "files": len(self.files),
+            "ready to submit": sum(1 for f in checked if f.ready),
+            "unreadable": len(self.files) - len(checked),
+            "rows": sum(int(f.summary["rows"]) for f in checked),
+            "errors": sum(int(f.summary["errors"]) for f in checked),
+            "warnings": sum(int(f.summary["warnings"]) for f in checked),
+            "findings": str(self.files[0].folder if len(self.files) == 1 else self.base),
+            "history runs": [f.run_id for f in self.files if f.run_id is not None],
+        }
+
+
+def check_paths(args: Path | list[Path]) -> list[Path]:
+    """The files to check: each argument a file, a folder (its ``*.csv`` and ``*.csv.gz``,
+    sorted) or a glob pattern the shell did not expand (``'returns/*.csv'``)."""
+    import glob
+
+    out: list[Path] = []
+    for a in [args] if isinstance(args, Path) else args:
+        a = Path(a)
+        if a.is_dir():
+            found = sorted(p for p in a.iterdir() if p.name.endswith((".csv", ".csv.gz")))
+            if not found:
+                raise CheckFileError(f"{a}: is a folder with no .csv or .csv.gz files in it")
+            out += found
+        elif not a.exists() and any(ch in str(a) for ch in "*?["):
+            found = sorted(Path(p) for p in glob.glob(str(a)) if Path(p).is_file())
+            if not found:
+                raise CheckFileError(f"{a}: no file matches this pattern")
+            out += found
+        else:
+            out.append(a)
+    return list(dict.fromkeys(out))
+
+
+def check_thresholds_file(cfg: Config) -> dict[str, Any]:
+    """The config's thresholds file, which checking a file requires to exist."""
+    from pipelines.outputs.sources import SourceError
+
+    path = cfg.path(cfg.checks.thresholds)
+    if not path.exists():
+        raise CheckFileError(f"{cfg.file}: key [checks] thresholds: no such file {path}")
+    try:
+        return load_thresholds(cfg)
+    except SourceError as exc:
+        raise CheckFileError(str(exc)) from None
+
+
+def _la_code(frame: Any) -> str | None:
+    """The council's code as the file gives it (most common LA_Code)."""
+    import polars as pl
+
+    codes = frame.select(pl.col("LA_Code").drop_nulls().mode().sort().first()).item()
+    return None if codes is None else str(codes)
+
+
+def check_one_file(cfg: Config, file: Path, out: Path, *, release: str | None, prev: Any,
+                   per: Period | None, thresholds: dict[str, Any], docs: bool,
+                   run_id: str) -> tuple[FileCheck, Any]:
+    """Check one file into ``out`` (findings.parquet, the Excel-safe findings.csv,
+    dq_taxonomy.csv, national_dq.csv, the Data Docs): the :class:`FileCheck` and the
+    findings (the file-level ``FILE_*`` findings merged with the row checks')."""
+    import polars as pl
+
+    from checks import run_checks
+    from checks.engine import summarise
+    from checks.national import national_dq
+    from checks.quantitative import ThresholdsError, check_thresholds
+    from checks.rules.file import file_findings
+    from pipelines.cldfile import read_cld_for_check
+    from pipelines.excel_safe import excel_safe_frame as excel_safe
+
+    frame, spec, info = read_cld_for_check(file, release)
+    try:
+        check_thresholds(thresholds, spec)
+    except ThresholdsError as exc:
+        raise CheckFileError(f"{cfg.path(cfg.checks.thresholds)}: {exc}") from None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckFileError(f"cannot create the findings folder {out}: {exc.strerror}") from None
+    res = run_checks(
+        frame,
+        spec,
+        run_id=run_id,
+        previous=prev,
+        period=per,
+        thresholds=thresholds,
+        data_docs_dir=(out / "data_docs") if docs else None,
+    )
+    row_findings = res.findings
+    if info.header_faults and info.header_faults.missing_fields:
+        # a column the file lacks is the header finding's, not one finding per row
+        row_findings = row_findings.filter(
+            ~pl.col("field").is_in(info.header_faults.missing_fields).fill_null(False)
+        )
+    findings = pl.concat([file_findings(info, run_id), row_findings])
+    summary = {**res.summary, **summarise(findings)}
+    summary["la_code"] = _la_code(frame)
+    findings.write_parquet(out / "findings.parquet")
+    excel_safe(findings).write_csv(out / "findings.csv")
+    if res.taxonomy is not None:  # the national DQ report's shape: module x field x status x …
+        res.taxonomy.write_csv(out / "dq_taxonomy.csv")
+    national = national_dq(res.taxonomy, spec, findings)
+    national.write_csv(out / "national_dq.csv")
+    checked = FileCheck(file, out, summary, national, res.data_docs,
+                        period=str(per) if per is not None else info.period)
+    return checked, findings
+
+
+def _check_in_worker(cfg: Config, file: Path, target: Path, kw: dict[str, Any]) -> FileCheck:
+    """One file of several, in a worker process: its FileCheck (findings written; the
+    national picture stays in the folder's national_dq.csv)."""
+    import gc
+
+    checked, _ = check_one_file(cfg, file, target, prev=None, **kw)
+    checked.national = None
+    gc.collect()  # one file's frames go before the worker reads the next
+    return checked
+
+
+def _worker_start() -> None:
+    from checks.quantitative import start_gx_import
+
+    start_gx_import()  # each worker imports GX once, overlapping its first file
+
+
+def _check_many(cfg: Config, plan: list[tuple[Path, Path, dict[str, Any]]], jobs: int):
+    """(file, findings folder, a call giving its FileCheck) per file, in the files' order.
+    With ``jobs`` > 1 the files are checked that many at a time in worker processes (each
+    holds one file in memory at a time; GX, spec and thresholds loaded once per worker), so a
+    region's or England's folder uses every core; one worker's error stays that file's."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    jobs = max(1, min(jobs or (os.cpu_count() or 1), len(plan)))
+    if jobs == 1:
+        _worker_start()
+        for file, target, args in plan:
+            yield file, target, (lambda f=file, t=target, a=args: _check_in_worker(cfg, f, t, a))
+        return
+    # spawn, not fork: this process has threads (the GX import) that fork would copy mid-way
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
+                             initializer=_worker_start) as pool:  # fmt: skip
+        futures = [pool.submit(_check_in_worker, cfg, f, t, a) for f, t, a in plan]
+        for (file, target, _), fut in zip(plan, futures, strict=True):
+            yield file, target, fut.result
+
+
+SUMMARY_COLUMNS = ("file", "status", "la_code", "release", "rows", "errors", "warnings",
+                   "message", "findings")
+
+
+def write_check_summary(files: list[FileCheck], base: Path) -> Path:
+    """summary.csv: one row per file (status ready / not ready / unreadable, counts)."""
+    import polars as pl
+
+    text, count = pl.String, pl.Int64
+    schema = {c: count if c in ("rows", "errors", "warnings") else text for c in SUMMARY_COLUMNS}
+    rows = []
+    for f in files:
+        s = f.summary or {}
+        status = "unreadable" if f.summary is None else "ready" if f.ready else "not ready"
+        rows.append({"file": f.file.name, "status": status, "la_code": s.get("la_code"),
+                     "release": s.get("release"), "rows": s.get("rows"),
+                     "errors": s.get("errors"), "warnings": s.get("warnings"),
+                     "message": f.error, "findings": None if f.summary is None else str(f.folder)})
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / "summary.csv"
+    pl.DataFrame(rows, schema=schema).write_csv(path)
+    return path
+
+
+def record_check(cfg: Config, checked: FileCheck, findings: Any, started_at: datetime) -> int:
+    """Keep one checked file's findings in history as a run of kind ``check``, in one
+    transaction (a run killed before the commit leaves no trace of itself there). Returns
+    the run id."""
+    from pipelines.history import History
+
+    with (
+        History.open(cfg.path(cfg.paths.history_db)) as h,
+        h.run("check", checked.period, (checked.summary or {}).get("release"),
+              f"file {checked.file.name}", started_at=started_at) as run,
+    ):  # fmt: skip
+        run.counts["ready"] = checked.ready
+        run.add_findings(findings)
+        return run.id
+
+
+def check_file(
+    cfg: Config,
+    path: Path | list[Path],
+    *,
+    release: str | None = None,
+    previous: Path | None = None,
+    period: Period | None = None,
+    out: Path | None = None,
+    docs: bool = True,
+    jobs: int = 0,
+    record: bool = False,
+    on_file: Callable[[int, int, FileCheck], None] | None = None,
+) -> CheckOutcome:
+    """Check submission files (what ``cld check`` and the check-file flow run): a file, a
+    folder of them (``*.csv``, ``*.csv.gz``) or a glob, or a list of these.
+
+    Each file: the field contract, logical rules and quantitative expectations, with the
+    file-level ``FILE_*`` findings (header faults, encoding), into its findings folder
+    (``out``, default ``<output_dir>/checks/<file>``; with several files, one folder per file
+    under ``out`` or ``<output_dir>/checks``, and ``summary.csv`` there). ``release``: used
+    when a file does not say its reporting period; ``previous``: the previous submission, for
+    the change checks (one file only); ``period``: default the file's own dates. With several
+    files ``jobs`` at a time are checked in worker processes (0: one per core), a file that
+    cannot be read is noted (``FileCheck.error``) and the others go on; one file's problem is
+    raised. ``record``: keep each checked file's findings in history as a run of kind
+    ``check``, one transaction per file once its files are written. ``on_file(i, n, checked)``
+    is called as each file is done.
+    """
+    from pipelines.cldfile import read_cld
+
+    began = datetime.now()
+    paths = check_paths(path)
+    if previous and len(paths) > 1:
+        raise CheckFileError(
+            "--previous compares one file with its previous submission: give one file"
+        )
+    thresholds = check_thresholds_file(cfg)
+    if record:
+        history_ready(cfg)
+    prev = read_cld(previous)[0] if previous else None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    base = (Path(out) if out else cfg.path(cfg.paths.output_dir) / "checks").resolve()
+    kw = {"release": release, "per": period, "thresholds": thresholds, "docs": docs}
+    if len(paths) == 1:
+        from checks.quantitative import start_gx_import
+
+        file = paths[0]
+        target = base if out else base / file.name.split(".")[0]
+        start_gx_import()  # GX's import overlaps reading and checking the file
+        checked, findings = check_one_file(
+            cfg, file, target, prev=prev, run_id=f"{stamp}-{uuid.uuid4().hex[:6]}", **kw
+        )
+        if record:
+            checked.run_id = record_check(cfg, checked, findings, began)
+        if on_file is not None:
+            on_file(1, 1, checked)
+        return CheckOutcome([checked], target)
+    plan = [(file, base / file.name.split(".")[0],
+             {**kw, "run_id": f"{stamp}-{uuid.uuid4().hex[:6]}"}) for file in paths]  # fmt: skip
+    done: list[FileCheck] = []
+    for i, (file, target, job) in enumerate(_check_many(cfg, plan, jobs), 1):
+        try:
+            checked = job()
+        except CldError as exc:  # one unreadable file does not stop the others
+            checked = FileCheck(file, target, error=str(exc))
+        if record and checked.summary is not None:
+            import polars as pl
+
+            findings = pl.read_parquet(target / "findings.parquet")
+            checked.run_id = record_check(cfg, checked, findings, began)
+            began = datetime.now()
+        done.append(checked)
+        if on_file is not None:
+            on_file(i, len(paths), checked)
+    return CheckOutcome(done, base, write_check_summary(done, base))
 
 
 def cqc(

@@ -245,3 +245,35 @@ def test_release_option_does_not_override_the_period(tmp_path, spec_r2):
     warn = findings.filter(pl.col("rule_id") == "FILE_release_period")
     assert warn["severity"].to_list() == ["warning"]
     assert "period 2025-26Q3" in warn["message"].item()
+
+
+def test_record_keeps_the_check_as_a_history_run(tmp_path, spec_r1):
+    """--record: the findings written are the findings history holds, under a run of kind
+    check (its period the file's own, ready or not in its counts); without it, no history."""
+    from pathlib import Path
+
+    from pipelines.history import History
+
+    cfg = tmp_path / "cld.toml"
+    cfg.write_text(
+        '[council]\nla_code = "999"\n[paths]\nhistory_db = "h.duckdb"\noutput_dir = "out"\n'
+        f'[checks]\nthresholds = "{Path("data/sample/thresholds.yaml").resolve()}"\n'
+    )
+    f = tmp_path / "sub.csv"
+    _write(spec_r1, f, [{}, {"NHS_Number": "9434765918", "LA_Person_Unique_Identifier": "P2"}])
+    res = runner.invoke(app, ["-c", str(cfg), "check", str(f), "--no-docs"])
+    assert res.exit_code == 1, res.output
+    assert not (tmp_path / "h.duckdb").exists() and "history run" not in res.output
+    res = runner.invoke(app, ["-c", str(cfg), "check", str(f), "--no-docs", "--record"])
+    assert res.exit_code == 1, res.output
+    findings = pl.read_parquet(tmp_path / "out" / "checks" / "sub" / "findings.parquet")
+    with History.open(tmp_path / "h.duckdb") as h:
+        runs = h.runs()
+        assert runs["kind"].to_list() == ["check"] and runs["status"].to_list() == ["ok"]
+        run = runs.row(0, named=True)
+        assert f"history run: {run['id']}" in res.output
+        assert run["findings"] == findings.height > 0
+        assert run["period"] == "2024-25Q3" and run["release"] == "R1"
+        kept = h.query("findings_of_run.sql", {"run": run["id"]})
+    assert sorted(kept["rule_id"].to_list()) == sorted(findings["rule_id"].to_list())
+    assert "FLD_NHS_Number_mod11" in kept["rule_id"].to_list()
