@@ -206,7 +206,7 @@ class FeedAccumulator:
         )
         if per_kind:
             month = (datetime.fromordinal(EPOCH_ORD + window[1])).strftime("%Y-%m")
-            mal, rows = defects_mod.malformed_files(
+            mal, rows = defects_mod.inject_feed_files(
                 feeds_dir, carers, equipment, rng, per_kind, month
             )
             files += mal

@@ -246,6 +246,8 @@ def generate(
     data = data or load_sample_data()
     n_people = resolve_people(size, people, data)
     per_kind = defect_count(defects, n_people)
+    if per_kind:
+        defects_mod.check_kinds(data.defect_kinds)  # a function per kind, a kind per function
     size_cfg = data.volumes["sizes"][size]
     if is_url(path_or_url):
         db_path, url = None, str(path_or_url)
