@@ -598,23 +598,68 @@ def checklist_mistakes(cfg: Config, team: str | None = None) -> tuple[Any, str]:
 FEEDBACK_SUFFIXES = {".csv", ".txt", ".xlsx", ".gz"}
 
 
-def feedback_step(cfg: Config, path: Path) -> dict[str, Any]:
-    """Take in one NHS-number feedback file (what ``cld feedback FILE`` does); the result
-    holds counts only (no NHS numbers, no person ids)."""
+def submitted_period(cfg: Config) -> Period | None:
+    """The quarter of the latest submission in history (the one NHS-number feedback
+    answers); None without a history, a submission, or when it is a nightly rolling year."""
+    from pipelines.history import History
+    from pipelines.period import PeriodError
+
+    path = cfg.path(cfg.paths.history_db)
+    if not path.exists():
+        return None
+    with History.open(path) as h:
+        latest = h.latest_submission()
+    if latest is None or not latest.period:
+        return None
+    try:
+        return Period.parse(latest.period)
+    except PeriodError:  # a nightly run's rolling year: not a quarter
+        return None
+
+
+def case_people(cfg: Config, period: Period | None) -> tuple[Any, Any]:
+    """Persons and current team allocations (with team names) from the case-management
+    database, read with the council's extract SQL for ``period`` (default the config's
+    default period)."""
+    import polars as pl
+
+    from pipelines.source.extract import extract
+
+    tables = extract(cfg.database_url, period or default_period(cfg),
+                     cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine)
+    teams = tables["teams"].select(pl.col("team_id"), pl.col("team_name").cast(pl.String))
+    allocations = tables["allocations"].join(teams, on="team_id", how="left")
+    return tables["persons"], allocations
+
+
+def feedback_step(cfg: Config, path: Path, *, case_db: bool = False,
+                  period: Period | None = None) -> dict[str, Any]:
+    """Take in one NHS-number feedback file (what ``cld feedback FILE`` and the feedback
+    flow do). Person ids are checked, and numbers routed to teams, against the latest
+    submission in history, or with ``case_db`` against the case-management database's
+    persons and allocations for ``period`` (default the latest submission's quarter, else the
+    default period). A quarantined file, or one taken in before, is a ``status``
+    ("quarantined", "already taken in") with a one-line ``message``, not an exception. The
+    result holds counts and team names only (no NHS numbers, no person ids)."""
     from dataclasses import asdict
 
     from pipelines.history import History
     from pipelines.history.feedback import FeedbackAlreadyTaken, FeedbackQuarantined, ingest
     from pipelines.source.feedback import FeedbackLayout
 
+    persons = allocations = None
+    if case_db:
+        persons, allocations = case_people(cfg, period or submitted_period(cfg))
     layout = FeedbackLayout.load(cfg.path(cfg.feedback.layout))
     try:
         with History.open(cfg.path(cfg.paths.history_db)) as h:
-            res = ingest(h, path, layout, cfg.path(cfg.paths.quarantine_dir))
+            res = ingest(h, path, layout, cfg.path(cfg.paths.quarantine_dir),
+                         persons=persons, allocations=allocations)
     except FeedbackQuarantined as exc:
-        return {"file": path.name, "status": "quarantined", "reason file": str(exc.reason_file)}
-    except FeedbackAlreadyTaken:
-        return {"file": path.name, "status": "already taken in"}
+        return {"file": path.name, "status": "quarantined", "reason file": str(exc.reason_file),
+                "message": str(exc)}
+    except FeedbackAlreadyTaken as exc:
+        return {"file": path.name, "status": "already taken in", "message": str(exc)}
     return {
         "file": path.name,
         "status": "taken in",
@@ -623,6 +668,10 @@ def feedback_step(cfg: Config, path: Path) -> dict[str, Any]:
         "set aside rows": sum(res.set_aside.values()),
         "action needed": res.action_needed,
         "teams": len(res.by_team),
+        "rejected by problem": dict(sorted(res.rejected.items())),
+        "set aside by reason": dict(sorted(res.set_aside.items())),
+        "set aside file": None if res.set_aside_file is None else str(res.set_aside_file),
+        "by team": dict(sorted(res.by_team.items())),
     }
 
 
@@ -638,13 +687,15 @@ def waiting_feedback(path: Path) -> list[Path]:
 
 
 def feedback(
-    cfg: Config, path: Path, step: Callable[[Config, Path], dict[str, Any]] = feedback_step
+    cfg: Config, path: Path, step: Callable[..., dict[str, Any]] = feedback_step,
+    *, case_db: bool = False, period: Period | None = None,
 ) -> list[dict[str, Any]]:
     """Take in a feedback file, or every file waiting in an inbox folder (each then moved to
-    the inbox's ``processed/`` subfolder, so it is picked up once)."""
+    the inbox's ``processed/`` subfolder, so it is picked up once); ``case_db``/``period`` as
+    for :func:`feedback_step`."""
     results = []
     for f in waiting_feedback(path):
-        results.append(step(cfg, f))
+        results.append(step(cfg, f, case_db=case_db, period=period))
         if path.is_dir() and f.exists():
             done = path / "processed"
             done.mkdir(exist_ok=True)

@@ -109,70 +109,31 @@ def feedback(
     submission in history (or the case-management database with ``--case-db``). A malformed
     file is quarantined with a reason (exit 2).
     """
-    from pipelines.history.feedback import ingest
-    from pipelines.source.feedback import FeedbackLayout
+    from pipelines import runs
+    from pipelines.period import Period
 
     cfg = get_config()
     if file.is_dir():
         raise UserError(f"{file} is a folder: give the feedback file itself")
     if not file.is_file():
         raise UserError(f"feedback file {file} not found")
-    persons = allocations = None
-    if case_db:
-        persons, allocations = _case_people(cfg, period or _submitted_period(cfg))
-    with _history() as h:
-        layout = FeedbackLayout.load(cfg.path(cfg.feedback.layout))
-        res = ingest(
-            h, file, layout, cfg.path(cfg.paths.quarantine_dir),
-            persons=persons, allocations=allocations,
-        )  # fmt: skip
+    got = runs.feedback_step(cfg, file, case_db=case_db,
+                             period=Period.parse(period) if period else None)
+    if got["status"] != "taken in":  # quarantined, or taken in before: one line, exit 2
+        raise UserError(got["message"])
     typer.echo(
-        f"{file.name}: {res.rows} rows; {res.items} NHS numbers found "
-        f"({res.resolved_at_once} already held, {res.conflicts_at_once} conflicting), "
-        f"{res.no_match} not matched, {sum(res.rejected.values())} rows skipped, "
-        f"{sum(res.set_aside.values())} set aside"
+        f"{file.name}: {got['rows']} rows; {got['items']} NHS numbers found "
+        f"({got['resolved_at_once']} already held, {got['conflicts_at_once']} conflicting), "
+        f"{got['no_match']} not matched, {got['rejected rows']} rows skipped, "
+        f"{got['set aside rows']} set aside"
     )
-    for problem, n in sorted(res.rejected.items()):
+    for problem, n in got["rejected by problem"].items():
         typer.echo(f"  skipped: {problem}: {n}")
-    for reason, n in sorted(res.set_aside.items()):
-        typer.echo(f"  set aside: {reason}: {n} (rows kept in {res.set_aside_file})")
-    typer.echo(f"for teams to act on: {res.action_needed}")
-    for team, n in sorted(res.by_team.items()):
+    for reason, n in got["set aside by reason"].items():
+        typer.echo(f"  set aside: {reason}: {n} (rows kept in {got['set aside file']})")
+    typer.echo(f"for teams to act on: {got['action needed']}")
+    for team, n in got["by team"].items():
         typer.echo(f"  to {team}: {n}")
-
-
-def _submitted_period(cfg) -> str | None:
-    """The period of the latest submission in history: the one the feedback answers."""
-    path = cfg.path(cfg.paths.history_db)
-    if not path.exists():
-        return None
-    with _history() as h:
-        latest = h.latest_submission()
-    from pipelines.period import Period, PeriodError
-
-    if latest is None or not latest.period:
-        return None
-    try:
-        return str(Period.parse(latest.period))
-    except PeriodError:  # a nightly run's rolling year: not a quarter
-        return None
-
-
-def _case_people(cfg, period: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Persons and current team allocations, read with the council's extract SQL."""
-    import polars as pl
-
-    from pipelines.period import Period
-    from pipelines.runs import default_period
-    from pipelines.source.extract import extract
-
-    p = Period.parse(period) if period else default_period(cfg)
-    tables = extract(
-        cfg.database_url, p, cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine
-    )
-    teams = tables["teams"].select(pl.col("team_id"), pl.col("team_name").cast(pl.String))
-    allocations = tables["allocations"].join(teams, on="team_id", how="left")
-    return tables["persons"], allocations
 
 
 def export(

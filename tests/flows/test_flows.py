@@ -238,6 +238,38 @@ def test_feedback_inbox_takes_in_good_files_and_fails_on_a_malformed_one(
     leaves_no_personal_data(run_id_of(state), council)
 
 
+def test_feedback_checked_against_the_case_database(council: Council, tmp_path: Path) -> None:
+    """case_db: person ids and teams come from the case-management database (as `cld
+    feedback --case-db` takes them, through the same runs.feedback_step), so a council with
+    no submission in history yet can take its feedback in; without it the run fails saying
+    history holds no submission."""
+    import shutil
+
+    from flows.feedback import nhs_number_feedback
+    from pipelines.history import History
+
+    source = next(council.feedback_dir.glob("*.csv"))
+    for case_db in (False, True):
+        folder = tmp_path / f"case_db_{case_db}"
+        cfg_path = write_config(folder, sample_db=council.db)
+        feedback = shutil.copy(source, folder / source.name)
+        state = nhs_number_feedback(path=str(feedback), config=str(cfg_path), case_db=case_db,
+                                    period=council.period, return_state=True)
+        cfg = load_config(cfg_path)
+        if not case_db:
+            assert state.is_failed() and "holds no submission" in state.message
+            continue
+        assert state.is_completed(), state.message
+        (taken,) = state.result()["files"]
+        assert taken["status"] == "taken in" and taken["items"] > 0, taken
+        with History.open(cfg.path(cfg.paths.history_db)) as h:
+            items = h.feedback_items()
+        assert items.height == taken["items"]
+        assert items["action_needed"].sum() == taken["action needed"]
+        assert items["team_id"].null_count() == 0  # every person routed by current allocation
+        leaves_no_personal_data(run_id_of(state), council)
+
+
 def test_many_councils_fan_out_on_a_dask_cluster(
     council: Council, tmp_path: Path, dask_cluster
 ) -> None:
