@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import Config, load_config
+from pipelines.markdown import markdown_table
 
 # Secrets the stages read from the environment, and the Prefect Secret block that may hold each.
 SECRET_BLOCKS = {"CLD_DATABASE_URL": "cld-database-url", "CLD_SMTP_PASSWORD": "cld-smtp-password"}
@@ -48,15 +49,6 @@ def artefact_key(*parts: object) -> str:
     """A Prefect artefact key: lowercase letters, digits and dashes only."""
     text = "-".join(str(p) for p in parts if p is not None).lower()
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-
-
-def markdown_table(rows: list[Mapping[str, Any]]) -> str:
-    if not rows:
-        return "_none_\n"
-    cols = list(rows[0])
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    out += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
-    return "\n".join(out) + "\n"
 
 
 def rule_counts(summary: Mapping[str, Any], top: int = 50) -> list[dict[str, Any]]:

@@ -203,7 +203,9 @@ def rules_command(
         typer.echo(f"{frame.height} rules written to {target}")
         return
     if format == "md":
-        text = to_markdown(frame)
+        from pipelines.markdown import markdown_table
+
+        text = markdown_table(frame)
         if out:
             out.write_text(text, encoding="utf-8")
             typer.echo(f"{frame.height} rules written to {out}")
@@ -213,14 +215,6 @@ def rules_command(
     for r in frame.iter_rows(named=True):
         typer.echo(f"{r['rule_id']:<40} {r['severity']:<8} {r['category']:<13} {r['message']}")
     typer.echo(f"\n{frame.height} rules")
-
-
-def to_markdown(frame) -> str:
-    cols = frame.columns
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in frame.iter_rows():
-        lines.append("| " + " | ".join(str(v or "").replace("|", "\\|") for v in row) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def register(app: typer.Typer) -> None:
