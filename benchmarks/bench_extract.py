@@ -28,8 +28,10 @@ SQL_DIR = ROOT / "sql" / "extract"
 
 CHILD = """
 import json, sys, time
+from pipelines.period import Period
 from pipelines.source.extract import extract
 url, period, sql_dir, engine = sys.argv[1:5]
+period = Period.parse(period)
 t = time.perf_counter()
 frames = extract(url, period, sql_dir, engine=engine)
 secs = time.perf_counter() - t

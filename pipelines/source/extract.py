@@ -623,7 +623,7 @@ def choose_engine(source: Source, engine: Engine) -> str:
 
 def extract(
     url: str,
-    period: Period | str,
+    period: Period,
     sql_dir: Path | str,
     engine: Engine = "auto",
     retries: int = 3,
@@ -636,6 +636,9 @@ def extract(
 ) -> dict[str, pl.DataFrame]:
     """Run every query of ``sql_dir`` for ``period`` and return one typed frame per file.
 
+    ``period`` is a parsed :class:`~pipelines.period.Period` (the CLI, the flows and
+    ``pipelines.runs`` parse the user's text once; the stages never re-parse it).
+
     ``only`` limits the run to those queries (by file name); ``lookback_start`` replaces the
     ``:lookback_start`` bind (the build's second pass for people known through a feed).
     ``person_ids`` maps query names to the people whose rows are wanted: those queries return
@@ -645,8 +648,6 @@ def extract(
     from ``backoff`` seconds. ``progress(name, done, total)`` is called after each query of an
     attempt (a retry starts again from the first query).
     """
-    if isinstance(period, str):
-        period = Period.parse(period)
     queries = load_queries(sql_dir)
     if only is not None:
         queries = [q for q in queries if q.name in only]

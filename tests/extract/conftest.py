@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from pipelines.period import Period
 from pipelines.source.tables import metadata
 
-PERIOD = "2024-25Q3"
+PERIOD = Period.parse("2024-25Q3")
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "extract"
 
 D = date

@@ -9,12 +9,11 @@ import sqlalchemy as sa
 import sqlglot
 from sqlalchemy.dialects import mssql
 
-from pipelines.period import Period
 from pipelines.source.extract import _binds, _positional, load_queries
 from tests.extract.conftest import PERIOD, SQL_DIR
 
 QUERIES = load_queries(SQL_DIR)
-BINDS = _binds(Period.parse(PERIOD))
+BINDS = _binds(PERIOD)
 
 # Dialect-specific syntax a council's server may not have (portable SQL only).
 NOT_PORTABLE = re.compile(
