@@ -30,6 +30,7 @@ from checks.rules.fields import (
     mandatory_how_to_fix,
     mandatory_message,
 )
+from checks.thresholds import CheckThresholds
 
 if TYPE_CHECKING:
     from cld_schema import Spec
@@ -450,13 +451,14 @@ def run_checks(
     run_id: str,
     previous: pl.DataFrame | None = None,
     period: Period | None = None,
-    thresholds: dict | None = None,
+    thresholds: CheckThresholds | None = None,
     quantitative: bool = True,
     data_docs_dir: Path | None = None,
 ) -> CheckResult:
     """Check a CLD frame: field contract, national field status, logical rules and (unless
     ``quantitative=False``) the Great Expectations dataset checks. ``thresholds`` is the
-    parsed thresholds file (completeness ``mostly`` per field, volume bounds); ``previous``
+    checks' part of the thresholds file (``checks.thresholds.CheckThresholds``, read by
+    ``pipelines.thresholds.load``; None: every default); ``previous``
     the last submission's frame, for the change checks; ``data_docs_dir`` where to build the
     offline Data Docs (none built when omitted)."""
     docs = None
@@ -476,7 +478,7 @@ def run_checks(
         )
 
         start_gx_import()
-        th = thresholds or {}
+        th = thresholds if thresholds is not None else CheckThresholds()
         measured: list[Any] = []
         with ThreadPoolExecutor(max_workers=1) as pool:
 

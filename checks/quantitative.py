@@ -29,12 +29,12 @@ import polars as pl
 from checks import findings as F
 from checks.prepare import period_bounds
 from checks.rules.base import RuleContext
-from cld_schema.errors import CldError
 
 STATIC = Path(__file__).with_name("static")
 TEXTS = Path(__file__).parent / "rules" / "quantitative.yaml"
 
 if TYPE_CHECKING:
+    from checks.thresholds import CheckThresholds
     from cld_schema import Spec
     from pipelines.period import Period
 
@@ -58,67 +58,6 @@ def _meta(name: str, kind: str, field_name: str, **fill: Any) -> dict[str, Any]:
         "field": field_name,
         "kind": kind,
     }
-
-
-class ThresholdsError(CldError, ValueError):
-    """The thresholds file has a key or value the checks cannot use; the message names it."""
-
-
-EVENT_KEYS = ("REQUEST", "ASSESSMENT", "SERVICE", "REVIEW")
-# The file's sections and their keys (compare: is history/compare.py's Thresholds, which
-# refuses its own unknown keys). A misspelt section must be refused, not switch checks off.
-SECTIONS = ("completeness", "complete_months", "volumes", "previous", "compare")
-_KEYS = {"complete_months": ("event_types", "min_events"), "previous": ("max_change",)}
-
-
-def check_thresholds(th: object, spec: Spec) -> dict:
-    """Validate a parsed thresholds file before any check runs (a typo would otherwise
-    surface as a GX error deep inside a run, or silently check nothing)."""
-    if th is None:
-        return {}
-    if not isinstance(th, dict):
-        raise ThresholdsError("the thresholds file must be a mapping of sections")
-    for name in th:
-        if name not in SECTIONS:
-            raise ThresholdsError(
-                f"{name!r} is not a section (the sections: {', '.join(SECTIONS)})"
-            )
-    for name, keys in _KEYS.items():
-        section = th.get(name) or {}
-        if not isinstance(section, dict):
-            raise ThresholdsError(f"{name}: must be a mapping of keys")
-        for key in section:
-            if key not in keys:
-                raise ThresholdsError(f"{name}: {key!r} is not a key (the keys: {', '.join(keys)})")
-
-    def number(where: str, v: object, lo: float | None = None, hi: float | None = None) -> None:
-        ok = isinstance(v, int | float) and not isinstance(v, bool)
-        if not ok or (lo is not None and v < lo) or (hi is not None and v > hi):
-            bounds = f" between {lo} and {hi}" if hi is not None else ""
-            raise ThresholdsError(f"{where}: {v!r} is not a number{bounds}")
-
-    for f, v in (th.get("completeness") or {}).items():
-        if not spec.has_field(f):
-            raise ThresholdsError(f"completeness: {f!r} is not a {spec.release} field")
-        number(f"completeness: {f}", v, 0, 1)
-    cm = th.get("complete_months") or {}
-    for k in cm.get("event_types", []):
-        if k not in EVENT_KEYS:
-            raise ThresholdsError(f"complete_months: event_types: {k!r} is not one of {EVENT_KEYS}")
-    if "min_events" in cm:
-        number("complete_months: min_events", cm["min_events"], 0)
-    for k, b in (th.get("volumes") or {}).items():
-        if k not in EVENT_KEYS:
-            raise ThresholdsError(f"volumes: {k!r} is not one of {EVENT_KEYS}")
-        for side in b or {}:
-            if side not in ("min", "max"):
-                raise ThresholdsError(f"volumes: {k}: {side!r} is not a key (the keys: min, max)")
-        for side in ("min", "max"):
-            if (b or {}).get(side) is not None:
-                number(f"volumes: {k}: {side}", b[side], 0)
-    if (th.get("previous") or {}).get("max_change") is not None:
-        number("previous: max_change", th["previous"]["max_change"], 0)
-    return th
 
 
 # --- dataset frames (polars) --------------------------------------------------------------
@@ -283,9 +222,9 @@ def start_gx_import() -> None:
     t.start()
 
 
-def completeness_fields(thresholds: dict, spec: Spec) -> list[str]:
+def completeness_fields(thresholds: CheckThresholds, spec: Spec) -> list[str]:
     """The fields with a completeness threshold, in the thresholds file's order."""
-    return [f for f in (thresholds.get("completeness") or {}) if spec.has_field(f)]
+    return thresholds.completeness_fields(spec)
 
 
 def completeness_table(counts: pl.DataFrame) -> pl.DataFrame:
@@ -356,7 +295,7 @@ def quantitative_findings(
     *,
     run_id: str,
     period: Period | None = None,
-    thresholds: dict,
+    thresholds: CheckThresholds,
     previous: pl.DataFrame | None = None,
     data_docs_dir: Path | None = None,
     statuses: pl.DataFrame | None = None,
@@ -368,7 +307,7 @@ def quantitative_findings(
     import logging
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    thresholds = check_thresholds(thresholds, spec)
+    thresholds.check_fields(spec)
     gx, gxe = _gx()
     start, end = period_bounds(frame, spec, period)
     ctx = gx.get_context(mode="ephemeral")
@@ -383,7 +322,7 @@ def quantitative_findings(
         counts = {r["field"]: r for r in completeness.iter_rows(named=True)}
         comp = _Suite(ctx, "completeness", completeness_table(completeness).to_pandas())
         for f in fields:
-            mostly = float(thresholds["completeness"][f])
+            mostly = float(thresholds.completeness[f])
             comp.add(
                 gxe.ExpectColumnValuesToBeBetween(column=f, min_value=mostly),
                 applicable=counts[f]["applicable"],
@@ -406,30 +345,26 @@ def quantitative_findings(
         mon = _Suite(
             ctx, "months", counts.with_columns(pl.col("month").cast(pl.String)).to_pandas()
         )
-        cm = thresholds.get("complete_months") or {}
-        for key in cm.get("event_types", ["REQUEST", "ASSESSMENT", "SERVICE"]):
+        cm = thresholds.complete_months
+        for key in cm.event_types:
             mon.add(
-                gxe.ExpectColumnValuesToBeBetween(
-                    column=key, min_value=int(cm.get("min_events", 1))
-                ),
+                gxe.ExpectColumnValuesToBeBetween(column=key, min_value=int(cm.min_events)),
                 event_key=key,
                 **_meta("QNT_complete_months", "months", "Event_Type", event=key.lower()),
             )
-        for key, b in (thresholds.get("volumes") or {}).items():
-            if key not in counts.columns:
-                continue
+        for key, b in thresholds.volumes.items():
+            if key not in counts.columns or (b.min is None and b.max is None):
+                continue  # no bound at all (`REQUEST:` alone): nothing to check
             mon.add(
-                gxe.ExpectColumnValuesToBeBetween(
-                    column=key, min_value=b.get("min"), max_value=b.get("max")
-                ),
+                gxe.ExpectColumnValuesToBeBetween(column=key, min_value=b.min, max_value=b.max),
                 event_key=key,
                 **_meta(
                     "QNT_volume_month",
                     "months",
                     "Event_Type",
                     event=key.title(),
-                    min=b.get("min"),
-                    max=b.get("max"),
+                    min=b.min,
+                    max=b.max,
                 ),
             )
         suites.append(mon)
@@ -449,7 +384,7 @@ def quantitative_findings(
                 (pl.col("rows") / pl.max_horizontal(pl.col("rows_prev"), 1)).alias("ratio")
             )
         )
-        mx = float((thresholds.get("previous") or {}).get("max_change", 0.5))
+        mx = float(thresholds.previous.max_change)
         ch = _Suite(ctx, "previous", change.to_pandas())
         ch.add(
             gxe.ExpectColumnValuesToBeBetween(column="ratio", min_value=1 - mx, max_value=1 + mx),

@@ -29,11 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cld_schema.errors import CldError
 from pipelines.config import Config
 from pipelines.period import Period, RollingYear
+
+if TYPE_CHECKING:
+    from checks.thresholds import CheckThresholds
 
 Progress = Callable[[str], None]
 
@@ -71,19 +74,13 @@ def source_label(cfg: Config) -> str:
     return "environment database" if os.environ.get("CLD_DATABASE_URL") else "embedded sample"
 
 
-def load_thresholds(cfg: Config) -> dict[str, Any]:
-    """The council's thresholds file (one reader for the CLI, the runs and the report)."""
-    from pipelines.outputs.sources import load_thresholds as read
-
-    return read(cfg)
-
-
 def check_settings(cfg: Config) -> None:
     """Read the files the configuration names before the long build, so a setting that
     names no file, or a broken one, is one clear error at once (not ignored, not late)."""
+    from pipelines import thresholds
     from pipelines.outputs.delivery import load_directory
 
-    load_thresholds(cfg)
+    thresholds.load(cfg)
     load_directory(cfg.path(cfg.delivery.directory))
 
 
@@ -117,10 +114,11 @@ def empty_months(cfg: Config, frame: Any, release: str, period: Any) -> str | No
 
     from checks.quantitative import monthly_counts
     from cld_schema import load_spec
+    from pipelines import thresholds
 
-    cm = load_thresholds(cfg).get("complete_months") or {}
-    keys = list(cm.get("event_types", ["REQUEST", "ASSESSMENT", "SERVICE"]))
-    least = int(cm.get("min_events", 1))
+    cm = thresholds.load(cfg).checks.complete_months
+    keys = list(cm.event_types)
+    least = int(cm.min_events)
     counts = monthly_counts(frame, load_spec(release), period.start, period.end)
     keys = [k for k in keys if k in counts.columns]
     if not keys:
@@ -154,6 +152,7 @@ def dry_run_outputs(
     """A dry run's DQ report and team lists, from the rows and findings in hand (nothing read
     from or written to history, nothing delivered)."""
     from cld_schema import load_spec
+    from pipelines import thresholds
     from pipelines.outputs import write_exception_lists
     from pipelines.outputs.delivery import load_directory
     from pipelines.outputs.report import ReportInputs, save_report
@@ -162,7 +161,7 @@ def dry_run_outputs(
     label = f"{period}-dry-run"
     inp = ReportInputs(
         findings=checked.findings, frame=built.frame, spec=spec, run_id=label,
-        council=cfg.council.name, thresholds=load_thresholds(cfg),
+        council=cfg.council.name, thresholds=thresholds.load(cfg).checks,
         data_docs=docs if docs is not None and docs.exists() else None,
         period_label=str(period), period=(period.start, period.end), kind="check",
         cutoff=period.end, build=built.summary, file_measures=checked.measures,
@@ -224,6 +223,7 @@ def checks_step(
     """Field contract, logical rules and quantitative expectations on the built rows."""
     from checks import run_checks
     from cld_schema import load_spec
+    from pipelines import thresholds
 
     return run_checks(
         frame,
@@ -231,7 +231,7 @@ def checks_step(
         run_id=run_id or uuid.uuid4().hex,
         previous=previous,
         period=period,
-        thresholds=load_thresholds(cfg),
+        thresholds=thresholds.load(cfg).checks,
         data_docs_dir=docs_dir,
     )
 
@@ -323,15 +323,16 @@ def compare_step(
     :class:`~pipelines.history.compare.Comparison` back (the DQ report is handed the same
     comparison: one quarterly run compares once). The comparison holds person ids, so the
     flow keeps it in memory only."""
+    from pipelines import thresholds
     from pipelines.history import History
-    from pipelines.history.compare import Thresholds, compare
+    from pipelines.history.compare import compare
     from pipelines.outputs.comparison_files import write_comparison
 
     if previous_id is None:
         return {"compared with": "(no earlier submission)"}, "", None
     with History.open(cfg.path(cfg.paths.history_db)) as h:
         result = compare(
-            h, previous_id, submission_id, Thresholds.load(cfg.path(cfg.checks.thresholds))
+            h, previous_id, submission_id, thresholds.load(cfg, missing_ok=True).compare
         )
         files = write_comparison(result, out_dir)
     facts = {
@@ -450,6 +451,7 @@ def check_now(cfg: Config, period: Period, *, quantitative: bool = False,
 
     from checks import run_checks
     from cld_schema import load_spec
+    from pipelines import thresholds
     from pipelines.build import build
     from pipelines.history.read import RunInputs
 
@@ -458,7 +460,7 @@ def check_now(cfg: Config, period: Period, *, quantitative: bool = False,
     spec = load_spec(built.summary["release"])
     label = f"{period}-now"
     checked = run_checks(built.frame, spec, run_id=label, quantitative=quantitative,
-                         thresholds=load_thresholds(cfg), data_docs_dir=data_docs_dir)
+                         thresholds=thresholds.load(cfg).checks, data_docs_dir=data_docs_dir)
     out = RunInputs(run_id=None, findings=checked.findings, previous=None, feedback=None,
                     trend=None, frame=built.frame, spec=spec,
                     data_docs=Path(checked.data_docs) if checked.data_docs else None,
@@ -497,15 +499,15 @@ def inputs_for(cfg: Config, *, run: int | None = None, findings: Path | None = N
     if period is not None:
         return check_now(cfg, Period.parse(period), quantitative=quantitative,
                          data_docs_dir=data_docs_dir)
+    from pipelines import thresholds as thresholds_file
     from pipelines.history import History
-    from pipelines.history.compare import Thresholds
     from pipelines.history.read import read_run
 
     path = cfg.path(cfg.paths.history_db)
     if not path.exists():
         raise SourceError(f"no history at {path} ([paths] history_db): run `cld build` first, "
                           "or give --findings FILE")
-    thresholds = Thresholds.load(cfg.path(cfg.checks.thresholds)) if with_submission else None
+    thresholds = thresholds_file.load(cfg, missing_ok=True).compare if with_submission else None
     with History.open(path) as h:
         return read_run(h, run, with_submission=with_submission, thresholds=thresholds,
                         comparison=comparison)
@@ -533,6 +535,7 @@ def write_run_report(cfg: Config, run_id: int | None, out_dir: Path, *,
     (unmapped codes, quarantined files, Data Docs). ``measures``: the checks'
     ``CheckResult.measures`` of the run's file when the run holds it (else measured here).
     This is what the quarterly flow calls after recording the run, and ``cld report --run``."""
+    from pipelines import thresholds
     from pipelines.cqc.trend import read_trend
     from pipelines.outputs.facts import run_facts, save_run_facts
     from pipelines.outputs.report import ReportInputs, report_name, save_report
@@ -549,7 +552,7 @@ def write_run_report(cfg: Config, run_id: int | None, out_dir: Path, *,
         save_run_facts(out_dir, run.run_id, data_docs=data_docs)
     inp = ReportInputs(
         findings=run.findings, frame=run.frame, spec=run.spec, run_id=str(run.run_id),
-        council=cfg.council.name, thresholds=load_thresholds(cfg), comparison=run.comparison,
+        council=cfg.council.name, thresholds=thresholds.load(cfg).checks, comparison=run.comparison,
         trend=run.trend, data_docs=data_docs, period_label=run.period or "",
         kind=run.kind or "", cutoff=run.cutoff, build=kept.get("build"),
         measures=run.measures,
@@ -781,19 +784,6 @@ def check_paths(args: Path | list[Path]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def check_thresholds_file(cfg: Config) -> dict[str, Any]:
-    """The config's thresholds file, which checking a file requires to exist."""
-    from pipelines.outputs.sources import SourceError
-
-    path = cfg.path(cfg.checks.thresholds)
-    if not path.exists():
-        raise CheckFileError(f"{cfg.file}: key [checks] thresholds: no such file {path}")
-    try:
-        return load_thresholds(cfg)
-    except SourceError as exc:
-        raise CheckFileError(str(exc)) from None
-
-
 def _la_code(frame: Any) -> str | None:
     """The council's code as the file gives it (most common LA_Code)."""
     import polars as pl
@@ -803,7 +793,7 @@ def _la_code(frame: Any) -> str | None:
 
 
 def check_one_file(cfg: Config, file: Path, out: Path, *, release: str | None, prev: Any,
-                   per: Period | None, thresholds: dict[str, Any], docs: bool,
+                   per: Period | None, thresholds: CheckThresholds, docs: bool,
                    run_id: str) -> tuple[FileCheck, Any]:
     """Check one file into ``out`` (findings.parquet, the Excel-safe findings.csv,
     dq_taxonomy.csv, national_dq.csv, the Data Docs): the :class:`FileCheck` and the
@@ -813,16 +803,12 @@ def check_one_file(cfg: Config, file: Path, out: Path, *, release: str | None, p
     from checks import run_checks
     from checks.engine import summarise
     from checks.national import national_dq
-    from checks.quantitative import ThresholdsError, check_thresholds
     from checks.rules.file import file_findings
     from pipelines.cldfile import read_cld_for_check
     from pipelines.excel_safe import excel_safe_frame as excel_safe
 
     frame, spec, info = read_cld_for_check(file, release)
-    try:
-        check_thresholds(thresholds, spec)
-    except ThresholdsError as exc:
-        raise CheckFileError(f"{cfg.path(cfg.checks.thresholds)}: {exc}") from None
+    thresholds.check_fields(spec)  # the file's release: before any check runs
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -963,6 +949,7 @@ def check_file(
     ``check``, one transaction per file once its files are written. ``on_file(i, n, checked)``
     is called as each file is done.
     """
+    from pipelines import thresholds as thresholds_file
     from pipelines.cldfile import read_cld
 
     began = datetime.now()
@@ -971,7 +958,7 @@ def check_file(
         raise CheckFileError(
             "--previous compares one file with its previous submission: give one file"
         )
-    thresholds = check_thresholds_file(cfg)
+    thresholds = thresholds_file.load(cfg).checks  # the file's one reader
     if record:
         history_ready(cfg)
     prev = read_cld(previous)[0] if previous else None

@@ -70,13 +70,14 @@ def compare(
     Without ids: the latest build against the last one uploaded to the Data Landing Portal
     (DLP), else the one before it. ``--out`` writes the detail as CSV files (Excel-safe).
     """
-    from pipelines.history.compare import Thresholds, compare
+    from pipelines import thresholds
+    from pipelines.history.compare import compare
     from pipelines.outputs.comparison_files import write_comparison
 
     cfg = get_config()
     with _history() as h:
-        thresholds = Thresholds.load(cfg.path(cfg.checks.thresholds))
-        result = compare(h, a, b, thresholds)
+        # its compare: section; no file: the defaults
+        result = compare(h, a, b, thresholds.load(cfg, missing_ok=True).compare)
         typer.echo(result.summary_text())
         if out is not None:
             for p in write_comparison(result, out):

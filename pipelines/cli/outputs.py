@@ -116,7 +116,7 @@ def report_command(
     """Write the self-contained HTML data-quality report: ready to submit or not, findings by
     rule and module, completeness against thresholds, volumes by month, changes against the
     previous submission, the teams' trend, and a link to the Data Docs. Opens offline."""
-    from pipelines import runs
+    from pipelines import runs, thresholds
     from pipelines.cldfile import read_cld
     from pipelines.outputs.report import ReportInputs, save_report
     from pipelines.period import Period
@@ -131,7 +131,7 @@ def report_command(
         p = Period.parse(period)
         inp = ReportInputs(
             findings=got.findings, frame=got.frame, spec=got.spec, run_id=got.label,
-            council=cfg.council.name, thresholds=runs.load_thresholds(cfg), trend=got.trend,
+            council=cfg.council.name, thresholds=thresholds.load(cfg).checks, trend=got.trend,
             data_docs=data_docs or got.data_docs, period_label=str(p),
             period=(p.start, p.end), kind="check", cutoff=p.end,
             national=runs.national_cells(got.frame, got.spec, got.findings, p),
@@ -149,7 +149,7 @@ def report_command(
         found = runs.inputs_for(cfg, findings=findings).findings
         inp = ReportInputs(
             findings=found, frame=frame, spec=spec, kind="check",
-            council=cfg.council.name, thresholds=runs.load_thresholds(cfg),
+            council=cfg.council.name, thresholds=thresholds.load(cfg).checks,
             data_docs=docs if docs.exists() else None,
             national=runs.national_cells(frame, spec, found),
             file_measures=runs.file_measures(frame, spec),

@@ -10,7 +10,6 @@ share a key are paired in a stable order, so a duplicated event shows as one add
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -46,27 +45,30 @@ class Thresholds:
     min_count: int = 20  # ignore cells smaller than this in the older submission
 
     @classmethod
-    def load(cls, path: Path | None) -> Thresholds:
-        """Defaults, overridden by the ``compare:`` section of ``path`` when it has one."""
-        if path is None or not Path(path).is_file():
-            return cls()
-        from pipelines.config import ConfigError, read_yaml
+    def from_section(cls, section: object) -> Thresholds:
+        """Defaults, overridden by the thresholds file's ``compare:`` section (parsed; None or
+        empty: the defaults). Read through ``pipelines.thresholds.load``, the file's one
+        reader; a key it does not know or a value that is not a number is a
+        ``ThresholdsError`` naming it."""
+        from checks.thresholds import ThresholdsError
 
-        try:
-            raw = read_yaml(Path(path), "the thresholds file") or {}
-        except ConfigError as exc:
-            raise HistoryError(str(exc)) from None
-        section = raw.get("compare") if isinstance(raw, dict) else None
         if not section:
             return cls()
+        if not isinstance(section, dict):
+            raise ThresholdsError("compare: must be a mapping of keys")
         known = {f.name for f in fields(cls)}
         unknown = set(section) - known
         if unknown:
-            raise HistoryError(
-                f"{path}: unknown compare threshold(s) {', '.join(sorted(unknown))}; "
+            raise ThresholdsError(
+                f"unknown compare threshold(s) {', '.join(sorted(map(str, unknown)))}; "
                 f"known: {', '.join(sorted(known))}"
             )
-        return cls(**{k: type(getattr(cls(), k))(v) for k, v in section.items()})
+        values: dict[str, Any] = {}
+        for k, v in section.items():
+            if not isinstance(v, int | float) or isinstance(v, bool):
+                raise ThresholdsError(f"compare: {k}: {v!r} is not a number")
+            values[k] = type(getattr(cls(), k))(v)
+        return cls(**values)
 
 
 @dataclass

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from checks.thresholds import CheckThresholds
 
 from pipelines.outputs.charts import (
     SEVERITY_COLOURS,
@@ -57,7 +60,7 @@ class ReportInputs:
     spec: Any = None
     run_id: str = ""
     council: str = ""
-    thresholds: dict = field(default_factory=dict)
+    thresholds: CheckThresholds | None = None  # pipelines.thresholds.load(cfg).checks
     comparison: Any = None  # pipelines.history.compare.Comparison
     trend: pl.DataFrame | None = None  # History.trend(): run_id, started_at, team_*, findings
     data_docs: Path | None = None
@@ -145,7 +148,8 @@ def completeness_section(inp: ReportInputs) -> str:
         return _section("completeness", title,
                         '<p class="muted">Not available: no CLD file given.</p>')
     table = inp.file_measures.completeness
-    limits = {k: float(v) * 100 for k, v in (inp.thresholds.get("completeness") or {}).items()}
+    given = inp.thresholds.completeness if inp.thresholds is not None else {}
+    limits = {k: float(v) * 100 for k, v in given.items()}
     rows, below = [], 0
     ordered = sorted(table.iter_rows(named=True),
                      key=lambda r: (r["field"] not in limits,

@@ -1,4 +1,4 @@
-"""Reading a findings file written by ``cld check``, and the thresholds file.
+"""Reading a findings file written by ``cld check`` (the thresholds file: ``pipelines.thresholds``).
 
 A run in the history is read by :mod:`pipelines.history.read`; a period built and checked
 now by ``pipelines.runs.check_now``; ``pipelines.runs.inputs_for`` chooses between the three.
@@ -42,21 +42,3 @@ def read_findings(path: Path) -> pl.DataFrame:
             "findings.parquet or findings.csv that `cld check` writes"
         )
     return frame
-
-
-def load_thresholds(cfg) -> dict:
-    """The council's thresholds file (completeness per field, volumes). A setting that names
-    no file is an error, as in ``cld check``: silently checking without thresholds would
-    hide the completeness findings."""
-    from pipelines.config import ConfigError, read_yaml
-
-    path = cfg.path(cfg.checks.thresholds)
-    if not path.is_file():
-        raise SourceError(f"{cfg.file}: key [checks] thresholds: no such file {path}")
-    try:
-        loaded = read_yaml(path, "the thresholds file") or {}
-    except ConfigError as exc:
-        raise SourceError(str(exc)) from None
-    if not isinstance(loaded, dict):
-        raise SourceError(f"{path}: the thresholds must be a YAML mapping")
-    return loaded

@@ -9,15 +9,15 @@ import polars as pl
 import pytest
 
 from checks import run_checks
-from checks.quantitative import ThresholdsError, check_thresholds
+from checks.thresholds import CheckThresholds
 from tests.checks.conftest import frame_of
 
-THRESHOLDS = {
+THRESHOLDS = CheckThresholds.parse({
     "completeness": {"Gender": 0.9, "Ethnicity": 0.5},
     "complete_months": {"event_types": ["REQUEST", "ASSESSMENT", "SERVICE"], "min_events": 1},
     "volumes": {"REQUEST": {"min": 0, "max": 1}},
     "previous": {"max_change": 0.5},
-}
+})
 
 
 def _year(spec):
@@ -115,26 +115,6 @@ def test_data_docs_offline(result):
         html = page.read_text(encoding="utf-8")
         assert not remote.search(html), page
         assert "<style>" in html
-
-
-@pytest.mark.parametrize(
-    ("bad", "message"),
-    [
-        ({"completeness": {"Gendr": 0.9}}, "'Gendr' is not a R1 field"),
-        ({"completeness": {"Gender": 1.5}}, "completeness: Gender: 1.5 is not a number"),
-        ({"volumes": {"REQUESTS": {"max": 5}}}, "volumes: 'REQUESTS'"),
-        ({"complete_months": {"min_events": "one"}}, "min_events: 'one'"),
-        # a misspelt section or key is refused, not silently ignored (checks switched off)
-        ({"completness": {"Gender": 0.9}}, "'completness' is not a section"),
-        ({"complete_months": {"min_event": 1}}, "complete_months: 'min_event' is not a key"),
-        ({"previous": {"max_chnge": 0.5}}, "previous: 'max_chnge' is not a key"),
-        ({"volumes": {"REQUEST": {"maximum": 5}}}, "volumes: REQUEST: 'maximum' is not a key"),
-    ],
-)
-def test_bad_thresholds_are_named(spec_r1, bad, message):
-    with pytest.raises(ThresholdsError, match=re.escape(message)):
-        check_thresholds(bad, spec_r1)
-
 
 
 def test_rows_without_an_event_type_compare_with_their_own_kind(spec_r1) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import yaml
 
 from checks import run_checks
 from cld_schema import load_spec
+from pipelines import thresholds
 from pipelines.build import build
 from pipelines.config import load_config
 from pipelines.period import Period
@@ -29,7 +29,7 @@ DEFECT_RULES = {
     )
     if k["rules"]
 }
-THRESHOLDS = yaml.safe_load((ROOT / "data" / "sample" / "thresholds.yaml").read_text())
+THRESHOLDS = thresholds.load(ROOT / "data" / "sample" / "thresholds.yaml").checks
 
 
 def build_and_check(base: Path, defects: bool, periods: list[str], quantitative: bool):

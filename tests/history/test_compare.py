@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from pipelines import thresholds
+from pipelines.config import ConfigError
 from pipelines.history import History, HistoryError
 from pipelines.history.compare import Thresholds, compare
 from pipelines.outputs.comparison_files import write_comparison
@@ -181,13 +184,18 @@ def test_default_pair_prefers_the_last_sent(tmp_path: Path) -> None:
 
 
 def test_thresholds_from_file(tmp_path: Path) -> None:
+    """The compare: section through the file's one reader: overrides, an unknown key refused
+    (named, with the file), no file the defaults."""
     p = tmp_path / "thresholds.yaml"
-    p.write_text("fields: {}\ncompare:\n  month_drop_pct: 15\n  min_count: 5\n")
-    assert Thresholds.load(p) == Thresholds(month_drop_pct=15.0, min_count=5)
+    p.write_text("completeness: {}\ncompare:\n  month_drop_pct: 15\n  min_count: 5\n")
+    assert thresholds.load(p).compare == Thresholds(month_drop_pct=15.0, min_count=5)
     p.write_text("compare:\n  month_drop: 15\n")
-    with pytest.raises(HistoryError, match="unknown compare threshold"):
-        Thresholds.load(p)
-    assert Thresholds.load(tmp_path / "absent.yaml") == Thresholds()
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(p))}: unknown compare threshold"):
+        thresholds.load(p)
+    p.write_text("compare:\n  min_count: twenty\n")
+    with pytest.raises(ConfigError, match="compare: min_count: 'twenty' is not a number"):
+        thresholds.load(p)
+    assert thresholds.load(tmp_path / "absent.yaml", missing_ok=True).compare == Thresholds()
 
 
 def test_write_is_excel_safe(pair, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from checks.thresholds import CheckThresholds
 from cld_schema import load_spec
 from pipelines.outputs.report import ReportInputs, save_report
 from pipelines.runs import file_measures
@@ -63,7 +64,7 @@ def report_inputs(spec, trend, tmp_path) -> ReportInputs:
         findings=make_findings(), frame=frame, spec=spec, run_id="RUN2",
         file_measures=file_measures(frame, spec),
         council="Sample Council (synthetic)",
-        thresholds={"completeness": {"Ethnicity": 0.95, "Gender": 0.99}},
+        thresholds=CheckThresholds.parse({"completeness": {"Ethnicity": 0.95, "Gender": 0.99}}),
         trend=trend.rename({"open_issues": "findings"}).with_columns(
             pl.col("team_id").replace(TEAMS).alias("team_name")),
         data_docs=docs, period_label="2025-26Q4", kind="quarterly",

@@ -12,10 +12,10 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
-import yaml
 
 from checks import run_checks
 from cld_schema import load_spec
+from pipelines import thresholds as thresholds_file
 from pipelines.build import build
 from pipelines.config import load_config
 from pipelines.outputs.delivery import SmtpSettings, deliver_by_email, load_directory
@@ -112,7 +112,7 @@ def _rows_of(wb, sheet: str) -> list[dict]:
 @needs_chromium
 def test_sample_report_in_chromium(sample_run):
     base, frame, spec, findings, _lists, _directory = sample_run
-    thresholds = yaml.safe_load((ROOT / "data" / "sample" / "thresholds.yaml").read_text())
+    thresholds = thresholds_file.load(ROOT / "data" / "sample" / "thresholds.yaml").checks
     out = save_report(ReportInputs(findings=findings, frame=frame, spec=spec, run_id="S1",
                                    council="Sample Council (synthetic)", thresholds=thresholds,
                                    file_measures=file_measures(frame, spec)),
