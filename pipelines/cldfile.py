@@ -115,6 +115,18 @@ def _read_table(path: Path, text: bytes, width: int) -> pl.DataFrame:
         raise CldFileError(f"{path}: not a readable CSV file ({csv_error_text(exc)})") from None
 
 
+def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (just read, held by nobody else) with one chunk per column, in place.
+    polars reads a large file in dozens of chunks, and every later query on a chunked frame
+    (the period's mode, the checks' plan, the findings' cut, the measures) first copies all
+    of its columns into one chunk, each time. Done once, a column at a time (each old column
+    goes as its copy replaces it), after the file's bytes are gone."""
+    for i in range(frame.width):
+        if frame.to_series(i).n_chunks() > 1:
+            frame.replace_column(i, frame.to_series(i).rechunk())
+    return frame
+
+
 def _decode(data: bytes) -> tuple[str, str, bool]:
     """Text, encoding and whether a UTF-8 BOM was present."""
     bom = data.startswith(UTF8_BOM)
@@ -247,6 +259,8 @@ def read_cld_info(path: Path | str, release: str | None = None):
     if not candidates:
         raise CldFileError(f"{path}: {_explain_mismatch(headers, release)}")
     raw = _read_table(path, text, len(headers))
+    del text  # the file's bytes go before the columns are copied into one chunk
+    raw = _one_chunk(raw)
     rel, style, order_ok = _pick_release(raw, candidates)
     spec = load_spec(rel)
     by_header = dict(zip(spec.headers(style), spec.field_names, strict=True))
@@ -387,6 +401,8 @@ def read_cld_for_check(path: Path | str, release: str | None = None):
     if not any(h in known for h in headers):
         raise CldFileError(f"{path}: {_explain_mismatch(headers, release)}")
     raw = _read_table(path, text, len(headers))
+    del text  # the file's bytes go before the columns are copied into one chunk
+    raw = _one_chunk(raw)
     raw = raw.rename(dict(zip(raw.columns, [f"__c{i}" for i in range(raw.width)], strict=True)))
     by_period, period = _period_release(headers, raw)
     rel = by_period or release

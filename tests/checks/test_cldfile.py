@@ -98,3 +98,20 @@ def test_a_column_named_twice_is_named_as_the_duplicate(tmp_path, spec_r1):
         CldFileError, match=r"duplicated columns: Gender; missing columns: Ethnicity"
     ):
         read_cld(p)
+
+
+def test_a_large_file_comes_back_one_chunk_per_column(tmp_path, spec_r2):
+    """polars reads a large file in several chunks; both readers hand the checks one chunk
+    per column (a chunked frame is copied whole by every later query), values in order."""
+    from pipelines.cldfile import read_cld_for_check
+
+    n = 20_000
+    rows = [{"LA_Person_Unique_Identifier": str(100000 + i)} for i in range(n)]
+    p = tmp_path / "big.csv"
+    p.write_text(_csv(spec_r2, "label", rows))
+    assert pl.read_csv(p, infer_schema=False)[spec_r2.headers("label")[0]].n_chunks() > 1
+    for frame in (read_cld_info(p)[0], read_cld_for_check(p)[0]):
+        assert {frame[c].n_chunks() for c in frame.columns} == {1}
+        assert frame.height == n
+        ids = frame["LA_Person_Unique_Identifier"].to_list()
+        assert ids == [str(100000 + i) for i in range(n)]
