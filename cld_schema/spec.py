@@ -312,6 +312,22 @@ class Spec:
 
         return [f.name for f in self.fields if requires(f.applies)]
 
+    def fields_not_applying(self, *, field: str, keys: list[str]) -> list[str]:
+        """The fields (file order) whose ``applies`` condition is exactly ``{not: {field: ..,
+        in: keys}}``: they apply on every row but those (``fields_not_applying(field=
+        "Client_Type", keys=["CARER_KNOWN_BY_ASSOCIATION"])`` gives the event fields). A field
+        whose condition only has that test among other ``all:`` parts is not one of them."""
+        wanted = set(keys)
+
+        def excludes(cond: Any) -> bool:
+            if not isinstance(cond, dict) or set(cond) != {"not"}:
+                return False
+            inner = cond["not"]
+            return (isinstance(inner, dict) and set(inner) == {"field", "in"}
+                    and inner["field"] == field and set(inner["in"] or ()) == wanted)
+
+        return [f.name for f in self.fields if excludes(f.applies)]
+
     def _texts_of_keys(self, field: str, keys: list[str]) -> list[str]:
         dl = self.list_of(field)
         assert dl is not None

@@ -17,43 +17,28 @@ from checks.rules.base import (
     rule,
 )
 
-EVENT_FIELDS = (
-    "Event_Type",
-    "Event_Reference",
-    "Event_Start_Date",
-    "Event_End_Date",
-    "Event_Description",
-    "Event_Outcome",
-)
-ASSESSMENT_FIELDS = ("Assessment_Type", "Eligible_Needs_Identified", "Method_of_Assessment")
-SERVICE_FIELDS = (
-    "Service_Type",
-    "Service_Component",
-    "Delivery_Mechanism",
-    "Provider_CQC_Location_ID",
-    "Provider_CQC_Location_Name",
-    "Unit_Cost",
-    "Cost_Frequency_Unit_Type",
-    "Planned_units_per_week",
-)
-REVIEW_FIELDS = ("Review_Reason", "Review_Outcomes_Achieved", "Method_of_Review")
-CARER_FIELDS = (
-    "Total_Hrs_Caring_per_week",
-    "No_of_adults_being_cared_for",
-    "Adult_1_Linked_Person_ID",
-    "Adult_2_Linked_Person_ID",
-    "Adult_3_Linked_Person_ID",
-)
-SERVICE_USER_FIELDS = (
-    "Autism_Spectrum_Disorder_ASD",
-    "Visual_Impairment",
-    "Hearing_Impairment",
-    "Dementia",
-    "Client_Funding_Status",
-)
+# The field groups are the spec's own (the fields' ``applies:`` conditions in
+# cld_schema/data/fields.yaml), asked of the release being checked; see Spec.fields_applying.
+CKBA_KEYS = ["CARER_KNOWN_BY_ASSOCIATION"]
+CARER_KEYS = ["CARER", "CARER_KNOWN_BY_ASSOCIATION"]
 
 
-def any_present(ctx: RuleContext, fields: tuple[str, ...]) -> pl.Expr:
+def event_fields(ctx: RuleContext) -> list[str]:
+    """The fields that apply on every row but a carer known by association's."""
+    return ctx.spec.fields_not_applying(field="Client_Type", keys=CKBA_KEYS)
+
+
+def event_type_fields(ctx: RuleContext, key: str) -> list[str]:
+    """The fields that apply only to events of this type (``SERVICE``: the service fields)."""
+    return ctx.spec.fields_applying(field="Event_Type", keys=[key])
+
+
+def client_type_fields(ctx: RuleContext, keys: list[str]) -> list[str]:
+    """The fields that apply only to these client types."""
+    return ctx.spec.fields_applying(field="Client_Type", keys=keys)
+
+
+def any_present(ctx: RuleContext, fields: list[str]) -> pl.Expr:
     """Any of these fields (that this release has) filled on the row."""
     cols = [present(x) for x in fields if ctx.has(x)]
     return pl.any_horizontal(cols) if cols else pl.lit(False)
@@ -61,39 +46,39 @@ def any_present(ctx: RuleContext, fields: tuple[str, ...]) -> pl.Expr:
 
 @rule("LOG050")
 def ckba_with_event_fields(ctx: RuleContext) -> pl.Expr:
-    return f(ckba(ctx) & any_present(ctx, EVENT_FIELDS))
+    return f(ckba(ctx) & any_present(ctx, event_fields(ctx)))
 
 
 @rule("LOG051")
 def route_of_access_on_non_request(ctx: RuleContext) -> pl.Expr:
-    return f(~event_is(ctx, "REQUEST") & present("Request_Route_of_Access"))
+    return f(~event_is(ctx, "REQUEST") & any_present(ctx, event_type_fields(ctx, "REQUEST")))
 
 
 @rule("LOG052")
 def assessment_fields_on_non_assessment(ctx: RuleContext) -> pl.Expr:
-    return f(~event_is(ctx, "ASSESSMENT") & any_present(ctx, ASSESSMENT_FIELDS))
+    return f(~event_is(ctx, "ASSESSMENT") & any_present(ctx, event_type_fields(ctx, "ASSESSMENT")))
 
 
 @rule("LOG053")
 def service_fields_on_non_service(ctx: RuleContext) -> pl.Expr:
-    return f(~event_is(ctx, "SERVICE") & any_present(ctx, SERVICE_FIELDS))
+    return f(~event_is(ctx, "SERVICE") & any_present(ctx, event_type_fields(ctx, "SERVICE")))
 
 
 @rule("LOG054")
 def review_fields_on_non_review(ctx: RuleContext) -> pl.Expr:
-    return f(~event_is(ctx, "REVIEW") & any_present(ctx, REVIEW_FIELDS))
+    return f(~event_is(ctx, "REVIEW") & any_present(ctx, event_type_fields(ctx, "REVIEW")))
 
 
 @rule("LOG055")
 def carer_fields_on_service_user(ctx: RuleContext) -> pl.Expr:
-    return f(client_is(ctx, "SERVICE_USER") & any_present(ctx, CARER_FIELDS))
+    return f(client_is(ctx, "SERVICE_USER") & any_present(ctx, client_type_fields(ctx, CARER_KEYS)))
 
 
 @rule("LOG056")
 def service_user_fields_on_carer(ctx: RuleContext) -> pl.Expr:
     return f(
         client_is(ctx, "CARER", "CARER_KNOWN_BY_ASSOCIATION")
-        & any_present(ctx, SERVICE_USER_FIELDS)
+        & any_present(ctx, client_type_fields(ctx, ["SERVICE_USER"]))
     )
 
 

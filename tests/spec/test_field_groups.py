@@ -1,7 +1,9 @@
-"""Field groups come from the spec's ``applies`` conditions: ``Spec.fields_applying`` gives
-the same fields as the hand lists of ``checks/rules/applicability.py`` (LOG051-LOG056) and the
-transform's former SERVICE_USER_ONLY / CARER_ONLY (copied here as they were on 2026-12-02),
-and the transform's client-type blanking uses it."""
+"""Field groups come from the spec's ``applies`` conditions: ``Spec.fields_applying`` and
+``Spec.fields_not_applying`` give the same fields as the former hand lists of
+``checks/rules/applicability.py`` (LOG050-LOG056, which now ask the spec) and the transform's
+former SERVICE_USER_ONLY / CARER_ONLY (copied here as they were on 2026-12-02), and the
+transform's client-type blanking uses it. tests/checks/rules/test_applicability_groups.py
+runs the rules on each field of these lists."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ import pytest
 from cld_schema import RELEASES, load_spec
 from pipelines.transform import client_type_fields
 
-HAND = {  # today's hand lists (the transform's two were the same as the last two)
+HAND = {  # the former hand lists (the transform's two were the same as the last two)
+    "EVENT_FIELDS": ("Event_Type", "Event_Reference", "Event_Start_Date", "Event_End_Date",
+                     "Event_Description", "Event_Outcome"),
+    "REQUEST_FIELDS": ("Request_Route_of_Access",),
     "ASSESSMENT_FIELDS": ("Assessment_Type", "Eligible_Needs_Identified", "Method_of_Assessment"),
     "SERVICE_FIELDS": ("Service_Type", "Service_Component", "Delivery_Mechanism",
                        "Provider_CQC_Location_ID", "Provider_CQC_Location_Name", "Unit_Cost",
@@ -23,6 +28,7 @@ HAND = {  # today's hand lists (the transform's two were the same as the last tw
                             "Hearing_Impairment", "Dementia", "Client_Funding_Status"),
 }
 QUERIES = {
+    "REQUEST_FIELDS": ("Event_Type", ["REQUEST"]),
     "ASSESSMENT_FIELDS": ("Event_Type", ["ASSESSMENT"]),
     "SERVICE_FIELDS": ("Event_Type", ["SERVICE"]),
     "REVIEW_FIELDS": ("Event_Type", ["REVIEW"]),
@@ -41,6 +47,18 @@ def test_derived_group_equals_the_hand_list(name: str):
         later = load_spec(rel)
         assert set(later.fields_applying(field=field, keys=keys)) == {
             f for f in HAND[name] if later.has_field(f)}
+
+
+def test_event_fields_are_those_not_applying_to_ckba():
+    for rel in RELEASES:
+        spec = load_spec(rel)
+        got = spec.fields_not_applying(field="Client_Type", keys=["CARER_KNOWN_BY_ASSOCIATION"])
+        assert set(got) == {f for f in HAND["EVENT_FIELDS"] if spec.has_field(f)}
+    # the exact keys, and a field whose condition only holds the test among all: parts is out
+    spec = load_spec(RELEASES[0])
+    assert spec.fields_not_applying(field="Client_Type", keys=["CARER"]) == []
+    assert "Service_Type" not in spec.fields_not_applying(
+        field="Client_Type", keys=["CARER_KNOWN_BY_ASSOCIATION"])
 
 
 def test_transform_client_type_groups():
