@@ -27,9 +27,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -56,6 +60,9 @@ LOOKBACK_MONTHS = 12  # steps and services this long before the period start are
 # the widest possible row) without costing speed.
 _ODBC_BATCH = 16_384
 BIND_NAMES = ("period_start", "period_end", "lookback_start")
+# PostgreSQL: queries read at once, each on its own connection (one shared snapshot). Three
+# keep a small server's cores busy while this process reads the results as they come.
+CONNECTIONS = 3
 
 
 class ExtractError(CldError):
@@ -299,6 +306,7 @@ class Source:
     backend: str  # sqlite | postgresql | mssql | other
     odbc: str | None  # ODBC connection string (for arrow-odbc), if the source is ODBC
     lock_timeout: float = 60.0  # seconds a query waits for a table another session locked
+    connections: int = 1  # PostgreSQL: connections reading at once (one shared snapshot)
 
 
 def _odbc_backend(conn_str: str) -> str:
@@ -452,6 +460,14 @@ def _read_sqlalchemy(
     options: dict[str, Any] = {}
     if source.backend == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"
+        if source.connections > 1 and len(queries) > 1:
+            try:
+                parallel = _read_postgresql_parallel(engine, source, queries, binds, progress)
+            finally:
+                engine.dispose()
+            if parallel is not None:
+                return parallel
+            engine = sa.create_engine(source.url, poolclass=sa.pool.NullPool)
     frames: dict[str, pl.DataFrame] = {}
     try:
         with engine.connect() as conn:
@@ -467,6 +483,124 @@ def _read_sqlalchemy(
     finally:
         engine.dispose()
     return frames
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(?:-[0-9A-Fa-f]+)+")
+
+
+def _begin_repeatable_read(stack: ExitStack, engine: sa.Engine) -> sa.Connection:
+    """A new connection in a ``REPEATABLE READ`` transaction, committed (or rolled back on an
+    error) and closed when ``stack`` closes."""
+    conn = stack.enter_context(engine.connect())
+    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    stack.enter_context(conn.begin())
+    return conn
+
+
+def _query_costs(conn: sa.Connection, queries: list[Query], binds: dict[str, date]) -> list[float]:
+    """The planner's total cost of each query (0 when it cannot say): the longest start first,
+    so the last query to finish is a short one."""
+    costs = []
+    for q in queries:
+        stmt = sa.text(q.sql)
+        params = {k: v for k, v in binds.items() if k in stmt.compile().params}
+        try:
+            with conn.begin_nested():
+                plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {q.sql}"), params).scalar()
+            costs.append(float(plan[0]["Plan"]["Total Cost"]))
+        except (sa.exc.DBAPIError, LookupError, TypeError, ValueError):
+            costs.append(0.0)
+    return costs
+
+
+def _read_postgresql_parallel(
+    engine: sa.Engine,
+    source: Source,
+    queries: list[Query],
+    binds: dict[str, date],
+    progress: Progress | None,
+) -> dict[str, pl.DataFrame] | None:
+    """The queries over ``source.connections`` connections at once, every one reading the
+    same snapshot: the first exports its ``REPEATABLE READ`` snapshot
+    (``pg_export_snapshot()``) and the others import it (``SET TRANSACTION SNAPSHOT``), as
+    ``pg_dump --jobs`` does, so the tables agree with each other exactly as in one
+    transaction. The server runs several queries at once while this process waits on the
+    sockets (and reads one result while the next is still coming).
+
+    None when the server cannot export a snapshot (the caller then reads in one transaction).
+    Fewer connections when the server refuses more (its ``max_connections``)."""
+    ms = max(int(source.lock_timeout * 1000), 1)
+    with ExitStack() as stack:
+        first = _begin_repeatable_read(stack, engine)
+        first.exec_driver_sql(f"SET LOCAL lock_timeout = '{ms}ms'")
+        try:  # not in a savepoint: a subtransaction cannot export its snapshot
+            snapshot = str(first.exec_driver_sql("SELECT pg_export_snapshot()").scalar())
+        except sa.exc.DBAPIError as exc:
+            if _is_transient(exc):
+                raise
+            log.info("the server exports no snapshot (%s): one connection", _first_line(exc))
+            return None
+        if not _SNAPSHOT_ID.fullmatch(snapshot):
+            return None
+        conns = [first]
+        for _ in range(source.connections - 1):
+            with ExitStack() as one:
+                try:
+                    conn = _begin_repeatable_read(one, engine)
+                    conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{ms}ms'")
+                except sa.exc.DBAPIError as exc:
+                    if _is_transient(exc):
+                        raise
+                    # e.g. the server's max_connections reached: go on with those open
+                    log.info("extract: %d connection(s) (%s)", len(conns), _first_line(exc))
+                    break
+                stack.enter_context(one.pop_all())
+            conns.append(conn)
+        costs = _query_costs(first, queries, binds)
+        todo: queue.SimpleQueue[Query] = queue.SimpleQueue()
+        for _, q in sorted(zip(costs, queries, strict=True), key=lambda cq: -cq[0]):
+            todo.put(q)
+        frames: dict[str, pl.DataFrame] = {}
+        finished: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        stop = threading.Event()
+        failed: list[BaseException] = []  # the first error stops the others
+
+        def work(conn: sa.Connection) -> None:
+            try:
+                while not stop.is_set():
+                    try:
+                        q = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    frames[q.name] = _run_sqlalchemy(conn, q, binds)
+                    finished.put(q.name)
+            except BaseException as exc:
+                failed.append(exc)
+                stop.set()
+                raise
+            finally:
+                finished.put(None)
+
+        with ThreadPoolExecutor(len(conns), thread_name_prefix="cld-extract") as pool:
+            for conn in conns:
+                pool.submit(work, conn)
+            running, done = len(conns), 0
+            try:
+                while running:  # progress is told here, in the caller's thread
+                    name = finished.get()
+                    if name is None:
+                        running -= 1
+                        continue
+                    done += 1
+                    if progress and not stop.is_set():
+                        progress(name, done, len(queries))
+            except BaseException:
+                stop.set()
+                raise
+        if failed:
+            raise failed[0]
+    return {q.name: frames[q.name] for q in queries}
 
 
 def _sqlite_read_transaction(engine: sa.Engine) -> None:
@@ -633,6 +767,7 @@ def extract(
     lookback_start: date | None = None,
     lock_timeout: float = 60.0,
     person_ids: dict[str, list[int]] | None = None,
+    connections: int = CONNECTIONS,
 ) -> dict[str, pl.DataFrame]:
     """Run every query of ``sql_dir`` for ``period`` and return one typed frame per file.
 
@@ -647,6 +782,10 @@ def extract(
     ``retries`` is how many more attempts follow a lost connection; the wait doubles each time
     from ``backoff`` seconds. ``progress(name, done, total)`` is called after each query of an
     attempt (a retry starts again from the first query).
+
+    ``connections``: PostgreSQL through psycopg reads that many queries at once, on as many
+    connections sharing one snapshot (:func:`_read_postgresql_parallel`); other sources read
+    one query after another.
     """
     queries = load_queries(sql_dir)
     if only is not None:
@@ -658,7 +797,9 @@ def extract(
             else q
             for q in queries
         ]
-    source = dataclasses.replace(resolve_source(url), lock_timeout=lock_timeout)
+    source = dataclasses.replace(
+        resolve_source(url), lock_timeout=lock_timeout, connections=max(int(connections), 1)
+    )
     chosen = choose_engine(source, engine)
     read = _read_arrow_odbc if chosen == "arrow-odbc" else _read_sqlalchemy
     binds = _binds(period)

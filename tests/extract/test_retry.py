@@ -31,7 +31,7 @@ def _kill_extract_sessions(pg_server, db: str) -> int:
 
 
 class KillAfterFirstTable:
-    """A progress callback that kills the extract's session after the first table, N times."""
+    """A progress callback that kills the extract's sessions after the first table, N times."""
 
     def __init__(self, pg_server, db: str, times: int) -> None:
         self.pg_server, self.db, self.times = pg_server, db, times
@@ -41,8 +41,8 @@ class KillAfterFirstTable:
     def __call__(self, name: str, done: int, total: int) -> None:
         if done == 1:
             self.starts += 1
-            if self.kills < self.times:
-                self.kills += _kill_extract_sessions(self.pg_server, self.db)
+            if self.kills < self.times and _kill_extract_sessions(self.pg_server, self.db):
+                self.kills += 1  # a round of kills: every connection the extract reads on
 
 
 def _urls(pg_server, db):
@@ -148,3 +148,53 @@ def test_all_tables_come_from_one_snapshot(pg_server, pg_db, path) -> None:
     assert 50 not in frames["persons"]["person_id"].to_list()
     assert 5001 not in frames["workflow_steps"]["step_id"].to_list()
     assert 50 in after["persons"]["person_id"].to_list()  # the next extract sees them
+
+
+def test_parallel_connections_read_one_snapshot(pg_server, pg_db, tmp_path) -> None:
+    """The queries run at once on several connections, and every connection reads the first
+    one's snapshot even while another session commits all the time (without the shared
+    snapshot, each connection would see the rows committed up to its own first query)."""
+    pg = pg_server.url_psycopg(pg_db)
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS scratch_commits (n int)")
+    for i in range(6):  # each waits a moment, so they overlap on the connections
+        (tmp_path / f"q{i}.sql").write_text(
+            "SELECT pg_current_snapshot()::text AS snap_seen, pg_backend_pid() AS backend_pid, "
+            "(SELECT count(*) FROM scratch_commits) AS rows_seen FROM pg_sleep(0.2)\n"
+        )
+    writing = threading.Event()
+    stop = threading.Event()
+
+    def commit_all_the_time() -> None:
+        with psycopg.connect(pg, autocommit=True) as conn:
+            while not stop.is_set():
+                conn.execute("INSERT INTO scratch_commits VALUES (1)")
+                writing.set()
+
+    writer = threading.Thread(target=commit_all_the_time)
+    writer.start()
+    try:
+        writing.wait(5)
+        frames = extract(pg_server.sqlalchemy_url(pg_db), PERIOD, tmp_path, connections=3)
+        one = extract(pg_server.sqlalchemy_url(pg_db), PERIOD, tmp_path, connections=1)
+    finally:
+        stop.set()
+        writer.join()
+        with psycopg.connect(pg, autocommit=True) as conn:
+            conn.execute("DROP TABLE scratch_commits")
+    seen = {(f["snap_seen"][0], f["rows_seen"][0]) for f in frames.values()}
+    backends = {f["backend_pid"][0] for f in frames.values()}
+    assert len(backends) == 3  # three connections read at once
+    assert len(seen) == 1  # one snapshot: the same commits seen by all
+    assert len({f["backend_pid"][0] for f in one.values()}) == 1
+    assert list(frames) == [f"q{i}" for i in range(6)]  # the files' order, whoever read them
+
+
+def test_parallel_and_one_connection_read_the_same_frames(pg_server, pg_db) -> None:
+    url = pg_server.sqlalchemy_url(pg_db)
+    many = extract(url, PERIOD, SQL_DIR, connections=4)
+    one = extract(url, PERIOD, SQL_DIR, connections=1)
+    assert list(many) == list(one)
+    for name, frame in one.items():
+        assert many[name].schema == frame.schema, name
+        assert many[name].sort(frame.columns).equals(frame.sort(frame.columns)), name
