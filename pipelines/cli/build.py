@@ -115,6 +115,7 @@ def steps_with_progress(tick: Any) -> Any:
 def register(app: typer.Typer) -> None:
     @app.command("build")
     def build_cmd(
+        ctx: typer.Context,
         period: Annotated[
             str, typer.Option("--period", "-p", help="Quarter, e.g. 2024-25Q3 (Oct-Dec 2024).")
         ],
@@ -139,7 +140,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Build the CLD submission file for a quarter (rolling 12 months) and its summary."""
-        cfg = get_config()
+        cfg = get_config(ctx)
         parsed = Period.parse(period)
         if release is not None and release not in (*RELEASES, "auto"):
             raise UserError(f"--release {release!r}: use {', '.join(RELEASES)} or auto")

@@ -49,6 +49,7 @@ def print_summary(summary: dict, file: Path, out: Path, docs: Path | None, natio
 
 
 def check_command(
+    ctx: typer.Context,
     files: Annotated[
         list[Path],
         typer.Argument(
@@ -108,7 +109,7 @@ def check_command(
     from pipelines import runs
     from pipelines.period import Period
 
-    cfg = get_config()
+    cfg = get_config(ctx)
     per = Period.parse(period) if period else None
 
     def say(i: int, n: int, checked: runs.FileCheck) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -17,10 +18,16 @@ class UserError(CldError):
     exits 2."""
 
 
-_state: dict[str, Path | None] = {"config": None}
+@dataclass(frozen=True)
+class CliState:
+    """What the ``cld`` options before the command select, kept in click's context
+    (``ctx.obj``) for the command to read."""
+
+    config: Path | None = None
 
 
 def global_options(
+    ctx: typer.Context,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -31,12 +38,16 @@ def global_options(
     ] = None,
 ) -> None:
     """Adult social care Client Level Data (CLD): build, check and track quarterly returns."""
-    _state["config"] = config
+    ctx.obj = CliState(config=config)
 
 
-def get_config() -> Config:
-    return load_config(_state["config"])  # a ConfigError is a CldError: `cld` prints it
-
+def get_config(ctx: typer.Context) -> Config:
+    """The council's config the invocation selected (``--config``, else $CLD_CONFIG,
+    ./cld.toml, the sample's), from the command's click context (``ctx.obj``, set by
+    :func:`global_options`)."""
+    state = ctx.find_root().obj
+    path = state.config if isinstance(state, CliState) else None
+    return load_config(path)  # a ConfigError is a CldError: `cld` prints it
 
 
 def print_table(title: str, headers: list[str], rows: list[list[object]],

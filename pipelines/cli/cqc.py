@@ -15,6 +15,7 @@ from pipelines.period import Period
 def register(app: typer.Typer) -> None:
     @app.command()
     def cqc(
+        ctx: typer.Context,
         period: Annotated[
             str | None,
             typer.Option("--period", "-p", help="Quarter, e.g. 2025-26Q4 (default: the one "
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
         from pipelines.cli.run import _say
         from pipelines.cqc.figures import definitions
 
-        cfg = get_config()
+        cfg = get_config(ctx)
         try:
             d = date.fromisoformat(as_at) if as_at else None
         except ValueError:

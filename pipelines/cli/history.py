@@ -26,11 +26,11 @@ OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the
 
 
 @contextlib.contextmanager
-def _history() -> Iterator[History]:
+def _history(ctx: typer.Context) -> Iterator[History]:
     """The configured history database, with its problems shown as plain messages."""
     from pipelines.history.store import History
 
-    cfg = get_config()
+    cfg = get_config(ctx)
     with History.open(cfg.path(cfg.paths.history_db)) as h:
         yield h
 
@@ -55,6 +55,7 @@ def _team_id(h: History, team: str | None) -> str | None:
 
 
 def compare(
+    ctx: typer.Context,
     a: Annotated[
         int | None,
         typer.Argument(help="Older submission id (default: last sent).", show_default=False),
@@ -74,8 +75,8 @@ def compare(
     from pipelines.history.compare import compare
     from pipelines.outputs.comparison_files import write_comparison
 
-    cfg = get_config()
-    with _history() as h:
+    cfg = get_config(ctx)
+    with _history(ctx) as h:
         # its compare: section; no file: the defaults
         result = compare(h, a, b, thresholds.load(cfg, missing_ok=True).compare)
         typer.echo(result.summary_text())
@@ -87,6 +88,7 @@ def compare(
 
 
 def feedback(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The NHS-number matching feedback file.")],
     case_db: Annotated[
         bool,
@@ -113,7 +115,7 @@ def feedback(
     from pipelines import runs
     from pipelines.period import Period
 
-    cfg = get_config()
+    cfg = get_config(ctx)
     if file.is_dir():
         raise UserError(f"{file} is a folder: give the feedback file itself")
     if not file.is_file():
@@ -138,6 +140,7 @@ def feedback(
 
 
 def export(
+    ctx: typer.Context,
     out: OutDir = None,
     include_pid: Annotated[
         bool,
@@ -147,22 +150,23 @@ def export(
     """Write every history table as Parquet (for Power BI), personal data blanked by default."""
     from pipelines.history.export import export as export_tables
 
-    cfg = get_config()
+    cfg = get_config(ctx)
     folder = out or cfg.path(cfg.paths.output_dir) / "history_export"
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out {folder} is a file: give a folder for the Parquet files")
-    with _history() as h:
+    with _history(ctx) as h:
         for p in export_tables(h, folder, include_pid=include_pid):
             typer.echo(f"wrote {p}")
 
 
 def runs(
+    ctx: typer.Context,
     last: Annotated[int, typer.Option("--last", "-n", help="How many runs to show.")] = 20,
 ) -> None:
     """The runs recorded, newest last, and the submissions they built."""
     import polars as pl
 
-    with _history() as h:
+    with _history(ctx) as h:
         frame = h.runs().tail(last).select(
             "id", "kind", "period", "release", pl.col("shown_status").alias("status"),
             "started_at", "seconds", "submission_rows", "findings", "error",
@@ -194,6 +198,7 @@ def _measure_id(measure: str) -> str:
 
 
 def trend(
+    ctx: typer.Context,
     team: Annotated[str | None, typer.Option("--team", help="One team, by id or name.")] = None,
     last: Annotated[int, typer.Option("--last", "-n", help="How many runs.")] = 8,
     measure: Annotated[
@@ -205,7 +210,7 @@ def trend(
 
     if measure is not None:
         measure = _measure_id(measure)
-    with _history() as h:
+    with _history(ctx) as h:
         from pipelines.cli.measures import print_trend
 
         asked, team = team, _team_id(h, team)
@@ -234,13 +239,14 @@ def trend(
 
 
 def feedback_status(
+    ctx: typer.Context,
     team: Annotated[str | None, typer.Option("--team", help="One team, by id or name.")] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="CSV of the outstanding items.")
     ] = None,
 ) -> None:
     """NHS-number feedback by team: open, resolved, conflicting, age of the oldest."""
-    with _history() as h:
+    with _history(ctx) as h:
         team = _team_id(h, team)
         summary = h.query("feedback/summary.sql", {"today": dt.date.today(), "team": team})
         if summary.is_empty():
@@ -261,13 +267,14 @@ def feedback_status(
 
 
 def mark_sent(
+    ctx: typer.Context,
     submission: Annotated[int, typer.Argument(
         help="The submission id uploaded to the Data Landing Portal (DLP).")],
 ) -> None:
     """Record which submission was uploaded, so the next build is compared with it."""
     from pipelines.history.store import HistoryError
 
-    with _history() as h:
+    with _history(ctx) as h:
         if h.submission(submission).path is None:
             raise HistoryError(
                 f"submission {submission}'s file was never written (the build was blocked by "
@@ -289,7 +296,7 @@ def register(app: typer.Typer) -> None:
     @history_app.callback()
     def _default(ctx: typer.Context) -> None:
         if ctx.invoked_subcommand is None:
-            runs()
+            runs(ctx)
 
     history_app.command("runs")(runs)
     history_app.command("trend")(trend)

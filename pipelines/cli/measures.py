@@ -48,6 +48,7 @@ def _earlier(cfg, period, use_history: bool) -> tuple[list, str | None]:
 
 
 def measures_command(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CLD submission file (.csv or .csv.gz)")],
     period: Annotated[
         str | None, typer.Option(help="Quarter, e.g. 2025-26Q2 (default: the file's end date)")
@@ -81,7 +82,7 @@ def measures_command(
     )
     from pipelines.period import Period
 
-    cfg = get_config()
+    cfg = get_config(ctx)
     pop = read_population(population) if population is not None else None
     p = Period.parse(period) if period else None
     frame, spec, info = read_cld_info(file, release)

@@ -29,6 +29,7 @@ def _one_source(run, findings, period) -> None:
 
 
 def exceptions_command(
+    ctx: typer.Context,
     run: RunOpt = None,
     findings: FindingsOpt = None,
     period: PeriodOpt = None,
@@ -53,7 +54,7 @@ def exceptions_command(
     _one_source(run, findings, period)
     if mode not in (None, "email", "folder"):
         raise UserError(f"--mode must be email or folder, not {mode!r}")
-    cfg = get_config()
+    cfg = get_config(ctx)
     directory_path = cfg.path(cfg.delivery.directory)
     directory = load_directory(directory_path) if directory_path.exists() else {}
     teams = [(c.team_id, c.team_name) for c in directory.values()]
@@ -100,6 +101,7 @@ def exceptions_command(
 
 
 def report_command(
+    ctx: typer.Context,
     run: RunOpt = None,
     findings: FindingsOpt = None,
     period: PeriodOpt = None,
@@ -122,7 +124,7 @@ def report_command(
     from pipelines.period import Period
 
     _one_source(run, findings, period)
-    cfg = get_config()
+    cfg = get_config(ctx)
     reports = cfg.path(cfg.paths.output_dir) / "reports"
     if period is not None:
         target = out or reports / f"dq_report_{period}-now.html"

@@ -61,6 +61,7 @@ def make_sample(db: Path) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def quickstart(
+        ctx: typer.Context,
         period: Annotated[
             str | None,
             typer.Option(help="Quarter to run (default: the latest complete one in the data)."),
@@ -71,7 +72,7 @@ def register(app: typer.Typer) -> None:
         from pipelines import runs
         from pipelines.cli.run import _say, print_outcome, verdict
 
-        cfg = get_config()
+        cfg = get_config(ctx)
         db = cfg.path(cfg.source.sample_db)
         typer.echo(f"council {cfg.council.la_code} ({cfg.council.name}); config {cfg.file}")
         if not db.exists():

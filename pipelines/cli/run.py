@@ -64,6 +64,7 @@ def verdict(outcome: Any) -> None:
 
 @run_app.command("quarterly")
 def quarterly_cmd(
+    ctx: typer.Context,
     period: Annotated[
         str | None,
         typer.Option("--period", "-p", help="Quarter, e.g. 2025-26Q2 (default: the last one)."),
@@ -91,7 +92,7 @@ def quarterly_cmd(
     """
     from pipelines import runs
 
-    cfg = get_config()
+    cfg = get_config(ctx)
     p = Period.parse(period) if period else None
     if release and release.upper() not in RELEASES:
         raise UserError(f"unknown release {release!r}: use {' or '.join(RELEASES)}")
@@ -113,6 +114,7 @@ def quarterly_cmd(
 
 @run_app.command("nightly")
 def nightly_cmd(
+    ctx: typer.Context,
     today: Annotated[
         str | None, typer.Option(help="ISO date standing in for today (default: today).")
     ] = None,
@@ -124,7 +126,7 @@ def nightly_cmd(
     write and deliver every team's exception list."""
     from pipelines import runs
 
-    cfg = get_config()
+    cfg = get_config(ctx)
     try:
         day = date.fromisoformat(today) if today else None
     except ValueError:

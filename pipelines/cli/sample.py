@@ -21,6 +21,7 @@ def _parse_date(text: str | None) -> date | None:
 
 
 def sample(
+    ctx: typer.Context,
     size: Annotated[
         str, typer.Option("--size", "-s", help="small | average | large | england")
     ] = "small",
@@ -77,7 +78,7 @@ def sample(
         typer.echo(render_ddl(ddl), nl=False)
         return
     resolve_people(size, people, load_sample_data())  # a bad --size or --people first
-    cfg = get_config()
+    cfg = get_config(ctx)
     target: str | Path = to or cfg.path(cfg.source.sample_db)
     out_dir = out or (
         cfg.path(cfg.source.sample_db).parent

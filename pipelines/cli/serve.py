@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
 
 
 def worker(
+    ctx: typer.Context,
     pool: Annotated[str, typer.Option("--pool", help="The work pool.")] = "cld-process",
 ) -> None:
     """Start a Prefect worker for the pool (see WORKER_HELP)."""
@@ -50,7 +51,7 @@ def worker(
     import signal
     import sys
 
-    cfg = get_config()
+    cfg = get_config(ctx)
     from flows.settings import configure_prefect
 
     configure_prefect()
@@ -68,6 +69,7 @@ def worker(
 
 
 def serve(
+    ctx: typer.Context,
     only: Annotated[
         list[str] | None,
         typer.Option(
@@ -99,7 +101,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the council's flows (see HELP)."""
-    cfg = get_config()  # every served flow gets this config file as its `config` parameter
+    cfg = get_config(ctx)  # every served flow gets this config file as its `config` parameter
 
     from flows.deployments import PREFECT_YAML, read_specs, runner_deployments, select
 

@@ -109,6 +109,7 @@ def diff(
 
 
 def export(
+    ctx: typer.Context,
     format: Annotated[str, typer.Option("--format", "-f", help="md or xlsx.")] = "md",
     release: Release = LATEST_RELEASE,
     out: Annotated[Path | None, typer.Option(
@@ -123,7 +124,7 @@ def export(
     if format not in ("md", "xlsx"):
         raise UserError(f"unknown format {format!r}: use md or xlsx")
     if out is None:  # beside the other outputs, never loose in the current (git work) folder
-        cfg = get_config()
+        cfg = get_config(ctx)
         out = cfg.path(cfg.paths.output_dir) / f"cld-spec-{spec.release}.{format}"
     target = out
     if format == "md":
@@ -135,6 +136,7 @@ def export(
 
 
 def checklist(
+    ctx: typer.Context,
     release: Release = LATEST_RELEASE,
     format: Annotated[str, typer.Option("--format", "-f", help="xlsx or html.")] = "xlsx",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
@@ -154,7 +156,7 @@ def checklist(
     if format not in ("xlsx", "html"):
         raise UserError(f"unknown format {format!r}: use xlsx or html")
     spec = _spec(release)
-    cfg = get_config()
+    cfg = get_config(ctx)
     try:
         mistakes, source = checklist_mistakes(cfg, team)
     except HistoryError as exc:
