@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING
 
 from cld_schema.spec import (
     DATA_DIR,
-    LATEST_RELEASE,
     MODULES,
-    RELEASES,
     DefinedList,
     FieldSpec,
     ListValue,
@@ -25,6 +23,7 @@ from cld_schema.spec import (
 )
 
 if TYPE_CHECKING:
+    from cld_schema.spec import LATEST_RELEASE, RELEASES
     from cld_schema.status import STATUS_LABELS, VALIDITY_LABELS, field_status, nhs_number_valid
 
 # cld_schema.status builds polars expressions: imported on first use, so that `cld --help` and
@@ -32,7 +31,16 @@ if TYPE_CHECKING:
 _STATUS = ("STATUS_LABELS", "VALIDITY_LABELS", "field_status", "nhs_number_valid")
 
 
+# RELEASES and LATEST_RELEASE come from releases.yaml on first use, not at import (a broken
+# spec folder is a SpecError where the releases are needed, one line from `cld`).
+_RELEASE_NAMES = ("RELEASES", "LATEST_RELEASE")
+
+
 def __getattr__(name: str):
+    if name in _RELEASE_NAMES:
+        from cld_schema import spec
+
+        return getattr(spec, name)
     if name in _STATUS:
         from cld_schema import status
 

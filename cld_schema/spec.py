@@ -18,7 +18,7 @@ import os
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -376,12 +376,20 @@ def load_yaml(text: str) -> Any:
 
 
 def _read_yaml(path: Path) -> Any:
+    """A spec file's YAML; every problem is a one-line SpecError naming the file."""
     if not path.exists():
         raise SpecError(f"{path}: spec file missing")
     try:
         return load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        what = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise SpecError(f"{path}: not valid YAML{where}: {what}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _pydantic_msg(exc: ValidationError) -> str:
@@ -608,5 +616,17 @@ def _load_spec(release: str, data_dir: Path) -> Spec:
     return Spec(release, infos[release], fields, lists, derived, tuple(chain[1:]))
 
 
-RELEASES: tuple[str, ...] = release_names()
-LATEST_RELEASE: str = RELEASES[-1]
+# RELEASES and LATEST_RELEASE are read from releases.yaml on first use (PEP 562), not when the
+# package is imported: a broken spec folder is then a SpecError where it is used (one line from
+# `cld`), not a traceback out of every `import cld_schema`.
+if TYPE_CHECKING:
+    RELEASES: tuple[str, ...]
+    LATEST_RELEASE: str
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RELEASES":
+        return release_names()
+    if name == "LATEST_RELEASE":
+        return release_names()[-1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,33 +11,53 @@ import sys
 import typer
 
 from cld_schema.errors import CldError
-from pipelines.cli import (
-    build,
-    check,
-    common,
-    cqc,
-    history,
-    measures,
-    outputs,
-    quickstart,
-    run,
-    sample,
-    serve,
-    spec,
-)
 
-app = typer.Typer(
-    rich_markup_mode=None,  # help shows [section] key names as written
-    name="cld",
-    help="Adult social care Client Level Data (CLD): build, check and track quarterly returns.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.callback()(common.global_options)
-for _module in (spec, sample, build, check, measures, history, outputs, run, serve, quickstart,
-                cqc):
-    _module.register(app)
+_APP: typer.Typer | None = None
+
+
+def _app() -> typer.Typer:
+    """The command tree, built on first use: the command modules read the spec's release names
+    for their help texts, so a broken spec folder (``CLD_SPEC_DIR``, ``releases.yaml``) raises
+    its SpecError here, under :func:`main`'s one-line handler, not when the package is
+    imported. ``pipelines.cli.app`` is the same object (tests invoke it)."""
+    global _APP
+    if _APP is None:
+        from pipelines.cli import (
+            build,
+            check,
+            common,
+            cqc,
+            history,
+            measures,
+            outputs,
+            quickstart,
+            run,
+            sample,
+            serve,
+            spec,
+        )
+
+        app = typer.Typer(
+            rich_markup_mode=None,  # help shows [section] key names as written
+            name="cld",
+            help="Adult social care Client Level Data (CLD): build, check and track quarterly "
+            "returns.",
+            no_args_is_help=True,
+            add_completion=False,
+            pretty_exceptions_enable=False,
+        )
+        app.callback()(common.global_options)
+        for module in (spec, sample, build, check, measures, history, outputs, run, serve,
+                       quickstart, cqc):
+            module.register(app)
+        _APP = app
+    return _APP
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Stopped(BaseException):
@@ -77,7 +97,7 @@ def main() -> None:
 
 def _main() -> None:
     try:
-        app()
+        _app()()
     except CldError as exc:  # a problem the user can fix: one line, no traceback, exit 2
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(2)
