@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import pkgutil
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -33,11 +33,14 @@ NOT_USER_ERRORS = {
 
 
 def _modules():
+    """Every module file, walked on disk so a folder without ``__init__.py`` (a namespace
+    package such as pipelines/cqc, which pkgutil does not descend into) is not missed."""
+    root = Path(importlib.import_module(PACKAGES[0]).__file__).resolve().parent.parent
     for package in PACKAGES:
-        pkg = importlib.import_module(package)
-        yield pkg
-        for info in pkgutil.walk_packages(pkg.__path__, f"{package}."):
-            yield importlib.import_module(info.name)
+        for file in sorted((root / package).rglob("*.py")):
+            parts = file.relative_to(root).with_suffix("").parts
+            yield importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__"
+                                                   else parts))
 
 
 def _exception_classes() -> dict[str, type[BaseException]]:
@@ -60,7 +63,8 @@ def test_every_exception_defined_here_is_a_cld_error() -> None:
     # the walk saw the public ones (a broken walk would pass trivially)
     for name in ("cld_schema.spec.SpecError", "pipelines.config.ConfigError",
                  "pipelines.source.extract.SourceUnavailable", "pipelines.build.BuildError",
-                 "checks.contract.NotCldFrame", "pipelines.transform.common.ExtractTableError"):
+                 "checks.contract.NotCldFrame", "pipelines.transform.common.ExtractTableError",
+                 "pipelines.cqc.run.CqcError"):
         assert issubclass(found[name], CldError), name
 
 

@@ -35,6 +35,7 @@ def _app() -> typer.Typer:
             sample,
             serve,
             spec,
+            where,
         )
 
         app = typer.Typer(
@@ -48,7 +49,7 @@ def _app() -> typer.Typer:
         )
         app.callback()(common.global_options)
         for module in (spec, sample, build, check, measures, history, outputs, run, serve,
-                       quickstart, cqc):
+                       quickstart, cqc, where):
             module.register(app)
         _APP = app
     return _APP
