@@ -486,8 +486,7 @@ def inputs_for(cfg: Config, *, run: int | None = None, findings: Path | None = N
     the latest checked run; ``with_submission`` adds its submission, comparison and
     figures, ``comparison`` the one the caller already made). Returns
     :class:`pipelines.history.read.RunInputs`."""
-    from pipelines.history.read import RunInputs
-    from pipelines.outputs.sources import SourceError, read_findings
+    from pipelines.history.read import RunInputs, SourceError, read_findings
 
     if sum(x is not None for x in (run, findings, period)) > 1:
         raise SourceError("give one of --run, --findings or --period")

@@ -3,8 +3,10 @@ previous checked run's findings, the NHS-number feedback, the trend, the run's k
 and cut-off, and (for the DQ report) its submission as a CLD frame, the comparison with the
 previous submission and the SALT/ASCOF figures beside the previous submission's.
 
-Frames only: nothing here writes a file. ``pipelines.runs.inputs_for`` chooses between this,
-a findings file and a build checked now.
+Also a findings file written by ``cld check`` read back (:func:`read_findings`), and
+:class:`SourceError` when the inputs asked for cannot be found. Frames only: nothing here
+writes a file. ``pipelines.runs.inputs_for`` chooses between a recorded run, a findings file
+and a build checked now.
 """
 
 from __future__ import annotations
@@ -16,11 +18,44 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cld_schema.errors import CldError
 from pipelines.history.store import HistoryError
 
 if TYPE_CHECKING:
     from pipelines.history.compare import Thresholds
     from pipelines.history.store import History
+
+
+class SourceError(CldError, ValueError):
+    """The findings or the run asked for cannot be found (the message says what to do)."""
+
+
+def read_findings(path: Path) -> pl.DataFrame:
+    """A findings table from ``findings.parquet`` or ``findings.csv`` (as ``cld check``
+    writes them). A CSV cell that was apostrophe-guarded for Excel is read back as written."""
+    if not path.exists():
+        raise SourceError(f"findings file {path} not found (cld check writes findings.parquet)")
+    if path.suffix not in (".parquet", ".csv"):
+        raise SourceError(f"{path}: findings must be .parquet or .csv")
+    from pipelines.cldfile import csv_error_text
+
+    try:
+        if path.suffix == ".parquet":
+            frame = pl.read_parquet(path)
+        else:
+            frame = pl.read_csv(path, infer_schema=False)
+        if "row" in frame.columns:
+            frame = frame.with_columns(pl.col("row").cast(pl.Int64))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise SourceError(f"{path}: not a readable findings file ({csv_error_text(exc)})") from None
+    missing = [c for c in ("rule_id", "severity") if c not in frame.columns]
+    if missing:
+        raise SourceError(
+            f"{path}: not a findings file (no {', '.join(missing)} column); give the "
+            "findings.parquet or findings.csv that `cld check` writes"
+        )
+    return frame
+
 
 # Run kinds that check a file and so carry findings (feedback runs only load feedback).
 CHECK_KINDS = ("build", "nightly", "check", "quarterly")
