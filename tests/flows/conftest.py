@@ -229,7 +229,7 @@ class PrefectServer:
         env.update(extra)
         return env
 
-    def start(self, timeout: float = 90) -> None:
+    def start(self, timeout: float = 180) -> None:
         # Every service on, as `prefect server start` runs them for a council: the scheduler
         # turning schedules into runs above all (it once failed on SQLAlchemy 2.1 unseen).
         env = self.env()
@@ -253,6 +253,7 @@ class PrefectServer:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
+        self.stop()  # the fixture never yields: nothing else would stop it
         raise RuntimeError(f"prefect server not healthy in {timeout}s:\n{self.log.read_text()}")
 
     def problems(self) -> list[str]:
