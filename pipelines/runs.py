@@ -524,6 +524,92 @@ def team_list_inputs(cfg: Config, got: Any) -> dict[str, Any]:
             "unmapped": (kept.get("build") or {}).get("unmapped")}
 
 
+@dataclass
+class ListsOutcome:
+    """What :func:`exception_lists` did: the lists written (``pipelines.outputs``'s
+    ExceptionLists), their folder and id, and the delivery report when delivered."""
+
+    lists: Any
+    folder: Path
+    list_id: Any
+    delivery: Any = None
+
+
+def exception_lists(cfg: Config, *, run: int | None = None, findings: Path | None = None,
+                    previous: Path | None = None, period: Period | None = None,
+                    out: Path | None = None, deliver: bool = False,
+                    mode: str | None = None) -> ListsOutcome:
+    """Every team's exception list (what ``cld exceptions`` writes) from a recorded run
+    (``run``, default the latest checked one), a findings file of ``cld check``
+    (``findings``, ``previous`` for the counts sheet) or ``period`` built and checked now,
+    into ``out`` (default ``<output_dir>/exceptions/<label>``); with ``deliver`` sent as
+    ``[delivery]`` (or ``mode``) says, unless the findings carry no owning team (a
+    submission file read back has none: everything went to the analyst's list)."""
+    from pipelines.outputs import write_exception_lists
+    from pipelines.outputs.delivery import deliver as deliver_lists
+    from pipelines.outputs.delivery import load_directory
+
+    directory_path = cfg.path(cfg.delivery.directory)
+    directory = load_directory(directory_path) if directory_path.exists() else {}
+    teams = [(c.team_id, c.team_name) for c in directory.values()]
+    got = inputs_for(cfg, run=run, findings=findings, previous=previous,
+                     period=None if period is None else str(period))
+    target = out or cfg.path(cfg.paths.output_dir) / "exceptions" / got.label
+    lists = write_exception_lists(got.findings, target, run_id=got.list_id, teams=teams,
+                                  previous=got.previous, feedback=got.feedback,
+                                  trend=got.trend, **team_list_inputs(cfg, got))
+    outcome = ListsOutcome(lists, target, got.list_id)
+    if deliver and lists.teams_known:
+        outcome.delivery = deliver_lists(lists, cfg, mode=mode)
+    return outcome
+
+
+def report(cfg: Config, *, run: int | None = None, findings: Path | None = None,
+           cld: Path | None = None, period: Period | None = None, out: Path | None = None,
+           data_docs: Path | None = None) -> Path:
+    """The self-contained HTML DQ report (what ``cld report`` writes), from one of three
+    places: ``period`` built and checked now (nothing recorded; default file
+    ``reports/dq_report_<period>-now.html``), a findings file of ``cld check`` (``findings``,
+    with ``cld`` the checked file for completeness and volumes), or a recorded run (``run``,
+    default the latest checked one). ``out``: the file to write; ``data_docs``: the Data
+    Docs folder to link."""
+    from pipelines import thresholds
+    from pipelines.cldfile import read_cld
+    from pipelines.outputs.report import ReportInputs, save_report
+    from pipelines.outputs.sources import SourceError
+
+    if sum(x is not None for x in (run, findings, period)) > 1:
+        raise SourceError("give one of --run, --findings or --period")
+    reports = cfg.path(cfg.paths.output_dir) / "reports"
+    if period is not None:
+        target = out or reports / f"dq_report_{period}-now.html"
+        got = check_now(cfg, period, quantitative=True,
+                        data_docs_dir=target.parent / f"data_docs_{period}")
+        inp = ReportInputs(
+            findings=got.findings, frame=got.frame, spec=got.spec, run_id=got.label,
+            council=cfg.council.name, thresholds=thresholds.load(cfg).checks, trend=got.trend,
+            data_docs=data_docs or got.data_docs, period_label=str(period),
+            period=(period.start, period.end), kind="check", cutoff=period.end,
+            national=national_cells(got.frame, got.spec, got.findings, period),
+            file_measures=got.file_measures,
+        )
+        return save_report(inp, target)
+    if findings is None:
+        path = write_run_report(cfg, run, out.parent if out else reports, data_docs=data_docs)
+        return path.replace(out) if out else path
+    frame, spec = read_cld(cld) if cld else (None, None)
+    docs = data_docs or (findings.parent / "data_docs")
+    found = inputs_for(cfg, findings=findings).findings
+    inp = ReportInputs(
+        findings=found, frame=frame, spec=spec, kind="check",
+        council=cfg.council.name, thresholds=thresholds.load(cfg).checks,
+        data_docs=docs if docs.exists() else None,
+        national=national_cells(frame, spec, found),
+        file_measures=file_measures(frame, spec),
+    )
+    return save_report(inp, out or reports / f"dq_report_{findings.parent.name}.html")
+
+
 def write_run_report(cfg: Config, run_id: int | None, out_dir: Path, *,
                      data_docs: Path | None = None, comparison: Any = None,
                      measures: Any = None) -> Path:

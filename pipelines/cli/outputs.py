@@ -47,24 +47,16 @@ def exceptions_command(
     with nothing outstanding get an all-clear. With --deliver, e-mail them or drop them in
     per-team folders; a failed team is retried, reported, and never stops the others."""
     from pipelines import runs
-    from pipelines.outputs import write_exception_lists
-    from pipelines.outputs.delivery import deliver as deliver_lists
-    from pipelines.outputs.delivery import load_directory
+    from pipelines.period import Period
 
     _one_source(run, findings, period)
     if mode not in (None, "email", "folder"):
         raise UserError(f"--mode must be email or folder, not {mode!r}")
     cfg = get_config(ctx)
-    directory_path = cfg.path(cfg.delivery.directory)
-    directory = load_directory(directory_path) if directory_path.exists() else {}
-    teams = [(c.team_id, c.team_name) for c in directory.values()]
-    got = runs.inputs_for(cfg, run=run, findings=findings, previous=previous,
-                          period=period)
-    label, run_id = got.label, got.list_id
-    target = out or cfg.path(cfg.paths.output_dir) / "exceptions" / label
-    lists = write_exception_lists(got.findings, target, run_id=run_id, teams=teams,
-                                  previous=got.previous, feedback=got.feedback,
-                                  trend=got.trend, **runs.team_list_inputs(cfg, got))
+    got = runs.exception_lists(cfg, run=run, findings=findings, previous=previous,
+                               period=Period.parse(period) if period else None, out=out,
+                               deliver=deliver, mode=mode)
+    lists, target, run_id = got.lists, got.folder, got.list_id
     if not lists.teams_known:
         typer.secho(
             f"these findings carry no owning team (a submission file read back by `cld check` "
@@ -83,7 +75,7 @@ def exceptions_command(
         typer.echo(f"{lists.unallocated_count} findings without a team: {lists.unallocated}")
     if not deliver:
         return
-    report = deliver_lists(lists, cfg, mode=mode)
+    report = got.delivery
     if report.unreachable:
         again = f"--run {run_id} " if run_id and str(run_id).isdigit() else ""
         typer.secho(f"{report.unreachable}: nothing sent; the lists stay in {target} "
@@ -118,45 +110,14 @@ def report_command(
     """Write the self-contained HTML data-quality report: ready to submit or not, findings by
     rule and module, completeness against thresholds, volumes by month, changes against the
     previous submission, the teams' trend, and a link to the Data Docs. Opens offline."""
-    from pipelines import runs, thresholds
-    from pipelines.cldfile import read_cld
-    from pipelines.outputs.report import ReportInputs, save_report
+    from pipelines import runs
     from pipelines.period import Period
 
     _one_source(run, findings, period)
     cfg = get_config(ctx)
-    reports = cfg.path(cfg.paths.output_dir) / "reports"
-    if period is not None:
-        target = out or reports / f"dq_report_{period}-now.html"
-        got = runs.inputs_for(cfg, period=period, quantitative=True,
-                              data_docs_dir=target.parent / f"data_docs_{period}")
-        p = Period.parse(period)
-        inp = ReportInputs(
-            findings=got.findings, frame=got.frame, spec=got.spec, run_id=got.label,
-            council=cfg.council.name, thresholds=thresholds.load(cfg).checks, trend=got.trend,
-            data_docs=data_docs or got.data_docs, period_label=str(p),
-            period=(p.start, p.end), kind="check", cutoff=p.end,
-            national=runs.national_cells(got.frame, got.spec, got.findings, p),
-            file_measures=got.file_measures,
-        )
-        path = save_report(inp, target)
-    elif findings is None:
-        path = runs.write_run_report(cfg, run, out.parent if out else reports,
-                                     data_docs=data_docs)
-        if out:
-            path = path.replace(out)
-    else:
-        frame, spec = read_cld(cld) if cld else (None, None)
-        docs = data_docs or (findings.parent / "data_docs")
-        found = runs.inputs_for(cfg, findings=findings).findings
-        inp = ReportInputs(
-            findings=found, frame=frame, spec=spec, kind="check",
-            council=cfg.council.name, thresholds=thresholds.load(cfg).checks,
-            data_docs=docs if docs.exists() else None,
-            national=runs.national_cells(frame, spec, found),
-            file_measures=runs.file_measures(frame, spec),
-        )
-        path = save_report(inp, out or reports / f"dq_report_{findings.parent.name}.html")
+    path = runs.report(cfg, run=run, findings=findings, cld=cld,
+                       period=Period.parse(period) if period else None, out=out,
+                       data_docs=data_docs)
     typer.echo(f"DQ report: {path}")
 
 

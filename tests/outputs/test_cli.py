@@ -224,3 +224,31 @@ def test_teamless_findings_file_not_delivered(council, tmp_path):
     assert res.exit_code != 0
     assert "nothing to deliver" in str(res.exception) or "nothing to deliver" in res.output
     assert not (tmp_path / "drop").exists()
+
+
+def test_period_reports_and_lists_from_a_build_checked_now(tmp_path):
+    """--period: the DQ report and the team lists of the period built and checked now
+    (runs.report / runs.exception_lists, through runs.check_now): the built rows keep each
+    event's owning team, so the teams get lists; nothing is recorded in history."""
+    from pipelines.config import load_config
+    from pipelines.outputs.delivery import load_directory
+    from pipelines.sample import small_council
+    from tests.build.test_sample_build import _config
+
+    info = small_council(tmp_path / "sample")
+    cfg = _config(tmp_path, Path(info.db), info.feeds_dir)
+    period = info.defect_periods[-1]
+    res = _invoke(cfg, "report", "--period", period)
+    assert res.exit_code == 0, res.output
+    report = tmp_path / "out" / "reports" / f"dq_report_{period}-now.html"
+    assert res.output == f"DQ report: {report}\n"
+    assert period in report.read_text(encoding="utf-8")
+    res = _invoke(cfg, "exceptions", "--period", period)
+    assert res.exit_code == 0, res.output
+    folder = tmp_path / "out" / "exceptions" / f"{period}-now"
+    directory = load_directory(load_config(cfg).path(load_config(cfg).delivery.directory))
+    assert f"{len(directory)} team workbooks" in res.output and str(folder) in res.output
+    names = {c.team_name for c in directory.values()}
+    listed = [ln.strip() for ln in res.output.splitlines()[2:2 + len(directory)]]
+    assert {n for n in names if any(ln.startswith(n[:40]) for ln in listed)} == names
+    assert not (tmp_path / "out" / "history.duckdb").exists()
