@@ -111,26 +111,28 @@ def _mistakes_for(mistakes: pl.DataFrame | None, field_name: str,
         mine = mine.filter(pl.col("event_type").str.to_lowercase() == event_type.lower())
     if mine.is_empty():
         return ""
-    mine = mine.group_by("problem").agg(pl.col("fixes").sum()).sort("fixes", descending=True)
+    mine = (mine.group_by("problem").agg(pl.col("fixes").sum())
+            .sort(["fixes", "problem"], descending=[True, False], nulls_last=True))
     return "; ".join(f"{p} ({n})" for p, n in mine.head(2).iter_rows())
 
 
 def frequent_mistakes(findings: pl.DataFrame) -> pl.DataFrame:
     """Per field, event type and problem: how many fixes (person × field) a run's findings
     hold, the problem in words without the repeated label."""
-    from pipelines.outputs.fixes import conform_findings, fix_lines
+    from pipelines.outputs.fixes import action_order, conform_findings, fix_lines
 
-    f = conform_findings(findings).filter(pl.col("field").is_not_null())
+    f = action_order(conform_findings(findings).filter(pl.col("field").is_not_null()))
     if f.is_empty():
         return pl.DataFrame(schema={"field": pl.String, "event_type": pl.String,
                                     "problem": pl.String, "fixes": pl.Int64})
     fx = fix_lines(f.with_columns(pl.lit(None, pl.String).alias("event_ref")))
-    types = (f.group_by("person_id", "field", "rule_id")
+    types = (f.group_by("person_id", "field", "rule_id", maintain_order=True)
              .agg(pl.col("event_type").drop_nulls().first()))
     fx = fx.join(types, on=["person_id", "field", "rule_id"], how="left", nulls_equal=True)
     return (fx.group_by("field", "event_type", "problem").agg(pl.len().cast(pl.Int64)
                                                               .alias("fixes"))
-            .sort("fixes", descending=True))
+            .sort(["fixes", "field", "event_type", "problem"],
+                  descending=[True, False, False, False], nulls_last=True))
 
 
 def write_xlsx(spec, lines: dict[str, list[ChecklistLine]], path: Path, source: str = "") -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.outputs.fixes import (
+    action_order,
     conform_findings,
     fix_lines,
     labels,
@@ -171,7 +172,8 @@ def counts_sheet(current: pl.DataFrame, previous: pl.DataFrame | None) -> pl.Dat
             pl.col("Previous run").fill_null(0),
         ).drop([c for c in out.columns if c.endswith("_prev")])
     out = out.with_columns((pl.col("This run") - pl.col("Previous run")).alias("Change"))
-    out = out.sort([pl.col("severity") != "error", pl.col("This run")], descending=[False, True])
+    out = out.sort([pl.col("severity") != "error", pl.col("This run"), "rule_id"],
+                   descending=[False, True, False], nulls_last=True)
     return out.select(
         pl.col("rule_id").alias("Rule"), pl.col("severity").alias("Severity"),
         pl.col("field").alias("Field"), pl.col("message").alias("Problem"),
@@ -190,7 +192,9 @@ def feedback_sheet(feedback: pl.DataFrame) -> pl.DataFrame:
     wanted = ["person_id", number, "received_on", "age_days", "status"]
     f = feedback.select([c for c in wanted if c in feedback.columns])
     if "age_days" in f.columns:
-        f = f.sort("age_days", descending=True, nulls_last=True)
+        f = f.sort(["age_days", *(c for c in f.columns if c != "age_days")],
+                   descending=[True, *(False for c in f.columns if c != "age_days")],
+                   nulls_last=True)
     if "status" in f.columns:
         f = f.with_columns(pl.col("status").replace(
             {"open": "to record", "conflict": "record holds a different number"}))
@@ -345,8 +349,8 @@ def write_exception_lists(
     ``nhs_number_found``) puts the traced NHS number in full in the owning team's own list
     only. With ``pages``, each team also gets its own HTML page (counts only) beside.
     """
-    current = conform_findings(findings)
-    prev = conform_findings(previous) if previous is not None else None
+    current = action_order(conform_findings(findings))
+    prev = action_order(conform_findings(previous)) if previous is not None else None
     if run_id is None:
         ids = current.get_column("run_id").drop_nulls().unique().to_list()
         run_id = ids[0] if len(ids) == 1 else "run"

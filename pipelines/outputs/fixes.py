@@ -16,12 +16,18 @@ def conform_findings(findings: pl.DataFrame) -> pl.DataFrame:
     return F.conform(findings)
 
 
-def _action_order(frame: pl.DataFrame) -> pl.DataFrame:
-    """Errors first, then the oldest event first (blank dates last), then by person."""
-    return frame.sort(
-        [(pl.col("severity") != "error"), "event_start", "person_id", "event_ref", "rule_id"],
-        nulls_last=True,
-    )
+ACTION_KEYS = ("event_start", "person_id", "event_ref", "rule_id", "field", "row")
+
+
+def action_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Errors first, then the oldest event first (blank dates last), then by person, event,
+    rule, field and row, then every other findings column: one total order, so whatever order
+    the findings came in (a parquet file, history, the engine's threads) the lists, pages and
+    report tables built from them come out the same, byte for byte."""
+    keys = [c for c in (*ACTION_KEYS, *F.COLUMNS) if c in frame.columns]
+    keys = list(dict.fromkeys(keys))
+    return frame.sort([pl.col("severity") != "error", *keys], nulls_last=True,
+                      maintain_order=True)
 
 # Where a worker records each national module's fields (advice for managers speaks of the
 # case-system screen, never of mapping tables).
@@ -75,7 +81,7 @@ def with_labels(frame: pl.DataFrame) -> pl.DataFrame:
 def fix_lines(team: pl.DataFrame) -> pl.DataFrame:
     """One line per fix: person × field × rule (file-level findings one each), with the
     events it affects; errors first, then the oldest event first."""
-    f = with_labels(_action_order(team)).with_columns(
+    f = with_labels(action_order(team)).with_columns(
         pl.when(pl.col("person_id").is_null()).then(pl.int_range(pl.len()).cast(pl.String))
         .otherwise(pl.lit("")).alias("_alone"),
         pl.format("{} {} {}", pl.col("event_type").fill_null("-"),
@@ -92,4 +98,5 @@ def fix_lines(team: pl.DataFrame) -> pl.DataFrame:
         .alias("steps"),
         pl.col("event_start").min().alias("oldest"),
     ).drop("_alone")
-    return fx.sort([pl.col("severity") != "error", "oldest", "person_id"], nulls_last=True)
+    return fx.sort([pl.col("severity") != "error", "oldest", "person_id", "field", "rule_id"],
+                   nulls_last=True, maintain_order=True)

@@ -44,7 +44,7 @@ def measures_section(changes: pl.DataFrame | None) -> str:
             .replace_strict({"18-64": 0, "65+": 1, "Total": 2}, return_dtype=pl.Int32)
             .alias("_g"),
         )
-        .sort("_o", "_g")
+        .sort("_o", "measure", "_g")
     )
     for r in shown.iter_rows(named=True):
         m = _TITLES.get(r["measure"])

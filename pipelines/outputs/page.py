@@ -107,7 +107,8 @@ def trend_frame(trend: pl.DataFrame) -> pl.DataFrame:
         (pl.col("started_at") if "started_at" in trend.columns else pl.lit(None))
         .alias("started_at"),
     )
-    per = (t.group_by("run_id", "team_id")
+    t = t.sort(t.columns, nulls_last=True)  # one order, so first() is the same every run
+    per = (t.group_by("run_id", "team_id", maintain_order=True)
            .agg(pl.col("team_name").first(), pl.col("kind").first(), pl.col("period").first(),
                 pl.col("started_at").min(), pl.col(count).sum().alias("open")))
     rows = []
@@ -146,10 +147,11 @@ def trend_points(t: pl.DataFrame) -> dict[str, list[tuple[date, float, str]]]:
     for kind in sorted(dated.get_column("kind").unique().to_list(),
                        key=lambda k: (k != "quarterly", k)):
         mine = dated.filter(pl.col("kind") == kind)
-        latest = (mine.group_by("label").agg(pl.col("run_id").sort_by("started_at").last(),
-                                             pl.col("when").first()))
+        latest = (mine.group_by("label").agg(
+            pl.col("run_id").sort_by("started_at", "run_id", nulls_last=True).last(),
+            pl.col("when").min()))
         points = []
-        for label, run, when in latest.sort("when").iter_rows():
+        for label, run, when in latest.sort("when", "label", nulls_last=True).iter_rows():
             total = mine.filter(pl.col("run_id") == run).get_column("open").sum()
             points.append((when, float(total), label))
         series[TREND_NAMES.get(kind, kind)] = points
@@ -168,7 +170,7 @@ def trend_columns(t: pl.DataFrame) -> list[tuple[str, str, str]]:
     for kind in sorted(dated.get_column("kind").unique().to_list(),
                        key=lambda k: (k != "quarterly", k)):
         labels = (dated.filter(pl.col("kind") == kind).select("label", "when").unique()
-                  .sort("when").get_column("label").to_list())
+                  .sort("when", "label", nulls_last=True).get_column("label").to_list())
         word = "quarterly" if kind == "quarterly" else kind
         cols += [(f"{lab} {word}", kind, lab) for lab in labels[-TREND_COLUMNS:]]
     return cols
@@ -192,8 +194,10 @@ def trend_body(trend: pl.DataFrame | None, team_id: str | None = None,
                        + ("" if team_id is None else " (this team)"))
     cols = trend_columns(t)
     rows = []
-    teams = t.select("team_id", "team_name").unique(subset="team_id")
-    teams = teams.sort(pl.col("team_id") == "unallocated", "team_name")
+    teams = (t.select("team_id", "team_name").sort("team_id", "team_name", nulls_last=True)
+             .unique(subset="team_id", keep="first", maintain_order=True))
+    teams = teams.sort(pl.col("team_id") == "unallocated", "team_name", "team_id",
+                       nulls_last=True)
     for tid, name in teams.iter_rows():
         mine = t.filter(pl.col("team_id") == tid)
         row: list[Any] = [name]
@@ -202,7 +206,8 @@ def trend_body(trend: pl.DataFrame | None, team_id: str | None = None,
             if at.is_empty():
                 row.append(0)
                 continue
-            run = at.sort("started_at").get_column("run_id").to_list()[-1]
+            run = (at.sort("started_at", "run_id", nulls_last=True)
+                   .get_column("run_id").to_list()[-1])
             row.append(int(at.filter(pl.col("run_id") == run).get_column("open").sum()))
         rows.append(row)
     lead = ("<p>Open fixes (one per person and field) recorded at each quarterly submission "

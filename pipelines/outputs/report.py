@@ -31,7 +31,7 @@ from pipelines.outputs.charts import (
     hbar_chart,
     small_multiples,
 )
-from pipelines.outputs.fixes import conform_findings, labels
+from pipelines.outputs.fixes import action_order, conform_findings, labels
 from pipelines.outputs.measures_section import measures_section
 from pipelines.outputs.page import (
     CSP,
@@ -132,7 +132,8 @@ def rules_section(findings: pl.DataFrame) -> str:
         pl.col("severity").first(), pl.col("module").first(), pl.col("category").first(),
         pl.len().alias("n"), pl.col("person_id").drop_nulls().n_unique().alias("people"),
         pl.col("message").drop_nulls().first(), pl.col("how_to_fix").drop_nulls().first(),
-    ).sort([pl.col("severity") != "error", pl.col("n")], descending=[False, True]))
+    ).sort([pl.col("severity") != "error", pl.col("n"), "rule_id"],
+           descending=[False, True, False]))
     rows = [[f'<code>{escape(r["rule_id"])}</code><br>{escape(r["message"] or "")}',
              _sev(r["severity"]), f'{escape(r["module"] or "")}<br><span class="muted">'
              f'{escape(r["category"] or "")}</span>', int(r["n"]), int(r["people"]),
@@ -238,7 +239,9 @@ def changes_section(comparison) -> str:
     names = labels()  # people read field labels ("NHS Number"), not raw names
     comp = comparison.completeness
     if comp is not None and comp.height and "delta_pp" in comp.columns:
-        top = comp.sort(pl.col("delta_pp").abs(), descending=True, nulls_last=True).head(10)
+        ties = [c for c in ("event_type", "field") if c in comp.columns]
+        top = comp.sort([pl.col("delta_pp").abs(), *ties],
+                        descending=[True, *(False for _ in ties)], nulls_last=True).head(10)
         parts.append("<h3>Largest changes in completeness</h3>" + _table(
             ["Event type", "Field", "Before %", "Now %", "Change (pp)"],
             [[r["event_type"], names.get(r["field"], r["field"]), _pct(r["pct_a"]),
@@ -327,11 +330,12 @@ def team_rule_section(findings: pl.DataFrame) -> str:
     fx = fixes(findings)
     by_rule = (fx.group_by("rule_id").agg(pl.len().alias("n"), pl.col("severity").first(),
                                           pl.col("message").first())
-               .sort([pl.col("severity") != "error", pl.col("n")], descending=[False, True]))
+               .sort([pl.col("severity") != "error", pl.col("n"), "rule_id"],
+                     descending=[False, True, False]))
     shown = by_rule.head(TEAM_RULE_COLUMNS).get_column("rule_id").to_list()
     teams = (fx.group_by("team_id").agg(pl.col("team_name").first(), pl.len().alias("n"))
-             .sort([pl.col("team_id") == UNALLOCATED_ID, pl.col("n")],
-                   descending=[False, True]))
+             .sort([pl.col("team_id") == UNALLOCATED_ID, pl.col("n"), "team_name", "team_id"],
+                   descending=[False, True, False, False], nulls_last=True))
     counts = {(t, r): n for t, r, n in fx.group_by("team_id", "rule_id").len().iter_rows()}
     rows = []
     for tid, name, total in teams.iter_rows():
@@ -360,7 +364,8 @@ def unmapped_section(inp: ReportInputs) -> str:
     codes = inp.build.get("unmapped") or []
     if not codes:
         return _section("unmapped", title, "<p>Every local code found has a mapping.</p>")
-    ordered = sorted(codes, key=lambda c: (-int(c.get("rows") or 0), str(c.get("field"))))
+    ordered = sorted(codes, key=lambda c: (-int(c.get("rows") or 0), str(c.get("field")),
+                                           str(c.get("mapping")), str(c.get("code"))))
     label = _label_of(inp.spec)
     rows = [[c.get("mapping"), label(c.get("field")), c.get("code"), int(c.get("rows") or 0)]
             for c in ordered]
@@ -557,7 +562,7 @@ def header_facts(inp: ReportInputs, run_id: str) -> list[tuple[str, str]]:
 
 def render_report(inp: ReportInputs, out: Path, sections: list[Section] | None = None) -> str:
     """The whole page as text."""
-    findings = conform_findings(inp.findings)
+    findings = action_order(conform_findings(inp.findings))  # one order, whatever came in
     run_id = inp.run_id or next(iter(findings.get_column("run_id").drop_nulls().unique()
                                      .to_list()), "")
     facts = header_facts(inp, str(run_id))

@@ -19,7 +19,8 @@ def team_fix_table(team_findings: pl.DataFrame) -> str:
     by = (fx.group_by("rule_id").agg(
         pl.col("severity").first(), pl.col("field_label").first(), pl.col("problem").first(),
         pl.col("advice").first(), pl.len().alias("fixes"), pl.col("events").sum())
-        .sort([pl.col("severity") != "error", pl.col("fixes")], descending=[False, True]))
+        .sort([pl.col("severity") != "error", pl.col("fixes"), "rule_id"],
+              descending=[False, True, False]))
     rows = [[_sev(r["severity"]), r["field_label"] or "", r["problem"] or "", r["advice"] or "",
              int(r["fixes"]), int(r["events"])] for r in by.iter_rows(named=True)]
     return _table(["Severity", "Field", "Problem", "What to do", "Fixes", "Events affected"],
