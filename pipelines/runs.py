@@ -575,8 +575,8 @@ def report(cfg: Config, *, run: int | None = None, findings: Path | None = None,
     Docs folder to link."""
     from pipelines import thresholds
     from pipelines.cldfile import read_cld
+    from pipelines.history.read import SourceError
     from pipelines.outputs.report import ReportInputs, save_report
-    from pipelines.outputs.sources import SourceError
 
     if sum(x is not None for x in (run, findings, period)) > 1:
         raise SourceError("give one of --run, --findings or --period")
