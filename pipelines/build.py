@@ -16,6 +16,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -78,19 +79,31 @@ def _check_source(url: str) -> None:
             )
 
 
-def _feeds(cfg: Config, tables: dict[str, pl.DataFrame]) -> Any:
-    from pipelines.source.feeds import read_feeds
+_READ_NOW = object()
+
+
+def _feeds(cfg: Config, tables: dict[str, pl.DataFrame], read: Any = _READ_NOW) -> Any:
+    """The provider feeds matched to the extract's people: the files ``read`` already
+    (:func:`_read_feed_files`), else read now. None when there is no feeds folder."""
+    from pipelines.source.feeds import match_feeds
+
+    if read is _READ_NOW:
+        read = _read_feed_files(cfg)
+    if read is None:
+        return None
+    persons = tables.get("person_index", tables["persons"])
+    return match_feeds(read, cfg.path(cfg.paths.quarantine_dir), persons)
+
+
+def _read_feed_files(cfg: Config) -> Any:
+    """The provider files read and checked (nothing matched or moved yet), or None when there
+    is no feeds folder."""
+    from pipelines.source.feeds import read_feed_files
 
     feeds_dir = cfg.path(cfg.paths.feeds_dir)
     if not feeds_dir.is_dir():
         return None
-    persons = tables.get("person_index", tables["persons"])
-    return read_feeds(
-        feeds_dir,
-        cfg.path(cfg.paths.contracts_dir),
-        cfg.path(cfg.paths.quarantine_dir),
-        persons,
-    )
+    return read_feed_files(feeds_dir, cfg.path(cfg.paths.contracts_dir))
 
 
 # Person-level tables: one person's details and history (the transform takes the latest value
@@ -268,25 +281,29 @@ def build(
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    try:
-        tables = extract(
-            url,
-            period,
-            cfg.path(cfg.paths.sql_dir),
-            engine=cfg.source.read_engine,
-            lock_timeout=cfg.source.lock_timeout,
-            progress=lambda name, done, total: tick("extract", done, total),
-        )
-    except ExtractError as exc:
-        raise BuildError(f"cannot read the case-management database: {exc}") from exc
-    timings["extract"] = time.perf_counter() - t0
+    # The provider files are read and checked in a thread while the extract waits on the
+    # database (reading them needs no people and moves nothing); matched after it.
+    with ThreadPoolExecutor(1, thread_name_prefix="cld-feeds") as pool:
+        feed_files = pool.submit(_read_feed_files, cfg)
+        try:
+            tables = extract(
+                url,
+                period,
+                cfg.path(cfg.paths.sql_dir),
+                engine=cfg.source.read_engine,
+                lock_timeout=cfg.source.lock_timeout,
+                progress=lambda name, done, total: tick("extract", done, total),
+            )
+        except ExtractError as exc:
+            raise BuildError(f"cannot read the case-management database: {exc}") from exc
+        timings["extract"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    tick("feeds", 0, 1)
-    try:
-        feeds = _feeds(cfg, tables)
-    except FeedError as exc:
-        raise BuildError(f"provider feeds: {exc}") from None
+        t0 = time.perf_counter()
+        tick("feeds", 0, 1)
+        try:
+            feeds = _feeds(cfg, tables, feed_files.result())
+        except FeedError as exc:
+            raise BuildError(f"provider feeds: {exc}") from None
     try:
         tables, feed_people = add_feed_people(cfg, url, period, tables, feeds)
     except ExtractError as exc:

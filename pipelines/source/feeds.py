@@ -593,9 +593,9 @@ def held_in_quarantine(
 # The stage
 
 
-def _read_one(
-    path: Path, contract: Contract, persons: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _prepare_one(path: Path, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One file read and checked against its contract: (typed rows, row errors). Raises
+    :class:`_Breach` when the file breaks its contract as a whole. No people needed."""
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     frame = _read_table(path, contract)
     _check_header(frame, contract)
@@ -606,9 +606,7 @@ def _read_one(
         raise _Breach("the file has a header but no data rows")
     checked = _check_types(frame, contract, xlsx)
     errors = _row_errors(checked, contract, path.name)
-    typed = _typed(checked, contract, xlsx)
-    matched, unmatched, conflicts = _match(typed, contract, path.name, persons)
-    return matched, unmatched, conflicts, errors
+    return _typed(checked, contract, xlsx), errors
 
 
 def _supersede(frame: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -629,35 +627,68 @@ def _supersede(frame: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, p
     return frame.filter(last), dropped.cast(ROW_ERROR_SCHEMA)
 
 
-def read_feeds(
-    feeds_dir: Path | str,
-    contracts_dir: Path | str,
-    quarantine_dir: Path | str,
-    persons: pl.DataFrame,
-) -> FeedResult:
-    """Read every provider file in ``feeds_dir`` (see the module docstring)."""
+@dataclass
+class _File:
+    """One file of the feeds folder as read: its contract, and either its typed rows and row
+    errors or why it breaks its contract (quarantined when the feeds are matched)."""
+
+    path: Path
+    contract: Contract | None
+    typed: pl.DataFrame | None = None
+    errors: pl.DataFrame | None = None
+    breach: str | None = None
+
+
+@dataclass
+class FeedFiles:
+    """The feeds folder read and checked, before matching (:func:`read_feed_files`):
+    nothing moved, nothing matched yet."""
+
+    contracts: list[Contract]
+    files: list[_File]
+
+
+def read_feed_files(feeds_dir: Path | str, contracts_dir: Path | str) -> FeedFiles:
+    """Read and check every provider file in ``feeds_dir`` against its contract. Needs no
+    people and changes nothing on disk, so the build runs it while the extract reads the
+    database; :func:`match_feeds` then matches the people and quarantines what broke."""
     contracts = load_contracts(contracts_dir)
-    index = _persons_index(persons)
     folder = Path(feeds_dir)
     if not folder.is_dir():
         raise FeedError(f"feeds folder not found: {folder}")
+    files = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        contract = next((c for c in contracts if c.covers(path.name)), None)
+        one = _File(path, contract)
+        try:
+            if contract is None:
+                raise _Breach("no feed contract covers this file name")
+            one.typed, one.errors = _prepare_one(path, contract)
+        except _Breach as breach:
+            one.breach = str(breach)
+        files.append(one)
+    return FeedFiles(contracts, files)
+
+
+def match_feeds(read: FeedFiles, quarantine_dir: Path | str, persons: pl.DataFrame) -> FeedResult:
+    """The files :func:`read_feed_files` read, matched to ``persons``; those that broke their
+    contract are quarantined now, in the files' order (see the module docstring)."""
+    contracts = read.contracts
+    index = _persons_index(persons)
     quarantine = _Quarantine(Path(quarantine_dir))
     per_kind: dict[str, list[pl.DataFrame]] = {c.name: [] for c in contracts}
     unmatched, conflicts, errors = [], [], []
     quarantined: list[Quarantined] = []
     processed: list[str] = []
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    for path in files:
-        contract = next((c for c in contracts if c.covers(path.name)), None)
-        try:
-            if contract is None:
-                raise _Breach("no feed contract covers this file name")
-            matched, unm, conf, errs = _read_one(path, contract, index)
-        except _Breach as breach:
+    for one in read.files:
+        path, contract = one.path, one.contract
+        if one.breach is not None or contract is None or one.typed is None:
             quarantined.append(
-                quarantine.put(path, str(breach), contract.name if contract else None)
+                quarantine.put(path, one.breach or "", contract.name if contract else None)
             )
             continue
+        matched, unm, conf = _match(one.typed, contract, path.name, index)
+        errs = one.errors if one.errors is not None else pl.DataFrame(schema=ROW_ERROR_SCHEMA)
         per_kind[contract.name].append(matched)
         unmatched.append(unm)
         conflicts.append(conf)
@@ -671,7 +702,8 @@ def read_feeds(
             conf.height,
             errs.height,
         )
-    held = held_in_quarantine(Path(quarantine_dir), {p.name for p in files}, quarantine.folder)
+    names = {one.path.name for one in read.files}
+    held = held_in_quarantine(Path(quarantine_dir), names, quarantine.folder)
     for q in held:
         log.warning("feed file %s still in quarantine since %s (not re-sent)", q.file, q.since)
     frames = {}
@@ -689,3 +721,15 @@ def read_feeds(
         processed=processed,
         held=held,
     )
+
+
+def read_feeds(
+    feeds_dir: Path | str,
+    contracts_dir: Path | str,
+    quarantine_dir: Path | str,
+    persons: pl.DataFrame,
+) -> FeedResult:
+    """Read every provider file in ``feeds_dir`` (see the module docstring):
+    :func:`read_feed_files` then :func:`match_feeds`."""
+    _persons_index(persons)  # a persons frame without the matching columns: said first
+    return match_feeds(read_feed_files(feeds_dir, contracts_dir), quarantine_dir, persons)
