@@ -1184,12 +1184,14 @@ def quarterly(
     when errors block the submission (unless ``build_anyway`` or ``dry_run``): the file is then
     not put in the output folder, and the report says what to fix.
     """
+    from checks.quantitative import start_gx_import
     from pipelines.build import default_path, summary_path_for
 
     began = datetime.now()  # history keeps the whole job's wall time, not only the recording
     p = period or default_period(cfg)
     out_dir = cfg.path(cfg.paths.output_dir)
     check_settings(cfg)
+    start_gx_import()  # GX's seconds of import overlap the build (the database does its work)
     if not dry_run:
         history_ready(cfg)
     staging = new_staging(out_dir)
