@@ -426,8 +426,8 @@ def summarise(findings: pl.DataFrame) -> dict[str, Any]:
     by_rule = (
         findings.group_by("rule_id", "severity", "message")
         .agg(pl.len().alias("count"))
-        .sort(["severity", "count"], descending=[False, True])
-    )
+        .sort(["severity", "count", "rule_id", "message"], descending=[False, True, False, False])
+    )  # tied counts in rule id order, so the printed list is the same every run
     by_module = (
         findings.group_by("module", "severity")
         .agg(pl.len().alias("count"))
