@@ -101,8 +101,14 @@ def latest_run(h: History) -> int:
 
 
 def previous_run(h: History, run_id: int) -> int | None:
-    """The last checked run before ``run_id`` (for 'this run against the previous run')."""
-    earlier = check_runs(h).filter(pl.col("id") < run_id)
+    """The last checked run before ``run_id`` (for 'this run against the previous run'). A
+    file checked on its own (kind ``check``: ``cld check --record``, the check-file flow) is
+    never the previous run of a council's own build or nightly run: it may be any file."""
+    runs = check_runs(h)
+    earlier = runs.filter(pl.col("id") < run_id)
+    kind = runs.filter(pl.col("id") == run_id).get_column("kind").to_list()
+    if kind and kind[0] != "check":
+        earlier = earlier.filter(pl.col("kind") != "check")
     return None if earlier.is_empty() else int(earlier.get_column("id").max())
 
 
