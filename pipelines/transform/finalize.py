@@ -26,6 +26,8 @@ DATE_FIELDS = {
     "Event_End_Date": "_end",
 }
 FREE_TEXT_TYPES = {"text", "postcode"}
+# the file's row order (the internal columns, before they become text)
+SORT_KEYS = ["_person_id", "_start", "Event_Type", "Event_Reference", "_step_id"]
 INTERNAL = ["_row", "_person_id", "_step_id", "_source", "_team_id", "_team_name", "_worker_name"]
 
 
@@ -141,9 +143,14 @@ def to_release(
 def _portal_safe(expr: pl.Expr, free_text: bool) -> pl.Expr:
     """Trim every value; free text also loses leading '=', '+', '-', '@' (the portal rejects a
     value starting with one: case notes like '- see file' must not stop the submission)."""
-    pattern = r"^[=+\-@\s]+|\s+$" if free_text else r"^\s+|\s+$"
-    cleaned = expr.str.replace_all(pattern, "")
-    return pl.when(cleaned.str.len_chars() > 0).then(cleaned).otherwise(None)
+    # strip_chars trims Unicode white space, as the regex \s does; only the free text's start
+    # needs a regex (a pattern anchored at ^ matches once)
+    cleaned = expr.str.strip_chars_end()
+    if free_text:
+        cleaned = cleaned.str.replace(r"^[=+\-@\s]+", "")
+    else:
+        cleaned = cleaned.str.strip_chars_start()
+    return pl.when(cleaned.str.len_bytes() > 0).then(cleaned).otherwise(None)
 
 
 def layout(full: pl.DataFrame, spec: Any, ctx: Context) -> pl.DataFrame:
@@ -154,9 +161,6 @@ def layout(full: pl.DataFrame, spec: Any, ctx: Context) -> pl.DataFrame:
         pl.lit(ctx.start.strftime(fmt)).alias("Reporting_Period_Start_Date"),
         pl.lit(ctx.end.strftime(fmt)).alias("Reporting_Period_End_Date"),
         *[pl.col(src).dt.to_string(fmt).alias(dst) for dst, src in DATE_FIELDS.items()],
-    ).sort(
-        ["_person_id", "_start", "Event_Type", "Event_Reference", "_step_id"],
-        nulls_last=True,
     )
     have = set(frame.columns)
     cols = [
@@ -174,7 +178,12 @@ def layout(full: pl.DataFrame, spec: Any, ctx: Context) -> pl.DataFrame:
         pl.col("_team_name").cast(pl.String),
         pl.col("_worker_name").cast(pl.String),
     ]
-    out = frame.select(*cols, *internal).with_row_index("_row")
+    # sorted after the select: the same rows in the same order, fewer columns to move
+    keys = [pl.col(k).alias(f"__sort{i}") for i, k in enumerate(SORT_KEYS)]
+    out = frame.select(*cols, *internal, *keys).sort(
+        [f"__sort{i}" for i in range(len(SORT_KEYS))], nulls_last=True
+    )
+    out = out.drop([f"__sort{i}" for i in range(len(SORT_KEYS))]).with_row_index("_row")
     return out.select(*spec.field_names, *INTERNAL)
 
 

@@ -19,6 +19,8 @@ from tests.transform.world import world
         ("@ward 3", "ward 3"),
         ("  +-=  ", None),
         ("Referral, 3-day wait", "Referral, 3-day wait"),
+        ("\u00a0- see file\u2003", "see file"),  # Unicode white space trimmed too
+        ("\t= a =\r\n", "a ="),  # only the start loses '='
     ],
 )
 def test_free_text_is_made_portal_safe(raw: str, sent: str | None) -> None:
