@@ -123,13 +123,13 @@ def engine_side(path: Path, replicate: int) -> dict:
         runs.append(time.perf_counter() - t0)
     t_subset = min(runs)
     t0 = time.perf_counter()
-    res = run_checks(frame, spec, run_id="bench", quantitative=False)
+    res = run_checks(frame, spec, quantitative=False)
     t_rows = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res_all = run_checks(frame, spec, run_id="bench", thresholds=thresholds)
+    res_all = run_checks(frame, spec, thresholds=thresholds)
     t_all = time.perf_counter() - t0
     t0 = time.perf_counter()  # again, GX already imported (a long-running flow process)
-    run_checks(frame, spec, run_id="bench", thresholds=thresholds)
+    run_checks(frame, spec, thresholds=thresholds)
     t_warm = time.perf_counter() - t0
     return {
         "rows": frame.height,

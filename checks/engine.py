@@ -175,7 +175,7 @@ def _context_exprs(names: set[str]) -> list[pl.Expr]:
     ]
 
 
-def cut_findings(df: pl.DataFrame, spec: Spec, flags: list[_Flag], run_id: str) -> pl.DataFrame:
+def cut_findings(df: pl.DataFrame, spec: Spec, flags: list[_Flag]) -> pl.DataFrame:
     """Findings from the flag columns of the collected plan, vectorised: the rows with any
     flag are gathered once, their True flags unpivoted into (row, flag) pairs and joined to
     the flag texts and to the row's value of the finding's field (masked for personal data)."""
@@ -234,7 +234,7 @@ def cut_findings(df: pl.DataFrame, spec: Spec, flags: list[_Flag], run_id: str) 
             .then(pl.lit(F.PID_MASK))
             .otherwise(pl.col("value"))
             .alias("value"),
-            pl.lit(run_id, pl.String).alias("run_id"),
+            pl.lit(None, pl.String).alias("run_id"),  # history stamps its run id
         )
     )
     return F.select(out)
@@ -370,22 +370,22 @@ def check_plan(
 
 
 def row_checks(
-    frame: pl.DataFrame, spec: Spec, *, run_id: str, period: Period | None = None
+    frame: pl.DataFrame, spec: Spec, *, period: Period | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Field contract + field status + logical rules: (findings, taxonomy)."""
-    findings, tax, _ = _row_checks(frame, spec, run_id=run_id, period=period)
+    findings, tax, _ = _row_checks(frame, spec, period=period)
     return findings, tax
 
 
 def _row_checks(
-    frame: pl.DataFrame, spec: Spec, *, run_id: str, period: Period | None = None, on_checked=None
+    frame: pl.DataFrame, spec: Spec, *, period: Period | None = None, on_checked=None
 ):
     """The plan collected once; ``on_checked(checked)`` runs before findings are cut (the
     caller hands the quantitative side its small tables there)."""
     plan, flags = check_plan(frame, spec, period)
     checked = plan.collect()
     extra = on_checked(checked) if on_checked else None
-    findings = _drop_covered_mandatory(cut_findings(checked, spec, flags, run_id))
+    findings = _drop_covered_mandatory(cut_findings(checked, spec, flags))
     findings = scrub_free_text(findings, spec).sort("row", "rule_id", "field", nulls_last=True)
     return findings, taxonomy(checked, spec), extra
 
@@ -448,7 +448,6 @@ def run_checks(
     frame: pl.DataFrame,
     spec: Spec,
     *,
-    run_id: str,
     previous: pl.DataFrame | None = None,
     period: Period | None = None,
     thresholds: CheckThresholds | None = None,
@@ -463,7 +462,7 @@ def run_checks(
     offline Data Docs (none built when omitted)."""
     docs = None
     if not quantitative:
-        findings, tax = row_checks(frame, spec, run_id=run_id, period=period)
+        findings, tax = row_checks(frame, spec, period=period)
     else:
         # GX is seconds of pure Python (import, then validation); the plan is polars (GIL
         # released). A worker thread imports GX while the plan runs, then validates the small
@@ -490,7 +489,6 @@ def run_checks(
                     quantitative_findings,
                     frame,
                     spec,
-                    run_id=run_id,
                     period=period,
                     thresholds=th,
                     previous=previous,
@@ -499,7 +497,7 @@ def run_checks(
                 )
 
             findings, tax, pending = _row_checks(
-                frame, spec, run_id=run_id, period=period, on_checked=submit
+                frame, spec, period=period, on_checked=submit
             )
             q, docs = pending.result()
         findings = pl.concat([findings, F.select(q)])

@@ -4,8 +4,10 @@ table, the tolerant cast for findings read back from a file or history (:func:`c
 rows made into findings (:func:`make`). The engine, the quantitative checks, the file rules,
 history and the exception lists all take the shape from here. Imports only polars.
 
-``run_id`` is the run the findings belong to: history stamps its integer run id when it records
-them; a findings file written by ``cld check`` carries the check's label in the same column.
+``run_id`` is one thing: the id of the history run that recorded the findings. The checks leave
+it null; ``Run.add_findings`` stamps the run's id when history records them, and every reader
+of a recorded run sees that id. A findings file written by ``cld check`` holds null there (with
+``--record`` the run id is printed and kept in history).
 """
 
 from __future__ import annotations

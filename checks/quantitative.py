@@ -293,7 +293,6 @@ def quantitative_findings(
     frame: pl.DataFrame,
     spec: Spec,
     *,
-    run_id: str,
     period: Period | None = None,
     thresholds: CheckThresholds,
     previous: pl.DataFrame | None = None,
@@ -395,7 +394,7 @@ def quantitative_findings(
     site = _add_docs_site(ctx, data_docs_dir) if data_docs_dir is not None else None
     rows: list[dict[str, Any]] = []
     for s in suites:
-        rows += _to_findings(s, s.run(site), run_id)
+        rows += _to_findings(s, s.run(site))
     docs = None
     if site is not None and data_docs_dir is not None:
         ctx.build_data_docs(site_names=[site])
@@ -436,14 +435,13 @@ def file_measures(frame: pl.DataFrame, spec: Spec, period: Period | None = None,
     return FileMeasures(completeness=completeness, monthly=monthly, period=(start, end))
 
 
-def _to_findings(suite: _Suite, res, run_id: str) -> list[dict[str, Any]]:
+def _to_findings(suite: _Suite, res) -> list[dict[str, Any]]:
     out = []
     for r in res.results:
         if r.success:
             continue
         meta = suite.meta[int(r.expectation_config.meta["cld_index"])]
         base = {
-            "run_id": run_id,
             "rule_id": meta["rule_id"],
             "severity": meta["severity"],
             "module": meta["module"],

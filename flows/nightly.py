@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from flows.common import artefact_key, publish_summary, rule_counts
@@ -40,7 +39,6 @@ def nightly_dq(config: str | None = None, today: str | None = None) -> dict[str,
     try:
         outcome = runs.nightly(
             cfg, day, deliver=True, progress=logger.info, steps=NIGHTLY_STEPS,
-            run_id=str(flow_run.get_id() or ""),
         )  # fmt: skip
     except (runs.DeliveryFailed, runs.NoEvents) as exc:  # recorded: publish, then fail
         failure, outcome = exc, exc.outcome

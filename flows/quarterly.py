@@ -19,7 +19,6 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
-from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from flows.common import artefact_key, publish_summary, rule_counts
@@ -148,7 +147,7 @@ def quarterly_submission(
         outcome = runs.quarterly(
             cfg, p, release, header_style,
             dry_run=dry_run, build_anyway=build_anyway, exceptions=True, deliver=False,
-            progress=logger.info, steps=FLOW_STEPS, run_id=str(flow_run.get_id() or ""),
+            progress=logger.info, steps=FLOW_STEPS,
         )  # fmt: skip
     except runs.BlockedSubmission as blocked:
         if blocked.outcome is not None:

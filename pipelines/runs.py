@@ -27,7 +27,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,7 +171,7 @@ def dry_run_outputs(
     directory = load_directory(cfg.path(cfg.delivery.directory))
     folder = cfg.path(cfg.paths.output_dir) / "exceptions" / label
     lists = write_exception_lists(
-        checked.findings, folder, run_id=None,
+        checked.findings, folder, run_id=label,
         teams=[(c.team_id, c.team_name) for c in directory.values()],
         council=cfg.council.name, period=str(period),
     )  # fmt: skip
@@ -218,7 +218,6 @@ def checks_step(
     period: Period,
     previous: Any,
     docs_dir: Path | None,
-    run_id: str | None = None,
 ) -> Any:
     """Field contract, logical rules and quantitative expectations on the built rows."""
     from checks import run_checks
@@ -228,7 +227,6 @@ def checks_step(
     return run_checks(
         frame,
         load_spec(release),
-        run_id=run_id or uuid.uuid4().hex,
         previous=previous,
         period=period,
         thresholds=thresholds.load(cfg).checks,
@@ -459,7 +457,7 @@ def check_now(cfg: Config, period: Period, *, quantitative: bool = False,
         built = build(cfg, period, out=Path(tmp) / "submission.csv")
     spec = load_spec(built.summary["release"])
     label = f"{period}-now"
-    checked = run_checks(built.frame, spec, run_id=label, quantitative=quantitative,
+    checked = run_checks(built.frame, spec, quantitative=quantitative,
                          thresholds=thresholds.load(cfg).checks, data_docs_dir=data_docs_dir)
     out = RunInputs(run_id=None, findings=checked.findings, previous=None, feedback=None,
                     trend=None, frame=built.frame, spec=spec,
@@ -878,8 +876,8 @@ def _la_code(frame: Any) -> str | None:
 
 
 def check_one_file(cfg: Config, file: Path, out: Path, *, release: str | None, prev: Any,
-                   per: Period | None, thresholds: CheckThresholds, docs: bool,
-                   run_id: str) -> tuple[FileCheck, Any]:
+                   per: Period | None, thresholds: CheckThresholds,
+                   docs: bool) -> tuple[FileCheck, Any]:
     """Check one file into ``out`` (findings.parquet, the Excel-safe findings.csv,
     dq_taxonomy.csv, national_dq.csv, the Data Docs): the :class:`FileCheck` and the
     findings (the file-level ``FILE_*`` findings merged with the row checks')."""
@@ -901,7 +899,6 @@ def check_one_file(cfg: Config, file: Path, out: Path, *, release: str | None, p
     res = run_checks(
         frame,
         spec,
-        run_id=run_id,
         previous=prev,
         period=per,
         thresholds=thresholds,
@@ -913,7 +910,7 @@ def check_one_file(cfg: Config, file: Path, out: Path, *, release: str | None, p
         row_findings = row_findings.filter(
             ~pl.col("field").is_in(info.header_faults.missing_fields).fill_null(False)
         )
-    findings = pl.concat([file_findings(info, run_id), row_findings])
+    findings = pl.concat([file_findings(info), row_findings])
     summary = {**res.summary, **summarise(findings)}
     summary["la_code"] = _la_code(frame)
     findings.write_parquet(out / "findings.parquet")
@@ -1047,7 +1044,6 @@ def check_file(
     if record:
         history_ready(cfg)
     prev = read_cld(previous)[0] if previous else None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     base = (Path(out) if out else cfg.path(cfg.paths.output_dir) / "checks").resolve()
     kw = {"release": release, "per": period, "thresholds": thresholds, "docs": docs}
     if len(paths) == 1:
@@ -1057,15 +1053,14 @@ def check_file(
         target = base if out else base / file.name.split(".")[0]
         start_gx_import()  # GX's import overlaps reading and checking the file
         checked, findings = check_one_file(
-            cfg, file, target, prev=prev, run_id=f"{stamp}-{uuid.uuid4().hex[:6]}", **kw
+            cfg, file, target, prev=prev, **kw
         )
         if record:
             checked.run_id = record_check(cfg, checked, findings, began)
         if on_file is not None:
             on_file(1, 1, checked)
         return CheckOutcome([checked], target)
-    plan = [(file, base / file.name.split(".")[0],
-             {**kw, "run_id": f"{stamp}-{uuid.uuid4().hex[:6]}"}) for file in paths]  # fmt: skip
+    plan = [(file, base / file.name.split(".")[0], kw) for file in paths]
     done: list[FileCheck] = []
     for i, (file, target, job) in enumerate(_check_many(cfg, plan, jobs), 1):
         try:
@@ -1176,7 +1171,6 @@ def quarterly(
     deliver: bool = False,
     progress: Progress | None = None,
     steps: Steps = PLAIN,
-    run_id: str | None = None,
 ) -> RunOutcome:
     """Build, check and record one quarter's return; report, compare, team lists.
 
@@ -1208,7 +1202,7 @@ def quarterly(
         reports = out_dir / "reports"
         docs = reports / f"data_docs_{p}_{uuid.uuid4().hex[:8]}"
         _say(progress, f"checking {built.summary['rows']} rows")
-        checked = steps.checks(cfg, built.frame, rel, p, prev_frame, docs, run_id=run_id)
+        checked = steps.checks(cfg, built.frame, rel, p, prev_frame, docs)
         summary = checked.summary
         blocked = not summary["ready"]
         outcome = RunOutcome(str(p), rel, not blocked, by_rule=list(summary.get("by_rule") or []))
@@ -1291,7 +1285,6 @@ def nightly(
     deliver: bool = True,
     progress: Progress | None = None,
     steps: Steps = PLAIN,
-    run_id: str | None = None,
 ) -> RunOutcome:
     """Check the rolling year up to today, record its findings and resolve NHS-number
     feedback, and write (and deliver) every team's exception list."""
@@ -1307,7 +1300,7 @@ def nightly(
         rel = built.summary["release"]
         _, prev_frame = steps.previous(cfg, p)
         _say(progress, f"checking {built.summary['rows']} rows")
-        checked = steps.checks(cfg, built.frame, rel, p, prev_frame, None, run_id=run_id)
+        checked = steps.checks(cfg, built.frame, rel, p, prev_frame, None)
         no_events = empty_months(cfg, built.frame, rel, p)
         if no_events:
             _say(progress, no_events)

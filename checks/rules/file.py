@@ -93,7 +93,7 @@ def texts() -> dict[str, dict[str, str]]:
     return {rid: {"id": rid, **meta} for rid, meta in raw.items()}
 
 
-def file_findings(info, run_id: str) -> pl.DataFrame:
+def file_findings(info) -> pl.DataFrame:
     """Findings about the file itself, in file.yaml's order."""
     rows = []
     for rid, meta in texts().items():
@@ -102,7 +102,6 @@ def file_findings(info, run_id: str) -> pl.DataFrame:
             continue
         rows.append(
             {
-                "run_id": run_id,
                 "rule_id": rid,
                 "severity": meta["severity"],
                 "module": meta["module"],

@@ -48,7 +48,7 @@ def test_folder_of_councils_checked_each_apart(tmp_path, spec_r1):
     assert rows_101.filter(pl.col("severity") == "error").height == 0
     alone = run_checks(frame_of(spec_r1, [{}, {"NHS_Number": "9434765918", "Gender": "Bloke",
                                                "LA_Person_Unique_Identifier": "P2"}]),
-                       spec_r1, run_id="x", quantitative=False).findings  # fmt: skip
+                       spec_r1, quantitative=False).findings  # fmt: skip
     errs = {"FLD_NHS_Number_mod11", "FLD_Gender_list"}
     assert errs <= set(f102["rule_id"])
     assert sorted(f102.filter(pl.col("category") != "quantitative")["rule_id"]) == sorted(

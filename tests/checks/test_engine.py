@@ -21,7 +21,7 @@ def test_clean_frame_has_no_errors(spec_r1):
             },
         ],
     )
-    res = run_checks(frame, spec_r1, run_id="r1", quantitative=False)
+    res = run_checks(frame, spec_r1, quantitative=False)
     assert res.summary["errors"] == 0, res.findings.select("rule_id", "field").to_dicts()
     assert res.summary["ready"] is True
 
@@ -31,7 +31,7 @@ def test_findings_shape_masking_and_context(spec_r1):
     frame = frame.with_columns(
         pl.lit("T1").alias("_team_id"), pl.lit("Ann Worker").alias("_worker_name")
     )
-    res = run_checks(frame, spec_r1, run_id="run-7", quantitative=False)
+    res = run_checks(frame, spec_r1, quantitative=False)
     f = res.findings
     assert dict(f.schema) == SCHEMA
     nhs = f.filter(pl.col("rule_id") == "FLD_NHS_Number_mod11")
@@ -39,7 +39,9 @@ def test_findings_shape_masking_and_context(spec_r1):
     assert nhs["value"].to_list() == [PID_MASK]  # never the number itself
     assert "9434765918" not in f.write_csv()
     order = f.filter(pl.col("rule_id") == "LOG001").row(0, named=True)
-    assert order["run_id"] == "run-7" and order["value"] == "2024-02-01"
+    # the checks stamp no run id: history stamps its own when it records them (d2)
+    assert order["run_id"] is None and order["value"] == "2024-02-01"
+    assert f.get_column("run_id").null_count() == f.height
     assert order["team_id"] == "T1" and order["worker_name"] == "Ann Worker"
     assert order["person_id"] == "P1" and order["event_type"] == "Request"
     assert res.summary["ready"] is False and res.summary["errors"] >= 2
@@ -49,13 +51,13 @@ def test_mandatory_blank_reported_once(spec_r1):
     """A blank end date on a request is explained by LOG020; the generic 'mandatory' finding
     for the same row and field is dropped."""
     frame = frame_of(spec_r1, [{"Event_End_Date": None, "Gender": None}])
-    f = run_checks(frame, spec_r1, run_id="r", quantitative=False).findings
+    f = run_checks(frame, spec_r1, quantitative=False).findings
     assert f.filter(pl.col("field") == "Event_End_Date")["rule_id"].to_list() == ["LOG020"]
     assert f.filter(pl.col("field") == "Gender")["rule_id"].to_list() == ["FLD_Gender_mandatory"]
 
 
 def test_taxonomy_counts_status_and_validity(spec_r1):
     frame = frame_of(spec_r1, [{}, {"Gender": None}, {"Gender": "Bloke"}])
-    tax = run_checks(frame, spec_r1, run_id="r", quantitative=False).taxonomy
+    tax = run_checks(frame, spec_r1, quantitative=False).taxonomy
     g = tax.filter(pl.col("field") == "Gender").sort("validity")
     assert g.select("status", "validity", "rows").rows() == [(2, -2, 1), (2, -1, 1), (2, 1, 1)]

@@ -64,7 +64,7 @@ def test_ckba_row_gets_no_service_mandatory_findings_but_the_ckba_rule(spec_r2):
             "Request_Route_of_Access": None,
         }
     ]
-    res = run_checks(frame_of(spec_r2, rows), spec_r2, run_id="r", quantitative=False)
+    res = run_checks(frame_of(spec_r2, rows), spec_r2, quantitative=False)
     ids = set(res.findings["rule_id"])
     assert "FLD_Service_Type_mandatory" not in ids
     assert "FLD_Service_Component_mandatory" not in ids
@@ -112,7 +112,7 @@ def test_national_picture_counts_failed_cells_the_national_way(spec_r2):
         },
     ]
     frame = frame_of(spec_r2, rows)
-    res = run_checks(frame, spec_r2, run_id="r", quantitative=False)
+    res = run_checks(frame, spec_r2, quantitative=False)
     table = national_dq(res.taxonomy, spec_r2, res.findings)
     assert table.columns[:3] == ["module", "field", "label"]
     assert table["field"].to_list() == spec_r2.field_names  # every field, spec order
@@ -134,7 +134,7 @@ def test_national_picture_counts_failed_cells_the_national_way(spec_r2):
 def test_ready_file_can_still_fail_nationally(spec_r1):
     """A blank NHS number alone: ready here, a failed cell in the national report."""
     frame = frame_of(spec_r1, [{"NHS_Number": None}])
-    res = run_checks(frame, spec_r1, run_id="r", quantitative=False)
+    res = run_checks(frame, spec_r1, quantitative=False)
     assert res.summary["ready"]
     table = national_dq(res.taxonomy, spec_r1, res.findings)
     assert table["failed"].sum() == 1

@@ -67,7 +67,6 @@ def result(spec_r1, tmp_path_factory):
     return run_checks(
         frame,
         spec_r1,
-        run_id="q",
         thresholds=THRESHOLDS,
         previous=previous,
         data_docs_dir=docs / "site",
@@ -124,8 +123,8 @@ def test_rows_without_an_event_type_compare_with_their_own_kind(spec_r1) -> None
     year = _year(spec_r1)
     blank = pl.lit(None, dtype=year["Event_Type"].dtype).alias("Event_Type")
     frame = pl.concat([year, year.head(3).with_columns(blank)])
-    same = run_checks(frame, spec_r1, run_id="q", thresholds=THRESHOLDS, previous=frame)
+    same = run_checks(frame, spec_r1, thresholds=THRESHOLDS, previous=frame)
     assert _q(same, "QNT_change_previous").height == 0
     fewer = pl.concat([year, year.head(1).with_columns(blank)])  # 1 such row before, 3 now
-    grown = run_checks(frame, spec_r1, run_id="q", thresholds=THRESHOLDS, previous=fewer)
+    grown = run_checks(frame, spec_r1, thresholds=THRESHOLDS, previous=fewer)
     assert _q(grown, "QNT_change_previous").height == 1  # a real change is still found

@@ -43,7 +43,6 @@ def build_and_check(base: Path, defects: bool, periods: list[str], quantitative:
         checked = run_checks(
             res.frame,
             spec,
-            run_id=f"sample-{period}",
             period=Period.parse(period),
             thresholds=THRESHOLDS,
             quantitative=quantitative,

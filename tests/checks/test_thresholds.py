@@ -123,7 +123,7 @@ def test_the_checks_refuse_an_unknown_field_before_running(spec_r1):
 
     bad = CheckThresholds.parse({"completeness": {"Gendr": 0.9}})
     with pytest.raises(ThresholdsError, match="'Gendr' is not a R1 field"):
-        run_checks(frame_of(spec_r1, [{}]), spec_r1, run_id="t", thresholds=bad)
+        run_checks(frame_of(spec_r1, [{}]), spec_r1, thresholds=bad)
 
 
 def test_cld_check_with_a_misspelt_section_is_one_line_exit_2(tmp_path, spec_r1):

@@ -40,7 +40,7 @@ def sample_run(tmp_path_factory):
     cfg = load_config(_config(base, info.db, info.feeds_dir))
     built = build(cfg, Period.parse("2025-26Q3"))
     spec = load_spec(built.summary["release"])
-    checked = run_checks(built.frame, spec, run_id="S1", quantitative=False)
+    checked = run_checks(built.frame, spec, quantitative=False)
     directory = load_directory(DIRECTORY)
     lists = write_exception_lists(
         checked.findings, base / "lists", run_id="S1",

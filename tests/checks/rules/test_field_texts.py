@@ -20,7 +20,7 @@ def test_field_findings_read_as_the_catalogue(spec_r1):
         ],
     )
     found = (
-        run_checks(frame, spec_r1, run_id="t", quantitative=False)
+        run_checks(frame, spec_r1, quantitative=False)
         .findings.filter(pl.col("category") == "field")
         .select("rule_id", "severity", "message", "how_to_fix")
         .unique()
