@@ -270,6 +270,46 @@ def test_feedback_checked_against_the_case_database(council: Council, tmp_path: 
         leaves_no_personal_data(run_id_of(state), council)
 
 
+def test_check_file_flow_checks_a_folder_each_file_apart(tmp_path: Path) -> None:
+    """A folder through the check-file flow (runs.check_file, two worker processes): each
+    file into its own folder and its own history run of kind check, summary.csv across all,
+    an unreadable file noted and not recorded; not ready, so the run fails in one line."""
+    import polars as pl
+
+    from cld_schema import load_spec
+    from flows.check_file import check_file
+    from pipelines.history import History
+    from tests.checks.conftest import frame_of
+
+    spec = load_spec("R1")
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    for code in ("101", "102"):
+        frame = frame_of(spec, [{}]).drop("_row").with_columns(pl.lit(code).alias("LA_Code"))
+        frame = frame.rename(dict(zip(spec.field_names, spec.headers("label"), strict=True)))
+        (folder / f"cld_{code}.csv").write_bytes(frame.write_csv().encode("cp1252"))
+    (folder / "cld_103.csv").write_text("not,a,cld,file\n1,2,3,4\n", encoding="utf-8")
+    db = tmp_path / "council.db"
+    sqlite3.connect(db).close()
+    cfg_path = write_config(tmp_path / "council", sample_db=db)
+    state = check_file(path=str(folder), config=str(cfg_path), docs=False, jobs=2,
+                       return_state=True)
+    assert state.is_failed() and "3 of 3 file(s) not ready" in state.message, state.message
+    cfg = load_config(cfg_path)
+    base = cfg.path(cfg.paths.output_dir) / "checks"
+    summary = pl.read_csv(base / "summary.csv")
+    assert summary["status"].to_list() == ["not ready", "not ready", "unreadable"]
+    with History.open(cfg.path(cfg.paths.history_db)) as h:
+        recorded = h.runs()
+        kept = {r["source"]: r["findings"] for r in recorded.iter_rows(named=True)}
+    assert recorded["kind"].to_list() == ["check", "check"]
+    for code in ("101", "102"):
+        findings = pl.read_parquet(base / f"cld_{code}" / "findings.parquet")
+        assert kept[f"file cld_{code}.csv"] == findings.height > 0
+    keys = {a["key"] for a in api().artifacts(run_id_of(state))}
+    assert "check-returns" in keys
+
+
 def test_many_councils_fan_out_on_a_dask_cluster(
     council: Council, tmp_path: Path, dask_cluster
 ) -> None:
