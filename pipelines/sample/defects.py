@@ -1,10 +1,11 @@
 """Known defects injected into the sample council, and their manifest (docs/contracts.md s.7).
 
-Every defect is put on a record that is *in scope* for the defect window (the financial
-quarter 12 months before the reference date; January-March 2025 by default): a completed
-request/assessment/review finished in it, or a service active in it. That quarter lies inside
-the rolling 12-month files of four consecutive periods (2024-25Q4 to 2025-26Q3 by default), so
-each defect can surface in each of them; the manifest's ``periods`` column lists them.
+Every defect is put on a record that is *in scope* for the defect window (the first financial
+quarter of the reference quarter's rolling 12-month file; April-June 2025 by default): a
+completed request/assessment/review finished in it, or a service active in it. That quarter
+lies inside the rolling 12-month files of four consecutive periods (2025-26Q1 to 2025-26Q4 by
+default, the last the reference quarter), so each defect can surface in each of them; the
+manifest's ``periods`` column lists them.
 
 Each person carries at most one defect, so a finding can be traced to exactly one manifest
 row; carers' cared-for people, transition clients and people who die are left alone. The kinds

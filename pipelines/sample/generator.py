@@ -68,14 +68,13 @@ def to_date(n: int) -> date:
 
 
 def defect_window(reference: date) -> tuple[date, date]:
-    """The financial quarter that ends 12 months before the reference date's quarter.
+    """The first financial quarter of the reference date's quarter's rolling 12-month file.
 
-    With the default reference (31 March 2026) that is January-March 2025, which lies inside the
-    rolling 12-month files of 2024-25Q4, 2025-26Q1, Q2 and Q3: defects injected there surface
-    in each of those submissions.
+    With the default reference (31 March 2026) that is April-June 2025, which lies inside the
+    rolling 12-month files of 2025-26Q1, Q2, Q3 and Q4 (the reference quarter itself, the
+    sample's default period): defects injected there surface in each of those submissions.
     """
-    q = Period.containing(reference)
-    p = Period(q.fy_start - 1, q.quarter)
+    p = Period.containing(reference).previous().previous().previous()
     return p.quarter_start, p.end
 
 

@@ -98,7 +98,7 @@ NOT_SURFACING = {
         ["PROVISION_OF_SERVICE", "CONTINUATION_OF_SUPPORT"],
     ),
 }
-PERIODS = ["2024-25Q4", "2025-26Q3"]  # a Release 1 and a Release 2 file
+PERIODS = ["2025-26Q1", "2025-26Q4"]  # a Release 1 and a Release 2 file (the default period)
 
 
 @pytest.fixture(scope="module")

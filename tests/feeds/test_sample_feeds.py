@@ -53,9 +53,9 @@ def test_a_clean_sample_reads_without_findings(tmp_path: Path) -> None:
 
 
 def test_the_sample_feed_defects_are_found(tmp_path: Path) -> None:
-    # 500 people: enough feed rows in the defect window for every feed defect kind (at 400,
-    # seed 1 leaves too few candidate rows once the SALT/ASCOF journeys are in the sample)
-    info = small_council(tmp_path, people=500)
+    # 800 people: enough feed rows in the defect window (April-June 2025) for every feed defect
+    # kind (at 500 and 600, seed 1 leaves too few carers' rows with a gender for both rounds)
+    info = small_council(tmp_path, people=800)
     manifest = pl.read_csv(info.manifest, infer_schema=False)
     feed = manifest.filter(pl.col("detected_by").is_in(["feed_matching", "feed_contract"]))
     # every feed defect kind of the list of record is injected (a skip here hid a generator

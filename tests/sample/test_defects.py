@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 
+from pipelines.period import Period
 from pipelines.sample.data import DATA_DIR, load_contract
 from pipelines.sample.defects import IN_SCOPE_TYPES
 from pipelines.sample.nhs import is_valid
@@ -69,7 +70,10 @@ def test_manifest_has_every_kind_of_record(council):
     by_kind = {k["kind"]: k["detected_by"] for k in _kinds()}
     assert all(r["detected_by"] == by_kind[r["kind"]] for r in rows)
     assert all(r["periods"] == ";".join(council.defect_periods) for r in rows)
-    assert "2025-26Q2" in council.defect_periods and "2024-25Q4" in council.defect_periods
+    # the reference date's own quarter (the sample's default period) holds every defect, and
+    # so does a Release 1 file
+    assert str(Period.containing(council.reference_date)) in council.defect_periods
+    assert {Period.parse(p).default_release for p in council.defect_periods} == {"R1", "R2"}
 
 
 def test_one_defect_per_person_in_the_database(council):
