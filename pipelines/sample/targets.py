@@ -78,7 +78,7 @@ class SqliteTarget(Target):
 
     def close(self) -> None:
         for table in metadata.sorted_tables:
-            for index in table.indexes:
+            for index in _indexes(table):
                 cols = ", ".join(c.name for c in index.columns)
                 self.conn.execute(f"CREATE INDEX {index.name} ON {table.name} ({cols})")
         self.conn.commit()
@@ -112,7 +112,7 @@ class PostgresTarget(Target):
     def close(self) -> None:
         cur = self.raw.cursor()
         for table in metadata.sorted_tables:
-            for index in table.indexes:
+            for index in _indexes(table):
                 cur.execute(CreateIndex(index).compile(self.engine).string)
             cur.execute(f"ANALYZE {table.name}")
         self.raw.commit()
@@ -221,6 +221,12 @@ def _open_target(path_or_url: str | Path, replace: bool = False) -> Target:
     return SqlAlchemyTarget(url, replace)
 
 
+def _indexes(table) -> list:
+    """A table's indexes by name: ``Table.indexes`` is a set, whose order changes from run to
+    run, and with it the order of the CREATE INDEX statements in the file and the DDL."""
+    return sorted(table.indexes, key=lambda i: i.name)
+
+
 def render_ddl(dialect: str = "mssql") -> str:
     """The CREATE TABLE / CREATE INDEX statements for a dialect (e.g. SQL Server 2016+)."""
     from sqlalchemy.dialects import mssql, postgresql, sqlite
@@ -235,7 +241,7 @@ def render_ddl(dialect: str = "mssql") -> str:
     parts = []
     for table in metadata.sorted_tables:
         parts.append(str(CreateTable(table).compile(dialect=d)).strip() + ";")
-        for index in table.indexes:
+        for index in _indexes(table):
             parts.append(str(CreateIndex(index).compile(dialect=d)).strip() + ";")
     return "\n\n".join(parts) + "\n"
 
