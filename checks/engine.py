@@ -304,18 +304,24 @@ def completeness_counts(frame: pl.DataFrame, checked: pl.DataFrame, fields: list
     )
 
 
-def _completeness_of(measures, fields: list[str]) -> pl.DataFrame:
-    """:func:`completeness_counts`' table (field, applicable, blank) for ``fields``, from the
-    applies/filled counts :func:`checks.quantitative.file_measures` already made."""
-    table = measures.completeness
-    return (
-        pl.DataFrame({"field": fields}, schema={"field": pl.String})
-        .join(table, on="field", how="left", maintain_order="left")
-        .select(
-            "field",
-            pl.col("applies").alias("applicable"),
-            (pl.col("applies") - pl.col("filled")).alias("blank"),
+def _quantitative(frame: pl.DataFrame, spec: Spec, *, period: Period | None, thresholds, **kw):
+    """The quantitative expectations (in the engine's worker thread), their completeness
+    counts taken from the thresholded fields' statuses alone: the same values as the plan's
+    statuses of those fields (same expressions, same period end), without waiting for it."""
+    from checks.quantitative import completeness_fields, quantitative_findings
+    from cld_schema.status import field_statuses
+
+    fields = completeness_fields(thresholds, spec)
+    completeness = None
+    if fields:
+        _, end = period_bounds(frame, spec, period)
+        period_end = end.strftime(spec.date_format) if end else None
+        statuses = field_statuses(frame.lazy(), spec, fields, period_end).collect(
+            engine="in-memory"
         )
+        completeness = completeness_counts(frame, statuses, fields)
+    return quantitative_findings(
+        frame, spec, period=period, thresholds=thresholds, completeness=completeness, **kw
     )
 
 
@@ -383,7 +389,7 @@ def _row_checks(
     """The plan collected once; ``on_checked(checked)`` runs before findings are cut (the
     caller hands the quantitative side its small tables there)."""
     plan, flags = check_plan(frame, spec, period)
-    checked = plan.collect()
+    checked = plan.collect(engine="in-memory")  # less CPU than streaming, one chunk
     extra = on_checked(checked) if on_checked else None
     findings = _drop_covered_mandatory(cut_findings(checked, spec, flags))
     findings = scrub_free_text(findings, spec).sort("row", "rule_id", "field", nulls_last=True)
@@ -465,40 +471,27 @@ def run_checks(
         findings, tax = row_checks(frame, spec, period=period)
     else:
         # GX is seconds of pure Python (import, then validation); the plan is polars (GIL
-        # released). A worker thread imports GX while the plan runs, then validates the small
-        # tables taken from it while the findings are cut.
+        # released). A worker thread runs the whole quantitative side while the plan runs:
+        # it counts completeness from the statuses of the few fields with a threshold (the
+        # plan's own expressions, on their own), waits for the GX import (started earlier in
+        # another thread) and validates the small tables.
         from concurrent.futures import ThreadPoolExecutor
 
-        from checks.quantitative import (
-            completeness_fields,
-            file_measures,
-            quantitative_findings,
-            start_gx_import,
-        )
+        from checks.quantitative import file_measures, start_gx_import
 
         start_gx_import()
         th = thresholds if thresholds is not None else CheckThresholds()
         measured: list[Any] = []
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cld-gx") as pool:
+            pending = pool.submit(
+                _quantitative, frame, spec, period=period, thresholds=th,
+                previous=previous, data_docs_dir=data_docs_dir,
+            )  # fmt: skip
 
-            def submit(checked: pl.DataFrame):
+            def measure(checked: pl.DataFrame) -> None:
                 measured.append(file_measures(frame, spec, period, statuses=checked))
-                # the completeness suite's counts are the measures' own (one pass over the rows)
-                comp = _completeness_of(measured[0], completeness_fields(th, spec))
-                return pool.submit(
-                    quantitative_findings,
-                    frame,
-                    spec,
-                    period=period,
-                    thresholds=th,
-                    previous=previous,
-                    data_docs_dir=data_docs_dir,
-                    completeness=comp,
-                )
 
-            findings, tax, pending = _row_checks(
-                frame, spec, period=period, on_checked=submit
-            )
+            findings, tax, _ = _row_checks(frame, spec, period=period, on_checked=measure)
             q, docs = pending.result()
         findings = pl.concat([findings, F.select(q)])
     summary = summarise(findings)

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
-import threading
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -27,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from checks import findings as F
+from checks.gx_import import import_gx, start_gx_import  # noqa: F401  (their old home)
 from checks.prepare import period_bounds
 from checks.rules.base import RuleContext
 
@@ -197,29 +196,6 @@ def type_counts(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 # --- GX -----------------------------------------------------------------------------------
-
-
-def import_gx() -> None:
-    """Import GX (seconds of pure Python): done in a thread while the row checks run."""
-    import logging
-
-    import great_expectations  # noqa: F401
-
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-
-
-_GX_IMPORT: list[threading.Thread] = []
-
-
-def start_gx_import() -> None:
-    """Start importing GX in a background thread (once per process), so the import overlaps
-    the polars work (which releases the GIL); a later ``import great_expectations`` waits
-    for it to finish."""
-    if _GX_IMPORT or "great_expectations" in sys.modules:
-        return
-    t = threading.Thread(target=import_gx, name="cld-import-gx", daemon=True)
-    _GX_IMPORT.append(t)
-    t.start()
 
 
 def completeness_fields(thresholds: CheckThresholds, spec: Spec) -> list[str]:

@@ -133,6 +133,31 @@ def validity_expr(f: FieldSpec, spec: Spec, status: pl.Expr) -> pl.Expr:
     )
 
 
+def _with_period_end(frame: _F, period_end: str | None) -> _F:
+    """A blank Reporting_Period_End_Date filled with ``period_end`` (for the age tests)."""
+    if period_end is None:
+        return frame
+    return frame.with_columns(
+        pl.when(blank("Reporting_Period_End_Date"))
+        .then(pl.lit(period_end))
+        .otherwise(pl.col("Reporting_Period_End_Date"))
+        .alias("Reporting_Period_End_Date")
+    )
+
+
+def field_statuses(
+    frame: pl.LazyFrame, spec: Spec, fields: list[str], period_end: str | None = None
+) -> pl.LazyFrame:
+    """Only the ``<Field>__status`` columns of ``fields``: the same values as
+    :func:`field_status` gives them (same ``period_end``), without the other fields'
+    statuses and validities. ``frame`` holds every spec field."""
+    work = _with_period_end(frame, period_end)
+    # with_columns, not select: a status that is a literal is broadcast to every row
+    return work.with_columns(status_expr(spec.field(f), spec) for f in fields).select(
+        f"{f}__status" for f in fields
+    )
+
+
 def field_status(frame: _F, spec: Spec, period_end: str | None = None) -> _F:
     """Add ``<Field>__status`` and ``<Field>__validity`` for every spec field.
 
@@ -144,13 +169,7 @@ def field_status(frame: _F, spec: Spec, period_end: str | None = None) -> _F:
     names = set(frame.collect_schema().names())
     missing = [pl.lit(None, pl.String).alias(n) for n in spec.field_names if n not in names]
     work = frame.with_columns(missing) if missing else frame
-    if period_end is not None:
-        work = work.with_columns(
-            pl.when(blank("Reporting_Period_End_Date"))
-            .then(pl.lit(period_end))
-            .otherwise(pl.col("Reporting_Period_End_Date"))
-            .alias("Reporting_Period_End_Date")
-        )
+    work = _with_period_end(work, period_end)
     # Every distinct leaf test of the fields' conditions (Event_Type in [SERVICE], an age
     # band, ...) is computed once as a column and shared by all the conditions that use it.
     leaves = {

@@ -936,7 +936,7 @@ def _check_in_worker(cfg: Config, file: Path, target: Path, kw: dict[str, Any]) 
 
 
 def _worker_start() -> None:
-    from checks.quantitative import start_gx_import
+    from checks.gx_import import start_gx_import
 
     start_gx_import()  # each worker imports GX once, overlapping its first file
 
@@ -1036,6 +1036,10 @@ def check_file(
 
     began = datetime.now()
     paths = check_paths(path)
+    if len(paths) == 1:
+        from checks.gx_import import start_gx_import
+
+        start_gx_import()  # first thing: GX's import overlaps all the rest (a light module)
     if previous and len(paths) > 1:
         raise CheckFileError(
             "--previous compares one file with its previous submission: give one file"
@@ -1047,11 +1051,8 @@ def check_file(
     base = (Path(out) if out else cfg.path(cfg.paths.output_dir) / "checks").resolve()
     kw = {"release": release, "per": period, "thresholds": thresholds, "docs": docs}
     if len(paths) == 1:
-        from checks.quantitative import start_gx_import
-
         file = paths[0]
         target = base if out else base / file.name.split(".")[0]
-        start_gx_import()  # GX's import overlaps reading and checking the file
         checked, findings = check_one_file(
             cfg, file, target, prev=prev, **kw
         )
