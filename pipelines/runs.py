@@ -247,6 +247,7 @@ def record_step(
     started_at: Any = None,
     ready: bool | None = None,
     known: dict[int, Any] | None = None,
+    measures: Any = None,
 ) -> dict[str, int]:
     """Keep the run, the built rows (quarterly) and the findings in history, atomically; a
     nightly run also resolves NHS-number feedback against today's records and keeps the
@@ -254,7 +255,7 @@ def record_step(
     files moved into the output folder in the instant before the commit, so the folder holds
     a file exactly when history records it. ``known`` holds recorded submissions' rows the
     caller already read (by submission id), so the measures' look-backs do not read them
-    again."""
+    again; ``measures``, the measures already being computed (:func:`measures_ahead`)."""
     from pipelines.history import History
     from pipelines.history.feedback import resolve as resolve_feedback
 
@@ -276,7 +277,8 @@ def record_step(
             out["submission_id"] = run.add_submission(submission, frame)
             out.update(
                 measures_record(
-                    cfg, h, run, out["submission_id"], frame, period, release, known=known
+                    cfg, h, run, out["submission_id"], frame, period, release, known=known,
+                    ahead=measures,
                 )
             )
         run.add_findings(findings)
@@ -286,17 +288,34 @@ def record_step(
 
 def measures_record(cfg: Config, h: Any, run: Any, submission_id: int, frame: Any,
                     period: Period, release: str,
-                    known: dict[int, Any] | None = None) -> dict[str, Any]:
+                    known: dict[int, Any] | None = None, ahead: Any = None) -> dict[str, Any]:
     """The SALT/ASCOF preview figures of a recorded submission, kept in the same history run;
     measures.csv and the analysts' drill-downs go to ``reports/measures_run<N>/``. A failure
-    here never loses the run: it is reported by type only (messages can carry personal data)."""
+    here never loses the run: it is reported by type only (messages can carry personal data).
+    ``ahead``: the figures already being computed (:func:`measures_ahead`)."""
     from pipelines.measures.history import record_step as measures_step
 
     out_dir = cfg.path(cfg.paths.output_dir) / "reports" / f"measures_run{run.id}"
     try:
-        return measures_step(h, run, submission_id, frame, period, release, out_dir, known=known)
+        return measures_step(h, run, submission_id, frame, period, release, out_dir, known=known,
+                             ahead=ahead)
     except Exception as exc:
         return {"measures": f"not computed ({type(exc).__name__})"}
+
+
+def measures_ahead(cfg: Config, frame: Any, period: Period, release: str,
+                   known: dict[int, Any] | None = None) -> Any:
+    """The measures of a build about to be recorded, computed in a thread while its checks
+    run (a future for :func:`record_step`'s ``measures``); None when history cannot be read
+    (the record step then computes them itself, and reports a failure as it does)."""
+    from pipelines.history import History
+    from pipelines.measures.history import measure_ahead
+
+    try:
+        with History.open(cfg.path(cfg.paths.history_db)) as h:
+            return measure_ahead(h, frame, period, release, known=known)
+    except Exception:
+        return None
 
 
 TOTAL_WORDS = {  # the comparison's totals in words, for people (no raw key names)
@@ -1202,6 +1221,9 @@ def quarterly(
         )
         reports = out_dir / "reports"
         docs = reports / f"data_docs_{p}_{uuid.uuid4().hex[:8]}"
+        known = {prev_id: prev_frame} if prev_id is not None and prev_frame is not None else None
+        # the SALT/ASCOF figures need the rows only: computed while the checks run
+        ahead = None if dry_run else measures_ahead(cfg, built.frame, p, rel, known=known)
         _say(progress, f"checking {built.summary['rows']} rows")
         checked = steps.checks(cfg, built.frame, rel, p, prev_frame, docs)
         summary = checked.summary
@@ -1240,8 +1262,7 @@ def quarterly(
         # only if the commit succeeds (pipelines.history.store.Placement).
         ids = steps.record(
             cfg, "build", p, rel, built.frame, checked.findings, final if placing else None,
-            place=placing, started_at=began, ready=not blocked,
-            known={prev_id: prev_frame} if prev_id is not None and prev_frame is not None else None,
+            place=placing, started_at=began, ready=not blocked, known=known, measures=ahead,
         )  # fmt: skip
         outcome.submission = final if placing else None
         outcome.facts["submission file"] = str(outcome.submission or "(not written)")

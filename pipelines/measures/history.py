@@ -3,6 +3,7 @@ each recorded submission, their change since the previous one, and the trend."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,26 @@ def measure_submission(
     return compute(editions, period)
 
 
+def measure_ahead(
+    h: Any,
+    frame: pl.DataFrame,
+    period: Period,
+    release: str,
+    known: dict[int, pl.DataFrame] | None = None,
+) -> Future[MeasuresRun]:
+    """:func:`measure_submission` for a submission about to be recorded, computed in a
+    thread (polars; no history needed once the earlier editions are read, here) while the
+    caller goes on (the quarterly run: its checks). The look-backs are the submissions
+    recorded so far, as :func:`record_step` takes them once this one is recorded."""
+    earlier = earlier_editions(h, period, known=known)
+    editions = [*earlier, Edition(frame, period, "this submission", release)]
+    pool = ThreadPoolExecutor(1, thread_name_prefix="cld-measures")
+    try:
+        return pool.submit(compute, editions, period)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def changes(h: Any, submission_id: int, previous_id: int | None) -> pl.DataFrame:
     """Each figure of a submission beside the previous submission's (nulls when none)."""
     return h.query("measures/changes.sql", {"a": previous_id, "b": submission_id})
@@ -134,19 +155,24 @@ def record_step(
     release: str,
     out_dir: Path,
     known: dict[int, pl.DataFrame] | None = None,
+    ahead: Future[MeasuresRun] | None = None,
 ) -> dict[str, Any]:
     """What ``cld run quarterly`` does for the measures, inside its history run: compute (with
     look-backs), keep the figures, and write measures.csv and the drill-downs to ``out_dir``.
+    ``ahead``: the same figures already being computed (:func:`measure_ahead`).
     Returns counts and the folder only (the files hold people; results never do)."""
-    mrun = measure_submission(
-        h,
-        frame,
-        period,
-        release,
-        f"submission {submission_id}",
-        before=submission_id,
-        known=known,
-    )
+    if ahead is not None:
+        mrun = ahead.result()
+    else:
+        mrun = measure_submission(
+            h,
+            frame,
+            period,
+            release,
+            f"submission {submission_id}",
+            before=submission_id,
+            known=known,
+        )
     n = record(h, run.id, submission_id, mrun)
     path, _ = write(mrun, out_dir)
     return {"measures": n, "measures file": str(path)}

@@ -153,3 +153,44 @@ def test_history_trend_unknown_measure_is_one_line(tmp_path):
     assert not (tmp_path / "cfg" / "out" / "history.duckdb").exists()
     r = runner.invoke(app, ["--config", str(cfg), "history", "trend", "--measure", "ascof_2a"])
     assert not isinstance(r.exception, CldError), r.exception
+
+
+def test_figures_computed_ahead_are_those_recorded(tmp_path):
+    """The quarterly run computes a build's figures while its checks run, before the
+    submission is recorded (measure_ahead): the same look-backs, figures and files as when
+    the record step computes them itself."""
+    import shutil
+
+    from pipelines.measures.history import measure_ahead
+
+    q3 = Period.parse("2025-26Q3")
+    first = write_file(tmp_path / "q3.csv", _rows(), period=q3)
+    second = write_file(
+        tmp_path / "q4.csv",
+        [stmax("A1", "2025-06-01", "2025-06-30", dod="2025-07-03"), *_rows()[1:]],
+    )
+    db = tmp_path / "h.duckdb"
+    frame1, _, info1 = read_cld_info(first)
+    with History.open(db) as h, h.run("build", str(q3), info1.release, "test") as run:
+        record_step(h, run, run.add_submission(first, frame1), frame1, q3, info1.release,
+                    tmp_path / "first")  # fmt: skip
+    shutil.copy(db, tmp_path / "h2.duckdb")
+    frame, _, info = read_cld_info(second)
+    out = {}
+    for name, path in (("ahead", db), ("inline", tmp_path / "h2.duckdb")):
+        with History.open(path) as h:
+            ahead = measure_ahead(h, frame, Q4, info.release) if name == "ahead" else None
+            with h.run("build", str(Q4), info.release, "test") as run:
+                sub = run.add_submission(second, frame)
+                record_step(h, run, sub, frame, Q4, info.release, tmp_path / name, ahead=ahead)
+            out[name] = h.con.execute(
+                "SELECT measure, grp, numerator, denominator, value FROM measures "
+                "WHERE submission_id = ? ORDER BY ALL", [sub]
+            ).fetchall()  # fmt: skip
+    assert out["ahead"] == out["inline"] and out["ahead"]
+    notes = (tmp_path / "ahead" / "measures_notes.txt").read_text()
+    assert "1 earlier submission(s)" in notes  # the look-back came from history
+    for f in sorted((tmp_path / "inline").rglob("*.*")):
+        assert (tmp_path / "ahead" / f.relative_to(tmp_path / "inline")).read_bytes() == (
+            f.read_bytes()
+        ), f.name
