@@ -1198,7 +1198,7 @@ def quarterly(
     when errors block the submission (unless ``build_anyway`` or ``dry_run``): the file is then
     not put in the output folder, and the report says what to fix.
     """
-    from checks.quantitative import start_gx_import
+    from checks.gx_import import start_gx_import
     from pipelines.build import default_path, summary_path_for
 
     began = datetime.now()  # history keeps the whole job's wall time, not only the recording
