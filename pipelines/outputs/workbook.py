@@ -42,6 +42,9 @@ def new_workbook(path: Path, title: str) -> tuple[Workbook, dict[str, Any]]:
              "text_wrap": True, "valign": "top"}
         ),
         "text": wb.add_format({"valign": "top"}),
+        # counts centred under their header: right-aligned, a narrow count sat beside the
+        # next column's header and read as that column's value
+        "number": wb.add_format({"valign": "top", "align": "center"}),
         "wrap": wb.add_format({"valign": "top", "text_wrap": True}),
         "error": wb.add_format({"valign": "top", "bg_color": "#f8d7da", "font_color": "#842029"}),
         "warning": wb.add_format({"valign": "top", "bg_color": "#fff3cd", "font_color": "#664d03"}),
@@ -109,6 +112,7 @@ def write_table(
     rows = table.rows()
     sev_idx = headers.index(severity_column) if severity_column in headers else None
     wrap_cols: dict[int, int] = {}
+    number_cols = {c for c, h in enumerate(headers) if table.schema[h].is_numeric()}
     for c, h in enumerate(headers):
         col_values = table.get_column(h).to_list()
         width = _width(col_values, h)
@@ -125,6 +129,8 @@ def write_table(
             sev_fmt = formats[record[sev_idx]]
         for c, value in enumerate(record):
             fmt = formats["wrap"] if c in wrap_cols else formats["text"]
+            if c in number_cols:
+                fmt = formats["number"]
             if c == sev_idx and sev_fmt is not None:
                 fmt = sev_fmt
             write_cell(ws, r, c, value, fmt)

@@ -284,3 +284,15 @@ def test_unmapped_codes_go_to_the_analysts_list(tmp_path, findings):
         {"Mapping table": "gender.csv", "Field": "Gender", "Local code": "NS", "Rows": 21}]
     for team in lists.teams:
         assert "gender.csv" not in "\n".join(str(v) for _, v in _all_values(team.path))
+
+
+def test_counts_are_centred_under_their_headers(lists):
+    """A count right-aligned in a narrow column sits beside the next column's header and a
+    manager reads it as that column's value: counts are centred, text stays left."""
+    t02 = next(t for t in lists.teams if t.team_id == "T02")
+    ws = openpyxl.load_workbook(t02.path)["People"]
+    header = {c.value: c.column_letter for c in ws[1]}
+    for name in ("Errors to fix", "Warnings to fix"):
+        cell = ws[f"{header[name]}2"]
+        assert isinstance(cell.value, int) and cell.alignment.horizontal == "center", name
+    assert ws[f"{header['To fix']}2"].alignment.horizontal in (None, "general", "left")
