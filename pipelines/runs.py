@@ -175,13 +175,7 @@ def dry_run_outputs(
         teams=[(c.team_id, c.team_name) for c in directory.values()],
         council=cfg.council.name, period=str(period),
     )  # fmt: skip
-    return {
-        "DQ report": str(report),
-        "teams": len(lists.teams),
-        "all clear": sum(1 for t in lists.teams if t.all_clear),
-        "unallocated findings": lists.unallocated_count,
-        "exception lists": str(folder),
-    }
+    return {"DQ report": str(report), **lists_summary(lists, folder)}
 
 
 # -- steps ------------------------------------------------------------------------------------
@@ -390,33 +384,24 @@ def keep_run_facts(reports: Path, run_id: int, summary: dict[str, Any]) -> None:
     save_run_facts(reports, run_id, build=summary)
 
 
-def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str, Any]:
-    """Every team's workbook for a recorded run; delivered by e-mail or to folders as
-    ``[delivery]`` says (what ``cld exceptions --run N --deliver`` does)."""
-    from pipelines.outputs import write_exception_lists
-    from pipelines.outputs.delivery import deliver as deliver_lists
-    from pipelines.outputs.delivery import load_directory
-
-    directory_path = cfg.path(cfg.delivery.directory)
-    directory = load_directory(directory_path)
-    got = inputs_for(cfg, run=run_id)
-    folder = cfg.path(cfg.paths.output_dir) / "exceptions" / got.label
-    lists = write_exception_lists(
-        got.findings,
-        folder,
-        run_id=got.list_id,
-        teams=[(c.team_id, c.team_name) for c in directory.values()],
-        previous=got.previous,
-        feedback=got.feedback,
-        trend=got.trend,
-        **team_list_inputs(cfg, got),
-    )
-    out: dict[str, Any] = {
+def lists_summary(lists: Any, folder: Path) -> dict[str, Any]:
+    """The team lists written, as a dry run and the flows' step report them."""
+    return {
         "teams": len(lists.teams),
         "all clear": sum(1 for t in lists.teams if t.all_clear),
         "unallocated findings": lists.unallocated_count,
         "exception lists": str(folder),
     }
+
+
+def exceptions_step(cfg: Config, run_id: int, deliver: bool = True) -> dict[str, Any]:
+    """Every team's workbook for a recorded run; delivered by e-mail or to folders as
+    ``[delivery]`` says (what ``cld exceptions --run N --deliver`` does)."""
+    from pipelines.outputs.delivery import deliver as deliver_lists
+
+    made = exception_lists(cfg, run=run_id, directory_required=True)
+    lists, folder = made.lists, made.folder
+    out = lists_summary(lists, folder)
     if deliver:
         report = deliver_lists(lists, cfg)
         failed = sorted(o.team_id for o in report.failed)
@@ -555,19 +540,23 @@ class ListsOutcome:
 def exception_lists(cfg: Config, *, run: int | None = None, findings: Path | None = None,
                     previous: Path | None = None, period: Period | None = None,
                     out: Path | None = None, deliver: bool = False,
-                    mode: str | None = None) -> ListsOutcome:
+                    mode: str | None = None,
+                    directory_required: bool = False) -> ListsOutcome:
     """Every team's exception list (what ``cld exceptions`` writes) from a recorded run
     (``run``, default the latest checked one), a findings file of ``cld check``
     (``findings``, ``previous`` for the counts sheet) or ``period`` built and checked now,
     into ``out`` (default ``<output_dir>/exceptions/<label>``); with ``deliver`` sent as
     ``[delivery]`` (or ``mode``) says, unless the findings carry no owning team (a
-    submission file read back has none: everything went to the analyst's list)."""
+    submission file read back has none: everything went to the analyst's list). Without
+    the team directory every finding goes to the analyst's list, unless
+    ``directory_required`` (the flows' step), when its absence is a ``DirectoryError``."""
     from pipelines.outputs import write_exception_lists
     from pipelines.outputs.delivery import deliver as deliver_lists
     from pipelines.outputs.delivery import load_directory
 
     directory_path = cfg.path(cfg.delivery.directory)
-    directory = load_directory(directory_path) if directory_path.exists() else {}
+    directory = (load_directory(directory_path)
+                 if directory_required or directory_path.exists() else {})
     teams = [(c.team_id, c.team_name) for c in directory.values()]
     got = inputs_for(cfg, run=run, findings=findings, previous=previous,
                      period=None if period is None else str(period))
