@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -190,12 +191,17 @@ def read_yaml(path: Path, what: str) -> object:
         raise ConfigError(f"{path}: not valid YAML{where} ({problem})") from None
 
 
-def validation_text(exc: ValidationError) -> str:
-    """A pydantic error on one line: each problem as ``key a.b: message`` (no input values,
-    no documentation links)."""
+def _dotted(loc: tuple[object, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def validation_text(exc: ValidationError,
+                    key_of: Callable[[tuple[object, ...]], str] = _dotted) -> str:
+    """A pydantic error on one line: each problem as ``key a.b: message`` (``key_of`` names
+    the key; no input values, no documentation links)."""
     problems = []
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        key = key_of(err["loc"])
         if err["type"] == "missing":
             problems.append(f"missing key {key}")
         elif err["type"] == "extra_forbidden":
@@ -242,15 +248,6 @@ def load_config(explicit: Path | str | None = None) -> Config:
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = _key_of(err["loc"])
-            if err["type"] == "missing":
-                problems.append(f"missing key {key}")
-            elif err["type"] == "extra_forbidden":
-                problems.append(f"unknown key {key}")
-            else:
-                problems.append(f"key {key}: {err['msg']}")
-        raise ConfigError(f"{path}: " + "; ".join(problems)) from None
+        raise ConfigError(f"{path}: " + validation_text(exc, _key_of)) from None
     cfg.file = path.resolve()
     return cfg

@@ -176,16 +176,6 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class RunLock:
     """The run lock: an OS lock (``flock``) on ``<db>.lock``, which also names the pid, host
     and kind of the run holding it.
