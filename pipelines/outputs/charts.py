@@ -9,7 +9,7 @@ the exact number, and the SVG has an ``aria-label`` for screen readers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from html import escape
 
@@ -111,6 +111,23 @@ def hbar_chart(
     return "".join(parts)
 
 
+def _plot_frame(title: str, width: int, height: int, names: Sequence[str],
+                cols: Sequence[str], left: int, right: int, vmax: float,
+                py: Callable[[float], float]) -> list[str]:
+    """A line chart's opening: the svg element, its legend and five value gridlines."""
+    plot_w = width - left - right
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+             f'width="100%" role="img" aria-label="{escape(title)}" class="chart">']
+    parts += _legend(names, cols, left, 16, width - left - right)
+    for k in range(5):
+        v = vmax * k / 4
+        parts.append(f'<line x1="{left}" y1="{py(v):.1f}" x2="{left + plot_w}" y2="{py(v):.1f}" '
+                     'stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" {FONT} '
+                     f'fill="#555">{_fmt(v)}</text>')
+    return parts
+
+
 def line_chart(
     x_labels: Sequence[str],
     series: dict[str, Sequence[float]],
@@ -136,15 +153,7 @@ def line_chart(
     def py(v: float) -> float:
         return top + plot_h - plot_h * v / vmax
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             f'width="100%" role="img" aria-label="{escape(title)}" class="chart">']
-    parts += _legend(names, cols, left, 16, width - left - right)
-    for k in range(5):
-        v = vmax * k / 4
-        parts.append(f'<line x1="{left}" y1="{py(v):.1f}" x2="{left + plot_w}" y2="{py(v):.1f}" '
-                     'stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" {FONT} '
-                     f'fill="#555">{_fmt(v)}</text>')
+    parts = _plot_frame(title, width, height, names, cols, left, right, vmax, py)
     step = max(1, -(-n * 72 // plot_w))  # keep labels at least ~72px apart
     for i, label in enumerate(x_labels):
         if i % step == 0 or i == n - 1:
@@ -210,15 +219,7 @@ def time_chart(
     def py(v: float) -> float:
         return top + plot_h - plot_h * v / vmax
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             f'width="100%" role="img" aria-label="{escape(title)}" class="chart">']
-    parts += _legend(names, cols, left, 16, width - left - right)
-    for k in range(5):
-        v = vmax * k / 4
-        parts.append(f'<line x1="{left}" y1="{py(v):.1f}" x2="{left + plot_w}" y2="{py(v):.1f}" '
-                     'stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" {FONT} '
-                     f'fill="#555">{_fmt(v)}</text>')
+    parts = _plot_frame(title, width, height, names, cols, left, right, vmax, py)
     ticks = sorted(set(days))
     step = max(1, -(-len(ticks) * 80 // plot_w))
     shown = ticks[::step] + ([ticks[-1]] if ticks and ticks[-1] not in ticks[::step] else [])
