@@ -176,30 +176,27 @@ def add_feed_people(
     return out, added
 
 
+def _quarantine_rows(files: Any) -> list[dict[str, Any]]:
+    """Quarantined feed files as the build summary lists them."""
+    return [
+        {
+            "file": q.file,
+            "reason": q.reason,
+            "moved_to": str(q.moved_to) if q.moved_to else None,
+            "since": q.since,
+        }
+        for q in files
+    ]
+
+
 def _feed_summary(feeds: Any, feeds_dir: Path) -> dict[str, Any]:
     if feeds is None:
         return {"folder_found": False, "folder": str(feeds_dir)}
     return {
         "folder_found": True,
         "processed": list(feeds.processed),
-        "quarantined": [
-            {
-                "file": q.file,
-                "reason": q.reason,
-                "moved_to": str(q.moved_to) if q.moved_to else None,
-                "since": q.since,
-            }
-            for q in feeds.quarantined
-        ],
-        "held_in_quarantine": [
-            {
-                "file": q.file,
-                "reason": q.reason,
-                "moved_to": str(q.moved_to) if q.moved_to else None,
-                "since": q.since,
-            }
-            for q in feeds.held
-        ],
+        "quarantined": _quarantine_rows(feeds.quarantined),
+        "held_in_quarantine": _quarantine_rows(feeds.held),
         "unmatched_rows": feeds.unmatched.height,
         "conflicts": feeds.conflicts.height,
         "row_errors": feeds.row_errors.height,
