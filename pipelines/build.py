@@ -123,6 +123,14 @@ PERSON_TABLES = frozenset(
 ALL_HISTORY = date(1900, 1, 1)
 
 
+def extract_with(cfg: Config, url: str, period: Period, **kw: Any) -> dict[str, pl.DataFrame]:
+    """The extract with the config's SQL folder, read engine and lock timeout."""
+    from pipelines.source.extract import extract
+
+    return extract(url, period, cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine,
+                   lock_timeout=cfg.source.lock_timeout, **kw)
+
+
 def feed_people_outside_scope(tables: dict[str, pl.DataFrame], feeds: Any) -> pl.Series:
     """Person ids matched by a provider feed whose details the extract did not read.
 
@@ -146,19 +154,14 @@ def add_feed_people(
     """The person-level tables of the feed's people outside the extract's scope, read in a
     second pass over the same SQL files with the window opened to all history, kept for
     those people only and added to the tables. Returns (tables, people added)."""
-    from pipelines.source.extract import extract
 
     missing = feed_people_outside_scope(tables, feeds)
     if missing.is_empty():
         return tables, 0
     names = {n for n in PERSON_TABLES if n in tables}
     ids = missing.to_list()
-    more = extract(
-        url,
-        period,
-        cfg.path(cfg.paths.sql_dir),
-        engine=cfg.source.read_engine,
-        lock_timeout=cfg.source.lock_timeout,
+    more = extract_with(
+        cfg, url, period,
         only=names,
         lookback_start=ALL_HISTORY,
         # only their rows from the server (tables whose first pass has a person_id column)
@@ -261,7 +264,7 @@ def build(
     """Build the submission for ``period`` (see the module docstring)."""
     from cld_schema import load_spec
     from pipelines.mappings import MappingError
-    from pipelines.source.extract import ExtractError, extract
+    from pipelines.source.extract import ExtractError
     from pipelines.source.feeds import FeedError
     from pipelines.submission import SubmissionError, write_submission
     from pipelines.transform import transform
@@ -283,12 +286,8 @@ def build(
     with ThreadPoolExecutor(1, thread_name_prefix="cld-feeds") as pool:
         feed_files = pool.submit(_read_feed_files, cfg)
         try:
-            tables = extract(
-                url,
-                period,
-                cfg.path(cfg.paths.sql_dir),
-                engine=cfg.source.read_engine,
-                lock_timeout=cfg.source.lock_timeout,
+            tables = extract_with(
+                cfg, url, period,
                 progress=lambda name, done, total: tick("extract", done, total),
             )
         except ExtractError as exc:
