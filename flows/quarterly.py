@@ -53,7 +53,8 @@ def _database_trouble(task: Any, task_run: Any, state: Any) -> bool:
     **IN_MEMORY,
 )
 def build_task(
-    cfg: Config, period: Period, release: str | None, header_style: str | None, out: Path
+    cfg: Config, period: Period, release: str | None, header_style: str | None, out: Path,
+    warm_checks: bool = False,
 ) -> Any:
     """``runs.build_step`` (what ``cld build`` runs), its stages named in the log."""
     logger = get_run_logger()
@@ -64,7 +65,8 @@ def build_task(
             seen.add(stage)
             logger.info("build: %s", stage)
 
-    result = runs.build_step(cfg, period, release, header_style, out, progress=progress)
+    result = runs.build_step(cfg, period, release, header_style, out, progress=progress,
+                             warm_checks=warm_checks)
     s = result.summary
     logger.info(
         "built %s %s: %d rows, %d people, %d unmapped codes, %d quarantined feed files",

@@ -260,8 +260,12 @@ def build(
     out: Path | str | None = None,
     progress: Progress | None = None,
     gzip: bool | None = None,
+    warm_checks: bool = False,
 ) -> BuildResult:
-    """Build the submission for ``period`` (see the module docstring)."""
+    """Build the submission for ``period`` (see the module docstring). ``warm_checks``: the
+    checks follow in this process (a quarterly run), so Great Expectations' import starts in
+    the background when the transform begins: the transform is polars work that releases the
+    GIL, where the extract and the feed files are Python work the import would slow."""
     from cld_schema import load_spec
     from pipelines.mappings import MappingError
     from pipelines.source.extract import ExtractError
@@ -309,6 +313,10 @@ def build(
 
     t0 = time.perf_counter()
     tick("transform", 0, 1)
+    if warm_checks:
+        from checks.gx_import import start_gx_import
+
+        start_gx_import()
     try:
         result = transform(
             tables,

@@ -186,12 +186,14 @@ def build_step(
     header_style: str | None,
     out: Path | None,
     progress: Callable[[str, int, int], None] | None = None,
+    warm_checks: bool = False,
 ) -> Any:
-    """Extract → provider feeds → transform → file (what ``cld build`` runs)."""
+    """Extract → provider feeds → transform → file (what ``cld build`` runs); ``warm_checks``
+    when the checks follow in this process (see :func:`pipelines.build.build`)."""
     from pipelines.build import build
 
     return build(cfg, period, release=release, header_style=header_style, out=out,
-                 progress=progress)
+                 progress=progress, warm_checks=warm_checks)
 
 
 def previous_step(cfg: Config, period: Period | None = None) -> tuple[int | None, Any]:
@@ -1187,20 +1189,20 @@ def quarterly(
     when errors block the submission (unless ``build_anyway`` or ``dry_run``): the file is then
     not put in the output folder, and the report says what to fix.
     """
-    from checks.gx_import import start_gx_import
     from pipelines.build import default_path, summary_path_for
 
     began = datetime.now()  # history keeps the whole job's wall time, not only the recording
     p = period or default_period(cfg)
     out_dir = cfg.path(cfg.paths.output_dir)
     check_settings(cfg)
-    start_gx_import()  # GX's seconds of import overlap the build (the database does its work)
     if not dry_run:
         history_ready(cfg)
     staging = new_staging(out_dir)
     try:
         _say(progress, f"building {p} (rolling 12 months {p.start} to {p.end})")
-        built = steps.build(cfg, p, release, header_style, staging / "submission.csv")
+        # GX's import starts with the transform, overlapping it and the file's writing
+        built = steps.build(cfg, p, release, header_style, staging / "submission.csv",
+                            warm_checks=True)
         rel = built.summary["release"]
         final = default_path(cfg, p, rel, built.path.suffix == ".gz")
         # Only read: a dry run's checks too see the previous submission (when history exists).
