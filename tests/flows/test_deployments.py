@@ -3,12 +3,14 @@ from the project's prefect.yaml, a process worker, a deployment triggered with p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +133,44 @@ def test_worker_runs_the_quarterly_deployment_into_history(
     print(f"end to end: {elapsed:.0f} s")  # a figure for the docs, not an assertion
 
 
+@contextlib.contextmanager
+def serving(
+    server: PrefectServer, cfg: Path, folder: Path, names: list[str]
+) -> Iterator[tuple[Api, dict[str, dict[str, Any]], Path]]:
+    """`cld serve --only ...` against the standing server, until each deployment in ``names``
+    (flow/deployment) is registered with its config; stopped (SIGINT) when the block ends.
+    Yields the API, the deployments by name and the serve log."""
+    log = folder / "serve.log"
+    only = [a for n in names for a in ("--only", n.split("/")[1])]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [VENV_BIN / "cld", "--config", cfg, "serve", *only],
+            env=server.env(), cwd=folder, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    api = Api(server.api_url)
+    try:
+        deadline = time.monotonic() + 60
+        served: dict[str, dict[str, Any]] = {}
+        while len(served) < len(names):
+            assert proc.poll() is None, log.read_text()
+            for name in names:
+                r = api.http.get(f"/deployments/name/{name}")
+                if r.status_code == 200 and r.json().get("parameters", {}).get("config"):
+                    served[name] = r.json()
+            if time.monotonic() > deadline:
+                pytest.fail(f"cld serve registered {list(served)} in 60 s:\n{log.read_text()}")
+            time.sleep(0.5)
+        yield api, served, log
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 @pytest.mark.slow
 def test_cld_serve_serves_and_runs_a_triggered_deployment(
     prefect_server: PrefectServer, tmp_path: Path
@@ -138,29 +178,8 @@ def test_cld_serve_serves_and_runs_a_triggered_deployment(
     db = tmp_path / "council.db"
     sqlite3.connect(db).close()
     cfg = write_config(tmp_path, sample_db=db)
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [VENV_BIN / "cld", "--config", cfg, "serve", "--only", "check", "--only", "nightly"],
-            env=prefect_server.env(),
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    api = Api(prefect_server.api_url)
-    try:
-        deadline = time.monotonic() + 60
-        served: dict[str, dict[str, Any]] = {}
-        while len(served) < 2:
-            assert proc.poll() is None, log.read_text()
-            for name in ("preflight/check", "nightly-dq/nightly"):
-                r = api.http.get(f"/deployments/name/{name}")
-                if r.status_code == 200 and r.json().get("parameters", {}).get("config"):
-                    served[name] = r.json()
-            if time.monotonic() > deadline:
-                pytest.fail(f"cld serve registered {list(served)} in 60 s:\n{log.read_text()}")
-            time.sleep(0.5)
+    names = ["preflight/check", "nightly-dq/nightly"]
+    with serving(prefect_server, cfg, tmp_path, names) as (api, served, log):
         deployment, nightly = served["preflight/check"], served["nightly-dq/nightly"]
         assert deployment["parameters"]["config"] == str(cfg)
         assert nightly["parameters"]["config"] == str(cfg)
@@ -171,13 +190,6 @@ def test_cld_serve_serves_and_runs_a_triggered_deployment(
         run_id = run.raise_for_status().json()["id"]
         final = api.wait_final(run_id, timeout=90)
         assert final["state"]["type"] == "COMPLETED", (final["state"]["message"], log.read_text())
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.mark.slow
@@ -202,37 +214,13 @@ def test_check_file_deployment_writes_the_findings_and_records_the_check(
     db = tmp_path / "council.db"
     sqlite3.connect(db).close()
     cfg = write_config(tmp_path, sample_db=db)
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [VENV_BIN / "cld", "--config", cfg, "serve", "--only", "check-file"],
-            env=prefect_server.env(), cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    api = Api(prefect_server.api_url)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()
-            r = api.http.get("/deployments/name/check-file/check-file")
-            if r.status_code == 200 and r.json().get("parameters", {}).get("config"):
-                deployment = r.json()
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"cld serve did not register check-file in 60 s:\n{log.read_text()}")
-            time.sleep(0.5)
+    with serving(prefect_server, cfg, tmp_path, ["check-file/check-file"]) as (api, served, log):
+        deployment = served["check-file/check-file"]
         assert deployment["parameters"]["record"] is True
         body = {"parameters": {"path": str(sub), "docs": False}}
         run = api.http.post(f"/deployments/{deployment['id']}/create_flow_run", json=body)
         run_id = run.raise_for_status().json()["id"]
         final = api.wait_final(run_id, timeout=240)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
     # errors remain (the bad NHS number; two rows fail the complete-month expectations): like
     # `cld check`'s exit 1, the run fails in one line, after writing and recording
     state = final["state"]
