@@ -117,14 +117,16 @@ def _list_places(name: str) -> Iterator[Place]:
 
 # --- rules ----------------------------------------------------------------------------------
 
-def _rule_ids() -> list[str]:
+@cache
+def _rule_ids() -> tuple[str, ...]:
+    """Every rule id the engine can raise in some release (the catalogue, built once)."""
     from checks.catalogue import catalogue_frame
     from cld_schema import RELEASES
 
     ids: list[str] = []
     for release in RELEASES:
         ids += catalogue_frame(release)["rule_id"].to_list()
-    return list(dict.fromkeys(ids))
+    return tuple(dict.fromkeys(ids))
 
 
 def _rule_places(rid: str) -> Iterator[Place]:
