@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import measure  # noqa: E402
 from benchmarks.bench_check_process import BIN, event_type_header, memory_gb, rows_of  # noqa: E402
 
 SCAN_ALL = """
@@ -49,53 +50,18 @@ for path in sys.argv[2:]:
 """
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (worker processes), in MB."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return total / 1024
-
-
 def run_measured(cmd: list[str]) -> dict:
-    """Wall time, CPU time (the process and its workers) and peak memory of one whole
-    process: ``peak_mb`` the largest single process (wait4), ``peak_tree_mb`` the most the
-    process and its workers held together (sampled every 0.2 s from /proc)."""
-    import subprocess
-    import threading
-
-    load0 = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak = [0.0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.2):
-            peak[0] = max(peak[0], tree_rss_mb(p.pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out = p.stdout.read() if p.stdout else ""
-    done.set()
-    sampler.join()
-    _, status, usage = os.wait4(p.pid, 0)
+    """The whole process measured (benchmarks.measure): ``peak_mb`` the largest single
+    process (wait4), ``peak_tree_mb`` the most the process and its workers held together."""
+    r = measure.run_measured(cmd, every=0.2)
     return {
-        "wall_s": round(time.perf_counter() - t0, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-        "peak_mb": round(usage.ru_maxrss / 1024),
-        "peak_tree_mb": round(max(peak[0], usage.ru_maxrss / 1024)),
-        "code": os.waitstatus_to_exitcode(status),
-        "load_1m": [round(load0, 1), round(os.getloadavg()[0], 1)],
-        "tail": out.strip().splitlines()[-3:],
+        "wall_s": round(r["wall_s"], 1),
+        "cpu_s": round(r["cpu_s"], 1),
+        "peak_mb": round(r["peak_mb"]),
+        "peak_tree_mb": round(r["peak_tree_mb"]),
+        "code": r["code"],
+        "load_1m": [round(x, 1) for x in r["load_1m"]],
+        "tail": r["out"].strip().splitlines()[-3:],
     }
 
 

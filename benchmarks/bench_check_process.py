@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,18 +52,15 @@ print(lf.group_by(sys.argv[2]).agg(pl.all().n_unique()).collect().height)
 
 
 def run_process(cmd: list[str]) -> dict:
-    """Wall time and peak RSS (max resident set, from wait4) of one child process."""
-    load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):  # cld check exits 1 when errors remain: still a full run
-        raise SystemExit(f"{cmd[:3]} failed ({code}): {err.strip()[-500:]}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": usage.ru_maxrss / 1024, "load_1m": load}
+    """Wall time, CPU time and peak memory of one whole process with everything it starts
+    (the GX process of ``cld check``): ``peak_mb`` the process and its children together."""
+    from benchmarks.measure import run_measured
+
+    r = run_measured(cmd)
+    if r["code"] not in (0, 1):  # cld check exits 1 when errors remain: still a full run
+        raise SystemExit(f"{cmd[:3]} failed ({r['code']}): {r['out'].strip()[-500:]}")
+    return {"wall_s": r["wall_s"], "cpu_s": r["cpu_s"], "peak_mb": r["peak_tree_mb"],
+            "largest_mb": r["peak_mb"], "load_1m": r["load_1m"][0]}
 
 
 def event_type_header(path: Path) -> str:

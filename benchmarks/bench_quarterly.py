@@ -8,7 +8,8 @@ build, checks, history, comparison with the previous quarter, DQ report and team
 A throwaway PostgreSQL server (tests/pgserver.py) is loaded with the sample council; the
 previous quarter is run once (so the timed run has a submission to compare with), then the
 period is run ``--repeat`` times (each a new run in the same history, as a re-run would be).
-Printed per run: wall and CPU seconds, peak RSS (wait4) and the 1-minute load average; the
+Printed per run: wall and CPU seconds, peak RSS (the run and the processes it starts,
+together: benchmarks/measure.py) and the 1-minute load average; the
 target is at most 30 s. Not part of the test suite.
 
 To rerun on a quiet machine (nothing else running; ``uptime`` load under 1), from the project
@@ -24,7 +25,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,21 +55,21 @@ folder = "{base}/out/exceptions"
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> dict:
-    load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out = p.stdout.read() if p.stdout else ""
-    _, status, usage = os.wait4(p.pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise SystemExit(f"{' '.join(cmd[-4:])} failed ({code}):\n{out[-2000:]}")
+    """The whole run measured with everything it starts (benchmarks.measure): ``peak_mb``
+    the run and its children (the GX process) together, ``largest_mb`` the largest one."""
+    from benchmarks.measure import run_measured
+
+    r = run_measured(cmd, env=env, every=0.2)
+    if r["code"] not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd[-4:])} failed ({r['code']}):\n{r['out'][-2000:]}")
     return {
-        "wall_s": round(time.perf_counter() - t0, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-        "peak_mb": round(usage.ru_maxrss / 1024),
-        "load_1m": round(load, 1),
-        "exit": code,
-        "tail": out.strip().splitlines()[-4:],
+        "wall_s": round(r["wall_s"], 1),
+        "cpu_s": round(r["cpu_s"], 1),
+        "peak_mb": round(r["peak_tree_mb"]),
+        "largest_mb": round(r["peak_mb"]),
+        "load_1m": round(r["load_1m"][0], 1),
+        "exit": r["code"],
+        "tail": r["out"].strip().splitlines()[-4:],
     }
 
 

@@ -6,16 +6,13 @@ every month of the period holding requests, assessments and services (rules.md s
 volumes per event type and month within bounds, and the change in volumes against the
 previous submission. Each failing expectation becomes a findings row (row = null).
 
-Data Docs: GX's pages load Bootstrap, jQuery, vega and fonts from CDNs, so they are unstyled
-offline. After building, :func:`make_offline` removes every remote stylesheet/script/font
-reference and inlines a small stylesheet shipped in ``checks/static/``; the pages are plain
-server-rendered HTML and stay readable without the network.
+This module counts (:func:`quantitative_plans`: the tables and the expectations on them, as
+plain data); :mod:`checks.gx_suites` validates them with GX and builds the offline Data Docs,
+in a process of its own when :func:`checks.gx_import.start_gx_process` started one.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -26,10 +23,10 @@ import polars as pl
 
 from checks import findings as F
 from checks.gx_import import import_gx, start_gx_import  # noqa: F401  (their old home)
+from checks.gx_suites import Expect, SuitePlan
 from checks.prepare import period_bounds
 from checks.rules.base import RuleContext
 
-STATIC = Path(__file__).with_name("static")
 TEXTS = Path(__file__).parent / "rules" / "quantitative.yaml"
 
 if TYPE_CHECKING:
@@ -215,79 +212,24 @@ def completeness_table(counts: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({f: [v] for f, v in shares.items()}, schema=schema)
 
 
-def _gx():
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
-
-    return gx, gxe
-
-
-class _Suite:
-    """One GX suite over one pandas frame, with findings metadata per expectation."""
-
-    def __init__(self, ctx, name: str, pdf, result_format: str = "COMPLETE") -> None:
-        gx, _ = _gx()
-        self.ctx, self.name, self.pdf = ctx, name, pdf
-        # COMPLETE lists every unexpected index: right for the small month/type tables, slow
-        # and useless for the row-level completeness frame (only the share matters there).
-        self.result_format = result_format
-        self.suite = ctx.suites.add(gx.ExpectationSuite(name=name))
-        self.meta: list[dict[str, Any]] = []
-
-    def add(self, expectation, **meta: Any) -> None:
-        # GX may report results in another order: the index travels in the expectation's meta.
-        expectation.meta = {"cld_index": len(self.meta)}
-        self.suite.add_expectation(expectation)
-        self.meta.append(meta)
-
-    def run(self, site: str | None):
-        """Validate; through a checkpoint that updates the Data Docs site when one is set."""
-        gx, _ = _gx()
-        bd = (
-            self.ctx.data_sources.add_pandas(f"{self.name}_src")
-            .add_dataframe_asset(self.name)
-            .add_batch_definition_whole_dataframe("whole")
-        )
-        vd = self.ctx.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{self.name}_vd", data=bd, suite=self.suite)
-        )
-        params = {"dataframe": self.pdf}
-        if site is None:
-            return vd.run(batch_parameters=params, result_format=self.result_format)
-        cp = self.ctx.checkpoints.add(
-            gx.Checkpoint(
-                name=f"{self.name}_cp",
-                validation_definitions=[vd],
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[site])],
-                result_format={"result_format": self.result_format},
-            )
-        )
-        return next(iter(cp.run(batch_parameters=params).run_results.values()))
-
-
-def quantitative_findings(
+def quantitative_plans(
     frame: pl.DataFrame,
     spec: Spec,
     *,
     period: Period | None = None,
     thresholds: CheckThresholds,
     previous: pl.DataFrame | None = None,
-    data_docs_dir: Path | None = None,
     statuses: pl.DataFrame | None = None,
     completeness: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, Path | None]:
-    """Run the expectations; return (findings, Data Docs index or None). ``completeness``
-    (field, applicable, blank: ``completeness_counts`` of the engine) saves counting
-    from the rows here; the suites run on small tables either way."""
-    import logging
-
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    docs: bool = False,
+) -> list[SuitePlan]:
+    """The expectations to validate and the small tables they run on (polars does the
+    counting; no GX here). ``completeness`` (field, applicable, blank: ``completeness_counts``
+    of the engine) saves counting from the rows here; ``docs``: Data Docs will be built, so
+    the completeness results keep their details."""
     thresholds.check_fields(spec)
-    gx, gxe = _gx()
     start, end = period_bounds(frame, spec, period)
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    suites: list[_Suite] = []
+    plans: list[SuitePlan] = []
 
     # completeness: one row of shares (filled among applicable rows) per field
     fields = completeness_fields(thresholds, spec)
@@ -297,14 +239,13 @@ def quantitative_findings(
         counts = {r["field"]: r for r in completeness.iter_rows(named=True)}
         # its findings read only each expectation's success: without Data Docs to show the
         # details, GX need not compute the unexpected values' lists (a third of its time)
-        comp = _Suite(ctx, "completeness", completeness_table(completeness).to_pandas(),
-                      "COMPLETE" if data_docs_dir is not None else "BOOLEAN_ONLY")
+        comp = SuitePlan("completeness", completeness_table(completeness).to_pandas(),
+                         "COMPLETE" if docs else "BOOLEAN_ONLY")
         for f in fields:
             mostly = float(thresholds.completeness[f])
-            comp.add(
-                gxe.ExpectColumnValuesToBeBetween(column=f, min_value=mostly),
-                applicable=counts[f]["applicable"],
-                blank=counts[f]["blank"],
+            comp.expectations.append(Expect(f, mostly, None, {
+                "applicable": counts[f]["applicable"],
+                "blank": counts[f]["blank"],
                 **_meta(
                     "QNT_complete_field",
                     "completeness",
@@ -314,28 +255,26 @@ def quantitative_findings(
                     label=spec.field(f).label,
                     mostly=f"{mostly:.0%}",
                 ),
-            )
-        suites.append(comp)
+            }))
+        plans.append(comp)
 
     # months and volumes
     if start is not None and end is not None:
         counts = monthly_counts(frame, spec, start, end)
-        mon = _Suite(
-            ctx, "months", counts.with_columns(pl.col("month").cast(pl.String)).to_pandas()
+        mon = SuitePlan(
+            "months", counts.with_columns(pl.col("month").cast(pl.String)).to_pandas()
         )
         cm = thresholds.complete_months
         for key in cm.event_types:
-            mon.add(
-                gxe.ExpectColumnValuesToBeBetween(column=key, min_value=int(cm.min_events)),
-                event_key=key,
+            mon.expectations.append(Expect(key, int(cm.min_events), None, {
+                "event_key": key,
                 **_meta("QNT_complete_months", "months", "Event_Type", event=key.lower()),
-            )
+            }))
         for key, b in thresholds.volumes.items():
             if key not in counts.columns or (b.min is None and b.max is None):
                 continue  # no bound at all (`REQUEST:` alone): nothing to check
-            mon.add(
-                gxe.ExpectColumnValuesToBeBetween(column=key, min_value=b.min, max_value=b.max),
-                event_key=key,
+            mon.expectations.append(Expect(key, b.min, b.max, {
+                "event_key": key,
                 **_meta(
                     "QNT_volume_month",
                     "months",
@@ -344,8 +283,8 @@ def quantitative_findings(
                     min=b.min,
                     max=b.max,
                 ),
-            )
-        suites.append(mon)
+            }))
+        plans.append(mon)
 
     # change against the previous submission
     if previous is not None:
@@ -363,23 +302,35 @@ def quantitative_findings(
             )
         )
         mx = float(thresholds.previous.max_change)
-        ch = _Suite(ctx, "previous", change.to_pandas())
-        ch.add(
-            gxe.ExpectColumnValuesToBeBetween(column="ratio", min_value=1 - mx, max_value=1 + mx),
-            **_meta("QNT_change_previous", "previous", "Event_Type", max_change=f"{mx:.0%}"),
-        )
-        suites.append(ch)
+        plans.append(SuitePlan("previous", change.to_pandas(), expectations=[Expect(
+            "ratio", 1 - mx, 1 + mx,
+            _meta("QNT_change_previous", "previous", "Event_Type", max_change=f"{mx:.0%}"),
+        )]))
+    return plans
 
-    site = _add_docs_site(ctx, data_docs_dir) if data_docs_dir is not None else None
-    rows: list[dict[str, Any]] = []
-    for s in suites:
-        rows += _to_findings(s, s.run(site))
-    docs = None
-    if site is not None and data_docs_dir is not None:
-        ctx.build_data_docs(site_names=[site])
-        make_offline(Path(data_docs_dir))
-        docs = Path(data_docs_dir) / "index.html"
-    return F.make(rows), docs
+
+def quantitative_findings(
+    frame: pl.DataFrame,
+    spec: Spec,
+    *,
+    period: Period | None = None,
+    thresholds: CheckThresholds,
+    previous: pl.DataFrame | None = None,
+    data_docs_dir: Path | None = None,
+    statuses: pl.DataFrame | None = None,
+    completeness: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, Path | None]:
+    """Run the expectations; return (findings, Data Docs index or None): the plans of
+    :func:`quantitative_plans` validated by GX, in the GX process when one was started
+    (:func:`checks.gx_import.start_gx_process`), else here."""
+    from checks.gx_import import validate_plans
+
+    plans = quantitative_plans(
+        frame, spec, period=period, thresholds=thresholds, previous=previous,
+        statuses=statuses, completeness=completeness, docs=data_docs_dir is not None,
+    )  # fmt: skip
+    rows, docs = validate_plans(plans, str(data_docs_dir) if data_docs_dir is not None else None)
+    return F.make(rows), (Path(docs) if docs is not None else None)
 
 
 @dataclass
@@ -412,102 +363,3 @@ def file_measures(frame: pl.DataFrame, spec: Spec, period: Period | None = None,
     monthly = (monthly_counts(frame, spec, start, end)
                if start is not None and end is not None else None)
     return FileMeasures(completeness=completeness, monthly=monthly, period=(start, end))
-
-
-def _to_findings(suite: _Suite, res) -> list[dict[str, Any]]:
-    out = []
-    for r in res.results:
-        if r.success:
-            continue
-        meta = suite.meta[int(r.expectation_config.meta["cld_index"])]
-        base = {
-            "rule_id": meta["rule_id"],
-            "severity": meta["severity"],
-            "module": meta["module"],
-            "category": "quantitative",
-            "row": None,
-            "field": meta["field"],
-            "message": meta["message"],
-            "how_to_fix": meta["how_to_fix"],
-            "event_type": None,
-            "event_start": None,
-        }
-        result = r.result or {}
-        if meta["kind"] == "completeness":
-            # as GX's unexpected_percent of the rows considered (blank / applicable)
-            pct = 100 - meta["blank"] / meta["applicable"] * 100
-            out.append({**base, "value": f"{pct:.1f}% filled"})
-        elif meta["kind"] == "months":
-            for i in result.get("unexpected_index_list") or []:
-                rec = suite.pdf.iloc[int(i)]
-                out.append(
-                    {
-                        **base,
-                        "value": f"{rec['month'][:7]}: {int(rec[meta['event_key']])}",
-                        "event_type": meta["event_key"],
-                        "event_start": rec["month"],
-                    }
-                )
-        else:
-            for i in result.get("unexpected_index_list") or []:
-                rec = suite.pdf.iloc[int(i)]
-                out.append(
-                    {
-                        **base,
-                        "value": f"{rec['Event_Type']}: {rec['rows_prev']} -> {rec['rows']}",
-                        "event_type": rec["Event_Type"],
-                    }
-                )
-            if not result.get("unexpected_index_list"):
-                out.append({**base, "value": "see Data Docs"})
-    return out
-
-
-# --- Data Docs, offline ---------------------------------------------------------------------
-
-_REMOTE_TAG = re.compile(
-    r"<link[^>]+href=\"https?://[^\"]+\"[^>]*>"
-    r"|<script[^>]+src=\"https?://[^\"]+\"[^>]*>\s*</script>"
-    r"|<img[^>]+src=\"https?://[^\"]+\"[^>]*>",
-    re.IGNORECASE,
-)
-_REMOTE_IMPORT = re.compile(
-    r"@import\s+url\([\"']?https?://[^)]+\)\s*;?|url\([\"']?https?://[^)]+\)", re.IGNORECASE
-)
-
-
-def _add_docs_site(ctx, out_dir: Path) -> str:
-    """A local Data Docs site in ``out_dir`` (emptied first: one run, one site)."""
-    out_dir = Path(out_dir)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    site = "cld_site"
-    ctx.add_data_docs_site(
-        site_name=site,
-        site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(out_dir),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
-    return site
-
-
-def make_offline(folder: Path) -> int:
-    """Remove remote stylesheets, scripts and font imports from every page and inline the
-    shipped stylesheet; returns the number of pages rewritten."""
-    css = (STATIC / "datadocs.css").read_text(encoding="utf-8")
-    n = 0
-    for page in Path(folder).rglob("*.html"):
-        html = page.read_text(encoding="utf-8")
-        new = _REMOTE_TAG.sub("", html)
-        new = _REMOTE_IMPORT.sub("", new)
-        new = new.replace("</head>", f"<style>{css}</style></head>", 1)
-        if new != html:
-            page.write_text(new, encoding="utf-8")
-            n += 1
-    return n

@@ -314,9 +314,9 @@ def build(
     t0 = time.perf_counter()
     tick("transform", 0, 1)
     if warm_checks:
-        from checks.gx_import import start_gx_import
+        from checks.gx_import import start_gx_process
 
-        start_gx_import()
+        start_gx_process()  # GX imports in its own process while the transform runs
     try:
         result = transform(
             tables,

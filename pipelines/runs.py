@@ -1047,9 +1047,11 @@ def check_file(
     began = datetime.now()
     paths = check_paths(path)
     if len(paths) == 1:
-        from checks.gx_import import start_gx_import
+        from checks.gx_import import start_gx_process
 
-        start_gx_import()  # first thing: GX's import overlaps all the rest (a light module)
+        # first thing: GX imports in its own process (a light module), on the other core,
+        # while this one reads and checks the file
+        start_gx_process()
     if previous and len(paths) > 1:
         raise CheckFileError(
             "--previous compares one file with its previous submission: give one file"
