@@ -81,7 +81,7 @@ def test_child_gives_the_findings_of_this_process_and_a_dead_one_is_replaced(
     # the same findings as validating in this (the test) process, both times
     frame = _year(spec_r1)
     previous = frame.filter(pl.col("Event_Type") == "Request")
-    here, docs = quantitative_findings(
+    here, _ = quantitative_findings(
         frame, spec_r1, thresholds=THRESHOLDS, previous=previous,
         data_docs_dir=tmp_path / "here",
     )  # fmt: skip
