@@ -22,6 +22,7 @@ median wall time, the CPU seconds beside it and the load average.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -70,7 +71,19 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict:
         "load_1m": round(r["load_1m"][0], 1),
         "exit": r["code"],
         "tail": r["out"].strip().splitlines()[-4:],
+        "steps": steps(r["lines"]),
     }
+
+
+STEPS = ("building", "checking", "recording", "history:", "comparing", "writing the DQ",
+         "writing the team")
+
+
+def steps(lines: list[tuple[float, str]]) -> dict[str, float]:
+    """Seconds from each progress line of ``cld run`` to the next one (the step it names)."""
+    marks = [(t, text.strip("· ")) for t, text in lines if text.strip("· ").startswith(STEPS)]
+    marks.append((lines[-1][0] if lines else 0.0, "end"))
+    return {m[1][:40]: round(n[0] - m[0], 1) for m, n in itertools.pairwise(marks)}
 
 
 def main() -> None:
@@ -114,6 +127,7 @@ def main() -> None:
                 f"{r['peak_mb']} MB, load {r['load_1m']}",
                 flush=True,
             )
+            print("  by step: " + ", ".join(f"{k} {v} s" for k, v in r["steps"].items()))
         walls = [r["wall_s"] for r in runs]
         res = {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

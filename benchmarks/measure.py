@@ -33,7 +33,9 @@ def run_measured(
     """Run ``cmd`` to its end: ``wall_s``, ``cpu_s`` (it and the descendants it waited for),
     ``peak_mb`` (the largest single process, wait4), ``peak_tree_mb`` (the process and its
     descendants together, sampled every ``every`` seconds; never below ``peak_mb``), ``code``,
-    ``load_1m`` (at the start and the end), ``out`` (its stdout and stderr)."""
+    ``load_1m`` (at the start and the end), ``out`` (its stdout and stderr), ``lines``
+    (each output line with the seconds since the start when it was read: progress lines
+    time the steps)."""
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -46,7 +48,10 @@ def run_measured(
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out = p.stdout.read() if p.stdout else ""
+    lines: list[tuple[float, str]] = []
+    for line in p.stdout or ():
+        lines.append((time.perf_counter() - t0, line.rstrip("\n")))
+    out = "\n".join(text for _, text in lines)
     done.set()
     sampler.join()
     _, status, usage = os.wait4(p.pid, 0)
@@ -58,4 +63,5 @@ def run_measured(
         "code": os.waitstatus_to_exitcode(status),
         "load_1m": [load0, os.getloadavg()[0]],
         "out": out,
+        "lines": lines,
     }
