@@ -314,9 +314,13 @@ def build(
     t0 = time.perf_counter()
     tick("transform", 0, 1)
     if warm_checks:
-        from checks.gx_import import start_gx_process
+        from checks.gx_import import start_gx_import
 
-        start_gx_process()  # GX imports in its own process while the transform runs
+        # GX imports in a thread while the transform runs (polars: the GIL is free). Not in
+        # a process of its own, as `cld check` does: here both cores are busy with the
+        # transform and the file's writing, and a child importing GX took one of them (the
+        # quarterly run 1.1-1.5 s slower in two back-to-back pairs, 2026-12-02 21:14-22:15)
+        start_gx_import()
     try:
         result = transform(
             tables,
