@@ -7,11 +7,12 @@ Run on demand (not part of the test suite):
 
 county:  two large-county submissions (~300k rows each) are synthesised as CLD frames in polars
          (the second is the first with 3% of rows dropped, 5% changed and 4% added), stored
-         through ``History.run(...).add_submission``, then ``History.compare`` is timed in a
-         fresh process (first call and best of 3). Target: at most 2 s.
+         through ``History.run(...).add_submission``, then ``compare``
+         (pipelines.history.compare) is timed in a fresh process (first call and best of 3).
+         Target: at most 2 s.
 england: two England-size submissions (~13M rows each) are synthesised directly in DuckDB SQL
          (too big to build as polars frames within the memory budget; the same perturbations),
-         then one ``History.compare`` runs in a fresh process with DuckDB's memory_limit set
+         then one ``compare`` runs in a fresh process with DuckDB's memory_limit set
          and a temp directory to spill into. Peak memory is that process's max RSS
          (``resource.getrusage``). Target: at most 4 GB.
 
@@ -48,6 +49,7 @@ from pipelines.history.store import insert_keyed_rows, sql  # noqa: E402
 CHILD = """
 import json, os, resource, sys, time
 from pipelines.history import History
+from pipelines.history.compare import compare
 db, a, b, repeat, memory_limit, temp_dir = sys.argv[1:7]
 
 def cpu():
@@ -59,7 +61,7 @@ load = os.getloadavg()[0]
 with History.open(db, memory_limit=memory_limit or None, temp_directory=temp_dir or None) as h:
     for _ in range(int(repeat)):
         t, c0 = time.perf_counter(), cpu()
-        c = h.compare(int(a), int(b))
+        c = compare(h, int(a), int(b))
         walls.append(time.perf_counter() - t)
         cpus.append(cpu() - c0)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
