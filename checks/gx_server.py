@@ -25,8 +25,9 @@ def main() -> int:
     while True:
         try:
             plans, docs_dir = pickle.load(requests)
-        except EOFError:
-            return 0
+        except EOFError:  # the checking process has ended or closed the pipe: done
+            answers.flush()
+            os._exit(0)  # skip tearing down GX's modules (over half a second)
         try:
             rows, docs = validate(plans, docs_dir)
             answer: tuple = ("ok", rows, docs)
