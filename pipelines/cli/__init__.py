@@ -28,6 +28,7 @@ def _app() -> typer.Typer:
             common,
             cqc,
             history,
+            init,
             measures,
             outputs,
             quickstart,
@@ -48,8 +49,8 @@ def _app() -> typer.Typer:
             pretty_exceptions_enable=False,
         )
         app.callback()(common.global_options)
-        for module in (spec, sample, build, check, measures, history, outputs, run, serve,
-                       quickstart, cqc, where):
+        for module in (spec, sample, init, build, check, measures, history, outputs, run,
+                       serve, quickstart, cqc, where):
             module.register(app)
         _APP = app
     return _APP

@@ -72,11 +72,12 @@ def test_child_gives_the_findings_of_this_process_and_a_dead_one_is_replaced(
     )  # fmt: skip
     assert p.returncode == 0, p.stderr[-2000:]
     seen = json.loads(p.stdout.strip().splitlines()[-1])
-    assert "checks.gx_server" in seen["cmdline"] and seen["running"]
-    assert not seen["gx_here_after_child"]  # the child validated: GX never imported here
-    assert seen["gx_here_after_kill"] and not seen["running_after_kill"]  # then here
+    said = f"{seen}\n{p.stderr[-2000:]}"  # what the script saw and logged, if one fails
+    assert "checks.gx_server" in seen["cmdline"] and seen["running"], said
+    assert not seen["gx_here_after_child"], said  # the child validated: no GX here
+    assert seen["gx_here_after_kill"] and not seen["running_after_kill"], said  # then here
     warnings = [ln for ln in p.stderr.splitlines() if "the GX process failed" in ln]
-    assert len(warnings) == 1, p.stderr[-2000:]
+    assert len(warnings) == 1, said
 
     # the same findings as validating in this (the test) process, both times
     frame = _year(spec_r1)
