@@ -36,9 +36,25 @@ def global_options(
             help="Council config file (default: $CLD_CONFIG, ./cld.toml, then the sample's).",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=lambda on: _print_version(on),
+                     help="Show the tool's version and the CLD releases it knows, and exit."),
+    ] = False,
 ) -> None:
     """Adult social care Client Level Data (CLD): build, check and track quarterly returns."""
     ctx.obj = CliState(config=config)
+
+
+def _print_version(on: bool) -> None:
+    if not on:
+        return
+    from cld_schema import RELEASES
+    from pipelines.version import code_version
+
+    typer.echo(f"cld-pipeline {code_version()}")
+    typer.echo(f"CLD releases: {', '.join(RELEASES)} (cld_schema/data/releases.yaml)")
+    raise typer.Exit()
 
 
 def get_config(ctx: typer.Context) -> Config:

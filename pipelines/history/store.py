@@ -23,7 +23,6 @@ import json
 import os
 import re
 import socket
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,6 +35,7 @@ import polars as pl
 from checks import findings as F
 from cld_schema.errors import CldError
 from pipelines.config import PROJECT_ROOT
+from pipelines.version import code_version
 
 SQL_DIR = PROJECT_ROOT / "sql" / "history"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -145,27 +145,6 @@ def strip_secrets(source: str | None) -> str | None:
     text = re.sub(r"(://[^:/@\s]+):[^@\s]*@", r"\1:***@", source)
     text = re.sub(r"(?i)\b(pwd|password|passwd)=([^;&\s]*)", r"\1=***", text)
     return text
-
-
-@cache
-def code_version() -> str:
-    """Package version plus ``git describe`` when the code runs from a git checkout."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        v = version("cld-pipeline")
-    except PackageNotFoundError:
-        v = "unknown"
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--tags"],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5, check=False,
-        )  # fmt: skip
-        if out.returncode == 0 and out.stdout.strip():
-            v += f"+{out.stdout.strip()}"
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return v
 
 
 def file_sha256(path: Path) -> str:

@@ -80,6 +80,8 @@ def _sev(sev: str | None) -> str:
 
 def page_head(title: str, facts: list[tuple[str, str]]) -> str:
     items = "".join(f"<li>{escape(k)}: <b>{escape(v)}</b></li>" for k, v in facts)
+    from pipelines.version import code_version
+
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -87,7 +89,7 @@ def page_head(title: str, facts: list[tuple[str, str]]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<header><h1>{escape(title.split(' – ')[0])}</h1><ul class=\"facts\">{items}</ul>"
-        f"<p>Made {now}</p></header>"
+        f"<p>Made {now} by cld-pipeline {escape(code_version())}</p></header>"
     )
 
 def trend_frame(trend: pl.DataFrame) -> pl.DataFrame:

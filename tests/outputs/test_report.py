@@ -75,6 +75,9 @@ def test_report_content(report_inputs, tmp_path, findings):
     out = save_report(report_inputs, tmp_path / "report" / "dq_report.html")
     html = out.read_text()
     assert "NOT ready to submit: 14 errors left" in html
+    from pipelines.version import code_version  # which code made it, for a later question
+
+    assert f"by cld-pipeline {code_version()}</p>" in html
     for text in ("Findings by national DQ module", "FLD_Gender_list", "LOG020",
                  "Events (services only)", "Record the person&#x27;s gender",
                  "below threshold", "80.0%", "Events per month by event type", "Apr 2025",
