@@ -124,9 +124,11 @@ ALL_HISTORY = date(1900, 1, 1)
 
 
 def extract_with(cfg: Config, url: str, period: Period, **kw: Any) -> dict[str, pl.DataFrame]:
-    """The extract with the config's SQL folder, read engine and lock timeout."""
+    """The extract with the config's SQL folder, read engine, lock timeout and connections
+    (``[source]``)."""
     from pipelines.source.extract import extract
 
+    kw.setdefault("connections", cfg.source.connections)
     return extract(url, period, cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine,
                    lock_timeout=cfg.source.lock_timeout, **kw)
 

@@ -69,6 +69,10 @@ class SourceConfig(_Section):
     # Seconds a query waits for a table another session has locked before the build stops
     # with an error (PostgreSQL), instead of hanging.
     lock_timeout: float = Field(60.0, gt=0)
+    # PostgreSQL through psycopg: how many extract queries run at once, each on its own
+    # connection sharing one snapshot (1: one after another, for a server that allows this
+    # login few connections). Other sources read one query at a time.
+    connections: int = Field(3, ge=1, le=16)
 
 
 class SubmissionConfig(_Section):

@@ -719,10 +719,9 @@ def case_people(cfg: Config, period: Period | None) -> tuple[Any, Any]:
     default period)."""
     import polars as pl
 
-    from pipelines.source.extract import extract
+    from pipelines.build import extract_with
 
-    tables = extract(cfg.database_url, period or default_period(cfg),
-                     cfg.path(cfg.paths.sql_dir), engine=cfg.source.read_engine)
+    tables = extract_with(cfg, cfg.database_url, period or default_period(cfg))
     teams = tables["teams"].select(pl.col("team_id"), pl.col("team_name").cast(pl.String))
     allocations = tables["allocations"].join(teams, on="team_id", how="left")
     return tables["persons"], allocations

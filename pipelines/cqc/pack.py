@@ -122,9 +122,9 @@ def from_config(
 ) -> Pack:
     """Read the council's database (as ``cld build`` does) and compute the pack."""
     from cld_schema import load_spec
-    from pipelines.build import BuildError, _check_source, _feeds, choose_release
+    from pipelines.build import BuildError, _check_source, _feeds, choose_release, extract_with
     from pipelines.mappings import load_mappings
-    from pipelines.source.extract import ExtractError, extract
+    from pipelines.source.extract import ExtractError
 
     say = progress or (lambda text: None)
     url = cfg.database_url
@@ -132,8 +132,7 @@ def from_config(
     release = choose_release(cfg, period, None)
     say(f"reading the case-management database for {period}")
     try:
-        tables = extract(url, period, cfg.path(cfg.paths.sql_dir),
-                         engine=cfg.source.read_engine)
+        tables = extract_with(cfg, url, period)
     except ExtractError as exc:
         raise BuildError(f"cannot read the case-management database: {exc}") from None
     feeds = _feeds(cfg, tables)
