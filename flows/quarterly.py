@@ -54,7 +54,7 @@ def _database_trouble(task: Any, task_run: Any, state: Any) -> bool:
 )
 def build_task(
     cfg: Config, period: Period, release: str | None, header_style: str | None, out: Path,
-    warm_checks: bool = False,
+    warm_checks: bool = False, quarantine: bool = True,
 ) -> Any:
     """``runs.build_step`` (what ``cld build`` runs), its stages named in the log."""
     logger = get_run_logger()
@@ -66,7 +66,7 @@ def build_task(
             logger.info("build: %s", stage)
 
     result = runs.build_step(cfg, period, release, header_style, out, progress=progress,
-                             warm_checks=warm_checks)
+                             warm_checks=warm_checks, quarantine=quarantine)
     s = result.summary
     logger.info(
         "built %s %s: %d rows, %d people, %d unmapped codes, %d quarantined feed files",

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import time
@@ -28,6 +29,8 @@ from cld_schema import RELEASES
 from cld_schema.errors import CldError
 from pipelines.config import Config
 from pipelines.period import Period
+
+log = logging.getLogger(__name__)
 
 # progress(stage, done, total): stage is extract | feeds | transform | write
 Progress = Callable[[str, int, int], None]
@@ -82,9 +85,11 @@ def _check_source(url: str) -> None:
 _READ_NOW = object()
 
 
-def _feeds(cfg: Config, tables: dict[str, pl.DataFrame], read: Any = _READ_NOW) -> Any:
+def _feeds(cfg: Config, tables: dict[str, pl.DataFrame], read: Any = _READ_NOW,
+           move: bool = True) -> Any:
     """The provider feeds matched to the extract's people: the files ``read`` already
-    (:func:`_read_feed_files`), else read now. None when there is no feeds folder."""
+    (:func:`_read_feed_files`), else read now. None when there is no feeds folder.
+    ``move``: quarantine the files that break their contract (else leave them in place)."""
     from pipelines.source.feeds import match_feeds
 
     if read is _READ_NOW:
@@ -92,7 +97,7 @@ def _feeds(cfg: Config, tables: dict[str, pl.DataFrame], read: Any = _READ_NOW) 
     if read is None:
         return None
     persons = tables.get("person_index", tables["persons"])
-    return match_feeds(read, cfg.path(cfg.paths.quarantine_dir), persons)
+    return match_feeds(read, cfg.path(cfg.paths.quarantine_dir), persons, move=move)
 
 
 def _read_feed_files(cfg: Config) -> Any:
@@ -263,11 +268,14 @@ def build(
     progress: Progress | None = None,
     gzip: bool | None = None,
     warm_checks: bool = False,
+    quarantine: bool = True,
 ) -> BuildResult:
     """Build the submission for ``period`` (see the module docstring). ``warm_checks``: the
     checks follow in this process (a quarterly run), so Great Expectations' import starts in
     the background when the transform begins: the transform is polars work that releases the
-    GIL, where the extract and the feed files are Python work the import would slow."""
+    GIL, where the extract and the feed files are Python work the import would slow.
+    ``quarantine=False`` (a dry run): provider files that break their contract are left in
+    the feeds folder (not used, still listed) instead of moved to quarantine."""
     from cld_schema import load_spec
     from pipelines.mappings import MappingError
     from pipelines.source.extract import ExtractError
@@ -303,9 +311,16 @@ def build(
         t0 = time.perf_counter()
         tick("feeds", 0, 1)
         try:
-            feeds = _feeds(cfg, tables, feed_files.result())
+            feeds = _feeds(cfg, tables, feed_files.result(), move=quarantine)
         except FeedError as exc:
             raise BuildError(f"provider feeds: {exc}") from None
+    feeds_dir = cfg.path(cfg.paths.feeds_dir)
+    if feeds is None:
+        log.warning("no provider files: the feeds folder %s does not exist ([paths] feeds_dir)",
+                    feeds_dir)
+    elif not feeds.processed and not feeds.quarantined:
+        log.warning("no provider files: the feeds folder %s is empty (carers' and equipment "
+                    "files go there)", feeds_dir)
     try:
         tables, feed_people = add_feed_people(cfg, url, period, tables, feeds)
     except ExtractError as exc:

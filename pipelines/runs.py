@@ -187,13 +187,15 @@ def build_step(
     out: Path | None,
     progress: Callable[[str, int, int], None] | None = None,
     warm_checks: bool = False,
+    quarantine: bool = True,
 ) -> Any:
     """Extract → provider feeds → transform → file (what ``cld build`` runs); ``warm_checks``
-    when the checks follow in this process (see :func:`pipelines.build.build`)."""
+    when the checks follow in this process, ``quarantine=False`` for a dry run (see
+    :func:`pipelines.build.build`)."""
     from pipelines.build import build
 
     return build(cfg, period, release=release, header_style=header_style, out=out,
-                 progress=progress, warm_checks=warm_checks)
+                 progress=progress, warm_checks=warm_checks, quarantine=quarantine)
 
 
 def previous_step(cfg: Config, period: Period | None = None) -> tuple[int | None, Any]:
@@ -376,6 +378,14 @@ def quarantine_text(new: list[Any], held: list[Any]) -> int | str:
     now = f"{len(new)} this run, " if new else ""
     return (f"{len(new) + len(held)} ({now}{len(held)} still in quarantine since {since}, "
             "not re-sent)")
+
+
+def _quarantine_fact(built: Any, dry_run: bool) -> int | str:
+    text = quarantine_text(built.quarantined, built.held)
+    if dry_run and built.quarantined:
+        return (f"{text} (dry run: the {len(built.quarantined)} breaking their contract now are "
+                "left in the feeds folder, not used; a real run quarantines them)")
+    return text
 
 
 def keep_run_facts(reports: Path, run_id: int, summary: dict[str, Any]) -> None:
@@ -790,8 +800,12 @@ def feedback(
     for :func:`feedback_step`."""
     results = []
     for f in waiting_feedback(path):
-        results.append(step(cfg, f, case_db=case_db, period=period))
+        result = step(cfg, f, case_db=case_db, period=period)
+        results.append(result)
         if path.is_dir() and f.exists():
+            if result.get("status") == "quarantined":
+                f.unlink()  # its verified copy is in quarantine: out of the inbox, once
+                continue
             done = path / "processed"
             done.mkdir(exist_ok=True)
             shutil.move(f, done / f.name)
@@ -1203,7 +1217,7 @@ def quarterly(
         _say(progress, f"building {p} (rolling 12 months {p.start} to {p.end})")
         # GX's import starts with the transform, overlapping it and the file's writing
         built = steps.build(cfg, p, release, header_style, staging / "submission.csv",
-                            warm_checks=True)
+                            warm_checks=True, quarantine=not dry_run)
         rel = built.summary["release"]
         final = default_path(cfg, p, rel, built.path.suffix == ".gz")
         # Only read: a dry run's checks too see the previous submission (when history exists).
@@ -1230,7 +1244,7 @@ def quarterly(
                 "people": built.summary["people"],
                 "rows by event type": event_totals(built.summary["rows_by_event_type_and_month"]),
                 "unmapped local codes": len(built.summary["unmapped"]),
-                "quarantined feed files": quarantine_text(built.quarantined, built.held),
+                "quarantined feed files": _quarantine_fact(built, dry_run),
                 "errors": summary["errors"],
                 "warnings": summary["warnings"],
                 "ready to submit": "yes" if not blocked else "no",

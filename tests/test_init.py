@@ -112,6 +112,8 @@ def test_an_inited_council_builds_from_its_postgresql_database_on_the_real_date(
     cfg = str(folder / "cld.toml")
     p = _cld("--config", cfg, "build", "--period", "2025-26Q4", cwd=tmp_path, env=env)
     assert p.returncode == 0, p.stdout + p.stderr
+    # no provider files yet: said, not silently an empty feed
+    assert "no provider files: the feeds folder" in p.stderr and "is empty" in p.stderr
     built = folder / "out" / "cld_318_2025-26Q4_R2.csv"
     codes = pl.read_csv(built, infer_schema=False)["LA Code"].unique().to_list()
     assert codes == ["318"]

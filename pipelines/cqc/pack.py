@@ -135,7 +135,7 @@ def from_config(
         tables = extract_with(cfg, url, period)
     except ExtractError as exc:
         raise BuildError(f"cannot read the case-management database: {exc}") from None
-    feeds = _feeds(cfg, tables)
+    feeds = _feeds(cfg, tables, move=False)  # the pack keeps nothing of a build: moves none
     mdir = cfg.path(cfg.paths.mappings_dir)
     mappings = load_mappings(mdir, load_spec("R1"), load_spec("R2"))
     if only and all(f.startswith("W") for f in only):  # waiting now: the extract alone

@@ -198,7 +198,10 @@ def _reject(
     h: History, path: Path, digest: str, received_on: dt.date, quarantine_dir: Path,
     summary: str, checked: pl.DataFrame | None, rows: int,
 ) -> FeedbackResult:  # fmt: skip
-    dest, reason_file = Quarantine(quarantine_dir).put(path, reason_text(path, summary, checked))
+    # a copy: the user named this file, and it may lie anywhere (even among the feeds)
+    dest, reason_file = Quarantine(quarantine_dir).put(
+        path, reason_text(path, summary, checked), keep_original=True
+    )
     with h.run("feedback", source=str(path)) as run:
         h.con.execute(
             sql("feedback/insert_file.sql"),
@@ -210,7 +213,8 @@ def _reject(
         run.status, run.error = "failed", "FeedbackQuarantined"
         run.counts.update({"feedback_rows": rows, "feedback_quarantined": 1})
     raise FeedbackQuarantined(
-        f"{path.name} quarantined: {summary}. File and reason in {reason_file}", dest, reason_file
+        f"{path.name} quarantined: {summary}. A copy and the reason are in {reason_file.parent} "
+        "(the file itself is left where it is)", dest, reason_file
     )
 
 

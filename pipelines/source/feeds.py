@@ -670,9 +670,12 @@ def read_feed_files(feeds_dir: Path | str, contracts_dir: Path | str) -> FeedFil
     return FeedFiles(contracts, files)
 
 
-def match_feeds(read: FeedFiles, quarantine_dir: Path | str, persons: pl.DataFrame) -> FeedResult:
+def match_feeds(read: FeedFiles, quarantine_dir: Path | str, persons: pl.DataFrame,
+                move: bool = True) -> FeedResult:
     """The files :func:`read_feed_files` read, matched to ``persons``; those that broke their
-    contract are quarantined now, in the files' order (see the module docstring)."""
+    contract are quarantined now, in the files' order (see the module docstring). With
+    ``move=False`` (a dry run, the CQC pack: nothing of the run is kept) they are left in the
+    feeds folder, not used, and listed all the same (``moved_to`` None)."""
     contracts = read.contracts
     index = _persons_index(persons)
     quarantine = _Quarantine(Path(quarantine_dir))
@@ -683,9 +686,14 @@ def match_feeds(read: FeedFiles, quarantine_dir: Path | str, persons: pl.DataFra
     for one in read.files:
         path, contract = one.path, one.contract
         if one.breach is not None or contract is None or one.typed is None:
-            quarantined.append(
-                quarantine.put(path, one.breach or "", contract.name if contract else None)
-            )
+            if move:
+                quarantined.append(
+                    quarantine.put(path, one.breach or "", contract.name if contract else None)
+                )
+            else:
+                log.warning("feed file %s not used (left in the feeds folder): %s", path.name,
+                            one.breach or "")
+                quarantined.append(Quarantined(path.name, one.breach or ""))
             continue
         matched, unm, conf = _match(one.typed, contract, path.name, index)
         errs = one.errors if one.errors is not None else pl.DataFrame(schema=ROW_ERROR_SCHEMA)

@@ -6,7 +6,8 @@ layout's list); a UTF-8 byte order mark is removed whatever the encoding that de
 **Quarantine** (:class:`Quarantine`): one folder per run under the quarantine root, named by
 the UTC time (``20261202T142501123456Z``, a ``-1`` suffix if taken), made on first use. A file
 is copied there, the copy checked (same size and SHA-256), and only then removed from where it
-came, so a failed copy never loses it. Beside it ``<file>.reason.txt`` says why: counts, line
+came (a feed file; a feedback file the user named is left where it is), so a failed copy
+never loses it. Beside it ``<file>.reason.txt`` says why: counts, line
 numbers and column names only, never a value from the file.
 """
 
@@ -58,9 +59,10 @@ class Quarantine:
             self.folder = folder
         return self.folder
 
-    def put(self, path: Path, reason: str) -> tuple[Path, Path]:
+    def put(self, path: Path, reason: str, keep_original: bool = False) -> tuple[Path, Path]:
         """Move ``path`` here with its reason file (``reason``: no values from the file);
-        returns (the quarantined file, the reason file)."""
+        returns (the quarantined file, the reason file). ``keep_original``: copy it, leaving
+        the file where it is (a file the user named, wherever it lies)."""
         folder = self._ensure()
         target = folder / path.name
         note = folder / f"{path.name}.reason.txt"
@@ -68,5 +70,6 @@ class Quarantine:
         shutil.copy2(path, target)
         if target.stat().st_size != path.stat().st_size or _sha256(target) != _sha256(path):
             raise OSError(f"copy of {path.name} to quarantine is incomplete; the file was kept")
-        path.unlink()
+        if not keep_original:
+            path.unlink()
         return target, note

@@ -21,8 +21,10 @@ suite fails when this page and the corpus differ. Every case is run by
   messages may come before it while a database is unreachable;
 - no personal value planted in the input (NHS numbers, dates of birth, postcodes, names)
   appears in anything printed, in a quarantine reason or a reason file;
-- a quarantined file is moved whole (the copy is byte for byte the file) with a
-  `<file>.reason.txt` beside it, and the build goes on with the other files;
+- a quarantined feed file is moved whole (the copy is byte for byte the file) with a
+  `<file>.reason.txt` beside it, and the build goes on with the other files (a dry run
+  leaves it in the feeds folder, unused); a refused feedback file is copied, and the file
+  the user named is left where it is;
 - nothing lost or half-written: a refused run leaves history as it was, and the output folder
   holds, byte for byte, the file history records (no unrecorded build, nothing left beside it).
 

@@ -116,8 +116,10 @@ def test_malformed_file_quarantined_with_reason(h: History, tmp_path: Path) -> N
     sent = src.read_bytes()
     with pytest.raises(FeedbackQuarantined, match="missing column") as err:
         ingest(h, src, LAYOUT, tmp_path / "q")
-    # moved (copied, verified, removed) into the run's folder under the quarantine root
-    assert err.value.path.read_bytes() == sent and not src.exists()
+    # copied (and verified) into the run's folder under the quarantine root; the file the
+    # user named is left where it is (it may be a provider's file given by mistake)
+    assert err.value.path.read_bytes() == sent and src.read_bytes() == sent
+    assert "left where it is" in str(err.value)
     assert err.value.path.parent.parent == tmp_path / "q"
     assert err.value.reason_file == err.value.path.with_name("fb.csv.reason.txt")
     assert "LA_Person_ID" in err.value.reason_file.read_text()

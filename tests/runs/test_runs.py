@@ -151,7 +151,14 @@ def test_files_left_in_quarantine_are_reported_by_every_later_run(defective, tmp
     shutil.copytree(info.feeds_dir, feeds)
     (feeds / "carers_zz_broken.csv").write_text("", encoding="utf-8")  # breaks its contract
     cfg = load_config(write_config(tmp_path, sample_db=info.db, feeds=feeds))
-    first = runs.quarterly(cfg, PERIOD, dry_run=True)
+    # a dry run keeps nothing: the broken files are listed, not used, and left in place
+    dry = runs.quarterly(cfg, PERIOD, dry_run=True)
+    said = dry.facts["quarantined feed files"]
+    assert "dry run" in said and "left in the feeds folder" in said
+    assert (feeds / "carers_zz_broken.csv").exists()
+    assert not (tmp_path / "out" / "quarantine").exists() or not any(
+        (tmp_path / "out" / "quarantine").rglob("carers_zz_broken.csv"))
+    first = runs.quarterly(cfg, PERIOD, build_anyway=True)  # a real run quarantines them
     n = first.facts["quarantined feed files"]
     assert isinstance(n, int) and n >= 1 and not (feeds / "carers_zz_broken.csv").exists()
     again = runs.quarterly(cfg, PERIOD, dry_run=True)
