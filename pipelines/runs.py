@@ -22,6 +22,7 @@ Results carry counts, ids and paths only, never personal data.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -37,6 +38,8 @@ from pipelines.period import Period, RollingYear
 
 if TYPE_CHECKING:
     from checks.thresholds import CheckThresholds
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
@@ -876,9 +879,15 @@ def check_paths(args: Path | list[Path]) -> list[Path]:
     for a in [args] if isinstance(args, Path) else args:
         a = Path(a)
         if a.is_dir():
-            found = sorted(p for p in a.iterdir() if p.name.endswith((".csv", ".csv.gz")))
+            files = sorted(p for p in a.iterdir() if p.is_file() and not p.name.startswith("."))
+            found = [p for p in files if p.name.lower().endswith((".csv", ".csv.gz"))]
             if not found:
                 raise CheckFileError(f"{a}: is a folder with no .csv or .csv.gz files in it")
+            others = [p.name for p in files if p not in found]
+            if others:  # said, not silently left out (a .zip, notes; not its subfolders)
+                shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more"
+                                                 if len(others) > 5 else "")
+                log.warning("%s: not checked (not .csv or .csv.gz): %s", a, shown)
             out += found
         elif not a.exists() and any(ch in str(a) for ch in "*?["):
             found = sorted(Path(p) for p in glob.glob(str(a)) if Path(p).is_file())
@@ -888,6 +897,36 @@ def check_paths(args: Path | list[Path]) -> list[Path]:
         else:
             out.append(a)
     return list(dict.fromkeys(out))
+
+
+def findings_folders(paths: list[Path], base: Path) -> list[Path]:
+    """One findings folder per file under ``base``, never two files in one: the name without
+    ``.csv``/``.csv.gz`` (``return``), else, where two files share it, the whole name
+    (``return.csv``, ``return.csv.gz``), then with the file's folder (``b_return.csv``),
+    then a number."""
+    from collections import Counter
+
+    def stem(p: Path) -> str:
+        name = p.name
+        for suffix in (".gz", ".csv"):
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+        return name or p.name
+
+    stems = Counter(stem(p) for p in paths)
+    names = Counter(p.name for p in paths)
+    used: set[str] = set()
+    out = []
+    for p in paths:
+        name = stem(p)
+        if stems[name] > 1:
+            name = p.name if names[p.name] == 1 else f"{p.parent.name}_{p.name}"
+        candidate, n = name, 2
+        while candidate in used:
+            candidate, n = f"{name}-{n}", n + 1
+        used.add(candidate)
+        out.append(base / candidate)
+    return out
 
 
 def _la_code(frame: Any) -> str | None:
@@ -1077,7 +1116,7 @@ def check_file(
     kw = {"release": release, "per": period, "thresholds": thresholds, "docs": docs}
     if len(paths) == 1:
         file = paths[0]
-        target = base if out else base / file.name.split(".")[0]
+        target = base if out else findings_folders([file], base)[0]
         checked, findings = check_one_file(
             cfg, file, target, prev=prev, **kw
         )
@@ -1086,7 +1125,8 @@ def check_file(
         if on_file is not None:
             on_file(1, 1, checked)
         return CheckOutcome([checked], target)
-    plan = [(file, base / file.name.split(".")[0], kw) for file in paths]
+    plan = [(file, target, kw) for file, target in zip(paths, findings_folders(paths, base),
+                                                        strict=True)]
     done: list[FileCheck] = []
     for i, (file, target, job) in enumerate(_check_many(cfg, plan, jobs), 1):
         try:

@@ -153,8 +153,9 @@ def print_overall(outcome) -> None:
     checked = [f.summary for f in files if f.summary is not None]
     ready = sum(1 for f in files if f.ready)
     typer.secho(
-        f"\nall files: {len(files)} checked, {ready} ready to submit, "
-        f"{len(files) - len(checked)} unreadable - {sum(s['rows'] for s in checked):,} rows, "
+        f"\nall files: {len(files)} given, {len(checked)} checked, {ready} ready to submit, "
+        f"{len(files) - len(checked)} not checked (unreadable) - "
+        f"{sum(s['rows'] for s in checked):,} rows, "
         f"{sum(s['errors'] for s in checked):,} errors, "
         f"{sum(s['warnings'] for s in checked):,} warnings",
         bold=True,

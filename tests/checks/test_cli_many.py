@@ -3,6 +3,8 @@ a line per file and one summary across all."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 from typer.testing import CliRunner
 
@@ -19,7 +21,7 @@ def _write(spec, path, rows, la_code):
     path.write_bytes(frame.write_csv().encode("cp1252"))
 
 
-def test_folder_of_councils_checked_each_apart(tmp_path, spec_r1):
+def test_folder_of_councils_checked_each_apart(tmp_path, spec_r1, caplog):
     folder = tmp_path / "returns"
     folder.mkdir()
     clean = [{}, {"LA_Person_Unique_Identifier": "P2", "NHS_Number": "4010232137",
@@ -36,7 +38,9 @@ def test_folder_of_councils_checked_each_apart(tmp_path, spec_r1):
     assert "[1/3] cld_101.csv: NOT ready (LA 101, R1, 2 rows)" in res.output
     assert "[2/3] cld_102.csv: NOT ready (LA 102, R1, 2 rows)" in res.output
     assert "[3/3] cld_103.csv: NOT CHECKED" in res.output
-    assert "all files: 3 checked, 0 ready to submit, 1 unreadable - 4 rows" in res.output
+    assert ("all files: 3 given, 2 checked, 0 ready to submit, 1 not checked (unreadable) - "
+            "4 rows") in res.output
+    assert "not checked (not .csv or .csv.gz): notes.txt" in caplog.text  # said, on stderr
     assert "9434765918" not in res.output
     summary = pl.read_csv(out / "summary.csv")
     assert summary["file"].to_list() == ["cld_101.csv", "cld_102.csv", "cld_103.csv"]
@@ -66,7 +70,37 @@ def test_glob_pattern_and_no_match(tmp_path, spec_r1):
     out = tmp_path / "out"
     res = runner.invoke(app, ["check", str(tmp_path / "cld_2*.csv"), "--out", str(out),
                               "--no-docs"])  # fmt: skip
-    assert "all files: 2 checked" in res.output, res.output
+    assert "all files: 2 given, 2 checked" in res.output, res.output
     assert sorted(p.name for p in out.iterdir()) == ["cld_201", "cld_202", "summary.csv"]
     res = runner.invoke(app, ["check", str(tmp_path / "nothing*.csv")])
     assert res.exit_code != 0 and "no file matches" in str(res.exception or res.output)
+
+
+def test_files_of_one_name_get_findings_folders_of_their_own(tmp_path, spec_r1):
+    """Two councils' files both called return.csv (from two folders), and x.csv beside
+    x.csv.gz: each file's findings in a folder of its own, never one over the other."""
+    import gzip
+
+    def rows(n):
+        return [{"LA_Person_Unique_Identifier": f"P{i}", "Event_Reference": f"E{i}"}
+                for i in range(n)]
+
+    for sub, code, n in (("a", "301", 1), ("b", "302", 2)):
+        (tmp_path / sub).mkdir()
+        _write(spec_r1, tmp_path / sub / "return.csv", rows(n), code)
+    _write(spec_r1, tmp_path / "x.csv", rows(3), "303")
+    _write(spec_r1, tmp_path / "y.csv", rows(4), "304")
+    (tmp_path / "x.csv.gz").write_bytes(gzip.compress((tmp_path / "y.csv").read_bytes()))
+    out = tmp_path / "out"
+    files = [tmp_path / "a" / "return.csv", tmp_path / "b" / "return.csv",
+             tmp_path / "x.csv", tmp_path / "x.csv.gz"]
+    res = runner.invoke(app, ["check", *map(str, files), "--out", str(out), "--no-docs"])
+    assert "all files: 4 given, 4 checked" in res.output, res.output
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
+        "a_return.csv", "b_return.csv", "x.csv", "x.csv.gz"]
+    summary = pl.read_csv(out / "summary.csv", infer_schema=False)
+    assert summary["la_code"].to_list() == ["301", "302", "303", "304"]
+    # the folder each line names holds that file's own checks (its own count of rows)
+    for folder, n in zip(summary["findings"], summary["rows"], strict=True):
+        national = pl.read_csv(Path(folder) / "national_dq.csv")
+        assert national["cells"].max() == int(n), folder
