@@ -13,6 +13,7 @@ Secrets never live in the file:
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Callable
@@ -240,8 +241,8 @@ def load_config(explicit: Path | str | None = None) -> Config:
     path = find_config(explicit)
     if not path.exists():
         raise ConfigError(
-            f"configuration file {path} not found: copy the sample cld.toml from the project root, "
-            f"or point --config / ${ENV_CONFIG} at yours"
+            f"configuration file {path} not found: make one with `cld init FOLDER --la-code "
+            f"CODE --name NAME`, or point --config / ${ENV_CONFIG} at yours"
         )
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder, not a configuration file")
@@ -254,4 +255,13 @@ def load_config(explicit: Path | str | None = None) -> Config:
     except ValidationError as exc:
         raise ConfigError(f"{path}: " + validation_text(exc, _key_of)) from None
     cfg.file = path.resolve()
+    if explicit is None and cfg.file == (PROJECT_ROOT / DEFAULT_CONFIG_NAME).resolve() and (
+        os.environ.get(ENV_DATABASE_URL) and not os.environ.get(ENV_CONFIG)
+    ):
+        # a council's database with the sample council's settings: a forgotten CLD_CONFIG
+        logging.getLogger(__name__).warning(
+            "using the sample council's config %s (council %s) with the database in $%s: "
+            "set $%s or --config to your council's cld.toml", cfg.file, cfg.council.la_code,
+            ENV_DATABASE_URL, ENV_CONFIG,
+        )
     return cfg

@@ -121,3 +121,16 @@ def test_an_inited_council_builds_from_its_postgresql_database_on_the_real_date(
     today = str(Period.latest_ended(date.today()))
     assert today in p.stdout + p.stderr, p.stdout + p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_a_forgotten_config_with_a_councils_database_is_said(tmp_path: Path) -> None:
+    """CLD_DATABASE_URL set, no --config, no $CLD_CONFIG, no ./cld.toml: the sample council's
+    config would be used with the council's database; it is said, first, on stderr."""
+    env = {"CLD_DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}"}
+    p = _cld("build", "--period", "2025-26Q4", cwd=tmp_path, env=env)
+    assert "using the sample council's config" in p.stderr and "CLD_CONFIG" in p.stderr
+    folder = tmp_path / "c"
+    assert _cld("init", str(folder), "--la-code", "318", "--name", "A", cwd=tmp_path).returncode == 0
+    p = _cld("build", "--period", "2025-26Q4", cwd=tmp_path,
+             env={**env, "CLD_CONFIG": str(folder / "cld.toml")})
+    assert "using the sample council's config" not in p.stderr
