@@ -10,7 +10,9 @@ runs in the checking process as well, the same code either way.
 Data Docs: GX's pages load Bootstrap, jQuery, vega and fonts from CDNs, so they are unstyled
 offline. After building, :func:`make_offline` removes every remote stylesheet/script/font
 reference and inlines a small stylesheet shipped in ``checks/static/``; the pages are plain
-server-rendered HTML and stay readable without the network.
+server-rendered HTML and stay readable without the network, except the index, whose tables GX
+fills with JavaScript: it gets the same lists as plain links, each validation with whether it
+passed, and the status icons (a web font) become the words "passed" and "failed".
 """
 
 from __future__ import annotations
@@ -191,16 +193,51 @@ def _add_docs_site(ctx, out_dir: Path) -> str:
     return site
 
 
+_FAILED_ICON = re.compile(r"Status:</span>\s*<i class=\"[^\"]*fa-times")
+
+
+def _offline_index(folder: Path) -> str:
+    """The index page's lists as plain links: GX fills its tables with JavaScript
+    (bootstrap-table on jQuery), which cannot load offline, so they would stay empty."""
+    from html import escape
+
+    def item(page: Path, label: str) -> str:
+        href = page.relative_to(folder).as_posix()
+        return f'<li><a href="{escape(href)}">{escape(label)}</a></li>'
+
+    results = []
+    for page in sorted(folder.glob("validations/**/*.html")):
+        parts = page.relative_to(folder / "validations").parts  # suite/batch/run time/page
+        status = "failed" if _FAILED_ICON.search(page.read_text(encoding="utf-8")) else "passed"
+        results.append(item(page, f"{parts[0]}: {status} (run {parts[-2]})"))
+    suites = [item(p, p.stem) for p in sorted(folder.glob("expectations/*.html"))]
+    return (
+        '<div class="cld-offline-index"><h3>Validation results</h3><ul>'
+        + ("".join(results) or "<li>none</li>")
+        + "</ul><h3>Expectation suites</h3><ul>"
+        + ("".join(suites) or "<li>none</li>")
+        + "</ul></div>"
+    )
+
+
 def make_offline(folder: Path) -> int:
     """Remove remote stylesheets, scripts and font imports from every page and inline the
-    shipped stylesheet; returns the number of pages rewritten."""
+    shipped stylesheet; the index gets its lists as plain links (:func:`_offline_index`).
+    Returns the number of pages rewritten."""
+    folder = Path(folder)
     css = (STATIC / "datadocs.css").read_text(encoding="utf-8")
     n = 0
-    for page in Path(folder).rglob("*.html"):
+    for page in folder.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         new = _REMOTE_TAG.sub("", html)
         new = _REMOTE_IMPORT.sub("", new)
         new = new.replace("</head>", f"<style>{css}</style></head>", 1)
+        if page == folder / "index.html" and '<div class="cld-offline-index"' not in new:
+            tabs = '<div id="section-1-content-block-2"'
+            at = new.find(tabs)
+            block = _offline_index(folder)
+            new = (new[:at] + block + new[at:]) if at >= 0 else new.replace(
+                "</body>", block + "</body>", 1)
         if new != html:
             page.write_text(new, encoding="utf-8")
             n += 1

@@ -114,6 +114,16 @@ def test_data_docs_offline(result):
         html = page.read_text(encoding="utf-8")
         assert not remote.search(html), page
         assert "<style>" in html
+    # the index lists every validation and suite as plain links (its own tables need
+    # JavaScript that cannot load offline), each with whether it passed
+    html = index.read_text(encoding="utf-8")
+    block = html[html.index('<div class="cld-offline-index">'):]
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', block[:block.index("</div>")])
+    targets = {index.parent / href for href, _ in links}
+    assert targets == {p for p in pages if p != index}
+    assert all((index.parent / href).is_file() for href, _ in links)
+    labels = [label for _, label in links]
+    assert any(x.startswith("months: failed") for x in labels), labels  # July: no assessment
 
 
 def test_rows_without_an_event_type_compare_with_their_own_kind(spec_r1) -> None:
