@@ -86,14 +86,16 @@ def council_config_text(la_code: str, name: str) -> str:
     lines = []
     for line in text.splitlines():
         if re.match(r"^reference_date\s*=", line):
-            lines.append("# " + line + "   (a live database: leave unset, runs use the real date)")
+            lines.append("# " + line + "   (a live database: leave it unset, for the real date)")
         else:
             lines.append(line)
-    header = (
-        f"# Made by `cld init` for {name} ({la_code}); edit it, and the files beside it, for\n"
-        "# the council. Relative paths resolve against this file's folder.\n"
-    )
-    return header + "\n".join(lines) + "\n"
+    header = f"# Made by `cld init` for {name} ({la_code}): edit it and the files beside it.\n"
+    text = "\n".join(lines) + "\n"
+    # the sample's notes that do not hold for a council's folder
+    sample_note = r"(?m)^# The day that stands in for today.*?\n(?=(# )?reference_date)"
+    text = re.sub(sample_note, "# The day that stands in for today when a run picks its "
+                  "period; unset: the real date.\n", text, flags=re.DOTALL)
+    return header + text
 
 
 def init_council(folder: Path, la_code: str, name: str) -> InitOutcome:
