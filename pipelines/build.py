@@ -61,6 +61,24 @@ def choose_release(cfg: Config, period: Period, release: str | None) -> str:
     return chosen
 
 
+def _not_in_the_future(period: Period) -> None:
+    """A quarter that has not begun (by the real date) holds no events: refused in one line;
+    one still running is built, with a warning."""
+    start = getattr(period, "quarter_start", None)  # a nightly run's rolling year has none
+    if start is None:
+        return
+    today = date.today()
+    if start > today:
+        raise BuildError(
+            f"{period} has not begun yet (it starts {start:%Y-%m-%d}; today is "
+            f"{today:%Y-%m-%d}): give a quarter that has ended, e.g. "
+            f"{Period.latest_ended(today)}"
+        )
+    if period.end >= today:
+        log.warning("%s has not ended yet (it ends %s): the file holds its events up to today",
+                    period, f"{period.end:%Y-%m-%d}")
+
+
 def default_path(cfg: Config, period: Period, release: str, gzip: bool) -> Path:
     name = f"cld_{cfg.council.la_code}_{period}_{release}.csv" + (".gz" if gzip else "")
     return cfg.path(cfg.paths.output_dir) / name
@@ -283,6 +301,7 @@ def build(
     from pipelines.submission import SubmissionError, write_submission
     from pipelines.transform import transform
 
+    _not_in_the_future(period)
     release = choose_release(cfg, period, release)
     style = header_style or cfg.submission.header_style
     if style not in ("label", "database"):
