@@ -86,12 +86,16 @@ def sample(
         else cfg.path(Path(cfg.paths.output_dir) / "sample")
     )
     ref = _parse_date(reference_date) or DEFAULT_REFERENCE
-    if not to and not replace:
-        held = [p for p in (Path(target), out_dir / "defects.csv") if p.exists()]
+    if not replace and (not to or out is None):
+        # --to writes the database there, but its feeds, feedback and manifest beside the
+        # embedded sample's (unless --out): those too are not replaced without asking
+        held = [p for p in ([] if to else [Path(target)]) + [out_dir / "defects.csv"]
+                if p.exists()]
         if held:
             raise UserError(
                 f"{held[0]} already holds a sample council: add --replace to make a new one "
                 "over it (its database, feeds, feedback and manifest)"
+                + (", or --out DIR for the new one's files" if to else "")
             )
     with Progress(transient=True) as bar:
         task = bar.add_task("people", total=None)

@@ -186,3 +186,28 @@ def test_indexes_are_created_in_name_order(clean_council):
         assert [n for n in stored if n in names] == names, table.name
         at = [ddl.index(f"CREATE INDEX {n} ") for n in names]
         assert at == sorted(at), table.name
+
+
+def test_to_another_database_keeps_the_samples_files_without_replace(tmp_path):
+    """`cld sample --to URL` writes its feeds, feedback and manifest beside the embedded
+    sample's: without --replace (or --out) it once overwrote them, pairing the SQLite sample
+    with another seed's feeds."""
+    from cld_schema.errors import CldError
+
+    cfg = tmp_path / "cld.toml"
+    cfg.write_text('[council]\nla_code = "999"\n', encoding="utf-8")
+    first = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--people", "80",
+                                     "--defects", "0"])
+    assert first.exit_code == 0, first.output
+    manifest = tmp_path / "out" / "sample" / "defects.csv"
+    before = manifest.read_bytes()
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    again = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--to", other,
+                                     "--people", "60", "--seed", "2"])
+    assert isinstance(again.exception, CldError), again.output
+    assert "--replace" in str(again.exception) and "--out DIR" in str(again.exception)
+    assert manifest.read_bytes() == before and not (tmp_path / "other.db").exists()
+    elsewhere = CliRunner().invoke(app, ["--config", str(cfg), "sample", "--to", other,
+                                         "--people", "60", "--out", str(tmp_path / "o")])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert manifest.read_bytes() == before
