@@ -28,10 +28,12 @@ check_task = task(runs.check_file, name="check files", persist_result=False)
 def file_row(checked: runs.FileCheck) -> dict[str, Any]:
     s = checked.summary or {}
     status = "unreadable" if checked.summary is None else "ready" if checked.ready else "not ready"
-    return {"file": checked.file.name, "status": status, "release": s.get("release", ""),
+    return {"file": checked.file.name, "status": status, "la_code": s.get("la_code") or "",
+            "release": s.get("release", ""),
             "rows": s.get("rows", ""), "errors": s.get("errors", ""),
             "warnings": s.get("warnings", ""), "history run": checked.run_id or "",
-            "findings": str(checked.folder) if checked.summary is not None else ""}
+            "findings": str(checked.folder) if checked.summary is not None else "",
+            "reason": checked.error or ""}
 
 
 @flow(name="check-file", persist_result=False)
@@ -67,8 +69,12 @@ def check_file(
 
     def say(i: int, n: int, checked: runs.FileCheck) -> None:
         row = file_row(checked)
-        logger.info("[%d/%d] %s: %s, %s rows, %s errors, %s warnings", i, n, row["file"],
-                    row["status"], row["rows"], row["errors"], row["warnings"])
+        if checked.summary is None:  # the reason, as `cld check` prints it
+            logger.warning("[%d/%d] %s: not checked: %s", i, n, row["file"], row["reason"])
+            return
+        logger.info("[%d/%d] %s: %s (LA %s), %s rows, %s errors, %s warnings", i, n,
+                    row["file"], row["status"], row["la_code"] or "?", row["rows"],
+                    row["errors"], row["warnings"])
 
     outcome = check_task(
         cfg, where, release=release.upper() if release else None,

@@ -211,6 +211,8 @@ def validation_text(exc: ValidationError,
             problems.append(f"missing key {key}")
         elif err["type"] == "extra_forbidden":
             problems.append(f"unknown key {key}")
+        elif err["type"] == "string_type" and isinstance(err.get("input"), int | float):
+            problems.append(f"key {key}: write it in quotes, e.g. \"{err['input']}\"")
         else:
             problems.append(f"key {key}: {err['msg']}")
     return "; ".join(problems)

@@ -952,6 +952,7 @@ def check_one_file(cfg: Config, file: Path, out: Path, *, release: str | None, p
     from pipelines.cldfile import read_cld_for_check
     from pipelines.excel_safe import excel_safe_frame as excel_safe
 
+    _clear_findings(out)  # a file now unreadable must not leave its last check's findings
     frame, spec, info = read_cld_for_check(file, release)
     thresholds.check_fields(spec)  # the file's release: before any check runs
     try:
@@ -984,6 +985,18 @@ def check_one_file(cfg: Config, file: Path, out: Path, *, release: str | None, p
     checked = FileCheck(file, out, summary, national, res.data_docs,
                         period=str(per) if per is not None else info.period)
     return checked, findings
+
+
+FINDINGS_FILES = ("findings.parquet", "findings.csv", "dq_taxonomy.csv", "national_dq.csv")
+
+
+def _clear_findings(folder: Path) -> None:
+    """Remove what an earlier check wrote into ``folder`` (only those files, and its Data
+    Docs): the folder then holds this check's findings or none."""
+    for name in FINDINGS_FILES:
+        (folder / name).unlink(missing_ok=True)
+    if (folder / "data_docs").is_dir():
+        shutil.rmtree(folder / "data_docs", ignore_errors=True)
 
 
 def _check_in_worker(cfg: Config, file: Path, target: Path, kw: dict[str, Any]) -> FileCheck:
@@ -1340,7 +1353,8 @@ def quarterly(
     if blocked and not build_anyway:
         raise BlockedSubmission(
             f"{summary['errors']} errors block the {p} submission: the DQ report and the team "
-            "exception lists show what to fix (build anyway to write the file regardless)",
+            "exception lists show what to fix (`cld run quarterly --build-anyway` writes the file "
+            "regardless)",
             outcome,
         )
     return outcome

@@ -171,7 +171,7 @@ def print_overall(outcome) -> None:
         typer.echo("\nerrors by rule across all files (findings, files):")
         for (count, nfiles, message), rid in errors[:15]:
             typer.echo(f"  {count:>10,}  {nfiles:>4}  {rid:<36}  {message}")
-    runs_recorded = [str(f.run_id) for f in files if f.run_id is not None]
+    runs_recorded = [f"{f.run_id} ({f.file.name})" for f in files if f.run_id is not None]
     if runs_recorded:
         typer.echo(f"history runs: {', '.join(runs_recorded)}")
     typer.echo(f"\none row per file: {outcome.summary_csv}")

@@ -374,8 +374,12 @@ def write_exception_lists(
         if team_fb is not None and feedback_numbers is not None and "id" in team_fb.columns:
             team_fb = team_fb.join(feedback_numbers.select("id", "nhs_number_found"), on="id",
                                    how="left")
-        stem = "_".join(x for x in (_slug(team_id), _slug(team_name), _slug(period) if period
-                                    else "", _slug(run_id)) if x)
+        run_part = _slug(run_id)
+        period_part = _slug(period) if period else ""
+        if period_part and run_part.startswith(period_part):  # a dry run's label holds it
+            period_part = ""
+        stem = "_".join(x for x in (_slug(team_id), _slug(team_name), period_part, run_part)
+                        if x)
         entry = TeamList(
             team_id=team_id,
             team_name=team_name,

@@ -104,3 +104,19 @@ def test_files_of_one_name_get_findings_folders_of_their_own(tmp_path, spec_r1):
     for folder, n in zip(summary["findings"], summary["rows"], strict=True):
         national = pl.read_csv(Path(folder) / "national_dq.csv")
         assert national["cells"].max() == int(n), folder
+
+
+def test_a_file_now_unreadable_leaves_no_findings_of_its_last_check(tmp_path, spec_r1):
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    for code in ("401", "402"):
+        _write(spec_r1, folder / f"cld_{code}.csv", [{}], code)
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["check", str(folder), "--out", str(out), "--no-docs"])
+    assert (out / "cld_402" / "findings.parquet").exists(), first.output
+    (folder / "cld_402.csv").write_text("not,a,cld,file\n1,2,3,4\n", encoding="utf-8")
+    again = runner.invoke(app, ["check", str(folder), "--out", str(out), "--no-docs"])
+    assert "cld_402.csv: NOT CHECKED" in again.output
+    assert not any((out / "cld_402").glob("*.parquet"))  # not the old findings
+    assert not (out / "cld_402" / "national_dq.csv").exists()
+    assert (out / "cld_401" / "findings.parquet").exists()
