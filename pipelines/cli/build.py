@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from cld_schema import RELEASES
-from pipelines.cli.common import UserError, get_config
+from pipelines.cli.common import UserError, get_config, say_council
 from pipelines.period import Period
 
 
@@ -141,6 +141,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build the CLD submission file for a quarter (rolling 12 months) and its summary."""
         cfg = get_config(ctx)
+        say_council(cfg)
         parsed = Period.parse(period)
         if release is not None and release not in (*RELEASES, "auto"):
             raise UserError(f"--release {release!r}: use {', '.join(RELEASES)} or auto")

@@ -102,7 +102,7 @@ def check_command(
 
     One file: prints whether it is ready to submit, errors and warnings by rule, and writes
     the findings (parquet and an Excel-safe CSV). Several files, a folder or a glob (e.g. a
-    region's councils): each file is checked on its own into its own folder, ``--jobs`` at a
+    region's councils): each file is checked on its own into its own folder, `--jobs` at a
     time in worker processes (memory: that of one file per worker), with one line per file and
     a summary across all (summary.csv). Exit code 1 when errors remain in any file.
     """

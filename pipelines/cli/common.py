@@ -57,6 +57,11 @@ def _print_version(on: bool) -> None:
     raise typer.Exit()
 
 
+def say_council(cfg: Config) -> None:
+    """The council and config a run works for, first (a forgotten --config shows at once)."""
+    typer.echo(f"council {cfg.council.la_code} ({cfg.council.name}); config {cfg.file}")
+
+
 def get_config(ctx: typer.Context) -> Config:
     """The council's config the invocation selected (``--config``, else $CLD_CONFIG,
     ./cld.toml, the sample's), from the command's click context (``ctx.obj``, set by

@@ -69,7 +69,7 @@ def compare(
     """Compare two submissions: events added/dropped/changed, volumes, completeness, warnings.
 
     Without ids: the latest build against the last one uploaded to the Data Landing Portal
-    (DLP), else the one before it. ``--out`` writes the detail as CSV files (Excel-safe).
+    (DLP), else the one before it. `--out` writes the detail as CSV files (Excel-safe).
     """
     from pipelines import thresholds
     from pipelines.history.compare import compare
@@ -108,8 +108,8 @@ def feedback(
 ) -> None:
     """Take in an NHS-number matching feedback file and route the numbers found to teams.
 
-    The layout comes from ``[feedback] layout``; person ids are checked against the latest
-    submission in history (or the case-management database with ``--case-db``). A malformed
+    The layout comes from `[feedback] layout`; person ids are checked against the latest
+    submission in history (or the case-management database with `--case-db`). A malformed
     file is quarantined with a reason (exit 2).
     """
     from pipelines import runs

@@ -12,7 +12,7 @@ import typer
 
 from cld_schema import RELEASES
 from pipelines.cli.build import build_progress, steps_with_progress
-from pipelines.cli.common import UserError, get_config
+from pipelines.cli.common import UserError, get_config, say_council
 from pipelines.period import Period
 
 run_app = typer.Typer(
@@ -93,6 +93,7 @@ def quarterly_cmd(
     from pipelines import runs
 
     cfg = get_config(ctx)
+    say_council(cfg)
     p = Period.parse(period) if period else None
     if release and release.upper() not in RELEASES:
         raise UserError(f"unknown release {release!r}: use {' or '.join(RELEASES)}")
@@ -127,6 +128,7 @@ def nightly_cmd(
     from pipelines import runs
 
     cfg = get_config(ctx)
+    say_council(cfg)
     try:
         day = date.fromisoformat(today) if today else None
     except ValueError:

@@ -80,7 +80,7 @@ def lists(
 
 
 def releases() -> None:
-    """List the releases (``releases.yaml``): name, first quarter, based on, title."""
+    """List the releases (`releases.yaml`): name, first quarter, based on, title."""
     from cld_schema.spec import DATA_DIR, _release_infos
 
     table = Table(title="CLD releases")
