@@ -658,7 +658,8 @@ def write_run_report(cfg: Config, run_id: int | None, out_dir: Path, *,
         save_run_facts(out_dir, run.run_id, data_docs=data_docs)
     inp = ReportInputs(
         findings=run.findings, frame=run.frame, spec=run.spec, run_id=str(run.run_id),
-        council=cfg.council.name, thresholds=thresholds.load(cfg).checks, comparison=run.comparison,
+        council=run.council or cfg.council.name, thresholds=thresholds.load(cfg).checks,
+        comparison=run.comparison,
         trend=run.trend, data_docs=data_docs, period_label=run.period or "",
         kind=run.kind or "", cutoff=run.cutoff, build=kept.get("build"),
         measures=run.measures,
@@ -1074,6 +1075,7 @@ def record_check(cfg: Config, checked: FileCheck, findings: Any, started_at: dat
               f"file {checked.file.name}", started_at=started_at) as run,
     ):  # fmt: skip
         run.counts["ready"] = checked.ready
+        run.counts["la_code"] = (checked.summary or {}).get("la_code")
         run.add_findings(findings)
         return run.id
 

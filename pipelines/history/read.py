@@ -84,6 +84,7 @@ class RunInputs:
     cutoff: Any = None  # the data's cut-off date: the period's end, or a nightly run's day
     measures: pl.DataFrame | None = None  # the run's SALT/ASCOF figures beside the previous
     file_measures: Any = None  # checks' CheckResult.measures of a file checked now
+    council: str = ""  # a recorded check of another council's file: its LA code and file
 
 
 def check_runs(h: History) -> pl.DataFrame:
@@ -161,7 +162,11 @@ def _add_run_facts(h: History, out: RunInputs) -> None:
     r = row.row(0, named=True)
     out.kind, out.period = r.get("kind") or "", r.get("period") or ""
     started = r.get("started_at")
-    if out.kind in ("build", "quarterly") and out.period:
+    if out.kind == "check":  # any council's file (a regional hub): say whose
+        code = r.get("la_code")
+        source = str(r.get("source") or "").removeprefix("file ")
+        out.council = ", ".join(x for x in (f"LA {code}" if code else "", source) if x)
+    if out.kind in ("build", "quarterly", "check") and out.period:
         try:
             out.cutoff = Period.parse(out.period).end
         except PeriodError:

@@ -4,6 +4,7 @@
 SELECT id, kind, period, release, status, started_at, ended_at,
        date_diff('second', started_at, ended_at) AS seconds,
        submissions, submission_rows, findings,
+       json_extract_string(counts, '$.la_code') AS la_code,  -- a recorded check: whose file
        CASE WHEN status = 'ok' AND kind = 'build'
                  AND NOT coalesce(TRY_CAST(json_extract_string(counts, '$.ready') AS BOOLEAN),
                                   NOT EXISTS (SELECT 1 FROM findings f

@@ -13,6 +13,7 @@ from pipelines.cli import app
 from tests.checks.conftest import frame_of
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _write(spec, path, rows, la_code):
@@ -120,3 +121,28 @@ def test_a_file_now_unreadable_leaves_no_findings_of_its_last_check(tmp_path, sp
     assert not any((out / "cld_402").glob("*.parquet"))  # not the old findings
     assert not (out / "cld_402" / "national_dq.csv").exists()
     assert (out / "cld_401" / "findings.parquet").exists()
+
+
+def test_recorded_checks_of_other_councils_say_whose_they_are(tmp_path, spec_r1):
+    """A regional hub's --record: each history run names its file, and the report of one
+    is headed by that file's council, not by the hub's config's name."""
+    cfg = tmp_path / "cld.toml"
+    cfg.write_text(f'[council]\nla_code = "999"\nname = "The hub"\n[paths]\n'
+                   f'output_dir = "{tmp_path / "out"}"\nhistory_db = "{tmp_path / "h.duckdb"}"\n'
+                   f'[checks]\nthresholds = "{ROOT / "data" / "sample" / "thresholds.yaml"}"\n',
+                   encoding="utf-8")
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    for code in ("501", "502"):
+        _write(spec_r1, folder / f"cld_{code}.csv", [{}], code)
+    res = runner.invoke(app, ["--config", str(cfg), "check", str(folder), "--record",
+                              "--no-docs", "--out", str(tmp_path / "o")])
+    assert "history runs: 1 (cld_501.csv), 2 (cld_502.csv)" in res.output, res.output
+    runs_out = runner.invoke(app, ["--config", str(cfg), "history", "runs"])
+    assert "cld_501.csv" in runs_out.output and "cld_502.csv" in runs_out.output
+    report = tmp_path / "r.html"
+    made = runner.invoke(app, ["--config", str(cfg), "report", "--run", "2", "--out",
+                               str(report)])
+    assert made.exit_code == 0, made.output
+    html = report.read_text(encoding="utf-8")
+    assert "Council: <b>LA 502, cld_502.csv</b>" in html and "The hub" not in html
