@@ -81,8 +81,14 @@ def check_settings(cfg: Config) -> None:
     """Read the files the configuration names before the long build, so a setting that
     names no file, or a broken one, is one clear error at once (not ignored, not late)."""
     from pipelines import thresholds
+    from pipelines.config import ConfigError
     from pipelines.outputs.delivery import load_directory
 
+    for key, folder, what in (("mappings_dir", cfg.paths.mappings_dir, "the mapping tables"),
+                              ("sql_dir", cfg.paths.sql_dir, "the extract's SQL folder")):
+        where = cfg.path(folder)
+        if not where.is_dir():  # said before the extract, not after the feeds
+            raise ConfigError(f"{cfg.file}: key [paths] {key}: no such folder {where} ({what})")
     thresholds.load(cfg)
     load_directory(cfg.path(cfg.delivery.directory))
 

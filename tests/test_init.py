@@ -134,3 +134,14 @@ def test_a_forgotten_config_with_a_councils_database_is_said(tmp_path: Path) -> 
     p = _cld("build", "--period", "2025-26Q4", cwd=tmp_path,
              env={**env, "CLD_CONFIG": str(folder / "cld.toml")})
     assert "using the sample council's config" not in p.stderr
+
+
+def test_a_run_names_a_missing_mappings_folder_before_reading_anything(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    assert _cld("init", str(folder), "--la-code", "318", "--name", "A", cwd=tmp_path).returncode == 0
+    (folder / "mappings").rename(folder / "mappings-old")
+    p = _cld("--config", str(folder / "cld.toml"), "run", "quarterly", "--period", "2025-26Q4",
+             "--dry-run", cwd=tmp_path, env={"CLD_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1:9/none"})
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert p.stderr.count("\n") == 1 and "key [paths] mappings_dir: no such folder" in p.stderr
+    assert "connection" not in p.stderr.lower()  # said before trying the database

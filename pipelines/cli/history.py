@@ -277,15 +277,25 @@ def mark_sent(
         help="The submission id uploaded to the Data Landing Portal (DLP).")],
 ) -> None:
     """Record which submission was uploaded, so the next build is compared with it."""
+    import polars as pl
+
     from pipelines.history.store import HistoryError
 
     with _history(ctx) as h:
-        if h.submission(submission).path is None:
+        before = h.submission(submission)
+        if before.path is None:
             raise HistoryError(
                 f"submission {submission}'s file was never written (the build was blocked by "
                 "errors): only a written file can have been uploaded; see `cld history runs`"
             )
+        run = h.runs().filter(pl.col("id") == before.run_id)
+        blocked = not run.is_empty() and run["shown_status"][0] == "blocked"
         info = h.mark_sent(submission)
+    if before.sent_to_portal:
+        typer.secho(f"note: submission {info.id} was already marked as sent", err=True)
+    if blocked:  # written with --build-anyway: the portal will report its errors too
+        typer.secho(f"warning: submission {info.id} was not ready to submit (errors left; "
+                    "written with --build-anyway)", err=True, fg=typer.colors.YELLOW)
     typer.echo(f"submission {info.id} ({info.period}, {info.rows} rows) marked as sent")
 
 

@@ -152,3 +152,18 @@ def test_history_feedback_with_nothing_taken_in_says_so(cfg: Path) -> None:
         "no NHS-number feedback taken in yet: take NHS England's matching feedback file in "
         "with `cld feedback FILE`"
     ]
+
+
+def test_mark_sent_warns_of_a_file_written_not_ready_and_of_a_second_mark(
+    cfg: Path, tmp_path: Path
+) -> None:
+    with History.open(tmp_path / "h.duckdb") as h, h.run("build", "2024-25Q4", "R1") as run:
+        run.counts["ready"] = False  # errors left: written with --build-anyway
+        run.add_submission(tmp_path / "out" / "cld_999_2024-25Q4_R1.csv", cld_frame([]))
+    out = _cld(cfg, "history", "mark-sent", "3")
+    assert out.exit_code == 0, out.output
+    assert "submission 3 was not ready to submit" in out.output and "already" not in out.output
+    out = _cld(cfg, "history", "mark-sent", "1")
+    assert "not ready" not in out.output  # a ready one: no warning
+    again = _cld(cfg, "history", "mark-sent", "1")
+    assert "submission 1 was already marked as sent" in again.output
