@@ -79,12 +79,31 @@ def compare(
     with _history(ctx) as h:
         # its compare: section; no file: the defaults
         result = compare(h, a, b, thresholds.load(cfg, missing_ok=True).compare)
+        _warn_if_reversed(h, a, b)
         typer.echo(result.summary_text())
         if out is not None:
             for p in write_comparison(result, out):
                 typer.echo(f"wrote {p}")
     if strict and result.warnings:
         raise typer.Exit(1)
+
+
+def _warn_if_reversed(h, a: int | None, b: int | None) -> None:
+    """Two ids given with the newer quarter first: compared as asked, and said."""
+    from pipelines.period import Period, PeriodError
+
+    if a is None or b is None:
+        return
+    older, newer = h.submission(a), h.submission(b)
+    try:
+        reversed_ = (Period.parse(older.period or "").quarter_start
+                     > Period.parse(newer.period or "").quarter_start)
+    except PeriodError:
+        return
+    if reversed_:
+        typer.secho(f"warning: submission {a} ({older.period}) is of a later quarter than "
+                    f"submission {b} ({newer.period}): the first id is the older one "
+                    f"(`cld compare {b} {a}`)", err=True, fg=typer.colors.YELLOW)
 
 
 def feedback(

@@ -139,7 +139,9 @@ def resolve_pair(h: History, a: int | None, b: int | None) -> tuple[SubmissionIn
     old = h.submission(a) if a is not None else h.previous_submission(before=new.id)
     if old is None:
         raise HistoryError(
-            f"nothing to compare submission {new.id} with: history holds no earlier submission"
+            f"nothing to compare submission {new.id} with: history holds no earlier submission "
+            "of it or of an earlier quarter; give two ids (`cld compare A B`, ids from "
+            "`cld history runs`)"
         )
     if old.id == new.id:
         raise HistoryError(f"cannot compare submission {new.id} with itself")

@@ -167,3 +167,13 @@ def test_mark_sent_warns_of_a_file_written_not_ready_and_of_a_second_mark(
     assert "not ready" not in out.output  # a ready one: no warning
     again = _cld(cfg, "history", "mark-sent", "1")
     assert "submission 1 was already marked as sent" in again.output
+
+
+def test_compare_says_when_the_first_id_is_the_later_quarter(cfg: Path, tmp_path: Path) -> None:
+    with History.open(tmp_path / "h.duckdb") as h, h.run("build", "2024-25Q4", "R1") as run:
+        run.add_submission(tmp_path / "out" / "cld_999_2024-25Q4_R1.csv", cld_frame([]))
+    out = _cld(cfg, "compare", "3", "1")
+    assert out.exit_code == 0, out.output
+    assert "warning: submission 3 (2024-25Q4) is of a later quarter" in out.output
+    assert "`cld compare 1 3`" in out.output
+    assert "later quarter" not in _cld(cfg, "compare", "1", "3").output
