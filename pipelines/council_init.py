@@ -29,7 +29,8 @@ from pipelines.config import DEFAULT_CONFIG_NAME, PROJECT_ROOT, ConfigError, Cou
 SAMPLE_DATA = PROJECT_ROOT / "data" / "sample"
 TEMPLATE = PROJECT_ROOT / DEFAULT_CONFIG_NAME
 
-# What the folder holds: name in the folder -> where it comes from (None: made here).
+# What is copied into the folder: name there -> where it comes from (team_directory.csv
+# and feeds/ are made here).
 COPIED: dict[str, Path] = {
     "sql": PROJECT_ROOT / "sql",
     "mappings": SAMPLE_DATA / "mappings",
@@ -76,8 +77,8 @@ def council_config_text(la_code: str, name: str) -> str:
         pattern = re.compile(rf'^({re.escape(key)}\s*=\s*)"[^"\n]*"([^\n]*)$', re.MULTILINE)
         if len(pattern.findall(text)) != 1:
             raise RuntimeError(f"{TEMPLATE}: expected one line setting {key}")
-        tail = r"\2" if comment is None else f"  # {comment}"
-        text = pattern.sub(lambda m: m.expand(rf"\g<1>{_toml_string(value)}{tail}"), text)
+        text = pattern.sub(lambda m: m.group(1) + _toml_string(value)
+                           + (m.group(2) if comment is None else f"  # {comment}"), text)
 
     put("la_code", la_code, "the council's CASSR code, sent in LA_Code")
     put("name", name, "as shown on the reports")
@@ -106,7 +107,8 @@ def init_council(folder: Path, la_code: str, name: str) -> InitOutcome:
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise InitError(f"--la-code {la_code!r}: must be the council's 1-3 digit CASSR code, "
                         "e.g. '318'") from exc
-    if not name.strip():
+    name = " ".join(name.split())  # one line: it goes into a TOML string and a comment
+    if not name:
         raise InitError("--name: give the council's name, as the reports should show it")
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -118,7 +120,7 @@ def init_council(folder: Path, la_code: str, name: str) -> InitOutcome:
             f"{folder} already holds {', '.join(there)}: nothing written (cld init never "
             "overwrites a council's files; choose an empty or new folder)"
         )
-    text = council_config_text(la_code, name.strip())
+    text = council_config_text(la_code, name)
     made_folder = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     out = InitOutcome(folder=folder.resolve(), config=(folder / DEFAULT_CONFIG_NAME).resolve())

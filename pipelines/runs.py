@@ -907,10 +907,10 @@ def check_paths(args: Path | list[Path]) -> list[Path]:
 
 
 def findings_folders(paths: list[Path], base: Path) -> list[Path]:
-    """One findings folder per file under ``base``, never two files in one: the name without
-    ``.csv``/``.csv.gz`` (``return``), else, where two files share it, the whole name
-    (``return.csv``, ``return.csv.gz``), then with the file's folder (``b_return.csv``),
-    then a number."""
+    """One output folder per file under ``base`` (findings, measures), never two files in
+    one: the name without ``.csv``/``.csv.gz`` (``return``), else, where two files share it,
+    the whole name (``return.csv``, ``return.csv.gz``), then with the file's folder
+    (``b_return.csv``), then a number."""
     from collections import Counter
 
     def stem(p: Path) -> str:

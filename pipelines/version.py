@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import subprocess
 from functools import cache
-from pathlib import Path
+
+from pipelines.config import PROJECT_ROOT
 
 PACKAGE = "cld-pipeline"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @cache

@@ -145,3 +145,11 @@ def test_a_run_names_a_missing_mappings_folder_before_reading_anything(tmp_path:
     assert p.returncode == 2, p.stdout + p.stderr
     assert p.stderr.count("\n") == 1 and "key [paths] mappings_dir: no such folder" in p.stderr
     assert "connection" not in p.stderr.lower()  # said before trying the database
+
+
+def test_a_name_with_quotes_and_backslashes_is_kept_as_given(tmp_path: Path) -> None:
+    name = 'Bath & "North East" Somerset \\ Council\nof test'
+    council_init.init_council(tmp_path / "c", "800", name)
+    cfg = load_config(tmp_path / "c" / "cld.toml")
+    assert cfg.council.name == 'Bath & "North East" Somerset \\ Council of test'
+    assert cfg.council.la_code == "800"

@@ -79,7 +79,7 @@ def compare(
     with _history(ctx) as h:
         # its compare: section; no file: the defaults
         result = compare(h, a, b, thresholds.load(cfg, missing_ok=True).compare)
-        _warn_if_reversed(h, a, b)
+        _warn_if_reversed(result)
         typer.echo(result.summary_text())
         if out is not None:
             for p in write_comparison(result, out):
@@ -88,13 +88,12 @@ def compare(
         raise typer.Exit(1)
 
 
-def _warn_if_reversed(h, a: int | None, b: int | None) -> None:
-    """Two ids given with the newer quarter first: compared as asked, and said."""
+def _warn_if_reversed(result) -> None:
+    """Ids given with the newer quarter first: compared as asked, and said."""
     from pipelines.period import Period, PeriodError
 
-    if a is None or b is None:
-        return
-    older, newer = h.submission(a), h.submission(b)
+    older, newer = result.a, result.b
+    a, b = older.id, newer.id
     try:
         reversed_ = (Period.parse(older.period or "").quarter_start
                      > Period.parse(newer.period or "").quarter_start)

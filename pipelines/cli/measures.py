@@ -94,7 +94,9 @@ def measures_command(
     run = compute([*editions, Edition(frame, p, str(file), info.release)], p, population=pop)
     if why:
         run.notes.insert(0, why)
-    target = out or cfg.path(cfg.paths.output_dir) / "measures" / file.name.split(".")[0]
+    from pipelines.runs import findings_folders
+
+    target = out or findings_folders([file], cfg.path(cfg.paths.output_dir) / "measures")[0]
     path, people = write(run, target)
     width = max(len(m.id) for m in MEASURES)
     for m in MEASURES:
